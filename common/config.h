@@ -1,0 +1,70 @@
+/* config.h -- cluster.cfg, read with libconfig and validated.
+ *
+ *   cluster_id = 1;               # 1..2^32-1; frames from other ids are refused
+ *   data_dir = "data";            # node N keeps its files in data_dir/nodeN
+ *   heartbeat_ms = 50;
+ *   election_timeout_min_ms = 300;
+ *   election_timeout_max_ms = 600;
+ *   retransmit_ms = 100;
+ *   batch_max = 32;               # 1..PX_MAX_BATCH
+ *   pipeline = 64;                # slots in flight
+ *   queue_max = 8192;             # client commands waiting at the leader
+ *   fsync = true;                 # false only for throwaway clusters
+ *   request_timeout_ms = 5000;    # gateway answers 504 after this
+ *   nodes = (
+ *     { id = 1; host = "127.0.0.1"; gateway_port = 5001;
+ *       acceptor_port = 6001; proposer_port = 6101; learner_port = 6201; },
+ *     ...
+ *   );
+ *
+ * Every setting but nodes has the default shown. */
+#ifndef PX_CONFIG_H
+#define PX_CONFIG_H
+
+#include <stdint.h>
+#include "types.h"
+
+typedef struct px_node_cfg {
+    uint32_t id;
+    char host[64];
+    uint16_t gateway_port;
+    uint16_t acceptor_port;
+    uint16_t proposer_port;
+    uint16_t learner_port;
+} px_node_cfg;
+
+typedef struct px_config {
+    char path[512];
+    uint32_t cluster_id;
+    char data_dir[512];
+    uint64_t heartbeat_ms;
+    uint64_t election_min_ms;
+    uint64_t election_max_ms;
+    uint64_t retransmit_ms;
+    uint32_t batch_max;
+    uint32_t pipeline;
+    uint32_t queue_max;
+    int fsync;
+    uint64_t request_timeout_ms;
+    uint32_t n_nodes;
+    px_node_cfg nodes[PX_MAX_NODES];
+} px_config;
+
+/* Load and validate path.  On error returns -1 and writes a message naming
+ * the file, line (when libconfig knows it) and setting into err.  Warnings
+ * (an even node count) are written to warn (may be NULL); warn[0] == 0 if none. */
+int px_config_load(const char *path, px_config *cfg, char *err, size_t errlen,
+                   char *warn, size_t warnlen);
+
+/* Same, from a string (tests); name is used in messages. */
+int px_config_parse(const char *text, const char *name, px_config *cfg, char *err,
+                    size_t errlen, char *warn, size_t warnlen);
+
+/* The node with this id, or NULL. */
+const px_node_cfg *px_config_node(const px_config *cfg, uint32_t id);
+
+/* data_dir/nodeN into buf (data_dir relative to the config file's folder
+ * unless absolute). */
+void px_config_node_dir(const px_config *cfg, uint32_t id, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,10 @@
+# common/: code shared by more than one role.
+CORE_SRCS += common/wire.c common/crc32c.c common/outbox.c common/quorum.c common/rng.c common/types.c
+# Process-side helpers (config, logging) are not in the pure core library.
+COMMON_PROC_SRCS := common/config.c common/log.c
+
+UNIT_TESTS += test_wire test_config test_quorum
+test_wire_SRCS := tests/unit/test_wire.c
+test_config_SRCS := tests/unit/test_config.c common/config.c common/log.c
+test_config_LIBS := -lconfig
+test_quorum_SRCS := tests/unit/test_quorum.c

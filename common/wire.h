@@ -1,0 +1,249 @@
+/* wire.h -- the messages roles exchange and their binary encoding.
+ *
+ * Every frame is a 24-byte header followed by a payload, all integers
+ * little-endian:
+ *
+ *   offset size field
+ *        0    4 magic        "PXC1" = 0x31435850
+ *        4    1 version      PX_WIRE_VERSION
+ *        5    1 type         enum px_msg_type
+ *        6    2 flags        must be 0
+ *        8    4 cluster_id   must equal the receiver's
+ *       12    4 from         sender's node id (1..PX_MAX_NODES)
+ *       16    4 length       payload bytes
+ *       20    4 crc32c       over header (crc field as 0) and payload
+ *
+ * Payloads are fixed layouts per type (see docs/PROTOCOL.md); a decoder
+ * accepts a frame only if every field is in range and the payload length is
+ * exactly what the type and its counts imply.  Nothing grows with the log:
+ * the largest frame is bounded by PX_MAX_FRAME.
+ */
+#ifndef PX_WIRE_H
+#define PX_WIRE_H
+
+#include "types.h"
+
+#define PX_WIRE_MAGIC 0x31435850u
+#define PX_WIRE_VERSION 1
+#define PX_WIRE_HEADER 24
+
+enum px_msg_type {
+    PX_MSG_PREPARE = 1,      /* proposer -> acceptor: phase 1a */
+    PX_MSG_PROMISE = 2,      /* acceptor -> proposer: phase 1b, one chunk */
+    PX_MSG_ACCEPT = 3,       /* proposer -> acceptor: phase 2a */
+    PX_MSG_ACCEPTED = 4,     /* acceptor -> proposer: phase 2b */
+    PX_MSG_REJECT = 5,       /* acceptor -> proposer: ballot too low */
+    PX_MSG_CHOSEN = 6,       /* proposer -> learners, learner -> learner: a decided slot */
+    PX_MSG_HEARTBEAT = 7,    /* leader -> proposers and learners */
+    PX_MSG_REQUEST = 8,      /* gateway -> proposer, proposer -> leader: a client command */
+    PX_MSG_NACK = 9,         /* proposer -> gateway: command not taken */
+    PX_MSG_CATCHUP = 10,     /* learner -> learners / leader: send me slots from here */
+    PX_MSG_LEARNED = 11,     /* learner -> proposers: how far I have applied */
+    PX_MSG_APPLIED = 12,     /* learner -> local gateway: results of one applied slot */
+    PX_MSG_LIST_REQ = 13,    /* gateway -> learner: list elements from an index */
+    PX_MSG_LIST_CHUNK = 14,  /* learner -> gateway: a run of list elements */
+    PX_MSG_CTL_REQ = 15,     /* gateway -> any role: describe your state */
+    PX_MSG_CTL_REPLY = 16,   /* role -> gateway: state as JSON text */
+    PX_MSG_TYPE_MAX = 16
+};
+
+/* Phase 1a: promise not to accept below ballot, and report what you accepted
+ * at or above from_slot.  Also sent again, same ballot, to ask for the next
+ * chunk of a long report. */
+typedef struct px_prepare {
+    px_ballot ballot;
+    uint64_t from_slot;
+} px_prepare;
+
+/* One accepted (slot, ballot, value) an acceptor reports in a promise. */
+typedef struct px_promise_entry {
+    uint64_t slot;
+    px_ballot vballot;
+    px_value value;
+} px_promise_entry;
+
+/* Phase 1b: a promise for ballot plus one chunk of the acceptor's accepted
+ * entries in [from_slot, next_slot), in slot order.  done = 1 means the
+ * acceptor has accepted nothing at or above next_slot; otherwise the
+ * proposer asks again with PREPARE(ballot, next_slot). */
+typedef struct px_promise {
+    px_ballot ballot;
+    uint32_t acceptor;
+    uint64_t from_slot;
+    uint64_t next_slot;
+    uint8_t done;
+    uint8_t n;
+    px_promise_entry entries[PX_MAX_PROMISE_ENTRIES];
+} px_promise;
+
+/* Phase 2a. */
+typedef struct px_accept {
+    px_ballot ballot;
+    uint64_t slot;
+    px_value value;
+} px_accept;
+
+/* Phase 2b. */
+typedef struct px_accepted {
+    px_ballot ballot;
+    uint32_t acceptor;
+    uint64_t slot;
+} px_accepted;
+
+/* A prepare or accept refused because the acceptor promised a higher ballot
+ * (carried in promised) so the proposer can back off at once. */
+typedef struct px_reject {
+    px_ballot promised;
+    uint32_t acceptor;
+    uint8_t of_type; /* PX_MSG_PREPARE or PX_MSG_ACCEPT */
+    uint64_t slot;   /* the accept's slot, or the prepare's from_slot */
+} px_reject;
+
+/* A decided slot: a quorum of acceptors accepted value under ballot.  Sent by
+ * the leader that saw the quorum (acks is the bitmap of acceptor ids, bit i
+ * for node i, as the proof) and re-sent by learners that serve catch-up. */
+typedef struct px_chosen {
+    uint64_t slot;
+    px_ballot ballot;
+    uint32_t acks;
+    px_value value;
+} px_chosen;
+
+/* Leader liveness and progress: every slot below chosen_upto is chosen. */
+typedef struct px_heartbeat {
+    px_ballot ballot;
+    uint32_t leader;
+    uint64_t chosen_upto;
+} px_heartbeat;
+
+/* A client command on its way to the leader.  origin is the node whose
+ * gateway waits for the result (NACKs go to its gateway); hops counts
+ * forwards between proposers so a confused view cannot loop forever. */
+typedef struct px_request {
+    px_cmd cmd;
+    uint32_t origin;
+    uint8_t hops;
+} px_request;
+
+enum px_nack_reason {
+    PX_NACK_NO_LEADER = 1, /* no leader known: try later (503) */
+    PX_NACK_BUSY = 2,      /* the leader's queue is full: try later (503) */
+    PX_NACK_TOO_MANY_HOPS = 3
+};
+
+typedef struct px_nack {
+    uint64_t client;
+    uint64_t seq;
+    uint8_t reason;
+    uint32_t leader_hint; /* 0 if unknown */
+} px_nack;
+
+/* A learner asks for chosen slots from from_slot on. */
+typedef struct px_catchup {
+    uint64_t from_slot;
+    uint32_t learner;
+} px_catchup;
+
+/* A learner tells proposers how far it has applied (next slot it needs). */
+typedef struct px_learned {
+    uint32_t learner;
+    uint64_t applied_upto;
+} px_learned;
+
+/* Result of one command in an applied slot. */
+enum px_applied_flags {
+    PX_APPLIED_DUP = 1,  /* a retry of an already applied command: result is the original */
+    PX_APPLIED_STALE = 2 /* a retry older than the client's latest: result unknown (-1) */
+};
+
+typedef struct px_applied_entry {
+    px_cmd cmd;
+    uint8_t flags;
+    int64_t result; /* append: index of the value; read: list length */
+} px_applied_entry;
+
+/* Learner -> its own node's gateway: slot was applied; list_len is the list
+ * length after it. */
+typedef struct px_applied {
+    uint64_t slot;
+    uint64_t list_len;
+    uint16_t n;
+    px_applied_entry entries[PX_MAX_BATCH];
+} px_applied;
+
+typedef struct px_list_req {
+    uint64_t from_index;
+} px_list_req;
+
+/* Elements [from_index, from_index + n) of the learned list, whose total
+ * length is total_len. */
+typedef struct px_list_chunk {
+    uint64_t from_index;
+    uint64_t total_len;
+    uint32_t n;
+    int64_t values[PX_LIST_CHUNK];
+} px_list_chunk;
+
+typedef struct px_ctl_req {
+    uint8_t what; /* 0: role state */
+} px_ctl_req;
+
+typedef struct px_ctl_reply {
+    uint32_t len;
+    char json[PX_MAX_CTL_JSON];
+} px_ctl_reply;
+
+/* A decoded message.  from is the sender's node id from the frame header. */
+typedef struct px_msg {
+    uint8_t type;
+    uint32_t from;
+    union {
+        px_prepare prepare;
+        px_promise promise;
+        px_accept accept;
+        px_accepted accepted;
+        px_reject reject;
+        px_chosen chosen;
+        px_heartbeat heartbeat;
+        px_request request;
+        px_nack nack;
+        px_catchup catchup;
+        px_learned learned;
+        px_applied applied;
+        px_list_req list_req;
+        px_list_chunk list_chunk;
+        px_ctl_req ctl_req;
+        px_ctl_reply ctl_reply;
+    } u;
+} px_msg;
+
+/* Decoder errors (returned negated). */
+enum px_wire_err {
+    PX_WIRE_OK = 0,
+    PX_WIRE_SHORT = 1,      /* fewer bytes than a header, or than length says */
+    PX_WIRE_MAGIC_BAD = 2,  /* not a paxos-c frame */
+    PX_WIRE_VERSION_BAD = 3,
+    PX_WIRE_TYPE_BAD = 4,
+    PX_WIRE_FLAGS_BAD = 5,
+    PX_WIRE_CLUSTER_BAD = 6, /* a peer from another cluster */
+    PX_WIRE_TOO_LONG = 7,    /* length over PX_MAX_FRAME, or trailing bytes */
+    PX_WIRE_CRC_BAD = 8,
+    PX_WIRE_FIELD_BAD = 9,   /* a count or field out of range, or length mismatch */
+    PX_WIRE_NODE_BAD = 10    /* from outside 1..PX_MAX_NODES */
+};
+
+/* Encode m (m->from is the sender id) into buf; returns the frame length,
+ * or 0 if cap is too small or m is not encodable. */
+size_t px_encode(const px_msg *m, uint32_t cluster_id, uint8_t *buf, size_t cap);
+
+/* Decode one whole frame of exactly len bytes.  Returns 0 and fills *out,
+ * or a negative enum px_wire_err.  Never reads outside buf[0..len). */
+int px_decode(const uint8_t *buf, size_t len, uint32_t cluster_id, px_msg *out);
+
+const char *px_wire_strerror(int err);
+const char *px_msg_type_name(int type);
+
+/* Structural equality of two messages (used by tests and the simulator). */
+int px_msg_equal(const px_msg *a, const px_msg *b);
+
+#endif

@@ -1,0 +1,61 @@
+/* proposer.h -- the proposer's protocol logic, a pure state machine:
+ * election, phase 1 once per leadership, pipelined and batched phase 2,
+ * heartbeats, and forwarding client commands to the leader.
+ *
+ * No I/O, no clock, no hidden randomness: the host passes the current time
+ * (milliseconds, monotonic) with every call, and the election jitter comes
+ * from a PRNG seeded from config.  Outputs go to a px_outbox; the host asks
+ * proposer_next_deadline() when to call proposer_tick() next.
+ */
+#ifndef PX_PROPOSER_H
+#define PX_PROPOSER_H
+
+#include "../common/outbox.h"
+
+typedef struct proposer_config {
+    uint32_t id;                     /* this node's id */
+    uint32_t n_nodes;                /* acceptors = proposers = learners = nodes */
+    uint32_t node_ids[PX_MAX_NODES]; /* ids of all nodes, including id */
+    uint32_t batch_max;              /* commands per slot, 1..PX_MAX_BATCH */
+    uint32_t pipeline;               /* slots in flight at once, >= 1 */
+    uint32_t queue_max;              /* client commands waiting at the leader; NACK BUSY past it */
+    uint64_t heartbeat_ms;           /* leader heartbeat period */
+    uint64_t election_min_ms;        /* follower waits a random time in [min, max] */
+    uint64_t election_max_ms;        /*   without a heartbeat before it runs phase 1 */
+    uint64_t retransmit_ms;          /* resend unanswered PREPARE / ACCEPT after this */
+    uint64_t seed;                   /* PRNG seed for the election jitter */
+} proposer_config;
+
+enum proposer_state {
+    PROPOSER_FOLLOWER = 0,
+    PROPOSER_CANDIDATE = 1, /* running phase 1 */
+    PROPOSER_LEADER = 2
+};
+
+struct proposer;
+
+struct proposer *proposer_new(const proposer_config *cfg, uint64_t now);
+void proposer_free(struct proposer *p);
+
+/* Handle one decoded message: PROMISE, ACCEPTED, REJECT, HEARTBEAT,
+ * REQUEST, CATCHUP, LEARNED.  Anything else is ignored. */
+void proposer_handle(struct proposer *p, const px_msg *in, uint64_t now, px_outbox *out);
+
+/* Advance timers: heartbeats, election timeout, retransmits. */
+void proposer_tick(struct proposer *p, uint64_t now, px_outbox *out);
+
+/* The earliest time at which proposer_tick has something to do. */
+uint64_t proposer_next_deadline(const struct proposer *p);
+
+/* Introspection, for the status page and the simulator. */
+int proposer_state(const struct proposer *p);
+px_ballot proposer_ballot(const struct proposer *p);  /* own ballot (last one used) */
+uint32_t proposer_leader(const struct proposer *p);   /* leader as seen here, 0 if none */
+uint64_t proposer_chosen_upto(const struct proposer *p);
+uint64_t proposer_next_slot(const struct proposer *p);
+uint32_t proposer_in_flight(const struct proposer *p);
+uint32_t proposer_queued(const struct proposer *p);
+uint64_t proposer_slots_chosen(const struct proposer *p);    /* counters since start */
+uint64_t proposer_commands_chosen(const struct proposer *p);
+
+#endif
