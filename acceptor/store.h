@@ -1,0 +1,44 @@
+/* store.h -- the acceptor's durable log: an append-only file of records,
+ * each framed with its length and a CRC-32C.
+ *
+ * Recovery reads every record in order.  An incomplete or checksum-failing
+ * record that runs to the end of the file is a torn tail (a crash during a
+ * write): it is cut off and reported in info.  A bad record with valid data
+ * after it is corruption: opening fails with an error naming the file and
+ * the byte offset, and nothing is truncated.
+ *
+ * Group commit: acc_store_append buffers and writes; acc_store_sync makes
+ * everything appended so far durable with one fdatasync.  A failed sync is
+ * fatal to the caller (the page cache can no longer be trusted). */
+#ifndef PX_ACC_STORE_H
+#define PX_ACC_STORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "acceptor.h"
+
+struct acc_store;
+
+typedef void (*acc_store_replay_fn)(void *arg, const acc_record *r);
+
+/* Open or create dir/acceptor.log and replay it through fn.  fsync_on = 0
+ * skips fdatasync (throwaway clusters only).  Returns NULL on failure with a
+ * message in err; info receives a note about a truncated tail ("" if none). */
+struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay_fn fn,
+                                 void *arg, char *err, size_t errlen, char *info,
+                                 size_t infolen);
+
+/* Append records (written, not yet durable).  0 on success, -1 on a write
+ * error (err filled). */
+int acc_store_append(struct acc_store *s, const acc_record *recs, size_t n, char *err,
+                     size_t errlen);
+
+/* Make every appended record durable.  0 on success, -1 on failure. */
+int acc_store_sync(struct acc_store *s, char *err, size_t errlen);
+
+uint64_t acc_store_size(const struct acc_store *s);    /* bytes in the file */
+uint64_t acc_store_records(const struct acc_store *s); /* records in the file */
+uint64_t acc_store_syncs(const struct acc_store *s);   /* fdatasync calls made */
+void acc_store_close(struct acc_store *s);
+
+#endif

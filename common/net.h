@@ -1,0 +1,59 @@
+/* net.h -- the nng transport between role processes.
+ *
+ * Every process has one inbound PULL socket, listening on
+ *   ipc://<node_dir>/<role>.ipc          (always; used by the same node)
+ *   tcp://<host>:<role_port>             (acceptor, proposer, learner)
+ * and one outbound PUSH socket per destination it talks to, dialled lazily:
+ * ipc:// for a destination on its own node, tcp:// for other nodes, with the
+ * dialer bound to its own node's host address (NNG_OPT_LOCADDR) so per-address
+ * network faults hit the right traffic.  Sends never block: a full send
+ * buffer drops the message (Paxos tolerates loss; retransmits repair it).
+ * Reconnects are nng's.  Frames that fail to decode (garbage, another
+ * cluster id) are dropped, counted, and logged (rate-limited).
+ *
+ * Control: every role also answers CTL_REQ on a REP socket at
+ *   ipc://<node_dir>/<role>.ctl
+ * with a CTL_REPLY carrying its state as JSON. */
+#ifndef PX_NET_H
+#define PX_NET_H
+
+#include "config.h"
+#include "wire.h"
+
+struct px_net;
+
+/* Open the inbound socket(s) of role on node self. */
+struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *err,
+                           size_t errlen);
+void px_net_close(struct px_net *n);
+
+/* Send m (m->from is set to self) to role on node (or PX_NODE_ALL: every
+ * node, self included).  Returns the number of destinations it was queued
+ * for. */
+int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m);
+
+/* Receive one message, waiting at most timeout_ms (0: poll).  Returns 1 with
+ * *out filled, 0 on timeout, -1 on a fatal socket error. */
+int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms);
+
+/* Frames refused by the decoder, by reason (enum px_wire_err index). */
+uint64_t px_net_rejected(const struct px_net *n, int reason);
+
+/* Control socket, server side: open the REP socket for role. */
+struct px_ctl;
+struct px_ctl *px_ctl_open(const px_config *cfg, uint32_t self, int role, char *err,
+                           size_t errlen);
+/* If a CTL_REQ is waiting, answer it with json (nul-terminated, truncated
+ * to PX_MAX_CTL_JSON) from fn and return 1; else return 0 at once. */
+int px_ctl_poll(struct px_ctl *c, void (*fn)(void *arg, char *json, size_t cap), void *arg);
+void px_ctl_close(struct px_ctl *c);
+
+/* Client side (gateway, paxosctl): ask role on node self for its state.
+ * Returns 0 with json filled, -1 if the role did not answer in timeout_ms. */
+int px_ctl_query(const px_config *cfg, uint32_t self, int role, int timeout_ms,
+                 char *json, size_t cap);
+
+/* Monotonic milliseconds (for processes; cores get time as an argument). */
+uint64_t px_now_ms(void);
+
+#endif
