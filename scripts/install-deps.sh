@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages paxos-c needs to build, run and test.
+# Idempotent: installs only what is missing.  Needs root (or sudo).
+set -euo pipefail
+
+PKGS=(build-essential libnng-dev libmicrohttpd-dev libjson-c-dev libconfig-dev
+      curl iproute2 iptables procps gnuplot-nox time valgrind)
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: everything is installed"
+    exit 0
+fi
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
