@@ -1,0 +1,430 @@
+/* net.c -- the nng transport between role processes (see net.h).
+ *
+ * Protocol traffic is PUSH/PULL: every message is one-way, a send never
+ * waits for the receiver, each destination has its own small queue, and nng
+ * reconnects by itself when a peer restarts.  Paxos already tolerates loss
+ * (cores retransmit), so when a queue is full we drop instead of blocking:
+ * a slow or dead peer must never stall the loop that serves the others.
+ *
+ * Control traffic (CTL_REQ / CTL_REPLY) is REQ/REP on a separate ipc socket
+ * so a status query can never be confused with, or queued behind, protocol
+ * messages. */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "log.h"
+
+#define NET_SENDBUF 128       /* messages queued per destination before dropping */
+#define NET_RECVBUF 1024      /* messages queued on our inbound socket */
+#define NET_RECONN_MIN_MS 10  /* a restarted peer is found again within ~10 ms */
+#define NET_RECONN_MAX_MS 200 /* ... and a long-dead one is retried 5 times a second */
+#define NET_REJECT_REASONS 16 /* > largest enum px_wire_err */
+#define NET_ROLES 5           /* indexed by enum px_role (1..4) */
+
+typedef struct net_dest {
+    int open;     /* socket created and dialer started */
+    int failed;   /* could not be created: do not retry on every send */
+    nng_socket s;
+} net_dest;
+
+struct px_net {
+    px_config cfg;
+    uint32_t self;
+    int role;
+    nng_socket in;
+    net_dest dest[NET_ROLES][PX_MAX_NODES + 1];
+    nng_duration recv_timeo; /* last value set on `in`, to avoid resetting it */
+    uint64_t rejected[NET_REJECT_REASONS];
+    uint64_t rejected_unlogged[NET_REJECT_REASONS];
+    uint64_t reject_logged_ms[NET_REJECT_REASONS];
+    px_msg scratch; /* a copy of an outgoing message whose from != self */
+    uint8_t frame[PX_MAX_FRAME];
+};
+
+struct px_ctl {
+    nng_socket s;
+    px_config cfg;
+    uint32_t self;
+    px_msg msg;
+    uint8_t frame[PX_MAX_FRAME];
+};
+
+uint64_t px_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+static uint16_t role_port(const px_node_cfg *nc, int role)
+{
+    switch (role) {
+    case PX_ROLE_ACCEPTOR: return nc->acceptor_port;
+    case PX_ROLE_PROPOSER: return nc->proposer_port;
+    case PX_ROLE_LEARNER: return nc->learner_port;
+    default: return 0; /* the gateway is reachable from its own node only */
+    }
+}
+
+/* ipc://<node_dir>/<role>.<suffix>; -1 if the path is too long for a unix
+ * socket (sun_path is 108 bytes), which would otherwise fail obscurely. */
+static int ipc_url(const px_config *cfg, uint32_t node, int role, const char *suffix,
+                   char *buf, size_t len)
+{
+    char dir[512];
+    px_config_node_dir(cfg, node, dir, sizeof dir);
+    int n = snprintf(buf, len, "ipc://%s/%s.%s", dir, px_role_name(role), suffix);
+    if (n < 0 || (size_t)n >= len || (size_t)n - strlen("ipc://") >= 100) return -1;
+    return 0;
+}
+
+static void tcp_url(const px_node_cfg *nc, int role, char *buf, size_t len)
+{
+    snprintf(buf, len, "tcp://%s:%u", nc->host, (unsigned)role_port(nc, role));
+}
+
+/* "127.0.0.2:40312" or the ipc path: who sent a frame we refused. */
+static void sockaddr_str(const nng_sockaddr *sa, char *buf, size_t len)
+{
+    char ip[INET_ADDRSTRLEN];
+    switch (sa->s_family) {
+    case NNG_AF_INET:
+        inet_ntop(AF_INET, &sa->s_in.sa_addr, ip, sizeof ip);
+        snprintf(buf, len, "%s:%u", ip, (unsigned)ntohs(sa->s_in.sa_port));
+        break;
+    case NNG_AF_IPC: snprintf(buf, len, "ipc:%s", sa->s_ipc.sa_path); break;
+    default: snprintf(buf, len, "unknown"); break;
+    }
+}
+
+/* ------------------------------------------------------------------ inbound */
+
+static int listen_on(nng_socket s, const char *url, char *err, size_t errlen)
+{
+    int rv = nng_listen(s, url, NULL, 0);
+    if (rv != 0) snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
+    return rv;
+}
+
+struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *err,
+                           size_t errlen)
+{
+    const px_node_cfg *nc = px_config_node(cfg, self);
+    if (!nc || role < PX_ROLE_ACCEPTOR || role > PX_ROLE_GATEWAY) {
+        snprintf(err, errlen, "node %u is not in %s", self, cfg->path);
+        return NULL;
+    }
+    struct px_net *n = calloc(1, sizeof *n);
+    if (!n) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    n->cfg = *cfg;
+    n->self = self;
+    n->role = role;
+    n->recv_timeo = -2; /* not set yet */
+
+    int rv = nng_pull0_open(&n->in);
+    if (rv != 0) {
+        snprintf(err, errlen, "nng_pull0_open: %s", nng_strerror(rv));
+        free(n);
+        return NULL;
+    }
+    nng_socket_set_size(n->in, NNG_OPT_RECVMAXSZ, PX_MAX_FRAME);
+    nng_socket_set_int(n->in, NNG_OPT_RECVBUF, NET_RECVBUF);
+
+    char url[600];
+    if (ipc_url(cfg, self, role, "ipc", url, sizeof url) != 0) {
+        snprintf(err, errlen, "node directory path too long for an ipc socket: %s", url);
+        goto fail;
+    }
+    if (listen_on(n->in, url, err, errlen) != 0) goto fail;
+    if (role_port(nc, role) != 0) {
+        tcp_url(nc, role, url, sizeof url);
+        if (listen_on(n->in, url, err, errlen) != 0) goto fail;
+    }
+    return n;
+fail:
+    nng_close(n->in);
+    free(n);
+    return NULL;
+}
+
+void px_net_close(struct px_net *n)
+{
+    if (!n) return;
+    for (int r = 0; r < NET_ROLES; r++)
+        for (int i = 0; i <= PX_MAX_NODES; i++)
+            if (n->dest[r][i].open) nng_close(n->dest[r][i].s);
+    nng_close(n->in);
+    free(n);
+}
+
+uint64_t px_net_rejected(const struct px_net *n, int reason)
+{
+    if (reason < 0 || reason >= NET_REJECT_REASONS) return 0;
+    return n->rejected[reason];
+}
+
+/* Count a refused frame and say so in the log at most once a second per
+ * reason: a misconfigured peer (another cluster id) must be visible, but a
+ * flood of garbage must not flood the log. */
+static void note_rejected(struct px_net *n, nng_msg *msg, int reason)
+{
+    if (reason < 0 || reason >= NET_REJECT_REASONS) reason = 0;
+    n->rejected[reason]++;
+    n->rejected_unlogged[reason]++;
+    uint64_t now = px_now_ms();
+    if (n->reject_logged_ms[reason] != 0 && now - n->reject_logged_ms[reason] < 1000) return;
+
+    char who[160] = "unknown";
+    nng_sockaddr sa;
+    if (nng_pipe_get_addr(nng_msg_get_pipe(msg), NNG_OPT_REMADDR, &sa) == 0)
+        sockaddr_str(&sa, who, sizeof who);
+    px_warn("rejected frame from %s: %s (%llu such frames since last report, %llu in total)",
+            who, px_wire_strerror(-reason), (unsigned long long)n->rejected_unlogged[reason],
+            (unsigned long long)n->rejected[reason]);
+    n->rejected_unlogged[reason] = 0;
+    n->reject_logged_ms[reason] = now ? now : 1;
+}
+
+static void set_recv_timeout(struct px_net *n, int timeout_ms)
+{
+    nng_duration d = timeout_ms;
+    if (d == n->recv_timeo) return;
+    nng_socket_set_ms(n->in, NNG_OPT_RECVTIMEO, d);
+    n->recv_timeo = d;
+}
+
+int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms)
+{
+    uint64_t deadline = px_now_ms() + (timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
+    for (;;) {
+        uint64_t now = px_now_ms();
+        int left = now < deadline ? (int)(deadline - now) : 0;
+        int flags = 0;
+        if (left > 0) set_recv_timeout(n, left);
+        else flags = NNG_FLAG_NONBLOCK;
+
+        nng_msg *msg;
+        int rv = nng_recvmsg(n->in, &msg, flags);
+        if (rv == NNG_ETIMEDOUT || rv == NNG_EAGAIN) return 0;
+        if (rv == NNG_EINTR) continue;
+        if (rv != 0) {
+            px_error("receive failed: %s", nng_strerror(rv));
+            return -1;
+        }
+        int d = px_decode(nng_msg_body(msg), nng_msg_len(msg), n->cfg.cluster_id, out);
+        if (d == 0) {
+            nng_msg_free(msg);
+            return 1;
+        }
+        note_rejected(n, msg, -d);
+        nng_msg_free(msg);
+        /* a bad frame is not a message: keep waiting for a good one */
+    }
+}
+
+/* ----------------------------------------------------------------- outbound */
+
+/* Bind the dialer's source address to our own node's host, so a firewall
+ * rule on (source, destination) cuts exactly the traffic between two nodes
+ * even when every node shares the loopback interface. */
+static void bind_local_addr(nng_dialer d, const char *host)
+{
+    nng_sockaddr sa;
+    memset(&sa, 0, sizeof sa);
+    sa.s_in.sa_family = NNG_AF_INET;
+    sa.s_in.sa_port = 0;
+    if (inet_pton(AF_INET, host, &sa.s_in.sa_addr) != 1) return; /* a name: let the kernel pick */
+    int rv = nng_dialer_set_addr(d, NNG_OPT_LOCADDR, &sa);
+    if (rv != 0) px_warn("cannot bind outgoing connections to %s: %s", host, nng_strerror(rv));
+}
+
+static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
+{
+    char url[600];
+    const px_node_cfg *to = px_config_node(&n->cfg, node);
+    const px_node_cfg *me = px_config_node(&n->cfg, n->self);
+    if (!to || !me) return -1;
+    if (node == n->self) {
+        if (ipc_url(&n->cfg, node, role, "ipc", url, sizeof url) != 0) return -1;
+    } else {
+        if (role_port(to, role) == 0) return -1; /* remote gateways are unreachable by design */
+        tcp_url(to, role, url, sizeof url);
+    }
+
+    int rv = nng_push0_open(&d->s);
+    if (rv != 0) goto fail;
+    nng_socket_set_int(d->s, NNG_OPT_SENDBUF, NET_SENDBUF);
+    nng_socket_set_ms(d->s, NNG_OPT_RECONNMINT, NET_RECONN_MIN_MS);
+    nng_socket_set_ms(d->s, NNG_OPT_RECONNMAXT, NET_RECONN_MAX_MS);
+
+    nng_dialer dl;
+    rv = nng_dialer_create(&dl, d->s, url);
+    if (rv == 0 && node != n->self) bind_local_addr(dl, me->host);
+    /* NONBLOCK: a peer that is down now is dialled again in the background */
+    if (rv == 0) rv = nng_dialer_start(dl, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        nng_close(d->s);
+        goto fail;
+    }
+    d->open = 1;
+    return 0;
+fail:
+    px_error("cannot open a connection to %s: %s", url, nng_strerror(rv));
+    d->failed = 1;
+    return -1;
+}
+
+static int send_one(struct px_net *n, int role, uint32_t node, size_t len)
+{
+    if (role < 1 || role >= NET_ROLES || node < 1 || node > PX_MAX_NODES) return 0;
+    net_dest *d = &n->dest[role][node];
+    if (d->failed) return 0;
+    if (!d->open && dest_open(n, d, role, node) != 0) return 0;
+    /* a full queue (EAGAIN) drops the message: retransmits repair loss */
+    return nng_send(d->s, n->frame, len, NNG_FLAG_NONBLOCK) == 0;
+}
+
+int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m)
+{
+    const px_msg *src = m;
+    if (m->from != n->self) {
+        n->scratch = *m;
+        n->scratch.from = n->self;
+        src = &n->scratch;
+    }
+    size_t len = px_encode(src, n->cfg.cluster_id, n->frame, sizeof n->frame);
+    if (len == 0) {
+        px_error("cannot encode a %s message: dropped", px_msg_type_name(m->type));
+        return 0;
+    }
+    if (node != PX_NODE_ALL) return send_one(n, role, node, len);
+    int queued = 0;
+    for (uint32_t i = 0; i < n->cfg.n_nodes; i++)
+        queued += send_one(n, role, n->cfg.nodes[i].id, len);
+    return queued;
+}
+
+/* ------------------------------------------------------------------ control */
+
+struct px_ctl *px_ctl_open(const px_config *cfg, uint32_t self, int role, char *err,
+                           size_t errlen)
+{
+    struct px_ctl *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->cfg = *cfg;
+    c->self = self;
+    char url[600];
+    int rv = nng_rep0_open(&c->s);
+    if (rv != 0) {
+        snprintf(err, errlen, "nng_rep0_open: %s", nng_strerror(rv));
+        free(c);
+        return NULL;
+    }
+    if (ipc_url(cfg, self, role, "ctl", url, sizeof url) != 0) {
+        snprintf(err, errlen, "node directory path too long for an ipc socket: %s", url);
+    } else if (listen_on(c->s, url, err, errlen) == 0) {
+        return c;
+    }
+    nng_close(c->s);
+    free(c);
+    return NULL;
+}
+
+void px_ctl_close(struct px_ctl *c)
+{
+    if (!c) return;
+    nng_close(c->s);
+    free(c);
+}
+
+int px_ctl_poll(struct px_ctl *c, void (*fn)(void *arg, char *json, size_t cap), void *arg)
+{
+    nng_msg *req;
+    if (nng_recvmsg(c->s, &req, NNG_FLAG_NONBLOCK) != 0) return 0;
+    int d = px_decode(nng_msg_body(req), nng_msg_len(req), c->cfg.cluster_id, &c->msg);
+    nng_msg_free(req);
+    /* a bad request gets no reply: the client's timeout reports it */
+    if (d != 0 || c->msg.type != PX_MSG_CTL_REQ) return 0;
+
+    px_msg *m = &c->msg;
+    memset(&m->u.ctl_reply, 0, sizeof m->u.ctl_reply);
+    m->type = PX_MSG_CTL_REPLY;
+    m->from = c->self;
+    fn(arg, m->u.ctl_reply.json, sizeof m->u.ctl_reply.json);
+    m->u.ctl_reply.json[sizeof m->u.ctl_reply.json - 1] = 0;
+    m->u.ctl_reply.len = (uint32_t)strlen(m->u.ctl_reply.json);
+    size_t len = px_encode(m, c->cfg.cluster_id, c->frame, sizeof c->frame);
+    if (len > 0) nng_send(c->s, c->frame, len, NNG_FLAG_NONBLOCK);
+    return 1;
+}
+
+/* One CTL_REQ / CTL_REPLY exchange, all of it before deadline. */
+static int ctl_exchange(nng_socket s, const px_config *cfg, uint32_t self, uint64_t deadline,
+                        char *json, size_t cap)
+{
+    uint8_t frame[64];
+    px_msg q;
+    memset(&q, 0, sizeof q);
+    q.type = PX_MSG_CTL_REQ;
+    q.from = self;
+    size_t len = px_encode(&q, cfg->cluster_id, frame, sizeof frame);
+    if (len == 0 || nng_send(s, frame, len, 0) != 0) return -1;
+
+    uint64_t now = px_now_ms();
+    if (now >= deadline) return -1;
+    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, (nng_duration)(deadline - now));
+    nng_msg *rep;
+    if (nng_recvmsg(s, &rep, 0) != 0) return -1;
+    px_msg *m = malloc(sizeof *m);
+    int ok = m && px_decode(nng_msg_body(rep), nng_msg_len(rep), cfg->cluster_id, m) == 0 &&
+             m->type == PX_MSG_CTL_REPLY;
+    if (ok) {
+        size_t n = m->u.ctl_reply.len < cap - 1 ? m->u.ctl_reply.len : cap - 1;
+        memcpy(json, m->u.ctl_reply.json, n);
+        json[n] = 0;
+    }
+    free(m);
+    nng_msg_free(rep);
+    return ok ? 0 : -1;
+}
+
+int px_ctl_query(const px_config *cfg, uint32_t self, int role, int timeout_ms, char *json,
+                 size_t cap)
+{
+    char url[600];
+    nng_socket s;
+    uint64_t deadline = px_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+    if (cap == 0 || ipc_url(cfg, self, role, "ctl", url, sizeof url) != 0) return -1;
+    if (nng_req0_open(&s) != 0) return -1;
+    nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
+    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
+    /* never resend: one query, one answer or a timeout */
+    nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    nng_socket_set_ms(s, NNG_OPT_RECONNMINT, NET_RECONN_MIN_MS);
+    nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, NET_RECONN_MIN_MS);
+    int rv = -1;
+    if (nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK) == 0)
+        rv = ctl_exchange(s, cfg, self, deadline, json, cap);
+    nng_close(s);
+    return rv;
+}

@@ -1,0 +1,16 @@
+# node/: the role processes and the per-node supervisor.  They are built
+# here rather than in each role's fragment because they share the transport
+# (common/net.c, nng) and the process scaffolding (node/proc.c), which the
+# pure core library must not link.
+PROC_SRCS := node/proc.c common/net.c common/config.c common/log.c
+PROC_LIBS := -lnng -lpthread -lconfig
+
+PROGRAMS += paxos-acceptor paxos-proposer paxos-learner paxos-node
+paxos-acceptor_SRCS := acceptor/main.c acceptor/store.c $(PROC_SRCS)
+paxos-acceptor_LIBS := $(PROC_LIBS)
+paxos-proposer_SRCS := proposer/main.c $(PROC_SRCS)
+paxos-proposer_LIBS := $(PROC_LIBS)
+paxos-learner_SRCS := learner/main.c $(PROC_SRCS)
+paxos-learner_LIBS := $(PROC_LIBS)
+paxos-node_SRCS := node/main.c $(PROC_SRCS)
+paxos-node_LIBS := $(PROC_LIBS)

@@ -1,0 +1,45 @@
+/* proc.h -- what every role process does the same way: parse
+ * `--config FILE --node N`, load the config, start logging, create the node
+ * directory, turn SIGTERM/SIGINT into a flag, and drive an outbox into the
+ * network.  Used by acceptor/main.c, proposer/main.c, learner/main.c. */
+#ifndef PX_PROC_H
+#define PX_PROC_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/config.h"
+#include "../common/net.h"
+#include "../common/outbox.h"
+
+/* Set by SIGTERM / SIGINT: the main loop finishes its iteration and exits 0. */
+extern volatile sig_atomic_t px_proc_stopping;
+
+typedef struct px_proc {
+    px_config cfg;
+    uint32_t self;
+    int role;
+    char dir[512]; /* this node's data directory (created) */
+    struct px_net *net;
+    struct px_ctl *ctl;
+} px_proc;
+
+/* Parse arguments, load the config and open the sockets.  Exits 2 on a usage
+ * or config error, 1 if the sockets cannot be opened. */
+void px_proc_start(px_proc *p, int argc, char **argv, int role);
+void px_proc_finish(px_proc *p);
+
+/* How long to wait for a message: until deadline, at most cap_ms. */
+int px_proc_timeout(uint64_t deadline, uint64_t now, int cap_ms);
+
+/* Send every envelope in o, then clear it. */
+void px_proc_flush(px_proc *p, px_outbox *o);
+
+/* Sum of frames the transport refused, over every reason. */
+uint64_t px_proc_rejected(const px_proc *p);
+
+/* mkdir -p; 0 or -1 with errno. */
+int px_mkdirs(const char *path);
+
+#endif

@@ -1,0 +1,146 @@
+/* main.c -- the proposer process: sockets and a clock around the pure
+ * proposer core.  The core decides everything; this loop only waits until
+ * the core's next deadline (or a message), feeds it, and sends its outbox. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../node/proc.h"
+#include "proposer.h"
+
+#define DRAIN_MAX 256
+#define WAIT_CAP_MS 10
+
+typedef struct prop_proc {
+    px_proc p;
+    struct proposer *core;
+    px_outbox out;
+    px_msg *msg;
+    uint32_t last_leader; /* to log leadership changes once */
+    int last_state;
+} prop_proc;
+
+/* Election jitter must differ between nodes and between restarts of the
+ * same node, or two proposers restarted together would keep colliding. */
+static uint64_t make_seed(uint32_t self)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t s = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec;
+    s ^= (uint64_t)getpid() << 32;
+    s ^= (uint64_t)self * 0x9E3779B97F4A7C15ull;
+    return s ? s : 1;
+}
+
+static void make_config(const px_proc *p, proposer_config *pc)
+{
+    memset(pc, 0, sizeof *pc);
+    pc->id = p->self;
+    pc->n_nodes = p->cfg.n_nodes;
+    for (uint32_t i = 0; i < p->cfg.n_nodes; i++) pc->node_ids[i] = p->cfg.nodes[i].id;
+    pc->batch_max = p->cfg.batch_max;
+    pc->pipeline = p->cfg.pipeline;
+    pc->queue_max = p->cfg.queue_max;
+    pc->heartbeat_ms = p->cfg.heartbeat_ms;
+    pc->election_min_ms = p->cfg.election_min_ms;
+    pc->election_max_ms = p->cfg.election_max_ms;
+    pc->retransmit_ms = p->cfg.retransmit_ms;
+    pc->seed = make_seed(p->self);
+}
+
+static const char *state_name(int s)
+{
+    switch (s) {
+    case PROPOSER_LEADER: return "leader";
+    case PROPOSER_CANDIDATE: return "candidate";
+    default: return "follower";
+    }
+}
+
+static void status_json(void *arg, char *json, size_t cap)
+{
+    prop_proc *pp = arg;
+    struct proposer *c = pp->core;
+    px_ballot b = proposer_ballot(c);
+    snprintf(json, cap,
+             "{\"role\":\"proposer\",\"node\":%u,\"state\":\"%s\","
+             "\"ballot\":{\"round\":%llu,\"node\":%u},\"leader\":%u,\"chosen_upto\":%llu,"
+             "\"next_slot\":%llu,\"in_flight\":%u,\"queued\":%u,\"batch_max\":%u,"
+             "\"pipeline\":%u,\"slots_chosen\":%llu,\"commands_chosen\":%llu,"
+             "\"rejected_frames\":%llu}",
+             pp->p.self, state_name(proposer_state(c)), (unsigned long long)b.round, b.node,
+             proposer_leader(c), (unsigned long long)proposer_chosen_upto(c),
+             (unsigned long long)proposer_next_slot(c), proposer_in_flight(c),
+             proposer_queued(c), pp->p.cfg.batch_max, pp->p.cfg.pipeline,
+             (unsigned long long)proposer_slots_chosen(c),
+             (unsigned long long)proposer_commands_chosen(c),
+             (unsigned long long)px_proc_rejected(&pp->p));
+}
+
+/* Operators want to see elections in the log, not every heartbeat. */
+static void log_changes(prop_proc *pp)
+{
+    int st = proposer_state(pp->core);
+    uint32_t leader = proposer_leader(pp->core);
+    if (st == pp->last_state && leader == pp->last_leader) return;
+    px_ballot b = proposer_ballot(pp->core);
+    if (st == PROPOSER_LEADER && pp->last_state != PROPOSER_LEADER)
+        px_info("became leader with ballot (%llu,%u) at slot %llu", (unsigned long long)b.round,
+                b.node, (unsigned long long)proposer_next_slot(pp->core));
+    else if (st == PROPOSER_CANDIDATE && pp->last_state != PROPOSER_CANDIDATE)
+        px_info("election: running phase 1 with ballot (%llu,%u)", (unsigned long long)b.round,
+                b.node);
+    else if (st == PROPOSER_FOLLOWER)
+        px_info("following leader %u", leader);
+    pp->last_state = st;
+    pp->last_leader = leader;
+}
+
+static int step(prop_proc *pp)
+{
+    uint64_t now = px_now_ms();
+    int wait = px_proc_timeout(proposer_next_deadline(pp->core), now, WAIT_CAP_MS);
+    int r = px_net_recv(pp->p.net, pp->msg, wait);
+    for (int n = 0; r == 1; n++) {
+        proposer_handle(pp->core, pp->msg, px_now_ms(), &pp->out);
+        if (n + 1 >= DRAIN_MAX) break;
+        r = px_net_recv(pp->p.net, pp->msg, 0);
+    }
+    if (r < 0) return -1;
+    proposer_tick(pp->core, px_now_ms(), &pp->out);
+    px_proc_flush(&pp->p, &pp->out);
+    log_changes(pp);
+    while (px_ctl_poll(pp->p.ctl, status_json, pp)) {}
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static prop_proc pp;
+    px_proc_start(&pp.p, argc, argv, PX_ROLE_PROPOSER);
+    proposer_config pc;
+    make_config(&pp.p, &pc);
+    pp.core = proposer_new(&pc, px_now_ms());
+    pp.msg = malloc(sizeof *pp.msg);
+    if (!pp.core || !pp.msg) {
+        px_error("out of memory");
+        return 1;
+    }
+    px_outbox_init(&pp.out);
+    pp.last_state = -1;
+    px_info("proposer %u ready (%u nodes, batch %u, pipeline %u)", pp.p.self, pc.n_nodes,
+            pc.batch_max, pc.pipeline);
+
+    while (!px_proc_stopping)
+        if (step(&pp) != 0) return 1;
+
+    px_info("stopping on signal");
+    px_proc_finish(&pp.p);
+    px_outbox_free(&pp.out);
+    proposer_free(pp.core);
+    free(pp.msg);
+    return 0;
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# start-cluster.sh [--config FILE] [--timeout SECONDS]
+#
+# Starts every node of the config (daemonized) and waits, bounded, until a
+# leader is elected and a linearizable read (GET /list, which goes through
+# the log) answers.  Prints each node's gateway URL.  PAXOS_BIN overrides bin/.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${PAXOS_BIN:-$ROOT/bin}
+CONFIG=${PAXOS_CONFIG:-$ROOT/cluster.cfg}
+TIMEOUT=20
+
+usage() {
+    echo "usage: $0 [--config FILE] [--timeout SECONDS]" >&2
+    exit 2
+}
+while [ $# -gt 0 ]; do
+    case $1 in
+    --config) [ $# -ge 2 ] || usage; CONFIG=$2; shift 2 ;;
+    --timeout) [ $# -ge 2 ] || usage; TIMEOUT=$2; shift 2 ;;
+    *) usage ;;
+    esac
+done
+[ -x "$BIN/paxos-node" ] || { echo "$0: $BIN/paxos-node not found: run make first" >&2; exit 1; }
+[ -f "$CONFIG" ] || { echo "$0: config $CONFIG not found (use --config FILE)" >&2; exit 1; }
+
+nodes=$("$BIN/paxos-node" --config "$CONFIG" --list-nodes)
+while read -r id _ _ _; do
+    PAXOS_BIN=$BIN "$ROOT/scripts/start-node.sh" "$id" --config "$CONFIG"
+done <<<"$nodes"
+
+# Ready = some gateway names a leader, and a read through the log succeeds.
+deadline=$((SECONDS + TIMEOUT))
+while [ $SECONDS -lt $deadline ]; do
+    while read -r id host port _; do
+        st=$(curl -s -m 1 "http://$host:$port/status" 2>/dev/null || true)
+        if grep -Eq '"leader": *[1-9]' <<<"$st" &&
+            [ "$(curl -s -m 3 -o /dev/null -w '%{http_code}' "http://$host:$port/list")" = 200 ]; then
+            echo "cluster ready (leader elected, reads answer):"
+            while read -r i h p _; do echo "  node $i: http://$h:$p"; done <<<"$nodes"
+            exit 0
+        fi
+    done <<<"$nodes"
+    sleep 0.2
+done
+echo "$0: cluster not ready after ${TIMEOUT}s; see the logs under each node's logs/ directory:" >&2
+while read -r _ _ _ dir; do echo "  $dir/logs" >&2; done <<<"$nodes"
+exit 1

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# status.sh [--config FILE]
+#
+# Per node: is the supervisor alive, is each role alive, and (if the gateway
+# answers) its /status.  PAXOS_BIN overrides bin/.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${PAXOS_BIN:-$ROOT/bin}
+CONFIG=${PAXOS_CONFIG:-$ROOT/cluster.cfg}
+
+usage() {
+    echo "usage: $0 [--config FILE]" >&2
+    exit 2
+}
+while [ $# -gt 0 ]; do
+    case $1 in
+    --config) [ $# -ge 2 ] || usage; CONFIG=$2; shift 2 ;;
+    *) usage ;;
+    esac
+done
+[ -x "$BIN/paxos-node" ] || { echo "$0: $BIN/paxos-node not found: run make first" >&2; exit 1; }
+[ -f "$CONFIG" ] || { echo "$0: config $CONFIG not found (use --config FILE)" >&2; exit 1; }
+
+# pid_state DIR NAME: "NAME pid N up" / "NAME pid N dead" / "NAME down"
+pid_state() {
+    local pid
+    pid=$(cat "$1/pids/$2.pid" 2>/dev/null || true)
+    if [ -z "$pid" ]; then echo "$2 down"
+    elif kill -0 "$pid" 2>/dev/null; then echo "$2 pid $pid up"
+    else echo "$2 pid $pid dead"; fi
+}
+
+while read -r id host port dir; do
+    echo "node $id ($host, gateway http://$host:$port, data $dir)"
+    for r in node acceptor proposer learner gateway; do echo "  $(pid_state "$dir" "$r")"; done
+    if out=$(curl -s -m 2 "http://$host:$port/status" 2>/dev/null) && [ -n "$out" ]; then
+        echo "  status: $out"
+    else
+        echo "  status: gateway not answering"
+    fi
+done < <("$BIN/paxos-node" --config "$CONFIG" --list-nodes)
