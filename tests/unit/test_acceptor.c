@@ -1,0 +1,480 @@
+/* test_acceptor.c -- the pure acceptor core: phase 1 and 2 rules, chunked
+ * promises, replies held until durable, group commit, restore.
+ *
+ * Two tests are the mutants' tripwires: test_reply_waits_for_durable fails
+ * under PX_MUTANT_ACCEPTOR_EARLY_REPLY, test_accept_ballots under
+ * PX_MUTANT_ACCEPTOR_LOW_BALLOT. */
+#include "acceptor/acceptor.h"
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ME 1 /* the acceptor's id in every test */
+
+static px_ballot B(uint64_t round, uint32_t node)
+{
+    px_ballot b = {round, node};
+    return b;
+}
+
+static int beq(px_ballot a, px_ballot b) { return px_ballot_cmp(a, b) == 0; }
+
+/* A value of k commands whose fields all derive from tag. */
+static px_value val(int tag, int k)
+{
+    px_value v;
+    memset(&v, 0, sizeof(v));
+    v.n = (uint16_t)k;
+    for (int i = 0; i < k; i++) {
+        v.cmds[i].kind = PX_CMD_APPEND;
+        v.cmds[i].client = (uint64_t)tag;
+        v.cmds[i].seq = (uint64_t)i + 1;
+        v.cmds[i].value = tag * 1000 + i;
+    }
+    return v;
+}
+
+static int veq(const px_value *a, const px_value *b)
+{
+    if (a->n != b->n) return 0;
+    for (int i = 0; i < a->n; i++)
+        if (a->cmds[i].kind != b->cmds[i].kind || a->cmds[i].client != b->cmds[i].client ||
+            a->cmds[i].seq != b->cmds[i].seq || a->cmds[i].value != b->cmds[i].value)
+            return 0;
+    return 1;
+}
+
+/* px_msg is ~16 KB: one scratch message is enough for the sends below. */
+static px_msg in;
+
+static void prepare(struct acceptor *a, acc_out *o, uint32_t from, px_ballot b, uint64_t slot)
+{
+    memset(&in, 0, sizeof(in));
+    in.type = PX_MSG_PREPARE;
+    in.from = from;
+    in.u.prepare.ballot = b;
+    in.u.prepare.from_slot = slot;
+    acceptor_handle(a, &in, o);
+}
+
+static void accept(struct acceptor *a, acc_out *o, uint32_t from, px_ballot b, uint64_t slot,
+                   px_value v)
+{
+    memset(&in, 0, sizeof(in));
+    in.type = PX_MSG_ACCEPT;
+    in.from = from;
+    in.u.accept.ballot = b;
+    in.u.accept.slot = slot;
+    in.u.accept.value = v;
+    acceptor_handle(a, &in, o);
+}
+
+/* The host's side of a write + fsync of everything emitted so far. */
+static void flush(struct acceptor *a, acc_out *o)
+{
+    acceptor_durable(a, acceptor_emitted_seq(a), o);
+}
+
+static const px_msg *msg(const acc_out *o, size_t i) { return &o->msgs.v[i].msg; }
+
+/* Checks the envelope's addressing every reply shares. */
+static int addressed(const acc_out *o, size_t i, uint32_t to, uint8_t type)
+{
+    const px_envelope *e = &o->msgs.v[i];
+    return e->role == PX_ROLE_PROPOSER && e->node == to && e->msg.type == type &&
+           e->msg.from == ME;
+}
+
+static void test_prepare_promise(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    prepare(a, &o, 2, B(1, 2), 0);
+    CHECK(beq(acceptor_promised(a), B(1, 2)));
+    REQUIRE(o.persist.n == 1);
+    CHECK(o.persist.v[0].type == ACC_REC_PROMISE);
+    CHECK(beq(o.persist.v[0].ballot, B(1, 2)));
+    CHECK(o.persist.last_seq == 1);
+    CHECK(o.msgs.n == 0);
+    CHECK(acceptor_held_replies(a) == 1);
+
+    acceptor_durable(a, 1, &o);
+    REQUIRE(o.msgs.n == 1);
+    CHECK(addressed(&o, 0, 2, PX_MSG_PROMISE));
+    const px_promise *p = &msg(&o, 0)->u.promise;
+    CHECK(beq(p->ballot, B(1, 2)));
+    CHECK(p->acceptor == ME && p->from_slot == 0 && p->next_slot == 0);
+    CHECK(p->n == 0 && p->done == 1);
+    CHECK(acceptor_held_replies(a) == 0);
+    CHECK(acceptor_durable_seq(a) == 1 && acceptor_emitted_seq(a) == 1);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+static void test_prepare_reject(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    prepare(a, &o, 3, B(2, 3), 0);
+    flush(a, &o);
+    acc_out_clear(&o);
+
+    /* Lower round, and same round with a lower node: both refused, with no
+     * record, at once (nothing is pending). */
+    prepare(a, &o, 5, B(1, 5), 7);
+    prepare(a, &o, 1, B(2, 1), 9);
+    CHECK(o.persist.n == 0);
+    REQUIRE(o.msgs.n == 2);
+    CHECK(addressed(&o, 0, 5, PX_MSG_REJECT));
+    CHECK(addressed(&o, 1, 1, PX_MSG_REJECT));
+    const px_reject *r = &msg(&o, 0)->u.reject;
+    CHECK(beq(r->promised, B(2, 3)));
+    CHECK(r->of_type == PX_MSG_PREPARE && r->slot == 7 && r->acceptor == ME);
+    CHECK(msg(&o, 1)->u.reject.slot == 9);
+    CHECK(beq(acceptor_promised(a), B(2, 3)));
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+/* A repeated PREPARE at the promised ballot is a chunk request: no record. */
+static void test_prepare_equal(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    prepare(a, &o, 2, B(4, 2), 0);
+    flush(a, &o);
+    acc_out_clear(&o);
+    prepare(a, &o, 2, B(4, 2), 3);
+    CHECK(o.persist.n == 0);
+    REQUIRE(o.msgs.n == 1);
+    CHECK(addressed(&o, 0, 2, PX_MSG_PROMISE));
+    CHECK(msg(&o, 0)->u.promise.from_slot == 3 && msg(&o, 0)->u.promise.next_slot == 3);
+    CHECK(acceptor_emitted_seq(a) == 1);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+/* Asks for one chunk at (5,2) from slot, and returns the promise. */
+static px_promise chunk(struct acceptor *a, uint64_t from)
+{
+    acc_out o;
+    px_promise p;
+    acc_out_init(&o);
+    prepare(a, &o, 2, B(5, 2), from);
+    flush(a, &o);
+    memset(&p, 0, sizeof(p));
+    if (o.msgs.n == 1 && o.msgs.v[0].msg.type == PX_MSG_PROMISE) p = msg(&o, 0)->u.promise;
+    acc_out_free(&o);
+    return p;
+}
+
+static int chunk_is(const px_promise *p, int n, const uint64_t *slots, uint64_t next, int done)
+{
+    if (p->n != n || p->next_slot != next || p->done != done) return 0;
+    for (int i = 0; i < n; i++) {
+        px_value v = val((int)slots[i], (int)slots[i] % 3);
+        if (p->entries[i].slot != slots[i] || !beq(p->entries[i].vballot, B(1, 1)) ||
+            !veq(&p->entries[i].value, &v))
+            return 0;
+    }
+    return 1;
+}
+
+static void test_chunking(void)
+{
+    static const uint64_t slots[] = {0, 1, 2, 3, 5, 6, 7, 8, 10, 11};
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+        accept(a, &o, 1, B(1, 1), slots[i], val((int)slots[i], (int)slots[i] % 3));
+    flush(a, &o);
+    acc_out_free(&o);
+    REQUIRE(acceptor_accepted_count(a) == 10);
+
+    px_promise p = chunk(a, 0);
+    CHECK(chunk_is(&p, 4, (const uint64_t[]){0, 1, 2, 3}, 4, 0));
+    CHECK(beq(p.ballot, B(5, 2)) && p.from_slot == 0);
+    p = chunk(a, 4);
+    CHECK(chunk_is(&p, 4, (const uint64_t[]){5, 6, 7, 8}, 9, 0));
+    p = chunk(a, 9);
+    CHECK(chunk_is(&p, 2, (const uint64_t[]){10, 11}, 12, 1));
+    /* Exactly PX_MAX_PROMISE_ENTRIES left: done at once. */
+    p = chunk(a, 7);
+    CHECK(chunk_is(&p, 4, (const uint64_t[]){7, 8, 10, 11}, 12, 1));
+    /* One more than fits: not done. */
+    p = chunk(a, 6);
+    CHECK(chunk_is(&p, 4, (const uint64_t[]){6, 7, 8, 10}, 11, 0));
+    p = chunk(a, 12);
+    CHECK(chunk_is(&p, 0, NULL, 12, 1));
+    p = chunk(a, 100);
+    CHECK(chunk_is(&p, 0, NULL, 100, 1));
+    /* Only the first PREPARE at (5,2) made a record. */
+    CHECK(acceptor_emitted_seq(a) == 11);
+    acceptor_free(a);
+}
+
+/* Equal and higher ballots are accepted, lower ones refused.  Fails under
+ * PX_MUTANT_ACCEPTOR_LOW_BALLOT. */
+static void test_accept_ballots(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    prepare(a, &o, 2, B(2, 2), 0);
+    accept(a, &o, 2, B(2, 2), 5, val(5, 2)); /* equal */
+    accept(a, &o, 3, B(3, 3), 5, val(6, 1)); /* higher: overwrites, raises */
+    accept(a, &o, 2, B(2, 2), 7, val(7, 1)); /* lower now */
+    accept(a, &o, 4, B(3, 1), 8, val(8, 1)); /* same round, lower node */
+    flush(a, &o);
+
+    REQUIRE(o.persist.n == 3);
+    CHECK(o.persist.v[1].type == ACC_REC_ACCEPT && o.persist.v[1].slot == 5);
+    CHECK(beq(o.persist.v[2].ballot, B(3, 3)));
+    px_value v6 = val(6, 1);
+    CHECK(veq(&o.persist.v[2].value, &v6));
+    CHECK(beq(acceptor_promised(a), B(3, 3)));
+
+    REQUIRE(o.msgs.n == 5);
+    CHECK(addressed(&o, 1, 2, PX_MSG_ACCEPTED));
+    CHECK(msg(&o, 1)->u.accepted.slot == 5 && beq(msg(&o, 1)->u.accepted.ballot, B(2, 2)));
+    CHECK(addressed(&o, 2, 3, PX_MSG_ACCEPTED));
+    CHECK(beq(msg(&o, 2)->u.accepted.ballot, B(3, 3)));
+    CHECK(msg(&o, 2)->u.accepted.acceptor == ME);
+    for (size_t i = 3; i < 5; i++) {
+        CHECK(msg(&o, i)->type == PX_MSG_REJECT);
+        CHECK(beq(msg(&o, i)->u.reject.promised, B(3, 3)));
+        CHECK(msg(&o, i)->u.reject.of_type == PX_MSG_ACCEPT);
+    }
+    CHECK(msg(&o, 3)->u.reject.slot == 7 && o.msgs.v[3].node == 2);
+    CHECK(msg(&o, 4)->u.reject.slot == 8 && o.msgs.v[4].node == 4);
+
+    px_ballot vb;
+    const px_value *v;
+    REQUIRE(acceptor_accepted(a, 5, &vb, &v));
+    CHECK(beq(vb, B(3, 3)) && veq(v, &v6));
+    CHECK(!acceptor_accepted(a, 7, NULL, NULL));
+    CHECK(!acceptor_accepted(a, 8, NULL, NULL));
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+/* An ACCEPT above the promise raises it: a later PREPARE below is refused. */
+static void test_accept_raises_promise(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    accept(a, &o, 4, B(4, 4), 0, val(1, 1));
+    REQUIRE(o.persist.n == 1); /* the ACCEPT record alone implies the promise */
+    prepare(a, &o, 3, B(4, 3), 0);
+    flush(a, &o);
+    REQUIRE(o.msgs.n == 2);
+    CHECK(msg(&o, 1)->type == PX_MSG_REJECT);
+    CHECK(beq(msg(&o, 1)->u.reject.promised, B(4, 4)));
+    CHECK(beq(acceptor_promised(a), B(4, 4)));
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+/* No reply leaves before its record is durable.  Fails under
+ * PX_MUTANT_ACCEPTOR_EARLY_REPLY. */
+static void test_reply_waits_for_durable(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    prepare(a, &o, 2, B(1, 2), 0);
+    accept(a, &o, 2, B(1, 2), 0, val(1, 1));
+    CHECK(o.msgs.n == 0);
+    CHECK(acceptor_held_replies(a) == 2);
+    acceptor_durable(a, 0, &o);
+    CHECK(o.msgs.n == 0);
+    acceptor_durable(a, 1, &o); /* the promise only */
+    REQUIRE(o.msgs.n == 1);
+    CHECK(msg(&o, 0)->type == PX_MSG_PROMISE);
+    acceptor_durable(a, 2, &o);
+    REQUIRE(o.msgs.n == 2);
+    CHECK(msg(&o, 1)->type == PX_MSG_ACCEPTED);
+
+    /* A reply needing no record of its own still waits behind earlier
+     * ones: a reject must not overtake a pending vote. */
+    acc_out_clear(&o);
+    accept(a, &o, 2, B(1, 2), 1, val(2, 1));
+    prepare(a, &o, 9, B(1, 1), 0);
+    CHECK(o.msgs.n == 0);
+    acceptor_durable(a, 3, &o);
+    REQUIRE(o.msgs.n == 2);
+    CHECK(msg(&o, 0)->type == PX_MSG_ACCEPTED && msg(&o, 1)->type == PX_MSG_REJECT);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+/* Many messages, one fsync, one notice: every reply, in order. */
+static void test_group_commit(void)
+{
+    enum { N = 300 };
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    for (int i = 0; i < N; i++) accept(a, &o, 2 + i % 3, B(1, 2), (uint64_t)i, val(i, i % 4));
+    CHECK(o.persist.n == N && o.persist.last_seq == N);
+    CHECK(o.msgs.n == 0 && acceptor_held_replies(a) == N);
+
+    acceptor_durable(a, N / 2, &o); /* a partial write */
+    CHECK(o.msgs.n == N / 2);
+    acceptor_durable(a, 1000000, &o); /* past emitted: only what exists */
+    REQUIRE(o.msgs.n == N);
+    for (int i = 0; i < N; i++) {
+        CHECK(addressed(&o, (size_t)i, 2 + (uint32_t)i % 3, PX_MSG_ACCEPTED));
+        CHECK(msg(&o, (size_t)i)->u.accepted.slot == (uint64_t)i);
+    }
+    CHECK(acceptor_held_replies(a) == 0);
+    CHECK(acceptor_durable_seq(a) == N);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+static void run_history(struct acceptor *a, acc_out *o)
+{
+    prepare(a, o, 2, B(1, 2), 0);
+    for (int i = 0; i < 9; i++) accept(a, o, 2, B(1, 2), (uint64_t)i, val(i, i % 5));
+    prepare(a, o, 3, B(2, 3), 4);
+    accept(a, o, 3, B(2, 3), 4, val(40, 3));
+    accept(a, o, 3, B(2, 3), 20, val(20, 0)); /* a no-op */
+    prepare(a, o, 4, B(3, 4), 30);
+}
+
+static void test_restore(void)
+{
+    struct acceptor *a = acceptor_new(ME), *b = acceptor_new(ME);
+    acc_out o, o2;
+    acc_out_init(&o);
+    acc_out_init(&o2);
+    run_history(a, &o);
+    for (size_t i = 0; i < o.persist.n; i++) acceptor_restore(b, &o.persist.v[i]);
+
+    uint64_t n = o.persist.n;
+    CHECK(beq(acceptor_promised(b), B(3, 4)));
+    CHECK(acceptor_accepted_count(b) == acceptor_accepted_count(a));
+    CHECK(acceptor_accepted_count(b) == 10);
+    for (uint64_t s = 0; s <= 20; s++) {
+        px_ballot ba, bb;
+        const px_value *va, *vb;
+        int ha = acceptor_accepted(a, s, &ba, &va), hb = acceptor_accepted(b, s, &bb, &vb);
+        CHECK(ha == hb);
+        if (ha && hb) CHECK(beq(ba, bb) && veq(va, vb));
+    }
+    CHECK(acceptor_emitted_seq(b) == n && acceptor_durable_seq(b) == n);
+    CHECK(acceptor_held_replies(b) == 0);
+
+    /* New records continue the numbering, and notices still work. */
+    accept(b, &o2, 4, B(3, 4), 21, val(21, 1));
+    CHECK(o2.persist.last_seq == n + 1);
+    acceptor_durable(b, n, &o2);
+    CHECK(o2.msgs.n == 0);
+    acceptor_durable(b, n + 1, &o2);
+    CHECK(o2.msgs.n == 1);
+    /* And a stale leader is refused after the restart. */
+    acc_out_clear(&o2);
+    accept(b, &o2, 3, B(2, 3), 22, val(22, 1));
+    REQUIRE(o2.msgs.n == 1);
+    CHECK(msg(&o2, 0)->type == PX_MSG_REJECT);
+    acc_out_free(&o);
+    acc_out_free(&o2);
+    acceptor_free(a);
+    acceptor_free(b);
+}
+
+static void test_duplicates_and_reorder(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    /* Slots out of order are stored in slot order. */
+    accept(a, &o, 2, B(1, 2), 5, val(5, 1));
+    accept(a, &o, 2, B(1, 2), 3, val(3, 1));
+    accept(a, &o, 2, B(1, 2), 4, val(4, 1));
+    CHECK(acceptor_lowest_slot(a) == 3 && acceptor_highest_slot(a) == 5);
+    /* A retransmitted ACCEPT changes nothing, costs no record, and is
+     * answered again. */
+    accept(a, &o, 2, B(1, 2), 3, val(3, 1));
+    CHECK(o.persist.n == 3);
+    flush(a, &o);
+    REQUIRE(o.msgs.n == 4);
+    CHECK(msg(&o, 3)->type == PX_MSG_ACCEPTED && msg(&o, 3)->u.accepted.slot == 3);
+
+    /* A duplicated PREPARE: one record, two identical answers. */
+    acc_out_clear(&o);
+    prepare(a, &o, 2, B(2, 2), 0);
+    prepare(a, &o, 2, B(2, 2), 0);
+    CHECK(o.persist.n == 1);
+    flush(a, &o);
+    REQUIRE(o.msgs.n == 2);
+    const px_promise *p = &msg(&o, 0)->u.promise;
+    CHECK(p->n == 3 && p->entries[0].slot == 3 && p->entries[2].slot == 5 && p->done);
+    const px_promise *q = &msg(&o, 1)->u.promise;
+    CHECK(q->n == p->n && q->next_slot == p->next_slot && q->done == p->done);
+    CHECK(q->entries[1].slot == 4 && veq(&q->entries[1].value, &p->entries[1].value));
+
+    /* An old PREPARE and an old ACCEPT arriving late are refused. */
+    acc_out_clear(&o);
+    prepare(a, &o, 2, B(1, 2), 0);
+    accept(a, &o, 2, B(1, 2), 6, val(6, 1));
+    CHECK(o.persist.n == 0);
+    REQUIRE(o.msgs.n == 2);
+    CHECK(msg(&o, 0)->type == PX_MSG_REJECT && msg(&o, 1)->type == PX_MSG_REJECT);
+    CHECK(acceptor_accepted_count(a) == 3);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+static void test_forget_and_ignore(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    CHECK(acceptor_id(a) == ME);
+    CHECK(acceptor_lowest_slot(a) == 0 && acceptor_highest_slot(a) == 0);
+    for (uint64_t s = 10; s < 20; s++) accept(a, &o, 2, B(1, 2), s, val((int)s, 1));
+    acceptor_forget_below(a, 15);
+    CHECK(acceptor_accepted_count(a) == 5 && acceptor_lowest_slot(a) == 15);
+    CHECK(!acceptor_accepted(a, 14, NULL, NULL) && acceptor_accepted(a, 15, NULL, NULL));
+    acceptor_forget_below(a, 3);
+    CHECK(acceptor_accepted_count(a) == 5);
+    acceptor_forget_below(a, 100);
+    CHECK(acceptor_accepted_count(a) == 0);
+    flush(a, &o);
+
+    /* Other message types and the null ballot change nothing. */
+    acc_out_clear(&o);
+    memset(&in, 0, sizeof(in));
+    in.type = PX_MSG_HEARTBEAT;
+    in.from = 2;
+    acceptor_handle(a, &in, &o);
+    prepare(a, &o, 2, B(0, 0), 0);
+    accept(a, &o, 2, B(0, 0), 1, val(1, 1));
+    CHECK(o.persist.n == 0 && o.msgs.n == 0 && acceptor_held_replies(a) == 0);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+int main(void)
+{
+    RUN(test_prepare_promise);
+    RUN(test_prepare_reject);
+    RUN(test_prepare_equal);
+    RUN(test_chunking);
+    RUN(test_accept_ballots);
+    RUN(test_accept_raises_promise);
+    RUN(test_reply_waits_for_durable);
+    RUN(test_group_commit);
+    RUN(test_restore);
+    RUN(test_duplicates_and_reorder);
+    RUN(test_forget_and_ignore);
+    return check_summary();
+}
