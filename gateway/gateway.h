@@ -1,0 +1,232 @@
+/* gateway.h -- the pieces of the HTTP gateway process.
+ *
+ *   parse.c     request parsing that needs no sockets: values, routes,
+ *               Idempotency-Key hashing (unit-tested on its own)
+ *   json.c      a growable output buffer and the JSON we answer with
+ *   listcopy.c  the gateway's copy of the learned list
+ *   pending.c   sessions (client ids, seqs) and in-flight commands waiting
+ *               for their APPLIED
+ *   cluster.c   the nng side: receive thread, REQUEST retries, list fetches
+ *   http.c      libmicrohttpd handlers and routing
+ *   status.c    GET /status and GET /roles/<role>
+ *   main.c      the process: flags, config, start, signals, stop
+ *
+ * Locking: one mutex (gw.mu) protects pending commands, sessions and the
+ * list copy's length; the receive thread and the HTTP threads meet there.
+ * The list's elements are never moved or changed once published, so a
+ * response is serialized outside the lock (see listcopy.c). */
+#ifndef PX_GATEWAY_H
+#define PX_GATEWAY_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/config.h"
+#include "../common/wire.h"
+
+/* ---- limits ------------------------------------------------------------ */
+
+#define GW_MAX_BODY 4096          /* bytes of request body; 413 beyond */
+#define GW_MAX_CONNECTIONS 512    /* concurrent HTTP connections */
+#define GW_CONN_TIMEOUT_S 60      /* idle keep-alive connections are closed */
+#define GW_SESSIONS 1024          /* client ids in the pool (> connections) */
+#define GW_RESEND_MS 1000         /* resend a REQUEST unanswered this long */
+#define GW_NACK_BACKOFF_MS 100    /* wait after a NACK before resending */
+#define GW_CTL_TIMEOUT_MS 500     /* a role that does not answer is down */
+#define GW_MAX_IDEM_KEY 256       /* bytes of an Idempotency-Key */
+
+/* ---- json.c: output buffer --------------------------------------------- */
+
+typedef struct gw_buf {
+    char *p;
+    size_t len, cap;
+    int oom; /* an allocation failed: the content is incomplete */
+} gw_buf;
+
+void gw_buf_free(gw_buf *b);
+void gw_buf_put(gw_buf *b, const char *s, size_t n);
+void gw_buf_puts(gw_buf *b, const char *s);
+void gw_buf_printf(gw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gw_buf_i64(gw_buf *b, int64_t v);
+void gw_buf_u64(gw_buf *b, uint64_t v);
+void gw_buf_json_str(gw_buf *b, const char *s); /* quoted and escaped */
+/* {"error":"<msg>"} */
+void gw_json_error(gw_buf *b, const char *msg);
+
+/* ---- parse.c ----------------------------------------------------------- */
+
+/* Why a value was refused (all are 400s). */
+enum gw_value_err {
+    GW_VAL_OK = 0,
+    GW_VAL_MALFORMED = 1, /* body is not valid JSON or not an integer literal */
+    GW_VAL_NOT_INT = 2,   /* valid JSON, but the value is not an integer */
+    GW_VAL_RANGE = 3,     /* an integer outside int64 */
+    GW_VAL_MISSING = 4,   /* no value given */
+    GW_VAL_TWICE = 5      /* given both in the body and the query */
+};
+
+/* Strict decimal int64: optional '-', digits, nothing else. */
+int gw_parse_i64(const char *s, size_t n, int64_t *out);
+
+/* The value of POST /append from its body (may be empty) or the query's
+ * value= argument (may be NULL).  Accepts {"value": N}, a bare N, or
+ * ?value=N.  On error returns the enum and a message for the client. */
+int gw_parse_append(const char *body, size_t len, const char *query_value, int64_t *out,
+                    char *msg, size_t msglen);
+
+/* "false", "0", "no" mean false; anything else (or NULL) true. */
+int gw_parse_bool(const char *s, int dflt);
+
+/* FNV-1a 64-bit. */
+uint64_t gw_fnv1a64(const void *p, size_t n);
+/* The client id of an Idempotency-Key: FNV-1a with the top bit set, a
+ * space disjoint from the session pool's ids (top bit clear). */
+uint64_t gw_idem_client(const char *key);
+
+enum gw_route {
+    GW_R_NOT_FOUND = 0,
+    GW_R_APPEND,
+    GW_R_LIST,
+    GW_R_STATUS,
+    GW_R_ROLE /* /roles/<role>: *role is set */
+};
+
+/* Route url; *allow gets the methods the path accepts (for 405). Returns
+ * the route, and sets *method_ok to whether method is one of them. */
+int gw_route(const char *url, const char *method, int *role, const char **allow,
+             int *method_ok);
+
+/* ---- listcopy.c -------------------------------------------------------- */
+
+#define GW_LIST_BLOCK_BITS 16
+#define GW_LIST_BLOCK (1u << GW_LIST_BLOCK_BITS)
+#define GW_LIST_BLOCKS (1u << 16) /* 2^32 elements at most */
+
+typedef struct gw_list {
+    int64_t **blocks;   /* GW_LIST_BLOCKS pointers; a block never moves */
+    uint64_t len;       /* elements held (a prefix of the learned list) */
+    uint64_t known_len; /* the learned list is at least this long */
+} gw_list;
+
+int gw_list_init(gw_list *l);
+void gw_list_free(gw_list *l);
+/* Element i < len.  Safe without the lock once len was read under it. */
+static inline int64_t gw_list_at(const gw_list *l, uint64_t i)
+{
+    return l->blocks[i >> GW_LIST_BLOCK_BITS][i & (GW_LIST_BLOCK - 1)];
+}
+/* Take one APPLIED: appends its new elements if they continue our prefix.
+ * Returns 1 if the copy grew. */
+int gw_list_on_applied(gw_list *l, const px_applied *a);
+/* Take one LIST_CHUNK.  Returns 1 if the copy grew. */
+int gw_list_on_chunk(gw_list *l, const px_list_chunk *c);
+/* Serialize elements [0, n) as a JSON array (n <= len). */
+void gw_list_json(const gw_list *l, uint64_t n, gw_buf *b);
+
+/* ---- pending.c --------------------------------------------------------- */
+
+/* One HTTP request waiting for its command's result.  Lives on the
+ * handler's stack; linked into a hash table by (client, seq) while it
+ * waits.  Several waiters may share an id (concurrent retries with the
+ * same Idempotency-Key): each gets the result. */
+typedef struct gw_waiter {
+    uint64_t client, seq;
+    int done;               /* an APPLIED for the id arrived */
+    px_applied_entry res;   /* ... with this result */
+    uint64_t slot, list_len;
+    uint32_t nacks;         /* NACKs of any reason */
+    uint32_t nacks_no_leader;
+    uint8_t last_nack;
+    uint32_t leader_hint;
+    pthread_cond_t cond;
+    struct gw_waiter *next, **pprev;
+} gw_waiter;
+
+#define GW_WAIT_BUCKETS 1024
+
+typedef struct gw_session {
+    uint64_t client;
+    uint64_t seq; /* last seq used; the next command uses seq + 1 */
+    int next_free;
+} gw_session;
+
+typedef struct gw_pending {
+    gw_waiter *buckets[GW_WAIT_BUCKETS];
+    gw_session sessions[GW_SESSIONS];
+    int free_head; /* -1: none free */
+    pthread_cond_t session_cond;
+} gw_pending;
+
+/* Client ids are base + i with the top bit cleared. */
+void gw_pending_init(gw_pending *p, uint64_t base);
+/* All under gw.mu.  take returns a session index or -1 if none is free. */
+int gw_session_take(gw_pending *p);
+void gw_session_give(gw_pending *p, int i);
+void gw_waiter_add(gw_pending *p, gw_waiter *w);
+void gw_waiter_del(gw_waiter *w);
+/* Deliver a result or a NACK to every waiter of the id; returns how many. */
+int gw_pending_result(gw_pending *p, const px_applied *a, const px_applied_entry *e);
+int gw_pending_nack(gw_pending *p, const px_nack *n);
+
+/* ---- cluster.c --------------------------------------------------------- */
+
+typedef struct gw {
+    px_config cfg;
+    uint32_t node;
+    struct px_net *net;
+    pthread_mutex_t send_mu; /* px_net_send from many threads, one at a time */
+    pthread_mutex_t mu;
+    pthread_cond_t list_cond; /* broadcast when the list copy grows */
+    gw_list list;
+    gw_pending pend;
+    uint64_t want_len;      /* a handler needs the list this long */
+    uint64_t fetch_from;    /* last LIST_REQ asked from here ... */
+    uint64_t fetch_sent_ms; /* ... at this time (0: none outstanding) */
+    int probed;             /* the learner answered a LIST_REQ at least once */
+    atomic_int stop;
+    pthread_t rx;
+    uint64_t client_base;
+} gw;
+
+enum gw_outcome {
+    GW_DONE = 0,      /* applied (possibly DUP): result in *res */
+    GW_NOT_APPLIED,   /* every attempt refused NO_LEADER: 503 */
+    GW_UNKNOWN,       /* timed out, may or may not be applied: 504 */
+    GW_STALE,         /* the learner called it stale: 500 */
+    GW_OVERLOADED     /* no free session before the deadline: 503 */
+};
+
+typedef struct gw_result {
+    px_applied_entry e;
+    uint64_t slot, list_len;
+    uint64_t elapsed_ms;
+    uint32_t leader_hint;
+} gw_result;
+
+int gw_start(gw *g, const px_config *cfg, uint32_t node, char *err, size_t errlen);
+void gw_stop(gw *g);
+/* Run one command through the log and wait for its result.  idem_key may
+ * be NULL (then a pooled session's next seq is used). */
+int gw_submit(gw *g, int kind, int64_t value, const char *idem_key, gw_result *res);
+/* Wait until the list copy holds n elements, or the deadline (monotonic
+ * ms) passes.  Returns 0 when it does. */
+int gw_wait_list(gw *g, uint64_t n, uint64_t deadline_ms);
+uint64_t gw_now_ms(void); /* the monotonic clock deadlines use */
+
+/* ---- status.c ---------------------------------------------------------- */
+
+/* Build the answer to GET /status or GET /roles/<role>; returns the HTTP
+ * status. */
+int gw_status_json(gw *g, gw_buf *out);
+int gw_role_json(gw *g, int role, gw_buf *out);
+
+/* ---- http.c ------------------------------------------------------------ */
+
+struct MHD_Daemon;
+struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen);
+void gw_http_stop(struct MHD_Daemon *d);
+
+#endif

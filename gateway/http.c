@@ -1,0 +1,275 @@
+/* http.c -- the gateway's HTTP side (libmicrohttpd).
+ *
+ * One thread per connection (bounded by GW_MAX_CONNECTIONS): a handler may
+ * block for up to request_timeout_ms waiting for its command to go through
+ * the log, and with a thread of its own that blocks nobody else.  Keep-alive
+ * is libmicrohttpd's default for HTTP/1.1; idle connections close after
+ * GW_CONN_TIMEOUT_S.  Every answer, errors included, is JSON. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "../common/log.h"
+#include "gateway.h"
+
+/* Per-request state, kept across libmicrohttpd's calls for one request. */
+typedef struct req {
+    char body[GW_MAX_BODY];
+    size_t len;
+    int too_large;
+} req;
+
+/* Queue b as the response (taking its memory) with the JSON content type. */
+static enum MHD_Result reply(struct MHD_Connection *c, int status, gw_buf *b,
+                             const char *allow, int retry_after)
+{
+    if (b->oom) {
+        gw_buf_free(b);
+        gw_json_error(b, "out of memory building the response");
+        status = 500;
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        gw_buf_free(b);
+        return MHD_NO;
+    }
+    b->p = NULL; /* owned by the response now */
+    gw_buf_free(b);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (retry_after) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *c, int status, const char *msg,
+                                   const char *allow, int retry_after)
+{
+    gw_buf b = {0};
+    gw_json_error(&b, msg);
+    return reply(c, status, &b, allow, retry_after);
+}
+
+static const char *query(struct MHD_Connection *c, const char *key)
+{
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* The error answer for a command that did not come back applied. */
+static enum MHD_Result reply_failed(gw *g, struct MHD_Connection *c, int rc, int kind,
+                                    int keyed)
+{
+    char msg[256];
+    switch (rc) {
+    case GW_NOT_APPLIED:
+        return reply_error(c, 503,
+                           keyed ? "no leader / no quorum: not applied by this request (an "
+                                   "earlier request with the same Idempotency-Key may have "
+                                   "been; retry with the same key)"
+                                 : "no leader / no quorum: not applied",
+                           NULL, 1);
+    case GW_OVERLOADED:
+        return reply_error(c, 503, "too many requests in flight: not applied", NULL, 1);
+    case GW_STALE:
+        return reply_error(c, 500,
+                           "the learners refused this command as stale (an older request of "
+                           "the same client id); its outcome is unknown",
+                           NULL, 0);
+    default:
+        snprintf(msg, sizeof(msg),
+                 kind == PX_CMD_APPEND
+                     ? "timed out after %llu ms: the append may or may not have been applied"
+                     : "timed out after %llu ms: the read did not complete",
+                 (unsigned long long)g->cfg.request_timeout_ms);
+        return reply_error(c, 504, msg, NULL, 0);
+    }
+}
+
+static int idem_key_ok(const char *key)
+{
+    size_t n = strlen(key);
+    return n > 0 && n <= GW_MAX_IDEM_KEY;
+}
+
+/* 200 {"value":V,"index":I[,"duplicate":true][,"list":[...]]} */
+static enum MHD_Result reply_appended(gw *g, struct MHD_Connection *c, const gw_result *res,
+                                      int64_t value, int want_list, uint64_t deadline)
+{
+    int64_t index = res->e.result;
+    if (index < 0) return reply_error(c, 500, "the learner reported no index", NULL, 0);
+    int dup = (res->e.flags & PX_APPLIED_DUP) != 0;
+    /* A DUP's value is the original one, which only the list knows. */
+    int have_list = (want_list || dup) && gw_wait_list(g, (uint64_t)index + 1, deadline) == 0;
+    if (dup && have_list) value = gw_list_at(&g->list, (uint64_t)index);
+    gw_buf b = {0};
+    gw_buf_puts(&b, "{\"value\":");
+    gw_buf_i64(&b, value);
+    gw_buf_puts(&b, ",\"index\":");
+    gw_buf_i64(&b, index);
+    if (dup) gw_buf_puts(&b, ",\"duplicate\":true");
+    if (want_list && have_list) {
+        gw_buf_puts(&b, ",\"list\":");
+        gw_list_json(&g->list, (uint64_t)index + 1, &b);
+    } else if (want_list) {
+        gw_buf_puts(&b, ",\"list_error\":\"applied, but the gateway's list copy could not "
+                        "catch up in time\"");
+    }
+    gw_buf_puts(&b, "}\n");
+    return reply(c, 200, &b, NULL, 0);
+}
+
+static enum MHD_Result do_append(gw *g, struct MHD_Connection *c, const req *r)
+{
+    uint64_t deadline = gw_now_ms() + g->cfg.request_timeout_ms;
+    int64_t value;
+    char msg[200];
+    if (gw_parse_append(r->body, r->len, query(c, "value"), &value, msg, sizeof(msg)) != 0)
+        return reply_error(c, 400, msg, NULL, 0);
+    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+    if (key != NULL && !idem_key_ok(key))
+        return reply_error(c, 400, "Idempotency-Key must be 1 to 256 bytes", NULL, 0);
+    int want_list = gw_parse_bool(query(c, "list"), 1);
+    gw_result res;
+    int rc = gw_submit(g, PX_CMD_APPEND, value, key, &res);
+    if (rc != GW_DONE) return reply_failed(g, c, rc, PX_CMD_APPEND, key != NULL);
+    return reply_appended(g, c, &res, value, want_list, deadline);
+}
+
+/* A read goes through the log like an append: its result is the list's
+ * length at its place in the log, so the answer reflects every append that
+ * completed before the read began (linearizable). */
+static enum MHD_Result do_list(gw *g, struct MHD_Connection *c)
+{
+    uint64_t deadline = gw_now_ms() + g->cfg.request_timeout_ms;
+    gw_result res;
+    int rc = gw_submit(g, PX_CMD_READ, 0, NULL, &res);
+    if (rc != GW_DONE) return reply_failed(g, c, rc, PX_CMD_READ, 0);
+    if (res.e.result < 0) return reply_error(c, 500, "the learner reported no length", NULL, 0);
+    uint64_t n = (uint64_t)res.e.result;
+    if (gw_wait_list(g, n, deadline) != 0)
+        return reply_error(c, 503, "the gateway's list copy could not catch up in time", NULL,
+                           1);
+    gw_buf b = {0};
+    gw_buf_puts(&b, "{\"list\":");
+    gw_list_json(&g->list, n, &b);
+    gw_buf_puts(&b, "}\n");
+    return reply(c, 200, &b, NULL, 0);
+}
+
+static enum MHD_Result dispatch(gw *g, struct MHD_Connection *c, const char *url,
+                                const char *method, const req *r)
+{
+    int role, ok;
+    const char *allow;
+    int route = gw_route(url, method, &role, &allow, &ok);
+    gw_buf b = {0};
+    int status;
+    switch (route) {
+    case GW_R_APPEND: return do_append(g, c, r);
+    case GW_R_LIST: return do_list(g, c);
+    case GW_R_STATUS: status = gw_status_json(g, &b); break;
+    case GW_R_ROLE: status = gw_role_json(g, role, &b); break;
+    default: return reply_error(c, 404, "no such endpoint", NULL, 0);
+    }
+    return reply(c, status, &b, NULL, 0);
+}
+
+/* Refusals we can give as soon as the headers are in, before reading a
+ * body: unknown path, wrong method, declared body too large. */
+static enum MHD_Result early_refusal(struct MHD_Connection *c, const char *url,
+                                     const char *method, int *refused)
+{
+    int role, ok;
+    const char *allow;
+    char msg[160];
+    *refused = 1;
+    if (gw_route(url, method, &role, &allow, &ok) == GW_R_NOT_FOUND)
+        return reply_error(c, 404, "no such endpoint", NULL, 0);
+    if (!ok) {
+        snprintf(msg, sizeof(msg), "method %.20s not allowed on %.64s: use %s", method, url,
+                 allow);
+        return reply_error(c, 405, msg, allow, 0);
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl != NULL && strtoull(cl, NULL, 10) > GW_MAX_BODY)
+        return reply_error(c, 413, "request body too large: at most 4096 bytes", NULL, 0);
+    *refused = 0;
+    return MHD_YES;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version,
+                               const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    gw *g = cls;
+    req *r = *con_cls;
+    if (r == NULL) {
+        int refused;
+        enum MHD_Result ret = early_refusal(c, url, method, &refused);
+        if (refused) return ret;
+        if ((r = malloc(sizeof(*r))) == NULL) return MHD_NO;
+        r->len = 0;
+        r->too_large = 0;
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size != 0) {
+        /* Chunked bodies have no Content-Length: count as they come. */
+        if (r->len + *upload_size > GW_MAX_BODY) r->too_large = 1;
+        else memcpy(r->body + r->len, upload, *upload_size), r->len += *upload_size;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_large)
+        return reply_error(c, 413, "request body too large: at most 4096 bytes", NULL, 0);
+    return dispatch(g, c, url, method, r);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
+struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen)
+{
+    const px_node_cfg *nc = px_config_node(&g->cfg, g->node);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(nc->gateway_port);
+    /* Bind the node's own address, not every address: per-address network
+     * faults must cut this node's clients and nobody else's. */
+    if (inet_pton(AF_INET, nc->host, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "node %u: host \"%s\" is not an IPv4 address", g->node, nc->host);
+        return NULL;
+    }
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+        nc->gateway_port, NULL, NULL, handler, g,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)GW_MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)GW_CONN_TIMEOUT_S,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_END);
+    if (d == NULL)
+        snprintf(err, errlen, "cannot listen on http://%s:%u (port in use?)", nc->host,
+                 nc->gateway_port);
+    return d;
+}
+
+void gw_http_stop(struct MHD_Daemon *d)
+{
+    if (d) MHD_stop_daemon(d);
+}

@@ -1,0 +1,204 @@
+/* parse.c -- what the gateway reads from a request, with no sockets in
+ * sight so it can be unit-tested: the appended value, the route, the
+ * Idempotency-Key's client id. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../common/types.h"
+#include "gateway.h"
+
+int gw_parse_i64(const char *s, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (n > 0 && s[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    if (i == n) return -1;
+    /* Accumulate as a negative number: its range is one larger, so
+     * INT64_MIN parses without overflow. */
+    int64_t acc = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        int d = s[i] - '0';
+        if (acc < (INT64_MIN + d) / 10) return -2;
+        acc = acc * 10 - d;
+    }
+    if (!neg) {
+        if (acc == INT64_MIN) return -2;
+        acc = -acc;
+    }
+    *out = acc;
+    return 0;
+}
+
+/* json-c clamps integers outside int64 to INT64_MIN/MAX without telling
+ * (and INT64_MIN itself is a valid value), so before parsing we look at
+ * every integer literal outside strings ourselves.  A number with a
+ * fraction or exponent is not an integer at all and is refused later. */
+static int has_out_of_range_int(const char *s, size_t n)
+{
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_str = 1;
+            continue;
+        }
+        if (c != '-' && !isdigit((unsigned char)c)) continue;
+        size_t j = i;
+        int is_int = 1;
+        while (j < n && (s[j] == '-' || s[j] == '+' || s[j] == '.' || s[j] == 'e' ||
+                         s[j] == 'E' || isdigit((unsigned char)s[j]))) {
+            if (s[j] == '.' || s[j] == 'e' || s[j] == 'E') is_int = 0;
+            j++;
+        }
+        int64_t v;
+        if (is_int && gw_parse_i64(s + i, j - i, &v) == -2) return 1;
+        i = j - 1;
+    }
+    return 0;
+}
+
+/* Parse exactly s[0..n) as one JSON text (trailing garbage is an error,
+ * which json_tokener_parse would silently ignore). */
+static json_object *parse_json(const char *s, size_t n)
+{
+    json_tokener *tok = json_tokener_new();
+    if (tok == NULL) return NULL;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    json_object *o = json_tokener_parse_ex(tok, s, (int)n);
+    if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+        o = json_tokener_parse_ex(tok, "", 1); /* end of input ends a bare number */
+    else if (o != NULL && json_tokener_get_parse_end(tok) != n) {
+        json_object_put(o);
+        o = NULL;
+    }
+    json_tokener_free(tok);
+    return o;
+}
+
+static int fail(int code, char *msg, size_t msglen, const char *text)
+{
+    snprintf(msg, msglen, "%s", text);
+    return code;
+}
+
+/* The value inside a parsed body: the object's "value", or the body itself. */
+static int value_of(json_object *root, int64_t *out, char *msg, size_t msglen)
+{
+    json_object *v = root;
+    if (json_object_is_type(root, json_type_object)) {
+        if (!json_object_object_get_ex(root, "value", &v) || v == NULL)
+            return fail(GW_VAL_MISSING, msg, msglen,
+                        "missing \"value\": send {\"value\": <integer>}");
+    } else if (!json_object_is_type(root, json_type_int) &&
+               !json_object_is_type(root, json_type_double)) {
+        return fail(GW_VAL_NOT_INT, msg, msglen,
+                    "body must be {\"value\": <integer>} or a bare integer");
+    }
+    if (!json_object_is_type(v, json_type_int))
+        return fail(GW_VAL_NOT_INT, msg, msglen, "\"value\" must be an integer");
+    *out = json_object_get_int64(v);
+    return GW_VAL_OK;
+}
+
+static int parse_body(const char *s, size_t n, int64_t *out, char *msg, size_t msglen)
+{
+    if (has_out_of_range_int(s, n))
+        return fail(GW_VAL_RANGE, msg, msglen,
+                    "value out of range: must fit in a signed 64-bit integer");
+    json_object *root = parse_json(s, n);
+    if (root == NULL)
+        return fail(GW_VAL_MALFORMED, msg, msglen,
+                    "malformed JSON: send {\"value\": <integer>} or a bare integer");
+    int rc = value_of(root, out, msg, msglen);
+    json_object_put(root);
+    return rc;
+}
+
+int gw_parse_append(const char *body, size_t len, const char *query_value, int64_t *out,
+                    char *msg, size_t msglen)
+{
+    while (len > 0 && isspace((unsigned char)body[0])) body++, len--;
+    while (len > 0 && isspace((unsigned char)body[len - 1])) len--;
+    if (len > 0 && query_value != NULL)
+        return fail(GW_VAL_TWICE, msg, msglen,
+                    "value given both in the body and in the query: give it once");
+    if (len > 0) return parse_body(body, len, out, msg, msglen);
+    if (query_value == NULL)
+        return fail(GW_VAL_MISSING, msg, msglen,
+                    "missing value: send {\"value\": <integer>}, a bare integer, or ?value=N");
+    int rc = gw_parse_i64(query_value, strlen(query_value), out);
+    if (rc == -2)
+        return fail(GW_VAL_RANGE, msg, msglen,
+                    "value out of range: must fit in a signed 64-bit integer");
+    if (rc != 0)
+        return fail(GW_VAL_NOT_INT, msg, msglen, "?value= must be a decimal integer");
+    return GW_VAL_OK;
+}
+
+int gw_parse_bool(const char *s, int dflt)
+{
+    if (s == NULL) return dflt;
+    if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcasecmp(s, "no") == 0)
+        return 0;
+    return 1;
+}
+
+uint64_t gw_fnv1a64(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+uint64_t gw_idem_client(const char *key)
+{
+    return gw_fnv1a64(key, strlen(key)) | (1ull << 63);
+}
+
+int gw_route(const char *url, const char *method, int *role, const char **allow,
+             int *method_ok)
+{
+    static const struct {
+        const char *path;
+        int route, role;
+        const char *method;
+    } routes[] = {
+        {"/append", GW_R_APPEND, 0, "POST"},
+        {"/list", GW_R_LIST, 0, "GET"},
+        {"/status", GW_R_STATUS, 0, "GET"},
+        {"/roles/acceptor", GW_R_ROLE, PX_ROLE_ACCEPTOR, "GET"},
+        {"/roles/proposer", GW_R_ROLE, PX_ROLE_PROPOSER, "GET"},
+        {"/roles/learner", GW_R_ROLE, PX_ROLE_LEARNER, "GET"},
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strcmp(url, routes[i].path) != 0) continue;
+        *role = routes[i].role;
+        *allow = routes[i].method;
+        /* HEAD is GET without the body; libmicrohttpd drops the body. */
+        *method_ok = strcmp(method, routes[i].method) == 0 ||
+                     (strcmp(routes[i].method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+        return routes[i].route;
+    }
+    *role = 0;
+    *allow = NULL;
+    *method_ok = 0;
+    return GW_R_NOT_FOUND;
+}

@@ -1,0 +1,98 @@
+/* pending.c -- client sessions and the commands waiting for results.
+ *
+ * Exactly-once: the learners apply each (client, seq) at most once and
+ * answer a retry of the last one with its original result (flag DUP).  The
+ * gateway is many clients at once: a pool of sessions, each a client id
+ * with its own increasing seq.  A request borrows a free session, uses
+ * seq + 1 for all its resends, and gives the session back.  A command that
+ * timed out may still be applied later; its session goes on with higher
+ * seqs, so the late one can only be applied once, or be refused as STALE
+ * if a later seq of the same session got in first -- never applied twice.
+ *
+ * Client ids are a random 64-bit base (drawn at startup) plus the session
+ * index, with the top bit clear, so ids of a restarted gateway do not meet
+ * the dedup entries of its previous life.  Idempotency-Key ids have the top
+ * bit set (see gw_idem_client).
+ *
+ * Everything here runs under gw.mu. */
+#include <string.h>
+
+#include "gateway.h"
+
+void gw_pending_init(gw_pending *p, uint64_t base)
+{
+    memset(p, 0, sizeof(*p));
+    for (int i = 0; i < GW_SESSIONS; i++) {
+        p->sessions[i].client = (base + (uint64_t)i) & ~(1ull << 63);
+        if (p->sessions[i].client == 0) p->sessions[i].client = 1ull << 62;
+        p->sessions[i].next_free = i + 1 < GW_SESSIONS ? i + 1 : -1;
+    }
+    p->free_head = 0;
+}
+
+int gw_session_take(gw_pending *p)
+{
+    int i = p->free_head;
+    if (i >= 0) p->free_head = p->sessions[i].next_free;
+    return i;
+}
+
+void gw_session_give(gw_pending *p, int i)
+{
+    p->sessions[i].next_free = p->free_head;
+    p->free_head = i;
+}
+
+static size_t bucket(uint64_t client, uint64_t seq)
+{
+    uint64_t h = (client ^ (seq * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+    return (size_t)(h >> 32) % GW_WAIT_BUCKETS;
+}
+
+void gw_waiter_add(gw_pending *p, gw_waiter *w)
+{
+    gw_waiter **head = &p->buckets[bucket(w->client, w->seq)];
+    w->next = *head;
+    if (w->next) w->next->pprev = &w->next;
+    w->pprev = head;
+    *head = w;
+}
+
+void gw_waiter_del(gw_waiter *w)
+{
+    if (w->pprev == NULL) return;
+    *w->pprev = w->next;
+    if (w->next) w->next->pprev = w->pprev;
+    w->next = NULL;
+    w->pprev = NULL;
+}
+
+int gw_pending_result(gw_pending *p, const px_applied *a, const px_applied_entry *e)
+{
+    int n = 0;
+    for (gw_waiter *w = p->buckets[bucket(e->cmd.client, e->cmd.seq)]; w; w = w->next) {
+        if (w->client != e->cmd.client || w->seq != e->cmd.seq || w->done) continue;
+        w->done = 1;
+        w->res = *e;
+        w->slot = a->slot;
+        w->list_len = a->list_len;
+        pthread_cond_signal(&w->cond);
+        n++;
+    }
+    return n;
+}
+
+int gw_pending_nack(gw_pending *p, const px_nack *nk)
+{
+    int n = 0;
+    for (gw_waiter *w = p->buckets[bucket(nk->client, nk->seq)]; w; w = w->next) {
+        if (w->client != nk->client || w->seq != nk->seq) continue;
+        w->nacks++;
+        if (nk->reason == PX_NACK_NO_LEADER) w->nacks_no_leader++;
+        w->last_nack = nk->reason;
+        if (nk->leader_hint) w->leader_hint = nk->leader_hint;
+        pthread_cond_signal(&w->cond);
+        n++;
+    }
+    return n;
+}

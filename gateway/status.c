@@ -1,0 +1,135 @@
+/* status.c -- GET /status and GET /roles/<role>.
+ *
+ * Liveness comes from two independent places: the pid files the node
+ * supervisor writes (<node_dir>/pids/<role>.pid, checked with kill(pid, 0))
+ * and the roles' control sockets (px_ctl_query).  A role whose process is
+ * alive but does not answer its control socket is reported as such: it is
+ * stuck, which is worth knowing. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "../common/net.h"
+#include "gateway.h"
+
+static const int roles[] = {PX_ROLE_ACCEPTOR, PX_ROLE_PROPOSER, PX_ROLE_LEARNER};
+
+/* The pid in <node_dir>/pids/<role>.pid, or 0 if there is none. */
+static long role_pid(const gw *g, int role)
+{
+    char dir[600], path[700];
+    px_config_node_dir(&g->cfg, g->node, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/pids/%s.pid", dir, px_role_name(role));
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 0;
+    long pid = 0;
+    if (fscanf(f, "%ld", &pid) != 1 || pid <= 0) pid = 0;
+    fclose(f);
+    return pid;
+}
+
+static int pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+static void role_entry(gw_buf *b, const char *name, long pid, int alive)
+{
+    gw_buf_json_str(b, name);
+    gw_buf_puts(b, ":{\"pid\":");
+    if (pid > 0) gw_buf_printf(b, "%ld", pid);
+    else gw_buf_puts(b, "null");
+    gw_buf_printf(b, ",\"alive\":%s}", alive ? "true" : "false");
+}
+
+/* Find key in a role's control JSON, at the top or nested in an object
+ * (the roles' JSON layout is theirs to choose). */
+static json_object *find_key(json_object *o, const char *key, int depth)
+{
+    if (o == NULL || !json_object_is_type(o, json_type_object) || depth > 3) return NULL;
+    json_object *v;
+    if (json_object_object_get_ex(o, key, &v)) return v;
+    json_object_object_foreach(o, k, child)
+    {
+        (void)k;
+        json_object *f = find_key(child, key, depth + 1);
+        if (f != NULL) return f;
+    }
+    return NULL;
+}
+
+/* "key":<integer from role's JSON, or null> */
+static void copy_field(gw_buf *b, json_object *root, const char *key)
+{
+    json_object *v = find_key(root, key, 0);
+    gw_buf_printf(b, ",\"%s\":", key);
+    if (v != NULL && json_object_is_type(v, json_type_int))
+        gw_buf_i64(b, json_object_get_int64(v));
+    else
+        gw_buf_puts(b, "null");
+}
+
+static json_object *query_role(gw *g, int role)
+{
+    char *json = malloc(PX_MAX_CTL_JSON + 1);
+    if (json == NULL) return NULL;
+    json_object *o = NULL;
+    if (px_ctl_query(&g->cfg, g->node, role, GW_CTL_TIMEOUT_MS, json, PX_MAX_CTL_JSON + 1) == 0)
+        o = json_tokener_parse(json);
+    free(json);
+    return o;
+}
+
+int gw_status_json(gw *g, gw_buf *b)
+{
+    gw_buf_printf(b, "{\"node\":%u,\"pid\":%ld,\"roles\":{", g->node, (long)getpid());
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        long pid = role_pid(g, roles[i]);
+        role_entry(b, px_role_name(roles[i]), pid, pid_alive(pid));
+        gw_buf_puts(b, ",");
+    }
+    role_entry(b, "gateway", (long)getpid(), 1);
+    gw_buf_puts(b, "}");
+    json_object *prop = query_role(g, PX_ROLE_PROPOSER);
+    json_object *lrn = query_role(g, PX_ROLE_LEARNER);
+    copy_field(b, prop, "leader");
+    copy_field(b, prop, "chosen_upto");
+    copy_field(b, lrn, "applied_upto");
+    pthread_mutex_lock(&g->mu);
+    gw_buf_printf(b, ",\"gateway_list_len\":%llu}\n", (unsigned long long)g->list.len);
+    pthread_mutex_unlock(&g->mu);
+    json_object_put(prop);
+    json_object_put(lrn);
+    return 200;
+}
+
+int gw_role_json(gw *g, int role, gw_buf *b)
+{
+    char *json = malloc(PX_MAX_CTL_JSON + 1);
+    if (json == NULL) {
+        gw_json_error(b, "out of memory");
+        return 500;
+    }
+    int rc = px_ctl_query(&g->cfg, g->node, role, GW_CTL_TIMEOUT_MS, json, PX_MAX_CTL_JSON + 1);
+    if (rc == 0) {
+        gw_buf_puts(b, json);
+        if (b->len == 0 || b->p[b->len - 1] != '\n') gw_buf_puts(b, "\n");
+        free(json);
+        return 200;
+    }
+    free(json);
+    long pid = role_pid(g, role);
+    char msg[160];
+    if (pid > 0 && !pid_alive(pid))
+        snprintf(msg, sizeof(msg), "%s on node %u is not answering (process %ld is not running)",
+                 px_role_name(role), g->node, pid);
+    else
+        snprintf(msg, sizeof(msg), "%s on node %u is not answering", px_role_name(role), g->node);
+    gw_json_error(b, msg);
+    return 503;
+}
