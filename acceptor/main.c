@@ -43,7 +43,7 @@ static void recover(acc_proc *a)
         px_error("cannot recover the acceptor log: %s", err);
         exit(1);
     }
-    if (info[0]) px_info("%s", info);
+    if (info[0]) px_info("%s/acceptor.log: %s", a->p.dir, info);
     px_ballot b = acceptor_promised(a->core);
     px_info("recovered %llu records (%llu bytes): promised (%llu,%u), %zu accepted slots",
             (unsigned long long)acc_store_records(a->store),

@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ struct px_net {
     nng_socket in;
     net_dest dest[NET_ROLES][PX_MAX_NODES + 1];
     nng_duration recv_timeo; /* last value set on `in`, to avoid resetting it */
+    pthread_mutex_t send_mu;  /* px_net_send may be called from many threads */
     uint64_t rejected[NET_REJECT_REASONS];
     uint64_t rejected_unlogged[NET_REJECT_REASONS];
     uint64_t reject_logged_ms[NET_REJECT_REASONS];
@@ -137,6 +139,7 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     n->self = self;
     n->role = role;
     n->recv_timeo = -2; /* not set yet */
+    pthread_mutex_init(&n->send_mu, NULL);
 
     int rv = nng_pull0_open(&n->in);
     if (rv != 0) {
@@ -171,6 +174,7 @@ void px_net_close(struct px_net *n)
         for (int i = 0; i <= PX_MAX_NODES; i++)
             if (n->dest[r][i].open) nng_close(n->dest[r][i].s);
     nng_close(n->in);
+    pthread_mutex_destroy(&n->send_mu);
     free(n);
 }
 
@@ -301,7 +305,9 @@ static int send_one(struct px_net *n, int role, uint32_t node, size_t len)
     return nng_send(d->s, n->frame, len, NNG_FLAG_NONBLOCK) == 0;
 }
 
-int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m)
+/* Encode once, queue to every destination.  Caller holds send_mu: the
+ * frame buffer, the scratch copy and the lazily opened sockets are shared. */
+static int send_locked(struct px_net *n, int role, uint32_t node, const px_msg *m)
 {
     const px_msg *src = m;
     if (m->from != n->self) {
@@ -318,6 +324,14 @@ int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m)
     int queued = 0;
     for (uint32_t i = 0; i < n->cfg.n_nodes; i++)
         queued += send_one(n, role, n->cfg.nodes[i].id, len);
+    return queued;
+}
+
+int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m)
+{
+    pthread_mutex_lock(&n->send_mu);
+    int queued = send_locked(n, role, node, m);
+    pthread_mutex_unlock(&n->send_mu);
     return queued;
 }
 

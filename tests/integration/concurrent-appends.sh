@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Concurrent appends from several clients to every gateway: all learners end
+# with the same list, every list a client got back is a prefix of it, and
+# no acknowledged value is lost or doubled.  Also prints appends/s.
+source "$(dirname "$0")/lib.sh"
+it_begin concurrent-appends
+it_start_cluster
+
+CLIENTS=6
+PER_CLIENT=40
+out=$IT_DIR/clients
+mkdir -p "$out"
+
+# client C: PER_CLIENT appends of unique values C*100000+i to gateway C%N+1;
+# writes "value index" per ack to C.acks and each returned list to C.lists.
+client() {
+    local c=$1 node=$(($1 % IT_N + 1)) i v
+    for ((i = 0; i < PER_CLIENT; i++)); do
+        v=$((c * 100000 + i))
+        it_append "$node" "$v"
+        if [ "$HTTP_CODE" = 200 ]; then
+            echo "$v $(jq -r .index <<<"$HTTP_BODY")" >>"$out/$c.acks"
+            jq -c .list <<<"$HTTP_BODY" >>"$out/$c.lists"
+        else
+            echo "$v $HTTP_CODE" >>"$out/$c.errors"
+        fi
+    done
+}
+
+start=$(now_ms)
+pids=()
+for ((c = 1; c <= CLIENTS; c++)); do client "$c" & pids+=($!); done
+for p in "${pids[@]}"; do wait "$p"; done
+elapsed=$(($(now_ms) - start))
+acked=$(cat "$out"/*.acks 2>/dev/null | wc -l)
+note "$acked appends acknowledged in $elapsed ms by $CLIENTS clients:" \
+    "$((acked * 1000 / (elapsed > 0 ? elapsed : 1))) appends/s"
+[ -z "$(cat "$out"/*.errors 2>/dev/null)" ] ||
+    fail concurrent-appends-errors "some appends failed: $(cat "$out"/*.errors | head -3 | tr '\n' ' ')"
+
+# Every node's list, read through the log, must be identical.
+for ((i = 1; i <= IT_N; i++)); do
+    it_list "$i" >"$out/final.$i" || fail concurrent-appends "GET /list on node $i: $HTTP_CODE"
+done
+same=1
+for ((i = 2; i <= IT_N; i++)); do cmp -s "$out/final.1" "$out/final.$i" || same=0; done
+[ "$same" -eq 1 ] && pass concurrent-appends-same-list ||
+    fail concurrent-appends-same-list "nodes' lists differ"
+
+# No value twice; every acknowledged value present at the index it was given.
+final=$out/final.1
+dups=$(sort "$final" | uniq -d | head -3 | tr '\n' ' ')
+[ -z "$dups" ] && pass concurrent-appends-no-dup || fail concurrent-appends-no-dup "doubled: $dups"
+lost=0
+while read -r v idx; do
+    got=$(sed -n "$((idx + 1))p" "$final")
+    [ "$got" = "$v" ] || { lost=$((lost + 1)); [ "$lost" -le 3 ] && note "value $v acked at $idx, list has '$got'"; }
+done < <(cat "$out"/*.acks)
+[ "$lost" -eq 0 ] && pass concurrent-appends-none-lost || fail concurrent-appends-none-lost "$lost acked values missing or moved"
+[ "$(wc -l <"$final")" -eq "$((CLIENTS * PER_CLIENT))" ] ||
+    note "final list has $(wc -l <"$final") values, $((CLIENTS * PER_CLIENT)) sent"
+
+# Every list a client saw is a prefix of the final list.
+final_json=$(jq -cs . "$final")
+bad=$(cat "$out"/*.lists | jq -c --argjson f "$final_json" 'select(. != $f[0:length])' | wc -l)
+[ "$bad" -eq 0 ] && pass concurrent-appends-prefixes || fail concurrent-appends-prefixes "$bad returned lists are not prefixes of the final list"
+
+# The learners themselves agree (not only what the gateways serve).
+lens=$(for ((i = 1; i <= IT_N; i++)); do
+    curl -s -m 2 "http://$(gw_of "$i")/roles/learner" | jq -r '.. | .list_length? // empty' | head -n 1
+done | sort -u | tr '\n' ' ')
+note "learner list lengths: $lens"
