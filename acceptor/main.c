@@ -118,7 +118,7 @@ int main(int argc, char **argv)
     }
     acc_out_init(&a.out);
     recover(&a);
-    px_info("acceptor %u ready (fsync %s)", a.p.self, a.p.cfg.fsync ? "on" : "off");
+    px_info("ready (fsync %s)", a.p.cfg.fsync ? "on" : "off");
 
     while (!px_proc_stopping)
         if (step(&a) != 0) return 1;

@@ -199,7 +199,7 @@ static void note_rejected(struct px_net *n, nng_msg *msg, int reason)
     nng_sockaddr sa;
     if (nng_pipe_get_addr(nng_msg_get_pipe(msg), NNG_OPT_REMADDR, &sa) == 0)
         sockaddr_str(&sa, who, sizeof who);
-    px_warn("rejected frame from %s: %s (%llu such frames since last report, %llu in total)",
+    px_warn("rejected frame from %s: %s (%llu since the last report, %llu in total)",
             who, px_wire_strerror(-reason), (unsigned long long)n->rejected_unlogged[reason],
             (unsigned long long)n->rejected[reason]);
     n->rejected_unlogged[reason] = 0;

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
         return 1;
     }
     px_outbox_init(&lp.out);
-    px_info("learner %u ready", lp.p.self);
+    px_info("ready");
 
     while (!px_proc_stopping)
         if (step(&lp) != 0) return 1;

@@ -195,8 +195,8 @@ static void start_child(child *c)
     c->pid = pid;
     c->started_ms = now_ms();
     write_pid(c->role, pid);
-    sv_log(PX_LOG_INFO, "started %s (pid %d)%s", c->role, (int)pid,
-           c->restarts ? " after a restart delay" : "");
+    sv_log(PX_LOG_INFO, "%s %s (pid %d)", c->restarts ? "restarted" : "started", c->role,
+           (int)pid);
 }
 
 static void describe_status(int status, char *buf, size_t len)

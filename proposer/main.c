@@ -93,8 +93,10 @@ static void log_changes(prop_proc *pp)
     else if (st == PROPOSER_CANDIDATE && pp->last_state != PROPOSER_CANDIDATE)
         px_info("election: running phase 1 with ballot (%llu,%u)", (unsigned long long)b.round,
                 b.node);
-    else if (st == PROPOSER_FOLLOWER)
+    else if (st == PROPOSER_FOLLOWER && leader != 0)
         px_info("following leader %u", leader);
+    else if (st == PROPOSER_FOLLOWER)
+        px_info("no leader known");
     pp->last_state = st;
     pp->last_leader = leader;
 }
@@ -131,8 +133,7 @@ int main(int argc, char **argv)
     }
     px_outbox_init(&pp.out);
     pp.last_state = -1;
-    px_info("proposer %u ready (%u nodes, batch %u, pipeline %u)", pp.p.self, pc.n_nodes,
-            pc.batch_max, pc.pipeline);
+    px_info("ready (%u nodes, batch %u, pipeline %u)", pc.n_nodes, pc.batch_max, pc.pipeline);
 
     while (!px_proc_stopping)
         if (step(&pp) != 0) return 1;
