@@ -63,12 +63,14 @@ static json_object *find_key(json_object *o, const char *key, int depth)
     return NULL;
 }
 
-/* "key":<integer from role's JSON, or null> */
-static void copy_field(gw_buf *b, json_object *root, const char *key)
+/* "key":<integer from role's JSON, or null if unknown (or if it is 0 and
+ * 0 means "none", as for the leader)> */
+static void copy_field(gw_buf *b, json_object *root, const char *key, int zero_is_null)
 {
     json_object *v = find_key(root, key, 0);
     gw_buf_printf(b, ",\"%s\":", key);
-    if (v != NULL && json_object_is_type(v, json_type_int))
+    if (v != NULL && json_object_is_type(v, json_type_int) &&
+        !(zero_is_null && json_object_get_int64(v) == 0))
         gw_buf_i64(b, json_object_get_int64(v));
     else
         gw_buf_puts(b, "null");
@@ -97,9 +99,9 @@ int gw_status_json(gw *g, gw_buf *b)
     gw_buf_puts(b, "}");
     json_object *prop = query_role(g, PX_ROLE_PROPOSER);
     json_object *lrn = query_role(g, PX_ROLE_LEARNER);
-    copy_field(b, prop, "leader");
-    copy_field(b, prop, "chosen_upto");
-    copy_field(b, lrn, "applied_upto");
+    copy_field(b, prop, "leader", 1);
+    copy_field(b, prop, "chosen_upto", 0);
+    copy_field(b, lrn, "applied_upto", 0);
     pthread_mutex_lock(&g->mu);
     gw_buf_printf(b, ",\"gateway_list_len\":%llu}\n", (unsigned long long)g->list.len);
     pthread_mutex_unlock(&g->mu);
