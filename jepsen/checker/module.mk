@@ -1,0 +1,7 @@
+# jepsen/checker/: paxos-check, the linearizability checker for Jepsen
+# histories of the replicated list, and the tools that test it.
+CHECKER_SRCS := jepsen/checker/arena.c jepsen/checker/edn.c jepsen/checker/imap.c \
+                jepsen/checker/history.c jepsen/checker/check.c
+
+PROGRAMS += paxos-check
+paxos-check_SRCS := jepsen/checker/main.c $(CHECKER_SRCS)
