@@ -188,6 +188,9 @@ static void start_child(child *c)
         return;
     }
     if (pid == 0) {
+        /* own process group: Ctrl-C on a foreground supervisor reaches the
+         * supervisor only, which then stops the children in order */
+        setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent) _exit(1); /* the supervisor died before prctl */
         exec_child(c);
@@ -262,6 +265,7 @@ static void stop_all(void)
 {
     sv_log(PX_LOG_INFO, "stopping: sending SIGTERM to %zu children", running());
     signal_all(SIGTERM);
+    signal_all(SIGCONT); /* a stopped (paused) child must wake up to see SIGTERM */
     uint64_t deadline = now_ms() + STOP_GRACE_MS;
     while (running() && now_ms() < deadline) {
         reap();
