@@ -1,0 +1,623 @@
+/* test_wire.c -- the frame codec: round trips of every message type,
+ * truncations, bit flips, each specific decoder error, and seeded garbage
+ * (run under ASan by `make asan`: the decoder must never read out of
+ * bounds). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crc32c.h"
+#include "common/rng.h"
+#include "common/wire.h"
+#include "tests/unit/check.h"
+
+#define CLUSTER 7u
+
+static px_rng rng;
+/* px_msg is ~16 KB: keep the ones the tests juggle off the stack. */
+static px_msg msg_a, msg_b;
+static uint8_t frame[PX_MAX_FRAME + 64];
+static uint8_t frame2[PX_MAX_FRAME + 64];
+
+/* ---- random messages -------------------------------------------------- */
+
+static uint64_t rnd(uint64_t lo, uint64_t hi) { return px_rng_range(&rng, lo, hi); }
+
+/* Mostly large values (to exercise all 8 bytes), sometimes edge values. */
+static uint64_t rnd_u64(void)
+{
+    switch (rnd(0, 7)) {
+    case 0: return 0;
+    case 1: return UINT64_MAX;
+    case 2: return rnd(0, 1000);
+    default: return px_rng_next(&rng);
+    }
+}
+
+static int64_t rnd_i64(void)
+{
+    uint64_t u = rnd_u64();
+    int64_t v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static uint32_t rnd_node(void) { return (uint32_t)rnd(1, PX_MAX_NODES); }
+
+static px_ballot rnd_ballot(void)
+{
+    px_ballot b = {0, 0};
+    if (rnd(0, 9) == 0) return b; /* the zero ballot is legal too */
+    b.round = rnd_u64() | 1;
+    b.node = rnd_node();
+    return b;
+}
+
+static void rnd_cmd(px_cmd *c)
+{
+    c->kind = rnd(0, 1) ? PX_CMD_APPEND : PX_CMD_READ;
+    c->client = rnd_u64();
+    c->seq = rnd_u64();
+    c->value = rnd_i64();
+}
+
+static void rnd_value(px_value *v, int max)
+{
+    v->n = (uint16_t)(max ? PX_MAX_BATCH : rnd(0, PX_MAX_BATCH));
+    for (int i = 0; i < v->n; i++) rnd_cmd(&v->cmds[i]);
+}
+
+static void rnd_promise(px_promise *p, int max)
+{
+    p->ballot = rnd_ballot();
+    p->acceptor = rnd_node();
+    p->from_slot = rnd_u64();
+    p->next_slot = rnd_u64();
+    p->done = (uint8_t)rnd(0, 1);
+    p->n = (uint8_t)(max ? PX_MAX_PROMISE_ENTRIES : rnd(0, PX_MAX_PROMISE_ENTRIES));
+    for (int i = 0; i < p->n; i++) {
+        p->entries[i].slot = rnd_u64();
+        p->entries[i].vballot = rnd_ballot();
+        rnd_value(&p->entries[i].value, max);
+    }
+}
+
+static void rnd_applied(px_applied *a, int max)
+{
+    a->slot = rnd_u64();
+    a->list_len = rnd_u64();
+    a->n = (uint16_t)(max ? PX_MAX_BATCH : rnd(0, PX_MAX_BATCH));
+    for (int i = 0; i < a->n; i++) {
+        rnd_cmd(&a->entries[i].cmd);
+        a->entries[i].flags = (uint8_t)rnd(0, 3);
+        a->entries[i].result = rnd_i64();
+    }
+}
+
+/* size: 0 small random, 1 maximal, 2 random up to the maximum. */
+static void rnd_list_chunk(px_list_chunk *c, int size)
+{
+    c->from_index = rnd_u64();
+    c->total_len = rnd_u64();
+    c->n = size == 1 ? PX_LIST_CHUNK : (uint32_t)rnd(0, size == 2 ? PX_LIST_CHUNK : 40);
+    for (uint32_t i = 0; i < c->n; i++) c->values[i] = rnd_i64();
+}
+
+static void rnd_ctl_reply(px_ctl_reply *c, int size)
+{
+    c->len = size == 1 ? PX_MAX_CTL_JSON : (uint32_t)rnd(0, size == 2 ? PX_MAX_CTL_JSON : 300);
+    for (uint32_t i = 0; i < c->len; i++) c->json[i] = (char)rnd(32, 126);
+}
+
+/* A random but valid message of type.  size as for rnd_list_chunk; it also
+ * fills every array to its limit when 1.  The whole struct is first filled
+ * with junk so that px_msg_equal is seen to ignore unused entries. */
+static void rnd_msg(px_msg *m, int type, int size)
+{
+    memset(m, 0xA5, sizeof *m);
+    m->type = (uint8_t)type;
+    m->from = rnd_node();
+    int max = size == 1;
+    switch (type) {
+    case PX_MSG_PREPARE:
+        m->u.prepare.ballot = rnd_ballot();
+        m->u.prepare.from_slot = rnd_u64();
+        break;
+    case PX_MSG_PROMISE: rnd_promise(&m->u.promise, max); break;
+    case PX_MSG_ACCEPT:
+        m->u.accept.ballot = rnd_ballot();
+        m->u.accept.slot = rnd_u64();
+        rnd_value(&m->u.accept.value, max);
+        break;
+    case PX_MSG_ACCEPTED:
+        m->u.accepted.ballot = rnd_ballot();
+        m->u.accepted.acceptor = rnd_node();
+        m->u.accepted.slot = rnd_u64();
+        break;
+    case PX_MSG_REJECT:
+        m->u.reject.promised = rnd_ballot();
+        m->u.reject.acceptor = rnd_node();
+        m->u.reject.of_type = rnd(0, 1) ? PX_MSG_PREPARE : PX_MSG_ACCEPT;
+        m->u.reject.slot = rnd_u64();
+        break;
+    case PX_MSG_CHOSEN:
+        m->u.chosen.slot = rnd_u64();
+        m->u.chosen.ballot = rnd_ballot();
+        m->u.chosen.acks = (uint32_t)rnd(0, 511) << 1;
+        rnd_value(&m->u.chosen.value, max);
+        break;
+    case PX_MSG_HEARTBEAT:
+        m->u.heartbeat.ballot = rnd_ballot();
+        m->u.heartbeat.leader = rnd_node();
+        m->u.heartbeat.chosen_upto = rnd_u64();
+        break;
+    case PX_MSG_REQUEST:
+        rnd_cmd(&m->u.request.cmd);
+        m->u.request.origin = rnd_node();
+        m->u.request.hops = (uint8_t)rnd(0, 255);
+        break;
+    case PX_MSG_NACK:
+        m->u.nack.client = rnd_u64();
+        m->u.nack.seq = rnd_u64();
+        m->u.nack.reason = (uint8_t)rnd(PX_NACK_NO_LEADER, PX_NACK_TOO_MANY_HOPS);
+        m->u.nack.leader_hint = (uint32_t)rnd(0, PX_MAX_NODES);
+        break;
+    case PX_MSG_CATCHUP:
+        m->u.catchup.from_slot = rnd_u64();
+        m->u.catchup.learner = rnd_node();
+        break;
+    case PX_MSG_LEARNED:
+        m->u.learned.learner = rnd_node();
+        m->u.learned.applied_upto = rnd_u64();
+        break;
+    case PX_MSG_APPLIED: rnd_applied(&m->u.applied, max); break;
+    case PX_MSG_LIST_REQ: m->u.list_req.from_index = rnd_u64(); break;
+    case PX_MSG_LIST_CHUNK: rnd_list_chunk(&m->u.list_chunk, size); break;
+    case PX_MSG_CTL_REQ: m->u.ctl_req.what = (uint8_t)rnd(0, 255); break;
+    case PX_MSG_CTL_REPLY: rnd_ctl_reply(&m->u.ctl_reply, size); break;
+    }
+}
+
+/* ---- frame surgery ---------------------------------------------------- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* After editing a frame, make its CRC right again so the decoder gets past
+ * the CRC check to the field we broke.  len is the whole buffer. */
+static void fix_crc(uint8_t *f, size_t len)
+{
+    static const uint8_t zero[4];
+    uint32_t crc = px_crc32c(0, f, 20);
+    crc = px_crc32c(crc, zero, 4);
+    crc = px_crc32c(crc, f + PX_WIRE_HEADER, len - PX_WIRE_HEADER);
+    put32(f + 20, crc);
+}
+
+static size_t encode_rnd(int type, int size)
+{
+    rnd_msg(&msg_a, type, size);
+    size_t n = px_encode(&msg_a, CLUSTER, frame, sizeof frame);
+    return n;
+}
+
+static int decode(const uint8_t *f, size_t len)
+{
+    return px_decode(f, len, CLUSTER, &msg_b);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void test_crc32c_vector(void)
+{
+    CHECK(px_crc32c(0, "123456789", 9) == 0xE3069283u);
+    CHECK(px_crc32c(px_crc32c(0, "1234", 4), "56789", 5) == 0xE3069283u);
+    CHECK(px_crc32c(0, "", 0) == 0);
+}
+
+/* The byte layout itself, written out by hand, so an encoder and decoder
+ * that agree on a wrong (e.g. host-endian) layout still fail. */
+static void test_golden_heartbeat(void)
+{
+    static const uint8_t want[PX_WIRE_HEADER + 24] = {
+        0x50, 0x58, 0x43, 0x31, 1, 7, 0, 0,             /* magic, version, type, flags */
+        0x07, 0, 0, 0, 3, 0, 0, 0, 24, 0, 0, 0,         /* cluster, from, length */
+        0, 0, 0, 0,                                     /* crc, filled below */
+        0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, /* ballot.round */
+        0x03, 0, 0, 0,                                  /* ballot.node */
+        0x03, 0, 0, 0,                                  /* leader */
+        0x22, 0x11, 0, 0, 0, 0, 0, 0x80,                /* chosen_upto */
+    };
+    uint8_t expect[sizeof want];
+    memcpy(expect, want, sizeof want);
+    fix_crc(expect, sizeof expect);
+
+    memset(&msg_a, 0, sizeof msg_a);
+    msg_a.type = PX_MSG_HEARTBEAT;
+    msg_a.from = 3;
+    msg_a.u.heartbeat.ballot = (px_ballot){0x0102030405060708ull, 3};
+    msg_a.u.heartbeat.leader = 3;
+    msg_a.u.heartbeat.chosen_upto = 0x8000000000001122ull;
+    size_t n = px_encode(&msg_a, CLUSTER, frame, sizeof frame);
+    REQUIRE(n == sizeof expect);
+    CHECK(memcmp(frame, expect, n) == 0);
+}
+
+static void test_golden_value(void)
+{
+    memset(&msg_a, 0, sizeof msg_a);
+    msg_a.type = PX_MSG_ACCEPT;
+    msg_a.from = 1;
+    msg_a.u.accept.ballot = (px_ballot){1, 1};
+    msg_a.u.accept.slot = 5;
+    msg_a.u.accept.value.n = 1;
+    msg_a.u.accept.value.cmds[0] = (px_cmd){PX_CMD_APPEND, 9, 10, -2};
+    size_t n = px_encode(&msg_a, CLUSTER, frame, sizeof frame);
+    REQUIRE(n == PX_WIRE_HEADER + 12 + 8 + 2 + 25);
+    const uint8_t *p = frame + PX_WIRE_HEADER + 20;
+    CHECK(p[0] == 1 && p[1] == 0);           /* n */
+    CHECK(p[2] == PX_CMD_APPEND);            /* kind */
+    CHECK(p[3] == 9 && p[11] == 10);         /* client, seq low bytes */
+    for (int i = 20; i < 27; i++) CHECK(p[i] == 0xFF); /* -2 in two's complement ... */
+    CHECK(p[19] == 0xFE);                    /* ... low byte first */
+}
+
+static void test_roundtrip_every_type(void)
+{
+    for (int type = 1; type <= PX_MSG_TYPE_MAX; type++) {
+        for (int iter = 0; iter < 300; iter++) {
+            int size = iter == 0 ? 1 : iter % 3 == 0 ? 2 : 0;
+            size_t n = encode_rnd(type, size);
+            REQUIRE(n >= PX_WIRE_HEADER && n <= PX_MAX_FRAME);
+            CHECK(get32(frame + 16) == n - PX_WIRE_HEADER);
+            memset(&msg_b, 0x5A, sizeof msg_b);
+            int rc = decode(frame, n);
+            if (rc != 0) fprintf(stderr, "type %d: %s\n", type, px_wire_strerror(rc));
+            REQUIRE(rc == 0);
+            CHECK(px_msg_equal(&msg_a, &msg_b));
+            /* Re-encoding the decoded message gives the same bytes. */
+            CHECK(px_encode(&msg_b, CLUSTER, frame2, sizeof frame2) == n);
+            CHECK(memcmp(frame, frame2, n) == 0);
+        }
+    }
+}
+
+static void test_max_sizes_fit(void)
+{
+    for (int type = 1; type <= PX_MSG_TYPE_MAX; type++) {
+        size_t n = encode_rnd(type, 1);
+        CHECK(n > 0 && n <= PX_MAX_FRAME);
+    }
+    CHECK(encode_rnd(PX_MSG_CTL_REPLY, 1) == PX_WIRE_HEADER + 4 + PX_MAX_CTL_JSON);
+    CHECK(encode_rnd(PX_MSG_LIST_CHUNK, 1) == PX_WIRE_HEADER + 20 + 8 * PX_LIST_CHUNK);
+    CHECK(encode_rnd(PX_MSG_APPLIED, 1) == PX_WIRE_HEADER + 18 + 34 * PX_MAX_BATCH);
+    CHECK(encode_rnd(PX_MSG_PROMISE, 1) ==
+          PX_WIRE_HEADER + 34 + PX_MAX_PROMISE_ENTRIES * (22 + 25 * PX_MAX_BATCH));
+}
+
+static void test_every_truncation_rejected(void)
+{
+    for (int type = 1; type <= PX_MSG_TYPE_MAX; type++) {
+        for (int size = 0; size <= 1; size++) {
+            size_t n = encode_rnd(type, size);
+            REQUIRE(n > 0);
+            for (size_t len = 0; len < n; len++) {
+                int rc = decode(frame, len);
+                if (rc != -PX_WIRE_SHORT) {
+                    fprintf(stderr, "type %d len %zu/%zu: %d\n", type, len, n, rc);
+                    CHECK(rc == -PX_WIRE_SHORT);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/* CRC-32C detects every single-bit error, so every flip must be refused
+ * (by a header check or by the CRC), never decoded into another message. */
+static void flip_bits(size_t n, size_t stride)
+{
+    for (size_t bit = 0; bit < n * 8; bit++) {
+        size_t byte = bit / 8;
+        /* In big frames test every header bit and every stride-th other bit. */
+        if (byte >= PX_WIRE_HEADER + 64 && bit % stride != 0) continue;
+        frame[byte] ^= (uint8_t)(1u << (bit % 8));
+        int rc = decode(frame, n);
+        frame[byte] ^= (uint8_t)(1u << (bit % 8));
+        if (rc >= 0) {
+            fprintf(stderr, "bit %zu of %zu-byte frame accepted\n", bit, n);
+            CHECK(rc < 0);
+            return;
+        }
+    }
+}
+
+static void test_every_bit_flip_rejected(void)
+{
+    for (int type = 1; type <= PX_MSG_TYPE_MAX; type++) {
+        for (int iter = 0; iter < 4; iter++) {
+            size_t n = encode_rnd(type, 0);
+            REQUIRE(n > 0);
+            flip_bits(n, 1);
+        }
+        size_t n = encode_rnd(type, 1);
+        REQUIRE(n > 0);
+        flip_bits(n, n > 4096 ? 13 : 1);
+    }
+}
+
+static void test_foreign_cluster(void)
+{
+    size_t n = encode_rnd(PX_MSG_HEARTBEAT, 0);
+    CHECK(px_decode(frame, n, CLUSTER + 1, &msg_b) == -PX_WIRE_CLUSTER_BAD);
+    CHECK(px_decode(frame, n, CLUSTER, &msg_b) == 0);
+}
+
+/* Each header field broken alone (CRC fixed up) gives its own error. */
+static void test_header_errors(void)
+{
+    size_t n = encode_rnd(PX_MSG_PREPARE, 0);
+    memcpy(frame2, frame, n);
+
+    frame[0] ^= 1, fix_crc(frame, n);
+    CHECK(decode(frame, n) == -PX_WIRE_MAGIC_BAD);
+    memcpy(frame, frame2, n);
+    frame[4] = 2, fix_crc(frame, n);
+    CHECK(decode(frame, n) == -PX_WIRE_VERSION_BAD);
+    memcpy(frame, frame2, n);
+    frame[5] = 0, fix_crc(frame, n);
+    CHECK(decode(frame, n) == -PX_WIRE_TYPE_BAD);
+    frame[5] = PX_MSG_TYPE_MAX + 1, fix_crc(frame, n);
+    CHECK(decode(frame, n) == -PX_WIRE_TYPE_BAD);
+    memcpy(frame, frame2, n);
+    frame[7] = 0x80, fix_crc(frame, n);
+    CHECK(decode(frame, n) == -PX_WIRE_FLAGS_BAD);
+    memcpy(frame, frame2, n);
+    put32(frame + 12, 0), fix_crc(frame, n);
+    CHECK(decode(frame, n) == -PX_WIRE_NODE_BAD);
+    put32(frame + 12, PX_MAX_NODES + 1), fix_crc(frame, n);
+    CHECK(decode(frame, n) == -PX_WIRE_NODE_BAD);
+    memcpy(frame, frame2, n);
+    frame[20] ^= 0x10;
+    CHECK(decode(frame, n) == -PX_WIRE_CRC_BAD);
+    memcpy(frame, frame2, n);
+    frame[n - 1] ^= 0x01;
+    CHECK(decode(frame, n) == -PX_WIRE_CRC_BAD);
+}
+
+static void test_length_errors(void)
+{
+    size_t n = encode_rnd(PX_MSG_PREPARE, 0);
+    memcpy(frame2, frame, n);
+
+    /* A length field beyond PX_MAX_FRAME: refused without looking further. */
+    put32(frame + 16, PX_MAX_FRAME - PX_WIRE_HEADER + 1);
+    CHECK(decode(frame, n) == -PX_WIRE_TOO_LONG);
+    put32(frame + 16, UINT32_MAX);
+    CHECK(decode(frame, n) == -PX_WIRE_TOO_LONG);
+    /* Bytes after the frame. */
+    memcpy(frame, frame2, n);
+    frame[n] = 0;
+    CHECK(decode(frame, n + 1) == -PX_WIRE_TOO_LONG);
+    /* A payload with a trailing byte its layout does not account for. */
+    put32(frame + 16, (uint32_t)(n + 1 - PX_WIRE_HEADER));
+    fix_crc(frame, n + 1);
+    CHECK(decode(frame, n + 1) == -PX_WIRE_FIELD_BAD);
+    /* A payload one byte short of its layout. */
+    memcpy(frame, frame2, n);
+    put32(frame + 16, (uint32_t)(n - 1 - PX_WIRE_HEADER));
+    fix_crc(frame, n - 1);
+    CHECK(decode(frame, n - 1) == -PX_WIRE_FIELD_BAD);
+    /* Every fixed-size type with a payload cut to each shorter length. */
+    for (int type = 1; type <= PX_MSG_TYPE_MAX; type++) {
+        size_t full = encode_rnd(type, 0);
+        for (size_t len = PX_WIRE_HEADER; len < full; len++) {
+            put32(frame + 16, (uint32_t)(len - PX_WIRE_HEADER));
+            fix_crc(frame, len);
+            CHECK(decode(frame, len) == -PX_WIRE_FIELD_BAD);
+        }
+    }
+}
+
+/* Overwrite the little-endian count of size bytes at payload offset off,
+ * fix the CRC, and decode. */
+static int patch_count(size_t n, size_t off, int size, uint32_t v)
+{
+    for (int i = 0; i < size; i++) frame[PX_WIRE_HEADER + off + i] = (uint8_t)(v >> (8 * i));
+    fix_crc(frame, n);
+    return decode(frame, n);
+}
+
+static size_t encode_fixed_count(int type, int size)
+{
+    size_t n;
+    do n = encode_rnd(type, size);
+    while (type == PX_MSG_ACCEPT && msg_a.u.accept.value.n == 0);
+    return n;
+}
+
+static void test_count_errors(void)
+{
+    size_t n = encode_fixed_count(PX_MSG_ACCEPT, 1);
+    CHECK(patch_count(n, 20, 2, PX_MAX_BATCH + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 20, 2, 0xFFFF) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 20, 2, PX_MAX_BATCH - 1) == -PX_WIRE_FIELD_BAD); /* length mismatch */
+
+    n = encode_rnd(PX_MSG_PROMISE, 1);
+    CHECK(patch_count(n, 33, 1, PX_MAX_PROMISE_ENTRIES + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 33, 1, 255) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 32, 1, 2) == -PX_WIRE_FIELD_BAD); /* done must be 0/1 */
+
+    n = encode_rnd(PX_MSG_APPLIED, 1);
+    CHECK(patch_count(n, 16, 2, PX_MAX_BATCH + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 16, 2, 0) == -PX_WIRE_FIELD_BAD);
+    n = encode_rnd(PX_MSG_APPLIED, 1);
+    CHECK(patch_count(n, 18 + 25, 1, 4) == -PX_WIRE_FIELD_BAD); /* unknown flag bit */
+
+    n = encode_rnd(PX_MSG_LIST_CHUNK, 1);
+    CHECK(patch_count(n, 16, 4, PX_LIST_CHUNK + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 16, 4, UINT32_MAX) == -PX_WIRE_FIELD_BAD);
+
+    n = encode_rnd(PX_MSG_CTL_REPLY, 1);
+    CHECK(patch_count(n, 0, 4, PX_MAX_CTL_JSON + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 0, 4, UINT32_MAX) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 0, 4, PX_MAX_CTL_JSON - 1) == -PX_WIRE_FIELD_BAD);
+}
+
+static void test_field_errors(void)
+{
+    size_t n = encode_fixed_count(PX_MSG_ACCEPT, 1);
+    CHECK(patch_count(n, 22, 1, 0) == -PX_WIRE_FIELD_BAD); /* cmd kind */
+    CHECK(patch_count(n, 22, 1, 3) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 22, 1, PX_CMD_READ) == 0);
+
+    n = encode_rnd(PX_MSG_REQUEST, 0);
+    CHECK(patch_count(n, 0, 1, 0) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 0, 1, PX_CMD_APPEND) == 0);
+    CHECK(patch_count(n, 25, 4, 0) == -PX_WIRE_FIELD_BAD); /* origin */
+
+    n = encode_rnd(PX_MSG_REJECT, 0);
+    CHECK(patch_count(n, 16, 1, PX_MSG_ACCEPTED) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 16, 1, PX_MSG_PROMISE) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 16, 1, PX_MSG_ACCEPT) == 0);
+    CHECK(patch_count(n, 16, 1, PX_MSG_PREPARE) == 0);
+    CHECK(patch_count(n, 12, 4, PX_MAX_NODES + 1) == -PX_WIRE_FIELD_BAD); /* acceptor */
+
+    n = encode_rnd(PX_MSG_NACK, 0);
+    CHECK(patch_count(n, 16, 1, 0) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 16, 1, PX_NACK_TOO_MANY_HOPS + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 16, 1, PX_NACK_BUSY) == 0);
+    CHECK(patch_count(n, 17, 4, PX_MAX_NODES + 1) == -PX_WIRE_FIELD_BAD); /* leader_hint */
+
+    n = encode_rnd(PX_MSG_CHOSEN, 0);
+    CHECK(patch_count(n, 20, 4, 1) == -PX_WIRE_FIELD_BAD); /* acks bit 0: no node 0 */
+    CHECK(patch_count(n, 20, 4, 1u << 10) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 20, 4, 0x3FE) == 0);
+
+    n = encode_rnd(PX_MSG_PREPARE, 0);
+    CHECK(patch_count(n, 8, 4, PX_MAX_NODES + 1) == -PX_WIRE_FIELD_BAD); /* ballot node */
+}
+
+static void test_encoder_refuses(void)
+{
+    rnd_msg(&msg_a, PX_MSG_ACCEPT, 0);
+    msg_a.u.accept.value.n = PX_MAX_BATCH + 1;
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+    rnd_msg(&msg_a, PX_MSG_ACCEPT, 1);
+    msg_a.u.accept.value.cmds[3].kind = 0;
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+    rnd_msg(&msg_a, PX_MSG_HEARTBEAT, 0);
+    msg_a.from = 0;
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+    rnd_msg(&msg_a, PX_MSG_HEARTBEAT, 0);
+    msg_a.type = PX_MSG_TYPE_MAX + 1;
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+    rnd_msg(&msg_a, PX_MSG_LIST_CHUNK, 0);
+    msg_a.u.list_chunk.n = PX_LIST_CHUNK + 1;
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+
+    /* Every too-small buffer is refused, and nothing is written past it. */
+    size_t n = encode_rnd(PX_MSG_APPLIED, 1);
+    for (size_t cap = 0; cap < n; cap++) {
+        memset(frame2, 0xEE, sizeof frame2);
+        CHECK(px_encode(&msg_a, CLUSTER, frame2, cap) == 0);
+        CHECK(frame2[cap] == 0xEE);
+    }
+    CHECK(px_encode(&msg_a, CLUSTER, frame2, n) == n);
+}
+
+static void test_equal_ignores_unused(void)
+{
+    rnd_msg(&msg_a, PX_MSG_CHOSEN, 0);
+    msg_a.u.chosen.value.n = 1;
+    msg_b = msg_a;
+    msg_b.u.chosen.value.cmds[5].value ^= 1;
+    CHECK(px_msg_equal(&msg_a, &msg_b));
+    msg_b.u.chosen.value.cmds[0].value ^= 1;
+    CHECK(!px_msg_equal(&msg_a, &msg_b));
+    msg_b = msg_a;
+    msg_b.from = msg_a.from % PX_MAX_NODES + 1;
+    CHECK(!px_msg_equal(&msg_a, &msg_b));
+}
+
+/* Random bytes; then random payloads behind a valid header and CRC, so the
+ * payload parser sees garbage too; then mutated valid frames. */
+static void test_garbage_never_crashes(void)
+{
+    int accepted = 0;
+
+    for (int i = 0; i < 3000; i++) {
+        size_t len = (size_t)rnd(0, 600);
+        for (size_t j = 0; j < len; j++) frame[j] = (uint8_t)rnd(0, 255);
+        CHECK(decode(frame, len) < 0);
+    }
+    for (int i = 0; i < 5000; i++) {
+        size_t plen = (size_t)rnd(0, i % 10 == 0 ? 20000 : 400);
+        put32(frame, PX_WIRE_MAGIC);
+        frame[4] = PX_WIRE_VERSION;
+        frame[5] = (uint8_t)rnd(1, PX_MSG_TYPE_MAX);
+        frame[6] = frame[7] = 0;
+        put32(frame + 8, CLUSTER);
+        put32(frame + 12, rnd_node());
+        put32(frame + 16, (uint32_t)plen);
+        for (size_t j = 0; j < plen; j++) frame[PX_WIRE_HEADER + j] = (uint8_t)rnd(0, 255);
+        fix_crc(frame, PX_WIRE_HEADER + plen);
+        if (decode(frame, PX_WIRE_HEADER + plen) == 0) accepted++;
+    }
+    for (int i = 0; i < 5000; i++) {
+        size_t n = encode_rnd((int)rnd(1, PX_MSG_TYPE_MAX), 0);
+        int edits = (int)rnd(1, 4);
+        for (int e = 0; e < edits; e++)
+            frame[rnd(PX_WIRE_HEADER, n - 1 > PX_WIRE_HEADER ? n - 1 : PX_WIRE_HEADER)] =
+                (uint8_t)rnd(0, 255);
+        fix_crc(frame, n);
+        if (decode(frame, n) == 0) {
+            accepted++;
+            /* Whatever decodes must re-encode to the very same bytes. */
+            CHECK(px_encode(&msg_b, CLUSTER, frame2, sizeof frame2) == n);
+            CHECK(memcmp(frame, frame2, n) == 0);
+        }
+    }
+    CHECK(accepted > 0); /* the mutation loop did reach the accept path */
+}
+
+static void test_names(void)
+{
+    for (int type = 1; type <= PX_MSG_TYPE_MAX; type++)
+        CHECK(strcmp(px_msg_type_name(type), "UNKNOWN") != 0);
+    CHECK(strcmp(px_msg_type_name(0), "UNKNOWN") == 0);
+    CHECK(strcmp(px_msg_type_name(99), "UNKNOWN") == 0);
+    for (int e = PX_WIRE_SHORT; e <= PX_WIRE_NODE_BAD; e++) {
+        CHECK(strcmp(px_wire_strerror(-e), "unknown wire error") != 0);
+        CHECK(strcmp(px_wire_strerror(-e), px_wire_strerror(e)) == 0);
+    }
+    CHECK(strcmp(px_wire_strerror(-99), "unknown wire error") == 0);
+}
+
+int main(void)
+{
+    px_rng_seed(&rng, 0x5eed0001);
+    RUN(test_crc32c_vector);
+    RUN(test_golden_heartbeat);
+    RUN(test_golden_value);
+    RUN(test_roundtrip_every_type);
+    RUN(test_max_sizes_fit);
+    RUN(test_every_truncation_rejected);
+    RUN(test_every_bit_flip_rejected);
+    RUN(test_foreign_cluster);
+    RUN(test_header_errors);
+    RUN(test_length_errors);
+    RUN(test_count_errors);
+    RUN(test_field_errors);
+    RUN(test_encoder_refuses);
+    RUN(test_equal_ignores_unused);
+    RUN(test_garbage_never_crashes);
+    RUN(test_names);
+    return check_summary();
+}
