@@ -33,9 +33,20 @@ static long role_pid(const gw *g, int role)
     return pid;
 }
 
+/* kill(pid, 0) also succeeds on a zombie: a role that died while its
+ * supervisor was not reaping (stopped, or busy) is dead all the same. */
 static int pid_alive(long pid)
 {
-    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+    if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM)) return 0;
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 1; /* no /proc: trust kill */
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the state follows "(comm)" */
+    return !(p != NULL && p[1] == ' ' && p[2] == 'Z');
 }
 
 static void role_entry(gw_buf *b, const char *name, long pid, int alive)

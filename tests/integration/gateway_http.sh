@@ -124,11 +124,11 @@ if [ -x "$CTL" ]; then
         pass ctl-status-json || fail ctl-status-json "${out:0:200}"
     out=$("$CTL" --url "http://$(gw_of 1)" roles learner 2>&1) && grep -q '"role"' <<<"$out" &&
         pass ctl-roles || fail ctl-roles "${out:0:200}"
-    out=$("$CTL" --config "$IT_CFG" append 1.5 2>&1); rc=$?
+    rc=0; out=$("$CTL" --config "$IT_CFG" append 1.5 2>&1) || rc=$?
     [ "$rc" -ne 0 ] && grep -q 'must be an integer' <<<"$out" && pass ctl-bad-value || fail ctl-bad-value "rc $rc: $out"
-    out=$("$CTL" --config "$IT_CFG" append 99999999999999999999 2>&1); rc=$?
+    rc=0; out=$("$CTL" --config "$IT_CFG" append 99999999999999999999 2>&1) || rc=$?
     [ "$rc" -eq 1 ] && grep -q 'answered 400' <<<"$out" && pass ctl-400 || fail ctl-400 "rc $rc: $out"
-    out=$("$CTL" --url http://127.0.0.1:1 status 2>&1); rc=$?
+    rc=0; out=$("$CTL" --url http://127.0.0.1:1 status 2>&1) || rc=$?
     [ "$rc" -eq 1 ] && grep -q 'is not reachable' <<<"$out" && pass ctl-unreachable || fail ctl-unreachable "rc $rc: $out"
 else
     fail paxosctl "$CTL missing"
