@@ -35,24 +35,34 @@ port_of() { local e; for e in "${NODES[@]}"; do [ "${e%%:*}" = "$1" ] && { echo 
 ids() { local e; for e in "${NODES[@]}"; do echo "${e%%:*}"; done; }
 shuffled() { ids | awk -v seed="$RANDOM" 'BEGIN{srand(seed)} {print rand() "\t" $0}' | sort | cut -f2; }
 
-ensure_chain() {
-    iptables -w -N "$CHAIN" 2>/dev/null || true
-    iptables -w -C INPUT -j "$CHAIN" 2>/dev/null || iptables -w -I INPUT -j "$CHAIN"
+# A nemesis that silently does nothing would make every run look good:
+# any failure prints "error: ..." and exits 1, and jepsen/run fails the run.
+fail() {
+    echo "error: $*"
+    exit 1
 }
 
-# cut A B: drop traffic between node A and node B, both ways.
-cut() {
+ensure_chain() {
+    iptables -w -N "$CHAIN" 2>/dev/null || iptables -w -L "$CHAIN" >/dev/null 2>&1 ||
+        fail "cannot create iptables chain $CHAIN"
+    iptables -w -C INPUT -j "$CHAIN" 2>/dev/null || iptables -w -I INPUT -j "$CHAIN" ||
+        fail "cannot hook $CHAIN into INPUT"
+}
+
+# cut_link A B: drop traffic between node A and node B, both ways.
+cut_link() {
     local a b
     a=$(host_of "$1"); b=$(host_of "$2")
-    iptables -w -A "$CHAIN" -s "$a" -d "$b" -j DROP
-    iptables -w -A "$CHAIN" -s "$b" -d "$a" -j DROP
+    [ -n "$a" ] && [ -n "$b" ] || fail "unknown node in cut $1-$2"
+    iptables -w -A "$CHAIN" -s "$a" -d "$b" -j DROP || fail "iptables refused $a -> $b"
+    iptables -w -A "$CHAIN" -s "$b" -d "$a" -j DROP || fail "iptables refused $b -> $a"
     echo "$1-$2" >>"$PX_STATE/cuts"
 }
 
 # cut_groups "1 2" "3 4 5": every node of one group from every node of the other.
 cut_groups() {
     local a b
-    for a in $1; do for b in $2; do cut "$a" "$b"; done; done
+    for a in $1; do for b in $2; do cut_link "$a" "$b"; done; done
 }
 
 heal() {
@@ -104,12 +114,12 @@ start_ring() {
     # and loses the rest.  With 3 nodes that is every link, so one goes.
     local k=$(((N / 2 + 1) / 2))
     if [ "$N" -eq 3 ]; then
-        cut "${order[0]}" "${order[1]}"
+        cut_link "${order[0]}" "${order[1]}"
     else
         for ((i = 0; i < N; i++)); do
             for ((j = i + 1; j < N; j++)); do
                 d=$((j - i)); [ $((N - d)) -lt "$d" ] && d=$((N - d))
-                [ "$d" -gt "$k" ] && cut "${order[$i]}" "${order[$j]}"
+                [ "$d" -gt "$k" ] && cut_link "${order[$i]}" "${order[$j]}"
             done
         done
     fi
@@ -129,6 +139,7 @@ start_kill() {
     mapfile -t order < <(shuffled)
     k=$((RANDOM % ((N - 1) / 2) + 1))
     for id in "${order[@]:0:$k}"; do
+        [ -n "$(node_pids "$id")" ] || fail "no pid files for node $id"
         # shellcheck disable=SC2046
         kill -9 $(node_pids "$id") 2>/dev/null
         victims+=("$id")
@@ -154,6 +165,7 @@ stop_kill() {
 start_pause() {
     local id
     id=$(shuffled | head -n 1)
+    [ -n "$(node_pids "$id")" ] || fail "no pid files for node $id"
     # shellcheck disable=SC2046
     kill -STOP $(node_pids "$id") 2>/dev/null
     echo "$id" >>"$PX_STATE/paused"

@@ -383,7 +383,7 @@ static int match_holes(ctx *c, int64_t *Mf)
     *Mf = 0;
     for (size_t j = 0; j < c->H; j++) {
         while (avail < c->nI && h->ops[c->I[avail]].inv < c->S[j]) avail++;
-        if (avail < j + 1) {
+        if (avail < j) {
             char d[160];
             fail(c, c->nI < c->H ? AN_UNKNOWN_ELEMENT : AN_REAL_TIME, c->Sop[j],
                  c->N_op,

@@ -5,3 +5,8 @@ CHECKER_SRCS := jepsen/checker/arena.c jepsen/checker/edn.c jepsen/checker/imap.
 
 PROGRAMS += paxos-check
 paxos-check_SRCS := jepsen/checker/main.c $(CHECKER_SRCS)
+
+# Cross-check against brute force on random small histories.
+UNIT_TESTS += paxos-check-crosscheck
+paxos-check-crosscheck_SRCS := jepsen/checker/crosscheck.c jepsen/checker/brute.c \
+                               jepsen/checker/gen.c $(CHECKER_SRCS)

@@ -255,8 +255,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Runs the nemesis command; its stdout (one line) describes what it did. */
-static void nemesis_run(const char *action, const char *kind, char *out, size_t cap)
+/* Runs the nemesis command; its stdout (one line) describes what it did.
+ * Returns 0 if the command succeeded. */
+static int nemesis_run(const char *action, const char *kind, char *out, size_t cap)
 {
     char cmd[1024];
     snprintf(cmd, sizeof(cmd), "%s %s %s", opt.nemesis_cmd, action, kind);
@@ -264,15 +265,16 @@ static void nemesis_run(const char *action, const char *kind, char *out, size_t 
     FILE *p = popen(cmd, "r");
     if (p == NULL) {
         snprintf(out, cap, "popen failed");
-        return;
+        return -1;
     }
     if (fgets(out, (int)cap, p) == NULL) out[0] = 0;
     out[strcspn(out, "\n")] = 0;
     char drain[256];
     while (fgets(drain, sizeof(drain), p) != NULL) {}
-    pclose(p);
+    int status = pclose(p);
     for (char *s = out; *s; s++)
         if (*s == '"' || *s == '\\') *s = '\'';
+    return status == 0 ? 0 : -1;
 }
 
 static const char *start_f(const char *kind)
@@ -302,8 +304,11 @@ static void nemesis_step(const char *action, const char *kind)
     char out[400];
     const char *f = strcmp(action, "start") == 0 ? start_f(kind) : stop_f(kind);
     record(":type :info, :process :nemesis, :f :%s, :value \"%s\"", f, kind);
-    nemesis_run(action, kind, out, sizeof(out));
-    record(":type :info, :process :nemesis, :f :%s, :value \"%s\"", f, out);
+    if (nemesis_run(action, kind, out, sizeof(out)) == 0)
+        record(":type :info, :process :nemesis, :f :%s, :value \"%s\"", f, out);
+    else
+        record(":type :info, :process :nemesis, :f :%s, :value \"%s\", :error :nemesis-failed",
+               f, out);
 }
 
 static void *nemesis_main(void *arg)
