@@ -93,6 +93,11 @@ static int get_int(const cfg_ctx *c, const config_setting_t *group, const char *
     if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
         return fail(c, s, path, "must be an integer");
     long long v = config_setting_get_int64(s);
+    /* libconfig 1.5 wraps a plain integer above INT32_MAX to 32 bits
+     * without a word; say how to write one when the range needs it. */
+    if ((v < lo || v > hi) && type == CONFIG_TYPE_INT && hi > INT32_MAX)
+        return fail(c, s, path, "must be %lld..%lld (write values above 2147483647 with an L "
+                    "suffix, e.g. 4294967295L)", lo, hi);
     if (v < lo || v > hi) return fail(c, s, path, "must be %lld..%lld", lo, hi);
     *out = v;
     return 0;
