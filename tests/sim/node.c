@@ -1,0 +1,193 @@
+/* node.c -- one simulated node hosts the real acceptor, proposer and
+ * learner cores.  It turns deliveries and timer events into core calls,
+ * passes each core its node's local (possibly skewed) clock, routes the
+ * cores' outputs to the network and the disk, and crashes and restarts
+ * roles: a crash loses all volatile state, a restarted acceptor gets back
+ * only its durable records. */
+#include <stdlib.h>
+#include "sim.h"
+
+uint64_t node_local(const sim_world *w, uint32_t id)
+{
+    const sim_node *nd = &w->nodes[id];
+    return nd->clk_off + w->now * nd->clk_rate / 1000;
+}
+
+/* The first global time at which the node's local clock reads >= local. */
+static uint64_t to_global(const sim_node *nd, uint64_t local)
+{
+    if (local <= nd->clk_off) return 0;
+    uint64_t d = local - nd->clk_off;
+    if (d > UINT64_MAX / 2000) return UINT64_MAX;
+    return (d * 1000 + nd->clk_rate - 1) / nd->clk_rate;
+}
+
+static uint64_t role_deadline(const sim_node *nd, int role)
+{
+    if (role == PX_ROLE_PROPOSER) return proposer_next_deadline(nd->prop);
+    return learner_next_deadline(nd->lrn);
+}
+
+/* Keep one timer event per role: the earliest deadline.  A later deadline
+ * leaves the pending event alone (it re-arms when it fires early); an
+ * earlier one replaces it (the old event's token goes stale).  after_tick
+ * forbids re-firing at the same instant, so a core whose deadline does not
+ * move cannot spin the simulator. */
+static void timer_arm(sim_world *w, uint32_t id, int role, int after_tick)
+{
+    sim_node *nd = &w->nodes[id];
+    if (!nd->up[role]) return;
+    uint64_t t = to_global(nd, role_deadline(nd, role));
+    if (t == UINT64_MAX) return;
+    if (t <= w->now) t = after_tick ? w->now + 1 : w->now;
+    if (nd->timer_pending[role] && nd->timer_at[role] <= t) return;
+    nd->timer_pending[role] = 1;
+    nd->timer_at[role] = t;
+    sim_event e = {0};
+    e.time = t;
+    e.kind = EV_TIMER;
+    e.role = (uint8_t)role;
+    e.node = id;
+    e.token = ++nd->timer_tok[role];
+    ev_push(w, &e);
+}
+
+void node_on_timer(sim_world *w, sim_event *e)
+{
+    sim_node *nd = &w->nodes[e->node];
+    int role = e->role;
+    if (!nd->up[role] || e->token != nd->timer_tok[role]) return;
+    nd->timer_pending[role] = 0;
+    uint64_t local = node_local(w, e->node);
+    if (local < role_deadline(nd, role)) { timer_arm(w, e->node, role, 0); return; }
+    trace_add(w, e, NULL);
+    px_outbox_clear(&w->pout);
+    if (role == PX_ROLE_PROPOSER) proposer_tick(nd->prop, local, &w->pout);
+    else learner_tick(nd->lrn, local, &w->pout);
+    net_send(w, e->node, role, &w->pout);
+    if (role == PX_ROLE_LEARNER) inv_after_learner(w, e->node);
+    timer_arm(w, e->node, role, 1);
+}
+
+void node_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
+{
+    sim_node *nd = &w->nodes[id];
+    uint64_t local = node_local(w, id);
+    if (role == PX_ROLE_ACCEPTOR) {
+        inv_before_acceptor(w, id);
+        acc_out_clear(&w->aout);
+        acceptor_handle(nd->acc, m, &w->aout);
+        acc_output(w, id);
+        inv_after_acceptor(w, id, m, &w->aout.persist);
+        return;
+    }
+    px_outbox_clear(&w->pout);
+    if (role == PX_ROLE_PROPOSER) proposer_handle(nd->prop, m, local, &w->pout);
+    else learner_handle(nd->lrn, m, local, &w->pout);
+    net_send(w, id, role, &w->pout);
+    if (role == PX_ROLE_LEARNER) inv_after_learner(w, id);
+    timer_arm(w, id, role, 0);
+}
+
+static void start_role(sim_world *w, uint32_t id, int role)
+{
+    sim_node *nd = &w->nodes[id];
+    uint64_t local = node_local(w, id);
+    if (w->steps) trace_note(w, "restart", id, role, 0);
+    if (role == PX_ROLE_ACCEPTOR) {
+        nd->acc = acceptor_new(id);
+        disk_restore(w, id);
+        nd->up[role] = 1;
+        inv_acceptor_restarted(w, id);
+    } else if (role == PX_ROLE_PROPOSER) {
+        proposer_config pc = w->p.pc;
+        pc.id = id;
+        pc.seed = px_rng_next(&w->rng);
+        nd->prop = proposer_new(&pc, local);
+        nd->up[role] = 1;
+        timer_arm(w, id, role, 0);
+    } else if (role == PX_ROLE_LEARNER) {
+        learner_config lc = w->p.lc;
+        lc.id = id;
+        nd->lrn = learner_new(&lc, local);
+        nd->up[role] = 1;
+        nd->lrn_checked_len = 0;
+        nd->lrn_checked_slot = w->first_slot;
+        timer_arm(w, id, role, 0);
+    } else {
+        nd->up[role] = 1;
+    }
+}
+
+static void stop_role(sim_world *w, uint32_t id, int role)
+{
+    sim_node *nd = &w->nodes[id];
+    if (!nd->up[role]) return;
+    nd->up[role] = 0;
+    nd->gen[role]++;
+    nd->timer_pending[role] = 0;
+    nd->timer_tok[role]++;
+    if (role == PX_ROLE_ACCEPTOR) {
+        acceptor_free(nd->acc);
+        nd->acc = NULL;
+        disk_crash(w, id);
+    } else if (role == PX_ROLE_PROPOSER) {
+        proposer_free(nd->prop);
+        nd->prop = NULL;
+    } else if (role == PX_ROLE_LEARNER) {
+        learner_free(nd->lrn);
+        nd->lrn = NULL;
+    }
+}
+
+/* role 0 means the whole node: every role and its gateway. */
+void node_crash(sim_world *w, uint32_t id, int role)
+{
+    for (int r = 1; r < SIM_ROLES; r++)
+        if (role == 0 || role == r) stop_role(w, id, r);
+}
+
+void node_restart(sim_world *w, uint32_t id, int role)
+{
+    for (int r = 1; r < SIM_ROLES && !w->failed; r++)
+        if ((role == 0 || role == r) && !w->nodes[id].up[r]) start_role(w, id, r);
+}
+
+int node_has_unsynced(const sim_world *w, uint32_t id)
+{
+    const sim_node *nd = &w->nodes[id];
+    return nd->up[PX_ROLE_ACCEPTOR] && nd->disk.n > nd->disk.durable;
+}
+
+void nodes_init(sim_world *w)
+{
+    int skew = sim_chance(w, 500);
+    for (uint32_t id = 1; id <= w->n; id++) {
+        sim_node *nd = &w->nodes[id];
+        nd->id = id;
+        nd->clk_off = skew ? sim_rand(w, 0, 1000000) : 0;
+        nd->clk_rate = skew ? sim_rand(w, 900, 1100) : 1000;
+        nd->lrn_checked_slot = 0;
+    }
+    for (uint32_t id = 1; id <= w->n; id++)
+        for (int r = 1; r < SIM_ROLES; r++) start_role(w, id, r);
+    w->first_slot = learner_applied_upto(w->nodes[1].lrn);
+    for (uint32_t id = 1; id <= w->n; id++) w->nodes[id].lrn_checked_slot = w->first_slot;
+    w->model_next = w->first_slot;
+}
+
+void nodes_free(sim_world *w)
+{
+    for (uint32_t id = 1; id <= w->n; id++) {
+        sim_node *nd = &w->nodes[id];
+        if (nd->acc) acceptor_free(nd->acc);
+        if (nd->prop) proposer_free(nd->prop);
+        if (nd->lrn) learner_free(nd->lrn);
+        disk_free(&nd->disk);
+        free(nd->voted);
+        nd->acc = NULL;
+        nd->prop = NULL;
+        nd->lrn = NULL;
+        nd->voted = NULL;
+    }
+}

@@ -1,0 +1,141 @@
+/* run.c -- one simulated run: build the world from the seed, step events
+ * one at a time until the workload is done (or a violation, or the step
+ * limit), report, and free everything. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sim.h"
+
+#define SIM_RUNAWAY_STEPS 50000000ull
+
+uint64_t sim_rand(sim_world *w, uint64_t lo, uint64_t hi)
+{
+    return px_rng_range(&w->rng, lo, hi);
+}
+
+int sim_chance(sim_world *w, uint32_t per_mille)
+{
+    return per_mille > 0 && px_rng_range(&w->rng, 0, 999) < per_mille;
+}
+
+static int node_bound(int kind)
+{
+    return kind == EV_MSG || kind == EV_TIMER || kind == EV_SYNC;
+}
+
+static void step(sim_world *w, sim_event *e)
+{
+    switch (e->kind) {
+    case EV_MSG: net_deliver(w, e); break;
+    case EV_TIMER: node_on_timer(w, e); break;
+    case EV_SYNC: trace_add(w, e, NULL); disk_on_sync(w, e); break;
+    case EV_FAULT: case EV_RESTART: case EV_HEAL: case EV_CALM:
+        faults_on_event(w, e);
+        break;
+    default:
+        if (e->kind != EV_CLIENT_NEXT && e->kind != EV_LIVENESS) trace_add(w, e, NULL);
+        client_on_event(w, e);
+        break;
+    }
+}
+
+/* A paused node processes nothing: its events wait for the pause to end. */
+static void loop(sim_world *w)
+{
+    sim_event e;
+    while (!w->failed && ev_pop(w, &e)) {
+        w->now = e.time;
+        uint64_t until = node_bound(e.kind) ? w->nodes[e.node].paused_until : 0;
+        if (until > w->now) {
+            e.time = until;
+            ev_push(w, &e);
+            continue;
+        }
+        w->steps++;
+        step(w, &e);
+        free(e.buf);
+        if (w->now >= w->stop_at && clients_idle(w)) break;
+        if (w->opt.max_steps && w->steps >= w->opt.max_steps) break;
+        if (w->steps >= SIM_RUNAWAY_STEPS) sim_fail(w, "runaway", "%llu steps", SIM_RUNAWAY_STEPS);
+    }
+}
+
+static sim_world *world_new(uint64_t seed, const sim_opts *opt)
+{
+    sim_world *w = calloc(1, sizeof *w);
+    if (!w) abort();
+    w->opt = *opt;
+    w->seed = seed;
+    w->n = opt->nodes;
+    px_rng_seed(&w->rng, seed);
+    acc_out_init(&w->aout);
+    px_outbox_init(&w->pout);
+    w->frame = malloc(PX_MAX_FRAME);
+    w->msg = malloc(sizeof *w->msg);
+    w->msg2 = malloc(sizeof *w->msg2);
+    if (!w->frame || !w->msg || !w->msg2) abort();
+    faults_params(w);
+    w->stop_at = opt->time_ms;
+    w->calm_at = opt->time_ms * sim_rand(w, 600, 700) / 1000;
+    return w;
+}
+
+static void world_free(sim_world *w)
+{
+    nodes_free(w);
+    clients_free(w);
+    truth_free(w);
+    ev_free_all(w);
+    acc_out_free(&w->aout);
+    px_outbox_free(&w->pout);
+    free(w->frame);
+    free(w->msg);
+    free(w->msg2);
+    free(w);
+}
+
+static void report(const sim_world *w)
+{
+    printf("seed %llu: VIOLATION %s: %s\n", (unsigned long long)w->seed, w->inv, w->detail);
+    printf("  at %llu ms, step %llu (faults stop at %llu ms); replay: bin/paxos-sim --seed %llu "
+           "--nodes %u --time %llu -v\n",
+           (unsigned long long)w->now, (unsigned long long)w->steps,
+           (unsigned long long)w->calm_at, (unsigned long long)w->seed, w->n,
+           (unsigned long long)w->opt.time_ms);
+    if (!w->opt.quiet) trace_dump(w);
+    fflush(stdout);
+}
+
+static void summary(const sim_world *w)
+{
+    uint64_t done = 0, retries = 0;
+    for (uint32_t i = 0; i < w->n_clients; i++) {
+        done += w->clients[i].completed;
+        retries += w->clients[i].retries;
+    }
+    printf("seed %llu: ok: %llu steps, %llu ms, %llu slots chosen, list %zu, %llu commands "
+           "done (%llu retries), %llu msgs (%llu bytes, %llu dropped), %llu faults\n",
+           (unsigned long long)w->seed, (unsigned long long)w->steps,
+           (unsigned long long)w->now, (unsigned long long)w->stat_chosen, w->model_len,
+           (unsigned long long)done, (unsigned long long)retries,
+           (unsigned long long)w->stat_msgs, (unsigned long long)w->stat_bytes,
+           (unsigned long long)w->stat_drops,
+           (unsigned long long)w->stat_faults);
+}
+
+/* Returns 0 if every invariant held, 1 on a violation (its name copied
+ * into inv_out).  With opt->verbose a passing run prints a summary. */
+int sim_run(uint64_t seed, const sim_opts *opt, char *inv_out, size_t inv_len)
+{
+    sim_world *w = world_new(seed, opt);
+    nodes_init(w);
+    clients_init(w);
+    faults_start(w);
+    loop(w);
+    int failed = w->failed;
+    if (failed) report(w);
+    else if (opt->verbose) summary(w);
+    if (inv_out && inv_len) snprintf(inv_out, inv_len, "%s", failed ? w->inv : "");
+    world_free(w);
+    return failed;
+}

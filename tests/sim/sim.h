@@ -1,0 +1,266 @@
+/* sim.h -- the deterministic simulator's world: n nodes hosting the REAL
+ * cores (acceptor, proposer, learner from libpaxoscore.a), a simulated
+ * network, disk and clock, simulated clients, and an invariant checker.
+ *
+ * Everything of one run hangs off one sim_world, built from one seed and
+ * freed at the end: no state survives between seeds, so a range run is
+ * exactly the sequence of single runs.  One event per step, taken from a
+ * priority queue ordered by (time, insertion seq). */
+#ifndef PX_SIM_H
+#define PX_SIM_H
+
+#include <stdint.h>
+#include "../../acceptor/acceptor.h"
+#include "../../proposer/proposer.h"
+#include "../../learner/learner.h"
+#include "../../common/rng.h"
+
+#define SIM_CLUSTER_ID 1u
+#define SIM_TRACE 40          /* events kept for a violation report */
+#define SIM_MAX_SLOT (1u << 22) /* a slot past this is a runaway proposer */
+#define SIM_ROLES 5           /* indexed by enum px_role (1..4) */
+#define SIM_MAX_CLIENTS 8
+
+enum sim_ev_kind {
+    EV_MSG = 1,        /* deliver frame buf to (node, role) */
+    EV_TIMER,          /* call the role's tick if token is current */
+    EV_SYNC,           /* the acceptor's disk sync completes */
+    EV_RESTART,        /* bring a crashed role back (role 0: whole node) */
+    EV_FAULT,          /* inject the next fault */
+    EV_HEAL,           /* end the partition with this token */
+    EV_UNPAUSE,        /* (bookkeeping only: pauses end by time) */
+    EV_CALM,           /* faults stop: heal, restart, unpause */
+    EV_CLIENT_NEXT,    /* client issues its next command */
+    EV_CLIENT_SEND,    /* client (re)sends its pending command */
+    EV_CLIENT_TIMEOUT, /* client gives up on this attempt (token) */
+    EV_LIVENESS        /* command (client, seq in token) must be done */
+};
+
+typedef struct sim_event {
+    uint64_t time, seq;
+    uint8_t kind, role;
+    uint32_t node, from; /* node: destination / subject; client index for client events */
+    uint64_t token;
+    uint32_t len;
+    uint8_t *buf;        /* EV_MSG: the encoded frame, owned by the event */
+} sim_event;
+
+/* The acceptor's simulated disk: records written, the first `durable` of
+ * them synced.  seq[i] is the acceptor's own record number of v[i]. */
+typedef struct sim_disk {
+    acc_record *v;
+    uint64_t *seq;
+    size_t n, cap, durable;
+    int sync_pending;
+} sim_disk;
+
+typedef struct sim_node {
+    uint32_t id;
+    struct acceptor *acc;
+    struct proposer *prop;
+    struct learner *lrn;
+    int up[SIM_ROLES];          /* role is running */
+    uint64_t gen[SIM_ROLES];    /* incarnation: stale timers/syncs are ignored */
+    uint64_t timer_at[SIM_ROLES], timer_tok[SIM_ROLES];
+    int timer_pending[SIM_ROLES];
+    sim_disk disk;
+    uint64_t paused_until;
+    uint64_t clk_off, clk_rate; /* local = off + t * rate / 1000 */
+    /* checker state about this node */
+    px_ballot acc_promised;     /* promised after the last step (this incarnation) */
+    px_ballot acc_max_replied;  /* highest ballot in a PROMISE/ACCEPTED it emitted */
+    px_ballot *voted;           /* per slot: highest ballot of an emitted ACCEPTED */
+    size_t voted_cap;
+    size_t lrn_checked_len;     /* learner list positions already compared */
+    uint64_t lrn_checked_slot;  /* learner slots already compared */
+} sim_node;
+
+/* One client command, indexed by seq in its client. */
+typedef struct sim_cmd {
+    uint8_t kind;
+    int64_t value;
+    uint64_t invoke, done;
+    int state;            /* 0 pending, 1 ok, 2 unknown (STALE) */
+    int64_t result;
+    uint64_t watermark;   /* real-time lower bound when invoked */
+    int applied;          /* the model applied it (first time) */
+    int64_t model_result; /* index (append) or list length (read) in the model */
+    int64_t model_last;   /* reads are not deduplicated: the latest application */
+    size_t seen_len;      /* completing node's list length at completion */
+} sim_cmd;
+
+typedef struct sim_client {
+    uint64_t id;
+    uint64_t seq;          /* last issued seq (cmds[1..seq]) */
+    sim_cmd *cmds;
+    size_t cap;
+    int busy;
+    uint32_t attempt_node;
+    uint64_t attempt_tok;
+    uint64_t model_last;   /* the model's dedup: last applied seq */
+    uint64_t completed, retries;
+} sim_client;
+
+/* Truth: what acceptors really voted for, from the messages they emitted. */
+typedef struct truth_vote {
+    px_ballot b;
+    uint64_t hash;
+    uint32_t acks;  /* bitmap of acceptors that emitted ACCEPTED(b, slot) */
+    uint16_t n;
+    px_cmd *cmds;
+} truth_vote;
+
+typedef struct truth_slot {
+    truth_vote *v;
+    uint32_t n, cap;
+    int chosen;
+    uint32_t chosen_ix;
+} truth_slot;
+
+/* Per-run knobs, all drawn from the seed. */
+typedef struct sim_params {
+    uint32_t loss_pm, dup_pm, long_pm;  /* per mille */
+    uint64_t delay_min, delay_max, long_max;
+    uint64_t sync_max;
+    uint32_t torn_pm;
+    uint64_t fault_gap_min, fault_gap_max;
+    uint32_t w_part, w_isolate, w_oneway, w_crash_role, w_crash_node,
+             w_crash_unsynced, w_pause, w_heal;
+    uint64_t down_max, part_max, pause_max;
+    uint64_t client_to_min, client_to_max, think_max, nack_backoff;
+    uint32_t read_pm;
+    proposer_config pc;
+    learner_config lc;
+} sim_params;
+
+typedef struct sim_opts {
+    uint64_t time_ms;    /* simulated duration of the client workload */
+    uint64_t max_steps;  /* 0: unlimited */
+    uint64_t liveness_ms;
+    uint32_t nodes;
+    int verbose, quiet;
+} sim_opts;
+
+typedef struct trace_ent {
+    uint64_t time;
+    uint8_t kind, role, type, dropped;
+    uint32_t node, from;
+    px_ballot b;
+    uint64_t slot, x;
+    const char *note; /* a fault or lifecycle note instead of an event */
+} trace_ent;
+
+typedef struct sim_world {
+    sim_opts opt;
+    uint64_t seed;
+    px_rng rng;
+    sim_params p;
+    uint64_t now, steps, ev_seq;
+    sim_event *heap;
+    size_t heap_n, heap_cap;
+    uint32_t n;
+    sim_node nodes[PX_MAX_NODES + 1]; /* by id 1..n */
+    sim_client clients[SIM_MAX_CLIENTS];
+    uint32_t n_clients;
+    /* faults */
+    uint8_t blocked[PX_MAX_NODES + 1][PX_MAX_NODES + 1];
+    uint64_t part_tok;
+    int calm;
+    uint64_t calm_at, stop_at;
+    /* checker */
+    truth_slot *truth;
+    size_t truth_cap;
+    uint64_t first_slot;
+    int64_t *model;
+    size_t model_len, model_cap;
+    uint64_t model_next;
+    uint64_t rt_watermark;
+    uint64_t roundtrip_ctr;
+    /* scratch reused by every step */
+    acc_out aout;
+    px_outbox pout;
+    uint8_t *frame;
+    px_msg *msg, *msg2;
+    /* trace and result */
+    trace_ent trace[SIM_TRACE];
+    uint64_t trace_n;
+    int failed;
+    char inv[64];
+    char detail[512];
+    uint64_t stat_msgs, stat_bytes, stat_drops, stat_faults, stat_chosen;
+} sim_world;
+
+/* run.c */
+int sim_run(uint64_t seed, const sim_opts *opt, char *inv_out, size_t inv_len);
+uint64_t sim_rand(sim_world *w, uint64_t lo, uint64_t hi);
+int sim_chance(sim_world *w, uint32_t per_mille);
+
+/* queue.c */
+void ev_push(sim_world *w, sim_event *e);
+int ev_pop(sim_world *w, sim_event *out);
+void ev_free_all(sim_world *w);
+
+/* net.c */
+void net_send(sim_world *w, uint32_t from, int from_role, px_outbox *o);
+void net_send_one(sim_world *w, uint32_t from, int from_role, int role, uint32_t to,
+                  px_msg *m);
+void net_deliver(sim_world *w, sim_event *e);
+
+/* node.c */
+void nodes_init(sim_world *w);
+void nodes_free(sim_world *w);
+uint64_t node_local(const sim_world *w, uint32_t id);
+void node_crash(sim_world *w, uint32_t id, int role);
+void node_restart(sim_world *w, uint32_t id, int role);
+void node_deliver(sim_world *w, uint32_t id, int role, const px_msg *m);
+void node_on_timer(sim_world *w, sim_event *e);
+int node_has_unsynced(const sim_world *w, uint32_t id);
+
+/* disk.c */
+void disk_write(sim_world *w, uint32_t id, const acc_records *r);
+void disk_crash(sim_world *w, uint32_t id);
+void disk_restore(sim_world *w, uint32_t id);
+void disk_on_sync(sim_world *w, sim_event *e);
+void disk_free(sim_disk *d);
+void acc_output(sim_world *w, uint32_t id);
+
+/* faults.c */
+void faults_params(sim_world *w);
+void faults_start(sim_world *w);
+void faults_on_event(sim_world *w, sim_event *e);
+int net_blocked(const sim_world *w, uint32_t from, uint32_t to);
+
+/* client.c */
+void clients_init(sim_world *w);
+void clients_free(sim_world *w);
+void client_on_event(sim_world *w, sim_event *e);
+void client_on_gateway(sim_world *w, uint32_t node, const px_msg *m);
+int clients_idle(const sim_world *w);
+sim_client *client_by_id(sim_world *w, uint64_t id);
+int64_t client_value(uint64_t client, uint64_t seq);
+
+/* truth.c: what was really chosen, and the model list it implies */
+uint32_t sim_majority(const sim_world *w);
+truth_vote *truth_find(sim_world *w, uint64_t slot, px_ballot b);
+const truth_vote *truth_chosen(const sim_world *w, uint64_t slot);
+void truth_propose(sim_world *w, uint32_t from, const px_accept *a);
+void truth_accepted(sim_world *w, uint32_t acceptor, const px_accepted *a);
+void truth_free(sim_world *w);
+
+/* invariants.c */
+void inv_on_send(sim_world *w, uint32_t from, int from_role, const px_msg *m);
+void inv_before_acceptor(sim_world *w, uint32_t id);
+void inv_after_acceptor(sim_world *w, uint32_t id, const px_msg *in, const acc_records *rec);
+void inv_acceptor_restarted(sim_world *w, uint32_t id);
+void inv_after_learner(sim_world *w, uint32_t id);
+void inv_on_complete(sim_world *w, sim_client *c, sim_cmd *cmd, uint32_t node);
+uint64_t inv_value_hash(const px_value *v);
+
+/* trace.c */
+void trace_add(sim_world *w, const sim_event *e, const px_msg *m);
+void trace_note(sim_world *w, const char *note, uint32_t node, int role, uint64_t x);
+void trace_dump(const sim_world *w);
+void sim_fail(sim_world *w, const char *inv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
