@@ -159,8 +159,8 @@ static const char *error_name(int rc, int status)
     return buf;
 }
 
-/* One append; returns 1 if the process must change (outcome unknown). */
-static int do_append(http_conn *c, long process)
+/* One append. */
+static enum outcome do_append(http_conn *c, long process)
 {
     long v = atomic_fetch_add(&next_value, 1);
     char body[64], path[64];
@@ -193,7 +193,7 @@ static int do_append(http_conn *c, long process)
         record(":type :info, :f :append, :value %ld, :process %ld, :error %s", v, process,
                error_name(rc, rc == HTTP_OK ? r.status : 0));
     json_object_put(j);
-    return o == OUT_INFO;
+    return o;
 }
 
 /* One read of the whole list. */
@@ -242,12 +242,15 @@ static void *worker_main(void *arg)
     double mean_gap = opt.rate > 0 ? opt.concurrency / opt.rate : 0;
     sleep_s(rng_unit(&w->rng) * mean_gap); /* stagger the start */
     while (!atomic_load(&stopping)) {
-        int unknown = rng_unit(&w->rng) < opt.read_ratio ? do_read(&c, process, 0) == OUT_INFO
-                                                          : do_append(&c, process);
-        if (unknown) {
+        enum outcome o = rng_unit(&w->rng) < opt.read_ratio ? do_read(&c, process, 0)
+                                                             : do_append(&c, process);
+        if (o == OUT_INFO) {
             process += opt.concurrency; /* Jepsen: a crashed process never returns */
             http_close(&c);
         }
+        /* A refused connection fails in microseconds; without a pause a dead
+         * node would fill the history with thousands of identical :fails. */
+        if (o != OUT_OK) sleep_s(0.05 + rng_unit(&w->rng) * 0.1);
         sleep_s(rng_unit(&w->rng) * 2 * mean_gap);
     }
     http_close(&c);
