@@ -10,3 +10,10 @@ paxos-check_SRCS := jepsen/checker/main.c $(CHECKER_SRCS)
 UNIT_TESTS += paxos-check-crosscheck
 paxos-check-crosscheck_SRCS := jepsen/checker/crosscheck.c jepsen/checker/brute.c \
                                jepsen/checker/gen.c $(CHECKER_SRCS)
+
+# Large random histories for jepsen/checker/bench.sh.
+PROGRAMS += paxos-check-gen
+paxos-check-gen_SRCS := jepsen/checker/bigen.c jepsen/checker/gen.c
+
+UNIT_TESTS += test_paxos_check_edn
+test_paxos_check_edn_SRCS := jepsen/checker/tests/test_edn.c $(CHECKER_SRCS)
