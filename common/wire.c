@@ -686,18 +686,22 @@ int px_msg_equal(const px_msg *a, const px_msg *b)
                a->u.prepare.from_slot == b->u.prepare.from_slot;
     case PX_MSG_PROMISE: return promise_eq(&a->u.promise, &b->u.promise);
     case PX_MSG_ACCEPT:
-        return ballot_eq(a->u.accept.ballot, b->u.accept.ballot) && a->u.accept.slot == b->u.accept.slot &&
+        return ballot_eq(a->u.accept.ballot, b->u.accept.ballot) &&
+               a->u.accept.slot == b->u.accept.slot &&
                value_eq(&a->u.accept.value, &b->u.accept.value);
     case PX_MSG_ACCEPTED:
         return ballot_eq(a->u.accepted.ballot, b->u.accepted.ballot) &&
-               a->u.accepted.acceptor == b->u.accepted.acceptor && a->u.accepted.slot == b->u.accepted.slot;
+               a->u.accepted.acceptor == b->u.accepted.acceptor &&
+               a->u.accepted.slot == b->u.accepted.slot;
     case PX_MSG_REJECT:
         return ballot_eq(a->u.reject.promised, b->u.reject.promised) &&
-               a->u.reject.acceptor == b->u.reject.acceptor && a->u.reject.of_type == b->u.reject.of_type &&
-               a->u.reject.slot == b->u.reject.slot;
+               a->u.reject.acceptor == b->u.reject.acceptor &&
+               a->u.reject.of_type == b->u.reject.of_type && a->u.reject.slot == b->u.reject.slot;
     case PX_MSG_CHOSEN:
-        return a->u.chosen.slot == b->u.chosen.slot && ballot_eq(a->u.chosen.ballot, b->u.chosen.ballot) &&
-               a->u.chosen.acks == b->u.chosen.acks && value_eq(&a->u.chosen.value, &b->u.chosen.value);
+        return a->u.chosen.slot == b->u.chosen.slot &&
+               ballot_eq(a->u.chosen.ballot, b->u.chosen.ballot) &&
+               a->u.chosen.acks == b->u.chosen.acks &&
+               value_eq(&a->u.chosen.value, &b->u.chosen.value);
     case PX_MSG_HEARTBEAT:
         return ballot_eq(a->u.heartbeat.ballot, b->u.heartbeat.ballot) &&
                a->u.heartbeat.leader == b->u.heartbeat.leader &&
@@ -707,7 +711,8 @@ int px_msg_equal(const px_msg *a, const px_msg *b)
                a->u.request.origin == b->u.request.origin && a->u.request.hops == b->u.request.hops;
     case PX_MSG_NACK:
         return a->u.nack.client == b->u.nack.client && a->u.nack.seq == b->u.nack.seq &&
-               a->u.nack.reason == b->u.nack.reason && a->u.nack.leader_hint == b->u.nack.leader_hint;
+               a->u.nack.reason == b->u.nack.reason &&
+               a->u.nack.leader_hint == b->u.nack.leader_hint;
     case PX_MSG_CATCHUP:
         return a->u.catchup.from_slot == b->u.catchup.from_slot &&
                a->u.catchup.learner == b->u.catchup.learner;
