@@ -132,7 +132,7 @@ int main(int argc, char **argv)
         return 1;
     }
     px_outbox_init(&pp.out);
-    pp.last_state = -1;
+    pp.last_state = PROPOSER_FOLLOWER; /* log from the first change on */
     px_info("ready (%u nodes, batch %u, pipeline %u)", pc.n_nodes, pc.batch_max, pc.pipeline);
 
     while (!px_proc_stopping)
