@@ -1,3 +1,4 @@
-CORE_SRCS += proposer/proposer.c
+CORE_SRCS += proposer/proposer.c proposer/leadership.c proposer/phase1.c \
+             proposer/phase2.c proposer/requests.c
 UNIT_TESTS += test_proposer
 test_proposer_SRCS := tests/unit/test_proposer.c

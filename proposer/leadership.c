@@ -1,0 +1,130 @@
+/* leadership.c -- who leads: the randomized election timer, heartbeats,
+ * stepping down on a higher ballot, and the learners' applied marks that
+ * decide where phase 1 starts reading. */
+#include <string.h>
+#include "internal.h"
+
+/* The next election fires a fresh random time from now.  The jitter is what
+ * breaks ties between candidates that time out together (dueling
+ * proposers): the one with the shorter draw usually finishes phase 1 before
+ * the other starts. */
+void prop_arm_election(struct proposer *p, uint64_t now)
+{
+    p->election_at = now + px_rng_range(&p->rng, p->cfg.election_min_ms, p->cfg.election_max_ms);
+}
+
+/* Lowest slot some learner may still need.  A learner we never heard from
+ * counts as 0: after a restart we cannot know how far it got, and starting
+ * phase 1 too low only costs re-proposals, while starting too high would
+ * leave unlearned slots behind until a catch-up re-read. */
+uint64_t prop_learned_min(const struct proposer *p)
+{
+    uint64_t m = UINT64_MAX;
+    for (uint32_t i = 0; i < p->cfg.n_nodes; i++) {
+        uint32_t id = p->cfg.node_ids[i];
+        if (!prop_is_member(p, id)) continue;
+        if (p->learned[id] < m) m = p->learned[id];
+    }
+    return m == UINT64_MAX ? 0 : m;
+}
+
+void prop_on_learned(struct proposer *p, const px_learned *l)
+{
+    /* The latest report, not the highest: a learner that restarted empty
+     * really does need the old slots again. */
+    if (prop_is_member(p, l->learner)) p->learned[l->learner] = l->applied_upto;
+}
+
+/* Phase 1 with a ballot above everything seen.  Anything of an earlier
+ * leadership or read is dropped; queued client commands stay (a candidate
+ * serves them if it wins). */
+void prop_start_election(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    p->state = PROPOSER_CANDIDATE;
+    p->leader = 0;
+    p->ballot.round = p->highest.round + 1;
+    p->ballot.node = p->cfg.id;
+    p->highest = p->ballot;
+    prop_slots_abandon(p);
+    prop_rec_reset(p);
+    /* If no quorum answers before this fires, try again with a higher round. */
+    prop_arm_election(p, now);
+    prop_read_start(p, READ_ELECTION, prop_learned_min(p), UINT64_MAX, now, out);
+}
+
+/* Phase 1 is complete and the recovery range is set: announce ourselves at
+ * once so followers stop their election timers. */
+void prop_become_leader(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    p->state = PROPOSER_LEADER;
+    p->leader = p->cfg.id;
+    p->last_heard = now;
+    prop_send_heartbeat(p, now, out);
+}
+
+/* Someone else leads, or may: stop everything that only a leader or
+ * candidate does.  In-flight slots are abandoned, not NACKed: a quorum may
+ * already hold them, and the next leader's phase 1 recovers exactly those;
+ * the rest the gateway retries under the same command id. */
+void prop_step_down(struct proposer *p, uint32_t leader, uint64_t now, px_outbox *out)
+{
+    p->state = PROPOSER_FOLLOWER;
+    p->leader = leader;
+    p->last_heard = now;
+    prop_read_stop(p);
+    prop_slots_abandon(p);
+    prop_rec_reset(p);
+    prop_arm_election(p, now);
+    prop_queue_flush(p, out);
+}
+
+void prop_send_heartbeat(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    px_msg *m = prop_msg(p, PX_MSG_HEARTBEAT);
+    memset(&m->u.heartbeat, 0, sizeof m->u.heartbeat);
+    m->u.heartbeat.ballot = p->ballot;
+    m->u.heartbeat.leader = p->cfg.id;
+    m->u.heartbeat.chosen_upto = p->chosen_upto;
+    px_outbox_push(out, PX_ROLE_PROPOSER, PX_NODE_ALL, m);
+    px_outbox_push(out, PX_ROLE_LEARNER, PX_NODE_ALL, m);
+    p->heartbeat_at = now + p->cfg.heartbeat_ms;
+}
+
+/* A leader's heartbeat is followed if its ballot is at least the highest we
+ * have seen (so a stale leader back from a partition is not).  For a
+ * leader or candidate that ballot is above its own (ballots carry the node
+ * id, so no other node has ours): it steps down. */
+void prop_on_heartbeat(struct proposer *p, const px_heartbeat *hb, uint64_t now, px_outbox *out)
+{
+    if (!prop_is_member(p, hb->leader) || hb->ballot.node != hb->leader) return;
+    if (hb->leader == p->cfg.id) {
+        /* Our own broadcast echoed back, or one from before a restart: never
+         * follow ourselves, but never reuse that ballot either. */
+        if (px_ballot_cmp(hb->ballot, p->highest) > 0) p->highest = hb->ballot;
+        return;
+    }
+    if (px_ballot_cmp(hb->ballot, p->highest) < 0) return;
+    p->highest = hb->ballot;
+    if (p->state != PROPOSER_FOLLOWER) {
+        prop_step_down(p, hb->leader, now, out);
+    } else {
+        p->leader = hb->leader;
+        p->last_heard = now;
+        prop_arm_election(p, now);
+    }
+    if (hb->chosen_upto > p->chosen_upto) p->chosen_upto = hb->chosen_upto;
+}
+
+/* An acceptor promised a higher ballot: our PREPARE or ACCEPT can never
+ * succeed, so stop at once instead of waiting for a heartbeat.  Who won is
+ * unknown (the promise may be a candidate that fails), so the leader is
+ * unknown until a heartbeat names it. */
+void prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_outbox *out)
+{
+    if (!prop_is_member(p, rj->acceptor)) return;
+    if (px_ballot_cmp(rj->promised, p->highest) > 0) p->highest = rj->promised;
+    if (p->state == PROPOSER_FOLLOWER) return;
+    /* A reject that does not beat our current ballot answers an older one. */
+    if (px_ballot_cmp(rj->promised, p->ballot) <= 0) return;
+    prop_step_down(p, 0, now, out);
+}

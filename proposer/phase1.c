@@ -1,0 +1,254 @@
+/* phase1.c -- reading the acceptors: PREPARE, chunked PROMISEs, and the
+ * recovery map of what they reported.
+ *
+ * One code path serves two reads:
+ *   - election phase 1, with a fresh ballot: a quorum of complete reports
+ *     makes us leader, and every slot from `from` to the highest reported
+ *     is re-proposed (the highest-vballot value, or a no-op);
+ *   - catch-up re-read by the leader, at its current ballot (the acceptors
+ *     already promised it, so no new promise is needed): only slots below
+ *     chosen_upto that some acceptor reported are re-proposed.  Those are
+ *     chosen, so any quorum reports their chosen value as the highest; an
+ *     unreported slot gets nothing (a no-op there could contradict a value
+ *     we proposed at this same ballot and an acceptor accepted after it
+ *     answered us).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "../common/quorum.h"
+
+/* ---- the recovery map: slot -> highest (vballot, value) ----------------- */
+
+static size_t rec_home(uint64_t slot, size_t cap)
+{
+    uint64_t h = slot * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* The entry for slot, or the empty one where it would go.  cap > n always,
+ * so the probe ends. */
+static prop_rec_entry *rec_probe(prop_rec_map *m, uint64_t slot)
+{
+    size_t i = rec_home(slot, m->cap);
+    while (m->v[i].used && m->v[i].slot != slot) i = (i + 1) & (m->cap - 1);
+    return &m->v[i];
+}
+
+static const prop_rec_entry *rec_find(const prop_rec_map *m, uint64_t slot)
+{
+    if (m->cap == 0) return NULL;
+    const prop_rec_entry *e = rec_probe((prop_rec_map *)m, slot);
+    return e->used ? e : NULL;
+}
+
+/* Doubles the table; aborts on out-of-memory like px_outbox_push, because
+ * an incomplete recovery map would be unsafe and the core cannot go on. */
+static void rec_grow(prop_rec_map *m)
+{
+    prop_rec_map bigger = {0};
+    bigger.cap = m->cap ? m->cap * 2 : 64;
+    bigger.v = calloc(bigger.cap, sizeof *bigger.v);
+    if (bigger.v == NULL) abort();
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->v[i].used) continue;
+        *rec_probe(&bigger, m->v[i].slot) = m->v[i];
+        bigger.n++;
+    }
+    free(m->v);
+    *m = bigger;
+}
+
+/* Keeps the value with the highest vballot per slot: that is the only
+ * value a new leader may propose there (Paxos' safety rule). */
+static void rec_merge(prop_rec_map *m, const px_promise_entry *pe)
+{
+    if ((m->n + 1) * 2 > m->cap) rec_grow(m);
+    prop_rec_entry *e = rec_probe(m, pe->slot);
+    if (e->used && px_ballot_cmp(pe->vballot, e->vballot) <= 0) return;
+    if (!e->used) m->n++;
+    e->used = 1;
+    e->slot = pe->slot;
+    e->vballot = pe->vballot;
+    e->value = pe->value;
+}
+
+/* Drops the map and whatever re-proposals were still due. */
+void prop_rec_reset(struct proposer *p)
+{
+    free(p->rec.v);
+    memset(&p->rec, 0, sizeof p->rec);
+    p->rec_next = p->rec_end = 0;
+}
+
+int prop_rec_pending(const struct proposer *p)
+{
+    return p->rec_next < p->rec_end;
+}
+
+/* The next slot to re-propose and its value, written into *v.  Returns 0
+ * when none is left.  The map is freed once its range is used up, not
+ * before: a catch-up read may be filling it while nothing is due. */
+int prop_rec_take(struct proposer *p, uint64_t *slot, px_value *v)
+{
+    if (!prop_rec_pending(p)) return 0;
+    while (p->rec_next < p->rec_end) {
+        uint64_t s = p->rec_next++;
+        const prop_rec_entry *e = rec_find(&p->rec, s);
+        if (e == NULL && !p->rec_fill_noop) continue;
+        *slot = s;
+        if (e != NULL) {
+            *v = e->value;
+        } else {
+            memset(v, 0, sizeof *v); /* a no-op fills the gap */
+        }
+#ifdef PX_MUTANT_PROPOSER_IGNORE_PROMISED
+        /* PLANTED BUG (mutant PROPOSER_IGNORE_PROMISED): the values the
+         * acceptors reported are thrown away and a no-op is proposed in
+         * their place, so a value that was already chosen (or may have
+         * been) is overwritten by a different one. */
+        memset(v, 0, sizeof *v);
+#endif
+        return 1;
+    }
+    prop_rec_reset(p);
+    return 0;
+}
+
+/* ---- the read ------------------------------------------------------------ */
+
+static void send_prepare(struct proposer *p, uint32_t node, uint64_t from, px_outbox *out)
+{
+    px_msg *m = prop_msg(p, PX_MSG_PREPARE);
+    memset(&m->u.prepare, 0, sizeof m->u.prepare);
+    m->u.prepare.ballot = p->rd.ballot;
+    m->u.prepare.from_slot = from;
+    px_outbox_push(out, PX_ROLE_ACCEPTOR, node, m);
+}
+
+/* Starts a read at our current ballot of every acceptor's accepted entries
+ * at or above from.  A new read replaces any read in progress. */
+void prop_read_start(struct proposer *p, int kind, uint64_t from, uint64_t limit,
+                     uint64_t now, px_outbox *out)
+{
+    prop_read *rd = &p->rd;
+    memset(rd, 0, sizeof *rd);
+    rd->kind = kind;
+    rd->ballot = p->ballot;
+    rd->from = from;
+    rd->limit = limit;
+    for (uint32_t id = 1; id <= PX_MAX_NODES; id++) {
+        rd->acc[id].next = from;
+        rd->acc[id].sent_at = now;
+    }
+    prop_rec_reset(p);
+    send_prepare(p, PX_NODE_ALL, from, out);
+}
+
+void prop_read_stop(struct proposer *p)
+{
+    p->rd.kind = READ_NONE;
+}
+
+/* A quorum has reported everything we need: act on the recovery map. */
+static void read_complete(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    prop_read *rd = &p->rd;
+    int kind = rd->kind;
+    rd->kind = READ_NONE;
+    if (kind == READ_CATCHUP) {
+        p->rec_next = rd->from;
+        p->rec_end = p->chosen_upto < rd->limit ? p->chosen_upto : rd->limit;
+        p->rec_fill_noop = 0;
+        return;
+    }
+    uint64_t end = rd->any ? rd->max_slot + 1 : rd->from;
+    /* Every learner applied below from, so those slots are chosen. */
+    if (p->chosen_upto < rd->from) p->chosen_upto = rd->from;
+    p->rec_next = rd->from;
+    p->rec_end = end;
+    p->rec_fill_noop = 1;
+    /* Fresh slots start past every reported one.  chosen_upto (heard from an
+     * earlier leader) is only above that if acceptors lost entries; never
+     * propose where a value is known chosen but was not reported. */
+    p->next_slot = end > p->chosen_upto ? end : p->chosen_upto;
+    prop_become_leader(p, now, out);
+}
+
+static void merge_chunk(struct proposer *p, const px_promise *pr)
+{
+    prop_read *rd = &p->rd;
+    for (uint32_t i = 0; i < pr->n; i++) {
+        const px_promise_entry *pe = &pr->entries[i];
+        /* Below from is not ours to re-propose; UINT64_MAX has no successor
+         * slot; an oversized batch is malformed. */
+        if (pe->slot < rd->from || pe->slot == UINT64_MAX || pe->value.n > PX_MAX_BATCH)
+            continue;
+        rec_merge(&p->rec, pe);
+        if (!rd->any || pe->slot > rd->max_slot) rd->max_slot = pe->slot;
+        rd->any = 1;
+    }
+}
+
+void prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_outbox *out)
+{
+    prop_read *rd = &p->rd;
+    if (rd->kind == READ_NONE || px_ballot_cmp(pr->ballot, rd->ballot) != 0) return;
+    if (!prop_is_member(p, pr->acceptor) || pr->n > PX_MAX_PROMISE_ENTRIES) return;
+    prop_read_acc *a = &rd->acc[pr->acceptor];
+    /* Only the chunk we asked for last counts: a duplicate, or the answer to
+     * a retransmit that crossed the first answer, is dropped. */
+    if (a->done || pr->from_slot != a->next) return;
+    /* A chunk that does not advance would make us ask for it forever. */
+    if (!pr->done && pr->next_slot <= pr->from_slot) return;
+    merge_chunk(p, pr);
+    if (pr->done || pr->next_slot >= rd->limit) {
+        a->done = 1;
+        if (++rd->n_done >= px_quorum(p->cfg.n_nodes)) read_complete(p, now, out);
+        return;
+    }
+    a->next = pr->next_slot;
+    a->sent_at = now;
+    send_prepare(p, pr->acceptor, a->next, out);
+}
+
+/* Resends the pending chunk request to acceptors that went quiet. */
+void prop_read_retransmit(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    prop_read *rd = &p->rd;
+    for (uint32_t i = 0; i < p->cfg.n_nodes; i++) {
+        uint32_t id = p->cfg.node_ids[i];
+        if (!prop_is_member(p, id)) continue;
+        prop_read_acc *a = &rd->acc[id];
+        if (a->done || now < a->sent_at + p->cfg.retransmit_ms) continue;
+        a->sent_at = now;
+        send_prepare(p, id, a->next, out);
+    }
+}
+
+uint64_t prop_read_deadline(const struct proposer *p)
+{
+    uint64_t d = UINT64_MAX;
+    for (uint32_t i = 0; i < p->cfg.n_nodes; i++) {
+        uint32_t id = p->cfg.node_ids[i];
+        if (!prop_is_member(p, id) || p->rd.acc[id].done) continue;
+        uint64_t t = p->rd.acc[id].sent_at + p->cfg.retransmit_ms;
+        if (t < d) d = t;
+    }
+    return d;
+}
+
+/* A learner found a gap no peer could fill: re-read from the acceptors.
+ * One re-read at a time, at most one per election_min_ms, and none while
+ * re-proposals are still due (they announce those slots anyway). */
+void prop_on_catchup(struct proposer *p, const px_catchup *c, uint64_t now, px_outbox *out)
+{
+    if (p->state != PROPOSER_LEADER || c->from_slot >= p->chosen_upto) return;
+    if (p->rd.kind != READ_NONE || prop_rec_pending(p)) return;
+    if (p->reread_ever && now < p->last_reread + p->cfg.election_min_ms) return;
+    p->reread_ever = 1;
+    p->last_reread = now;
+    uint64_t limit = p->chosen_upto;
+    if (limit - c->from_slot > PROP_REREAD_MAX_SLOTS) limit = c->from_slot + PROP_REREAD_MAX_SLOTS;
+    prop_read_start(p, READ_CATCHUP, c->from_slot, limit, now, out);
+}

@@ -1,0 +1,164 @@
+/* phase2.c -- choosing slots: the in-flight table, ACCEPT, ACCEPTED,
+ * CHOSEN, retransmits and the contiguous chosen prefix.
+ *
+ * The table has `pipeline` entries, allocated once: the hot path never
+ * mallocs.  A slot normally lives at index slot % pipeline; catch-up
+ * re-proposals (slots far below the window) take any free entry, so lookup
+ * tries the home index first and scans on a miss.  A slot chosen above one
+ * still open stays in the table (SLOT_CHOSEN) until the prefix reaches it,
+ * which is how out-of-order completion advances chosen_upto correctly; it
+ * also bounds how far the window can run ahead of a stuck slot.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "../common/quorum.h"
+
+int prop_slots_init(struct proposer *p)
+{
+    p->slots = calloc(p->cfg.pipeline, sizeof *p->slots);
+    return p->slots ? 0 : -1;
+}
+
+/* Forgets every slot in flight (on losing or regaining leadership): their
+ * fate is settled by whichever leader runs phase 1 next. */
+void prop_slots_abandon(struct proposer *p)
+{
+    for (uint32_t i = 0; i < p->cfg.pipeline; i++) p->slots[i].state = SLOT_FREE;
+    p->n_used = p->n_open = 0;
+}
+
+static prop_slot *slot_find(struct proposer *p, uint64_t slot)
+{
+    prop_slot *e = &p->slots[slot % p->cfg.pipeline];
+    if (e->state != SLOT_FREE && e->slot == slot) return e;
+    for (uint32_t i = 0; i < p->cfg.pipeline; i++) {
+        e = &p->slots[i];
+        if (e->state != SLOT_FREE && e->slot == slot) return e;
+    }
+    return NULL;
+}
+
+/* A free entry for slot; the caller checked n_used < pipeline. */
+static prop_slot *slot_alloc(struct proposer *p, uint64_t slot)
+{
+    prop_slot *e = &p->slots[slot % p->cfg.pipeline];
+    if (e->state == SLOT_FREE) return e;
+    for (uint32_t i = 0; i < p->cfg.pipeline; i++)
+        if (p->slots[i].state == SLOT_FREE) return &p->slots[i];
+    abort(); /* n_used lied: a bug, not a condition */
+}
+
+/* What goes into the next slot: re-proposals from the last read first
+ * (they fill the log below fresh slots), then up to batch_max queued
+ * client commands.  Returns 0 if there is nothing to propose. */
+static int next_proposal(struct proposer *p, uint64_t *slot, px_value *v)
+{
+    if (prop_rec_take(p, slot, v)) return 1;
+    if (p->q.n == 0) return 0;
+    memset(v, 0, sizeof *v);
+    px_request r;
+    while (v->n < p->cfg.batch_max && prop_queue_take(p, &r)) v->cmds[v->n++] = r.cmd;
+    *slot = p->next_slot++;
+    return 1;
+}
+
+/* Opens slots while the pipeline has room and there is something to
+ * propose; the value is built in place in the outgoing ACCEPT. */
+void prop_pump(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    if (p->state != PROPOSER_LEADER) return;
+    while (p->n_used < p->cfg.pipeline) {
+        px_msg *m = prop_msg(p, PX_MSG_ACCEPT);
+        uint64_t slot;
+        if (!next_proposal(p, &slot, &m->u.accept.value)) return;
+        m->u.accept.ballot = p->ballot;
+        m->u.accept.slot = slot;
+        prop_slot *e = slot_alloc(p, slot);
+        e->state = SLOT_OPEN;
+        e->slot = slot;
+        e->acks = 0;
+        e->sent_at = now;
+        e->value = m->u.accept.value;
+        p->n_used++;
+        p->n_open++;
+        px_outbox_push(out, PX_ROLE_ACCEPTOR, PX_NODE_ALL, m);
+    }
+}
+
+/* Frees CHOSEN entries at the head of the log and moves chosen_upto past
+ * them, so it only ever covers a gap-free prefix. */
+static void advance_prefix(struct proposer *p)
+{
+    prop_slot *e;
+    while ((e = slot_find(p, p->chosen_upto)) != NULL && e->state == SLOT_CHOSEN) {
+        e->state = SLOT_FREE;
+        p->n_used--;
+        p->chosen_upto++;
+    }
+}
+
+/* A quorum accepted e at our ballot: tell every learner, with the acks as
+ * proof, and release the entry (or park it until the prefix catches up). */
+static void slot_chosen(struct proposer *p, prop_slot *e, px_outbox *out)
+{
+    px_msg *m = prop_msg(p, PX_MSG_CHOSEN);
+    m->u.chosen.slot = e->slot;
+    m->u.chosen.ballot = p->ballot;
+    m->u.chosen.acks = e->acks;
+    m->u.chosen.value = e->value;
+    px_outbox_push(out, PX_ROLE_LEARNER, PX_NODE_ALL, m);
+    p->slots_chosen++;
+    p->commands_chosen += e->value.n;
+    p->n_open--;
+    if (e->slot < p->chosen_upto) { /* a re-proposal inside the prefix */
+        e->state = SLOT_FREE;
+        p->n_used--;
+        return;
+    }
+    e->state = SLOT_CHOSEN;
+    advance_prefix(p);
+}
+
+/* Duplicates set a bit already set; answers for another ballot, or for a
+ * slot already chosen or abandoned, are ignored. */
+void prop_on_accepted(struct proposer *p, const px_accepted *a, px_outbox *out)
+{
+    if (p->state != PROPOSER_LEADER || px_ballot_cmp(a->ballot, p->ballot) != 0) return;
+    if (!prop_is_member(p, a->acceptor)) return;
+    prop_slot *e = slot_find(p, a->slot);
+    if (e == NULL || e->state != SLOT_OPEN) return;
+    e->acks |= 1u << a->acceptor;
+    if (px_acks_count(e->acks) >= px_quorum(p->cfg.n_nodes)) slot_chosen(p, e, out);
+}
+
+/* Resends ACCEPT, only to the acceptors that have not answered, for slots
+ * open longer than retransmit_ms (lost messages, a slow disk). */
+void prop_accept_retransmit(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    for (uint32_t i = 0; i < p->cfg.pipeline; i++) {
+        prop_slot *e = &p->slots[i];
+        if (e->state != SLOT_OPEN || now < e->sent_at + p->cfg.retransmit_ms) continue;
+        e->sent_at = now;
+        px_msg *m = prop_msg(p, PX_MSG_ACCEPT);
+        m->u.accept.ballot = p->ballot;
+        m->u.accept.slot = e->slot;
+        m->u.accept.value = e->value;
+        for (uint32_t k = 0; k < p->cfg.n_nodes; k++) {
+            uint32_t id = p->cfg.node_ids[k];
+            if (prop_is_member(p, id) && !(e->acks & (1u << id)))
+                px_outbox_push(out, PX_ROLE_ACCEPTOR, id, m);
+        }
+    }
+}
+
+uint64_t prop_accept_deadline(const struct proposer *p)
+{
+    uint64_t d = UINT64_MAX;
+    for (uint32_t i = 0; i < p->cfg.pipeline; i++) {
+        const prop_slot *e = &p->slots[i];
+        if (e->state == SLOT_OPEN && e->sent_at + p->cfg.retransmit_ms < d)
+            d = e->sent_at + p->cfg.retransmit_ms;
+    }
+    return d;
+}

@@ -1,0 +1,116 @@
+/* proposer.c -- the proposer core's lifecycle, message dispatch, timers and
+ * introspection.  The protocol itself lives in leadership.c (who leads),
+ * phase1.c (reading acceptors), phase2.c (choosing slots) and requests.c
+ * (client commands); internal.h has the map. */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+int prop_is_member(const struct proposer *p, uint32_t node)
+{
+    return node >= 1 && node <= PX_MAX_NODES && (p->members & (1u << node));
+}
+
+/* The scratch message, typed and addressed from us.  Only the header is
+ * reset: each sender zeroes the union member it fills (px_msg is ~16 KB). */
+px_msg *prop_msg(struct proposer *p, int type)
+{
+    p->msg.type = (uint8_t)type;
+    p->msg.from = p->cfg.id;
+    return &p->msg;
+}
+
+/* Clamps a host's configuration to what the core can work with, so a bad
+ * config file degrades (e.g. batch 1) instead of corrupting memory. */
+static void sanitize_config(proposer_config *c)
+{
+    if (c->n_nodes > PX_MAX_NODES) c->n_nodes = PX_MAX_NODES;
+    if (c->batch_max < 1) c->batch_max = 1;
+    if (c->batch_max > PX_MAX_BATCH) c->batch_max = PX_MAX_BATCH;
+    if (c->pipeline < 1) c->pipeline = 1;
+    if (c->queue_max < 1) c->queue_max = 1;
+    if (c->heartbeat_ms < 1) c->heartbeat_ms = 1;
+    if (c->retransmit_ms < 1) c->retransmit_ms = 1;
+    if (c->election_max_ms < c->election_min_ms) c->election_max_ms = c->election_min_ms;
+}
+
+struct proposer *proposer_new(const proposer_config *cfg, uint64_t now)
+{
+    struct proposer *p = calloc(1, sizeof *p);
+    if (p == NULL) return NULL;
+    p->cfg = *cfg;
+    sanitize_config(&p->cfg);
+    for (uint32_t i = 0; i < p->cfg.n_nodes; i++) {
+        uint32_t id = p->cfg.node_ids[i];
+        if (id >= 1 && id <= PX_MAX_NODES) p->members |= 1u << id;
+    }
+    px_rng_seed(&p->rng, p->cfg.seed);
+    p->state = PROPOSER_FOLLOWER;
+    p->last_heard = now;
+    if (prop_slots_init(p) != 0 || prop_queue_init(p) != 0) {
+        proposer_free(p);
+        return NULL;
+    }
+    /* A fresh proposer waits a full randomized timeout before running for
+     * leader: a live leader's heartbeat usually arrives first. */
+    prop_arm_election(p, now);
+    return p;
+}
+
+void proposer_free(struct proposer *p)
+{
+    if (p == NULL) return;
+    prop_rec_reset(p);
+    free(p->slots);
+    free(p->q.v);
+    free(p);
+}
+
+void proposer_handle(struct proposer *p, const px_msg *in, uint64_t now, px_outbox *out)
+{
+    switch (in->type) {
+    case PX_MSG_PROMISE: prop_on_promise(p, &in->u.promise, now, out); break;
+    case PX_MSG_ACCEPTED: prop_on_accepted(p, &in->u.accepted, out); break;
+    case PX_MSG_REJECT: prop_on_reject(p, &in->u.reject, now, out); break;
+    case PX_MSG_HEARTBEAT: prop_on_heartbeat(p, &in->u.heartbeat, now, out); break;
+    case PX_MSG_REQUEST: prop_on_request(p, &in->u.request, now, out); break;
+    case PX_MSG_CATCHUP: prop_on_catchup(p, &in->u.catchup, now, out); break;
+    case PX_MSG_LEARNED: prop_on_learned(p, &in->u.learned); break;
+    default: break; /* not for us */
+    }
+    /* Whatever freed pipeline room or added work, use it at once rather
+     * than at the next tick. */
+    prop_pump(p, now, out);
+}
+
+void proposer_tick(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    if (p->state != PROPOSER_LEADER && now >= p->election_at)
+        prop_start_election(p, now, out);
+    if (p->rd.kind != READ_NONE) prop_read_retransmit(p, now, out);
+    if (p->state == PROPOSER_LEADER) {
+        if (now >= p->heartbeat_at) prop_send_heartbeat(p, now, out);
+        prop_accept_retransmit(p, now, out);
+        prop_pump(p, now, out);
+    }
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+uint64_t proposer_next_deadline(const struct proposer *p)
+{
+    uint64_t d = p->state == PROPOSER_LEADER ? p->heartbeat_at : p->election_at;
+    if (p->state == PROPOSER_LEADER) d = min_u64(d, prop_accept_deadline(p));
+    if (p->rd.kind != READ_NONE) d = min_u64(d, prop_read_deadline(p));
+    return d;
+}
+
+int proposer_state(const struct proposer *p) { return p->state; }
+px_ballot proposer_ballot(const struct proposer *p) { return p->ballot; }
+uint32_t proposer_leader(const struct proposer *p) { return p->leader; }
+uint64_t proposer_chosen_upto(const struct proposer *p) { return p->chosen_upto; }
+uint64_t proposer_next_slot(const struct proposer *p) { return p->next_slot; }
+uint32_t proposer_in_flight(const struct proposer *p) { return p->n_open; }
+uint32_t proposer_queued(const struct proposer *p) { return p->q.n; }
+uint64_t proposer_slots_chosen(const struct proposer *p) { return p->slots_chosen; }
+uint64_t proposer_commands_chosen(const struct proposer *p) { return p->commands_chosen; }

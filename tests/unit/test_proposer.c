@@ -1,0 +1,1347 @@
+/* test_proposer.c -- the pure proposer core, driven two ways:
+ *
+ *   - with literal messages, for exact control over ballots, order,
+ *     duplicates and time;
+ *   - in small in-test clusters of real acceptor cores over a simulated
+ *     network that carries encoded frames (so every message the proposer
+ *     emits must also be encodable), with optional duplication, reordering
+ *     and partitions, and a learner stand-in that checks no slot is ever
+ *     chosen with two different values.
+ *
+ * The tripwires of mutant PROPOSER_IGNORE_PROMISED are
+ * test_noop_gap_filling, test_highest_vballot_wins,
+ * test_cluster_minority_value_recovered, test_cluster_chunked_recovery and
+ * test_cluster_catchup_reread. */
+#include "proposer/proposer.h"
+#include "acceptor/acceptor.h"
+#include "common/quorum.h"
+#include "common/rng.h"
+#include "common/wire.h"
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers: config, values, literal messages -------------------------- */
+
+static proposer_config mkcfg(uint32_t id, uint32_t n)
+{
+    proposer_config c;
+    memset(&c, 0, sizeof c);
+    c.id = id;
+    c.n_nodes = n;
+    for (uint32_t i = 0; i < n; i++) c.node_ids[i] = i + 1;
+    c.batch_max = 4;
+    c.pipeline = 4;
+    c.queue_max = 16;
+    c.heartbeat_ms = 50;
+    c.election_min_ms = 300;
+    c.election_max_ms = 600;
+    c.retransmit_ms = 100;
+    c.seed = 1000 + id;
+    return c;
+}
+
+static px_ballot B(uint64_t round, uint32_t node)
+{
+    px_ballot b = {round, node};
+    return b;
+}
+
+static int beq(px_ballot a, px_ballot b) { return px_ballot_cmp(a, b) == 0; }
+
+/* A one-command value recognisable by its tag. */
+static px_value val(int64_t tag)
+{
+    px_value v;
+    memset(&v, 0, sizeof v);
+    v.n = 1;
+    v.cmds[0].kind = PX_CMD_APPEND;
+    v.cmds[0].client = 7;
+    v.cmds[0].seq = (uint64_t)tag;
+    v.cmds[0].value = tag;
+    return v;
+}
+
+/* The tag of a one-command value, 0 for a no-op, -1 for anything else. */
+static int64_t tag_of(const px_value *v)
+{
+    if (v->n == 0) return 0;
+    return v->n == 1 ? v->cmds[0].value : -1;
+}
+
+/* px_msg is ~16 KB: one scratch message serves every literal send. */
+static px_msg lit;
+
+static px_msg *mk(int type, uint32_t from)
+{
+    memset(&lit, 0, sizeof lit);
+    lit.type = (uint8_t)type;
+    lit.from = from;
+    return &lit;
+}
+
+static px_msg *promise(px_ballot b, uint32_t acc, uint64_t from, uint64_t next, int done)
+{
+    px_msg *m = mk(PX_MSG_PROMISE, acc);
+    m->u.promise.ballot = b;
+    m->u.promise.acceptor = acc;
+    m->u.promise.from_slot = from;
+    m->u.promise.next_slot = next;
+    m->u.promise.done = (uint8_t)done;
+    return m;
+}
+
+static void promise_add(px_msg *m, uint64_t slot, px_ballot vb, int64_t tag)
+{
+    px_promise_entry *e = &m->u.promise.entries[m->u.promise.n++];
+    e->slot = slot;
+    e->vballot = vb;
+    e->value = val(tag);
+}
+
+static px_msg *accepted(px_ballot b, uint32_t acc, uint64_t slot)
+{
+    px_msg *m = mk(PX_MSG_ACCEPTED, acc);
+    m->u.accepted.ballot = b;
+    m->u.accepted.acceptor = acc;
+    m->u.accepted.slot = slot;
+    return m;
+}
+
+static px_msg *reject(px_ballot promised, uint32_t acc, int of_type, uint64_t slot)
+{
+    px_msg *m = mk(PX_MSG_REJECT, acc);
+    m->u.reject.promised = promised;
+    m->u.reject.acceptor = acc;
+    m->u.reject.of_type = (uint8_t)of_type;
+    m->u.reject.slot = slot;
+    return m;
+}
+
+static px_msg *heartbeat(px_ballot b, uint32_t leader, uint64_t chosen_upto)
+{
+    px_msg *m = mk(PX_MSG_HEARTBEAT, leader);
+    m->u.heartbeat.ballot = b;
+    m->u.heartbeat.leader = leader;
+    m->u.heartbeat.chosen_upto = chosen_upto;
+    return m;
+}
+
+static px_msg *request(uint64_t seq, uint32_t origin, uint8_t hops)
+{
+    px_msg *m = mk(PX_MSG_REQUEST, origin);
+    m->u.request.cmd.kind = PX_CMD_APPEND;
+    m->u.request.cmd.client = 42;
+    m->u.request.cmd.seq = seq;
+    m->u.request.cmd.value = (int64_t)seq;
+    m->u.request.origin = origin;
+    m->u.request.hops = hops;
+    return m;
+}
+
+static px_msg *learned(uint32_t learner, uint64_t upto)
+{
+    px_msg *m = mk(PX_MSG_LEARNED, learner);
+    m->u.learned.learner = learner;
+    m->u.learned.applied_upto = upto;
+    return m;
+}
+
+static px_msg *catchup(uint32_t learner, uint64_t from)
+{
+    px_msg *m = mk(PX_MSG_CATCHUP, learner);
+    m->u.catchup.learner = learner;
+    m->u.catchup.from_slot = from;
+    return m;
+}
+
+static size_t count_type(const px_outbox *o, int type)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < o->n; i++) k += o->v[i].msg.type == type;
+    return k;
+}
+
+/* The k-th envelope (from 0) of the given type, or NULL. */
+static const px_envelope *nth(const px_outbox *o, int type, size_t k)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (o->v[i].msg.type == type && k-- == 0) return &o->v[i];
+    return NULL;
+}
+
+/* The ACCEPT for slot, or NULL. */
+static const px_accept *accept_for(const px_outbox *o, uint64_t slot)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (o->v[i].msg.type == PX_MSG_ACCEPT && o->v[i].msg.u.accept.slot == slot)
+            return &o->v[i].msg.u.accept;
+    return NULL;
+}
+
+/* Runs p's election at its deadline and completes phase 1 with empty
+ * promises (starting at from) from the first quorum of acceptors. */
+static void elect(struct proposer *p, uint32_t n, uint64_t from, uint64_t *now, px_outbox *out)
+{
+    *now = proposer_next_deadline(p);
+    proposer_tick(p, *now, out);
+    px_ballot b = proposer_ballot(p);
+    for (uint32_t a = 1; a <= px_quorum(n); a++)
+        proposer_handle(p, promise(b, a, from, from, 1), *now, out);
+}
+
+/* ---- literal-message tests ---------------------------------------------- */
+
+static void test_election_after_timeout(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 1000);
+    struct proposer *twin = proposer_new(&c, 1000);
+    px_outbox out;
+    px_outbox_init(&out);
+    REQUIRE(p && twin);
+
+    uint64_t d = proposer_next_deadline(p);
+    CHECK(d >= 1300 && d <= 1600);
+    CHECK(proposer_next_deadline(twin) == d); /* same seed, same jitter */
+    CHECK(proposer_state(p) == PROPOSER_FOLLOWER && proposer_leader(p) == 0);
+
+    proposer_tick(p, d - 1, &out);
+    CHECK(out.n == 0 && proposer_state(p) == PROPOSER_FOLLOWER);
+
+    proposer_tick(p, d, &out);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    CHECK(beq(proposer_ballot(p), B(1, 1)));
+    REQUIRE(out.n == 1);
+    CHECK(out.v[0].msg.type == PX_MSG_PREPARE && out.v[0].role == PX_ROLE_ACCEPTOR &&
+          out.v[0].node == PX_NODE_ALL && out.v[0].msg.from == 1);
+    CHECK(beq(out.v[0].msg.u.prepare.ballot, B(1, 1)) && out.v[0].msg.u.prepare.from_slot == 0);
+    px_outbox_clear(&out);
+
+    proposer_handle(p, promise(B(1, 1), 2, 0, 0, 1), d + 1, &out);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    proposer_handle(p, promise(B(1, 1), 3, 0, 0, 1), d + 2, &out);
+    CHECK(proposer_state(p) == PROPOSER_LEADER && proposer_leader(p) == 1);
+    CHECK(proposer_next_slot(p) == 0 && proposer_in_flight(p) == 0);
+    /* An immediate heartbeat to proposers and learners. */
+    REQUIRE(count_type(&out, PX_MSG_HEARTBEAT) == 2);
+    CHECK(nth(&out, PX_MSG_HEARTBEAT, 0)->role == PX_ROLE_PROPOSER);
+    CHECK(nth(&out, PX_MSG_HEARTBEAT, 1)->role == PX_ROLE_LEARNER);
+    CHECK(nth(&out, PX_MSG_HEARTBEAT, 0)->node == PX_NODE_ALL);
+    CHECK(proposer_next_deadline(p) == d + 2 + 50);
+
+    px_outbox_free(&out);
+    proposer_free(p);
+    proposer_free(twin);
+}
+
+/* A candidate whose phase 1 gets no quorum tries again with a higher round. */
+static void test_candidate_retries_higher(void)
+{
+    proposer_config c = mkcfg(2, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    CHECK(beq(proposer_ballot(p), B(1, 2)));
+    /* Retransmits come first, then a new election at the election deadline. */
+    uint64_t t = proposer_next_deadline(p);
+    px_outbox_clear(&out);
+    proposer_tick(p, t, &out);
+    CHECK(count_type(&out, PX_MSG_PREPARE) == 3); /* one per acceptor */
+    for (int i = 0; i < 20 && beq(proposer_ballot(p), B(1, 2)); i++)
+        proposer_tick(p, proposer_next_deadline(p), &out);
+    CHECK(beq(proposer_ballot(p), B(2, 2)));
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+static void test_heartbeats(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    px_outbox_clear(&out);
+    proposer_tick(p, now + 49, &out);
+    CHECK(count_type(&out, PX_MSG_HEARTBEAT) == 0);
+    proposer_tick(p, now + 50, &out);
+    REQUIRE(count_type(&out, PX_MSG_HEARTBEAT) == 2);
+    const px_heartbeat *hb = &nth(&out, PX_MSG_HEARTBEAT, 0)->msg.u.heartbeat;
+    CHECK(beq(hb->ballot, proposer_ballot(p)) && hb->leader == 1 && hb->chosen_upto == 0);
+
+    /* A follower follows it and pushes its election out. */
+    proposer_config c2 = mkcfg(2, 3);
+    struct proposer *f = proposer_new(&c2, 0);
+    proposer_handle(f, heartbeat(B(1, 1), 1, 5), 250, &out);
+    CHECK(proposer_leader(f) == 1 && proposer_state(f) == PROPOSER_FOLLOWER);
+    CHECK(proposer_chosen_upto(f) == 5);
+    uint64_t d = proposer_next_deadline(f);
+    CHECK(d >= 550 && d <= 850);
+    /* A heartbeat below the highest ballot seen (a stale leader) is ignored. */
+    proposer_handle(f, heartbeat(B(2, 3), 3, 9), 260, &out);
+    CHECK(proposer_leader(f) == 3);
+    proposer_handle(f, heartbeat(B(1, 1), 1, 12), 270, &out);
+    CHECK(proposer_leader(f) == 3 && proposer_chosen_upto(f) == 9);
+    /* Our own heartbeat echoed back is never followed. */
+    proposer_handle(f, heartbeat(B(5, 2), 2, 0), 280, &out);
+    CHECK(proposer_leader(f) == 3);
+    px_outbox_clear(&out);
+    proposer_tick(f, proposer_next_deadline(f), &out);
+    CHECK(beq(proposer_ballot(f), B(6, 2))); /* but never reuses its ballot */
+
+    /* The leader hearing a higher ballot steps down and follows. */
+    proposer_handle(p, heartbeat(B(7, 3), 3, 0), now + 60, &out);
+    CHECK(proposer_state(p) == PROPOSER_FOLLOWER && proposer_leader(p) == 3);
+    px_outbox_free(&out);
+    proposer_free(p);
+    proposer_free(f);
+}
+
+static void test_learned_sets_from(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    /* Learner 3 never reported: it counts as 0. */
+    proposer_handle(p, learned(1, 10), 1, &out);
+    proposer_handle(p, learned(2, 8), 1, &out);
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    REQUIRE(count_type(&out, PX_MSG_PREPARE) == 1);
+    CHECK(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.from_slot == 0);
+    /* With every learner heard, from is the minimum; the latest report counts. */
+    proposer_handle(p, learned(3, 12), 1, &out);
+    proposer_handle(p, learned(1, 7), 1, &out);
+    px_outbox_clear(&out);
+    proposer_handle(p, reject(B(3, 3), 2, PX_MSG_PREPARE, 0), 2, &out);
+    CHECK(proposer_state(p) == PROPOSER_FOLLOWER);
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    REQUIRE(count_type(&out, PX_MSG_PREPARE) == 1);
+    CHECK(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.from_slot == 7);
+    CHECK(beq(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.ballot, B(4, 1)));
+    /* Leading from 7: slots below are chosen (every learner applied them). */
+    uint64_t now = proposer_next_deadline(p);
+    proposer_handle(p, promise(B(4, 1), 1, 7, 7, 1), now, &out);
+    proposer_handle(p, promise(B(4, 1), 2, 7, 7, 1), now, &out);
+    CHECK(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(proposer_chosen_upto(p) == 7 && proposer_next_slot(p) == 7);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Promises report slots 5 and 7 only: 6 is a gap and gets a no-op. */
+static void test_noop_gap_filling(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    for (uint32_t l = 1; l <= 3; l++) proposer_handle(p, learned(l, 5), 0, &out);
+    uint64_t now = proposer_next_deadline(p);
+    proposer_tick(p, now, &out);
+    px_ballot b = proposer_ballot(p);
+    px_outbox_clear(&out);
+
+    px_msg *m = promise(b, 1, 5, 6, 1);
+    promise_add(m, 5, B(1, 2), 55);
+    proposer_handle(p, m, now, &out);
+    m = promise(b, 2, 5, 8, 1);
+    promise_add(m, 7, B(1, 2), 77);
+    proposer_handle(p, m, now, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(proposer_next_slot(p) == 8);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 3);
+    const px_accept *a5 = accept_for(&out, 5), *a6 = accept_for(&out, 6), *a7 = accept_for(&out, 7);
+    REQUIRE(a5 && a6 && a7);
+    CHECK(tag_of(&a5->value) == 55);
+    CHECK(a6->value.n == 0);
+    CHECK(tag_of(&a7->value) == 77);
+    CHECK(beq(a5->ballot, b) && accept_for(&out, 4) == NULL && accept_for(&out, 8) == NULL);
+    CHECK(nth(&out, PX_MSG_ACCEPT, 0)->node == PX_NODE_ALL);
+    CHECK(proposer_in_flight(p) == 3);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Two acceptors report different values for one slot: the one accepted
+ * under the higher ballot is the only safe choice. */
+static void test_highest_vballot_wins(void)
+{
+    proposer_config c = mkcfg(1, 5);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now = proposer_next_deadline(p);
+    proposer_tick(p, now, &out);
+    px_ballot b = proposer_ballot(p);
+    px_outbox_clear(&out);
+    px_msg *m = promise(b, 1, 0, 1, 1);
+    promise_add(m, 0, B(3, 4), 30);
+    proposer_handle(p, m, now, &out);
+    m = promise(b, 2, 0, 1, 1);
+    promise_add(m, 0, B(4, 2), 40); /* higher: wins */
+    proposer_handle(p, m, now, &out);
+    m = promise(b, 3, 0, 1, 1);
+    promise_add(m, 0, B(2, 5), 20);
+    proposer_handle(p, m, now, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    const px_accept *a0 = accept_for(&out, 0);
+    REQUIRE(a0 != NULL);
+    CHECK(tag_of(&a0->value) == 40);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Chunks: done=0 asks that acceptor (only) for the next chunk; duplicates
+ * and stale chunks are ignored; every entry of every chunk is recovered. */
+static void test_chunked_promises(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.pipeline = 16;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now = proposer_next_deadline(p);
+    proposer_tick(p, now, &out);
+    px_ballot b = proposer_ballot(p);
+    px_outbox_clear(&out);
+
+    px_msg *m = promise(b, 2, 0, 4, 0);
+    for (uint64_t s = 0; s < 4; s++) promise_add(m, s, B(1, 3), 100 + (int64_t)s);
+    proposer_handle(p, m, now, &out);
+    REQUIRE(out.n == 1);
+    CHECK(out.v[0].msg.type == PX_MSG_PREPARE && out.v[0].node == 2 &&
+          out.v[0].role == PX_ROLE_ACCEPTOR);
+    CHECK(out.v[0].msg.u.prepare.from_slot == 4 && beq(out.v[0].msg.u.prepare.ballot, b));
+    /* The same chunk again (duplicate) asks nothing new. */
+    proposer_handle(p, m, now, &out);
+    CHECK(out.n == 1);
+
+    m = promise(b, 2, 4, 9, 0);
+    for (uint64_t s = 4; s < 9; s += 2) promise_add(m, s, B(1, 3), 100 + (int64_t)s);
+    promise_add(m, 8, B(1, 3), 108);
+    proposer_handle(p, m, now, &out);
+    CHECK(out.n == 2 && out.v[1].msg.u.prepare.from_slot == 9);
+    m = promise(b, 2, 9, 11, 1);
+    promise_add(m, 10, B(1, 3), 110);
+    proposer_handle(p, m, now, &out);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE); /* one acceptor of 3 */
+    /* A done chunk from acceptor 2 again does not make a quorum. */
+    proposer_handle(p, m, now, &out);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    proposer_handle(p, promise(b, 3, 0, 0, 1), now, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(proposer_next_slot(p) == 11);
+    for (uint64_t s = 0; s < 11; s++) {
+        const px_accept *a = accept_for(&out, s);
+        if (s >= c.pipeline) break;
+        REQUIRE(a != NULL);
+        int reported = s < 4 || s == 4 || s == 6 || s == 8 || s == 10;
+        CHECK(tag_of(&a->value) == (reported ? 100 + (int64_t)s : 0));
+    }
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Stale promises (an old ballot) and promises from non-members change nothing. */
+static void test_stale_promise_ignored(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    proposer_handle(p, reject(B(4, 2), 2, PX_MSG_PREPARE, 0), 1, &out);
+    uint64_t now = proposer_next_deadline(p);
+    proposer_tick(p, now, &out);
+    CHECK(beq(proposer_ballot(p), B(5, 1)));
+    proposer_handle(p, promise(B(1, 1), 1, 0, 0, 1), now, &out);
+    proposer_handle(p, promise(B(1, 1), 2, 0, 0, 1), now, &out);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    proposer_handle(p, promise(B(5, 1), 7, 0, 0, 1), now, &out); /* not a member */
+    proposer_handle(p, promise(B(5, 1), 1, 0, 0, 1), now, &out);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    /* A stale REJECT (for a ballot below ours) does not make us step down. */
+    proposer_handle(p, reject(B(4, 2), 3, PX_MSG_PREPARE, 0), now, &out);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    proposer_handle(p, promise(B(5, 1), 3, 0, 0, 1), now, &out);
+    CHECK(proposer_state(p) == PROPOSER_LEADER);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Duplicate ACCEPTED sets the same bit; reordered ones complete slots out
+ * of order, and chosen_upto only covers the gap-free prefix. */
+static void test_accepted_dup_and_reorder(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    px_ballot b = proposer_ballot(p);
+    for (uint64_t s = 1; s <= 3; s++) proposer_handle(p, request(s, 2, 1), now, &out);
+    CHECK(proposer_in_flight(p) == 3 && proposer_next_slot(p) == 3);
+    px_outbox_clear(&out);
+
+    proposer_handle(p, accepted(b, 1, 1), now, &out);
+    proposer_handle(p, accepted(b, 1, 1), now, &out); /* duplicate */
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 0);
+    proposer_handle(p, accepted(B(9, 9), 2, 1), now, &out); /* other ballot */
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 0);
+    proposer_handle(p, accepted(b, 3, 1), now, &out);
+    REQUIRE(count_type(&out, PX_MSG_CHOSEN) == 1);
+    const px_envelope *e = nth(&out, PX_MSG_CHOSEN, 0);
+    CHECK(e->role == PX_ROLE_LEARNER && e->node == PX_NODE_ALL);
+    CHECK(e->msg.u.chosen.slot == 1 && e->msg.u.chosen.acks == ((1u << 1) | (1u << 3)));
+    CHECK(beq(e->msg.u.chosen.ballot, b) && tag_of(&e->msg.u.chosen.value) == 2);
+    CHECK(proposer_chosen_upto(p) == 0); /* slot 0 still open */
+    CHECK(proposer_in_flight(p) == 2);
+    proposer_handle(p, accepted(b, 2, 1), now, &out); /* late third ack */
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 1);
+
+    proposer_handle(p, accepted(b, 2, 0), now, &out);
+    proposer_handle(p, accepted(b, 3, 0), now, &out);
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 2);
+    CHECK(proposer_chosen_upto(p) == 2);
+    proposer_handle(p, accepted(b, 1, 2), now, &out);
+    proposer_handle(p, accepted(b, 2, 2), now, &out);
+    CHECK(proposer_chosen_upto(p) == 3 && proposer_in_flight(p) == 0);
+    CHECK(proposer_slots_chosen(p) == 3 && proposer_commands_chosen(p) == 3);
+    /* ACCEPTED for a slot never opened, or already chosen, is harmless. */
+    proposer_handle(p, accepted(b, 1, 0), now, &out);
+    proposer_handle(p, accepted(b, 1, 99), now, &out);
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 3 && proposer_chosen_upto(p) == 3);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Never more than pipeline slots in flight; a slot chosen frees room. */
+static void test_pipeline_limit(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.batch_max = 1;
+    c.pipeline = 3;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    px_ballot b = proposer_ballot(p);
+    px_outbox_clear(&out);
+    for (uint64_t s = 1; s <= 8; s++) proposer_handle(p, request(s, 1, 0), now, &out);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 3);
+    CHECK(proposer_in_flight(p) == 3 && proposer_queued(p) == 5);
+    /* Slot 1 chosen out of order: it still holds its place until slot 0
+     * is chosen, so the window does not run ahead of a stuck slot. */
+    proposer_handle(p, accepted(b, 1, 1), now, &out);
+    proposer_handle(p, accepted(b, 2, 1), now, &out);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 3 && proposer_in_flight(p) == 2);
+    proposer_handle(p, accepted(b, 1, 0), now, &out);
+    proposer_handle(p, accepted(b, 2, 0), now, &out);
+    CHECK(proposer_chosen_upto(p) == 2);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 5 && proposer_in_flight(p) == 3);
+    CHECK(accept_for(&out, 3) && accept_for(&out, 4) && !accept_for(&out, 5));
+    CHECK(proposer_queued(p) == 3);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Commands queued behind a full pipeline leave in batches of batch_max. */
+static void test_batching(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.batch_max = 4;
+    c.pipeline = 1;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    px_ballot b = proposer_ballot(p);
+    px_outbox_clear(&out);
+    for (uint64_t s = 1; s <= 10; s++) proposer_handle(p, request(s, 1, 0), now, &out);
+    const int expect_n[] = {1, 4, 4, 1};
+    uint64_t seq = 1;
+    for (uint64_t slot = 0; slot < 4; slot++) {
+        const px_accept *a = accept_for(&out, slot);
+        REQUIRE(a != NULL);
+        CHECK(a->value.n == expect_n[slot]);
+        for (int i = 0; i < a->value.n; i++) CHECK(a->value.cmds[i].seq == seq++);
+        CHECK(accept_for(&out, slot + 1) == NULL);
+        proposer_handle(p, accepted(b, 1, slot), now, &out);
+        proposer_handle(p, accepted(b, 2, slot), now, &out);
+    }
+    CHECK(seq == 11 && proposer_commands_chosen(p) == 10 && proposer_slots_chosen(p) == 4);
+    CHECK(proposer_queued(p) == 0 && proposer_chosen_upto(p) == 4);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+static void test_busy_nack(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.pipeline = 1;
+    c.batch_max = 1;
+    c.queue_max = 2;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    px_outbox_clear(&out);
+    for (uint64_t s = 1; s <= 4; s++) proposer_handle(p, request(s, 3, 1), now, &out);
+    /* 1 in flight, 2 queued, the 4th refused. */
+    REQUIRE(count_type(&out, PX_MSG_NACK) == 1);
+    const px_envelope *e = nth(&out, PX_MSG_NACK, 0);
+    CHECK(e->role == PX_ROLE_GATEWAY && e->node == 3);
+    CHECK(e->msg.u.nack.reason == PX_NACK_BUSY && e->msg.u.nack.seq == 4 &&
+          e->msg.u.nack.client == 42 && e->msg.u.nack.leader_hint == 1);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+static void test_forwarding_and_nacks(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    /* No leader known. */
+    proposer_handle(p, request(1, 1, 0), 1, &out);
+    REQUIRE(out.n == 1);
+    CHECK(out.v[0].msg.type == PX_MSG_NACK && out.v[0].role == PX_ROLE_GATEWAY &&
+          out.v[0].node == 1 && out.v[0].msg.u.nack.reason == PX_NACK_NO_LEADER &&
+          out.v[0].msg.u.nack.leader_hint == 0);
+    px_outbox_clear(&out);
+    /* Leader 2 known: forward with one more hop, origin kept. */
+    proposer_handle(p, heartbeat(B(1, 2), 2, 0), 2, &out);
+    proposer_handle(p, request(2, 3, 1), 3, &out);
+    REQUIRE(out.n == 1);
+    CHECK(out.v[0].msg.type == PX_MSG_REQUEST && out.v[0].role == PX_ROLE_PROPOSER &&
+          out.v[0].node == 2 && out.v[0].msg.from == 1);
+    CHECK(out.v[0].msg.u.request.hops == 2 && out.v[0].msg.u.request.origin == 3 &&
+          out.v[0].msg.u.request.cmd.seq == 2);
+    px_outbox_clear(&out);
+    /* Too many hops already: NACK instead of forwarding again. */
+    proposer_handle(p, request(3, 3, 3), 4, &out);
+    REQUIRE(out.n == 1);
+    CHECK(out.v[0].msg.type == PX_MSG_NACK && out.v[0].node == 3 &&
+          out.v[0].msg.u.nack.reason == PX_NACK_TOO_MANY_HOPS &&
+          out.v[0].msg.u.nack.leader_hint == 2);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* A candidate queues requests; when a leader's heartbeat makes it step
+ * down it forwards them, in order, to that leader. */
+static void test_candidate_queue_forwarded(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    px_outbox_clear(&out);
+    proposer_handle(p, request(1, 2, 0), 1000, &out);
+    proposer_handle(p, request(2, 3, 0), 1000, &out);
+    CHECK(out.n == 0 && proposer_queued(p) == 2);
+    proposer_handle(p, heartbeat(B(2, 3), 3, 0), 1001, &out);
+    CHECK(proposer_state(p) == PROPOSER_FOLLOWER && proposer_leader(p) == 3);
+    REQUIRE(count_type(&out, PX_MSG_REQUEST) == 2);
+    CHECK(nth(&out, PX_MSG_REQUEST, 0)->node == 3 &&
+          nth(&out, PX_MSG_REQUEST, 0)->msg.u.request.cmd.seq == 1);
+    CHECK(nth(&out, PX_MSG_REQUEST, 1)->msg.u.request.cmd.seq == 2 &&
+          nth(&out, PX_MSG_REQUEST, 1)->msg.u.request.origin == 3);
+    CHECK(proposer_queued(p) == 0);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* A stale leader steps down on the first REJECT: queued commands are
+ * NACKed (no leader known), in-flight slots abandoned, and its next
+ * ballot is above the one that beat it. */
+static void test_stale_leader_steps_down(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.pipeline = 1;
+    c.batch_max = 1;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    for (uint64_t s = 1; s <= 3; s++) proposer_handle(p, request(s, 2, 1), now, &out);
+    CHECK(proposer_in_flight(p) == 1 && proposer_queued(p) == 2);
+    px_outbox_clear(&out);
+    proposer_handle(p, reject(B(1, 1), 2, PX_MSG_ACCEPT, 0), now, &out); /* not higher */
+    CHECK(proposer_state(p) == PROPOSER_LEADER);
+    proposer_handle(p, reject(B(3, 2), 2, PX_MSG_ACCEPT, 0), now + 1, &out);
+    CHECK(proposer_state(p) == PROPOSER_FOLLOWER && proposer_leader(p) == 0);
+    CHECK(proposer_in_flight(p) == 0 && proposer_queued(p) == 0);
+    REQUIRE(count_type(&out, PX_MSG_NACK) == 2);
+    CHECK(nth(&out, PX_MSG_NACK, 0)->msg.u.nack.reason == PX_NACK_NO_LEADER &&
+          nth(&out, PX_MSG_NACK, 0)->node == 2);
+    /* Its old slot's ACCEPTED no longer counts. */
+    proposer_handle(p, accepted(B(1, 1), 1, 0), now + 2, &out);
+    proposer_handle(p, accepted(B(1, 1), 3, 0), now + 2, &out);
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 0);
+    /* Heartbeats stop; the election timer is re-armed with jitter. */
+    uint64_t d = proposer_next_deadline(p);
+    CHECK(d >= now + 1 + 300 && d <= now + 1 + 600);
+    proposer_tick(p, d, &out);
+    CHECK(beq(proposer_ballot(p), B(4, 1)));
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Unanswered PREPAREs and ACCEPTs are resent after retransmit_ms, only to
+ * the acceptors that have not answered. */
+static void test_retransmits(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.election_min_ms = c.election_max_ms = 1000;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    proposer_tick(p, 1000, &out);
+    px_ballot b = proposer_ballot(p);
+    proposer_handle(p, promise(b, 1, 0, 0, 1), 1010, &out);
+    CHECK(proposer_next_deadline(p) == 1100);
+    px_outbox_clear(&out);
+    proposer_tick(p, 1100, &out);
+    REQUIRE(count_type(&out, PX_MSG_PREPARE) == 2);
+    CHECK(nth(&out, PX_MSG_PREPARE, 0)->node == 2 && nth(&out, PX_MSG_PREPARE, 1)->node == 3);
+    proposer_handle(p, promise(b, 3, 0, 0, 1), 1120, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    proposer_handle(p, request(1, 1, 0), 1130, &out);
+    proposer_handle(p, accepted(b, 2, 0), 1140, &out);
+    /* Heartbeat due at 1170 comes before the ACCEPT retransmit at 1230. */
+    CHECK(proposer_next_deadline(p) == 1170);
+    proposer_tick(p, 1170, &out);
+    CHECK(proposer_next_deadline(p) == 1220);
+    px_outbox_clear(&out);
+    proposer_tick(p, 1229, &out);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 0);
+    proposer_tick(p, 1230, &out);
+    REQUIRE(count_type(&out, PX_MSG_ACCEPT) == 2);
+    CHECK(nth(&out, PX_MSG_ACCEPT, 0)->node == 1 && nth(&out, PX_MSG_ACCEPT, 1)->node == 3);
+    CHECK(nth(&out, PX_MSG_ACCEPT, 0)->msg.u.accept.slot == 0);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* CATCHUP below chosen_upto: the leader re-reads at its current ballot and
+ * re-proposes only reported slots, once per election_min_ms. */
+static void test_catchup_reread(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.pipeline = 8;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    px_ballot b = proposer_ballot(p);
+    for (uint64_t s = 1; s <= 3; s++) proposer_handle(p, request(s, 1, 0), now, &out);
+    for (uint64_t s = 0; s < 3; s++) {
+        proposer_handle(p, accepted(b, 1, s), now, &out);
+        proposer_handle(p, accepted(b, 2, s), now, &out);
+    }
+    REQUIRE(proposer_chosen_upto(p) == 3);
+    px_outbox_clear(&out);
+    proposer_handle(p, catchup(2, 3), now, &out); /* nothing missing */
+    CHECK(out.n == 0);
+    proposer_handle(p, catchup(2, 1), now, &out);
+    REQUIRE(out.n == 1);
+    CHECK(out.v[0].msg.type == PX_MSG_PREPARE && out.v[0].node == PX_NODE_ALL);
+    CHECK(beq(out.v[0].msg.u.prepare.ballot, b) && out.v[0].msg.u.prepare.from_slot == 1);
+    proposer_handle(p, catchup(3, 0), now, &out); /* one re-read at a time */
+    CHECK(out.n == 1);
+    px_outbox_clear(&out);
+    /* Slot 2 reported by one acceptor only, slot 1 by none. */
+    px_msg *m = promise(b, 1, 1, 3, 1);
+    promise_add(m, 2, b, 3);
+    proposer_handle(p, m, now, &out);
+    proposer_handle(p, promise(b, 2, 1, 1, 1), now, &out);
+    CHECK(proposer_state(p) == PROPOSER_LEADER && beq(proposer_ballot(p), b));
+    REQUIRE(count_type(&out, PX_MSG_ACCEPT) == 1);
+    CHECK(accept_for(&out, 2) && tag_of(&accept_for(&out, 2)->value) == 3);
+    CHECK(beq(accept_for(&out, 2)->ballot, b));
+    proposer_handle(p, accepted(b, 1, 2), now, &out);
+    proposer_handle(p, accepted(b, 3, 2), now, &out);
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 1 && proposer_chosen_upto(p) == 3);
+    /* Rate limit: not again before election_min_ms. */
+    px_outbox_clear(&out);
+    proposer_handle(p, catchup(2, 1), now + 299, &out);
+    CHECK(count_type(&out, PX_MSG_PREPARE) == 0);
+    proposer_handle(p, catchup(2, 1), now + 300, &out);
+    CHECK(count_type(&out, PX_MSG_PREPARE) == 1);
+    /* Followers ignore CATCHUP. */
+    proposer_config c2 = mkcfg(2, 3);
+    struct proposer *f = proposer_new(&c2, 0);
+    px_outbox_clear(&out);
+    proposer_handle(f, heartbeat(b, 1, 3), 1, &out);
+    proposer_handle(f, catchup(3, 0), 2, &out);
+    CHECK(out.n == 0);
+    proposer_free(f);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* ---- in-test clusters of real acceptors --------------------------------- */
+
+#define CL_MAX 5
+
+typedef struct frame {
+    uint8_t role;
+    uint32_t to;
+    size_t len;
+    uint8_t *buf;
+} frame;
+
+typedef struct cluster {
+    uint32_t n;
+    struct acceptor *acc[CL_MAX + 1];
+    struct proposer *prop[CL_MAX + 1];
+    proposer_config cfg[CL_MAX + 1];
+    uint8_t cut[CL_MAX + 1][CL_MAX + 1]; /* cut[a][b]: frames from node a to b are lost */
+    frame *q;
+    size_t head, qn, qcap;
+    uint64_t now;
+    px_rng rng;
+    int dup, reorder;
+    /* The learners' stand-in: the first value seen chosen for each slot. */
+    px_value *chosen;
+    uint8_t *has;
+    size_t chosen_cap;
+    uint64_t chosen_msgs;
+    int conflicts, bad_frames, bad_proofs;
+    uint32_t nacks;
+    uint8_t encbuf[PX_MAX_FRAME];
+    px_msg in;
+    px_outbox out;
+    acc_out aout;
+} cluster;
+
+static cluster *cl_new(uint32_t n, uint64_t seed)
+{
+    cluster *cl = calloc(1, sizeof *cl);
+    cl->n = n;
+    px_rng_seed(&cl->rng, seed);
+    px_outbox_init(&cl->out);
+    acc_out_init(&cl->aout);
+    for (uint32_t i = 1; i <= n; i++) {
+        cl->acc[i] = acceptor_new(i);
+        cl->cfg[i] = mkcfg(i, n);
+    }
+    return cl;
+}
+
+static void cl_start_proposer(cluster *cl, uint32_t id)
+{
+    cl->prop[id] = proposer_new(&cl->cfg[id], cl->now);
+}
+
+static void cl_stop_proposer(cluster *cl, uint32_t id)
+{
+    proposer_free(cl->prop[id]);
+    cl->prop[id] = NULL;
+}
+
+static void cl_free(cluster *cl)
+{
+    for (uint32_t i = 1; i <= cl->n; i++) {
+        acceptor_free(cl->acc[i]);
+        proposer_free(cl->prop[i]);
+    }
+    for (size_t i = cl->head; i < cl->qn; i++) free(cl->q[i].buf);
+    free(cl->q);
+    free(cl->chosen);
+    free(cl->has);
+    px_outbox_free(&cl->out);
+    acc_out_free(&cl->aout);
+    free(cl);
+}
+
+static void cl_enqueue(cluster *cl, int role, uint32_t to, const uint8_t *buf, size_t len)
+{
+    if (cl->head > 0 && cl->head == cl->qn) cl->head = cl->qn = 0;
+    if (cl->qn == cl->qcap) {
+        cl->qcap = cl->qcap ? cl->qcap * 2 : 256;
+        cl->q = realloc(cl->q, cl->qcap * sizeof *cl->q);
+    }
+    frame *f = &cl->q[cl->qn++];
+    f->role = (uint8_t)role;
+    f->to = to;
+    f->len = len;
+    f->buf = malloc(len);
+    memcpy(f->buf, buf, len);
+}
+
+/* Encodes e once and queues a frame per destination node. */
+static void cl_send(cluster *cl, const px_envelope *e)
+{
+    size_t len = px_encode(&e->msg, 1, cl->encbuf, sizeof cl->encbuf);
+    if (len == 0) {
+        cl->bad_frames++;
+        return;
+    }
+    for (uint32_t to = 1; to <= cl->n; to++) {
+        if (e->node != PX_NODE_ALL && e->node != to) continue;
+        if (cl->cut[e->msg.from][to]) continue;
+        cl_enqueue(cl, e->role, to, cl->encbuf, len);
+        if (cl->dup) cl_enqueue(cl, e->role, to, cl->encbuf, len);
+    }
+}
+
+static void cl_flush(cluster *cl, px_outbox *o)
+{
+    for (size_t i = 0; i < o->n; i++) cl_send(cl, &o->v[i]);
+    px_outbox_clear(o);
+}
+
+static int value_eq(const px_value *a, const px_value *b)
+{
+    if (a->n != b->n) return 0;
+    for (int i = 0; i < a->n; i++)
+        if (memcmp(&a->cmds[i], &b->cmds[i], sizeof a->cmds[i]) != 0) return 0;
+    return 1;
+}
+
+static void cl_learn(cluster *cl, const px_chosen *ch)
+{
+    cl->chosen_msgs++;
+    if (px_acks_count(ch->acks) < px_quorum(cl->n)) cl->bad_proofs++;
+    if (ch->slot >= cl->chosen_cap) {
+        size_t cap = cl->chosen_cap ? cl->chosen_cap : 64;
+        while (cap <= ch->slot) cap *= 2;
+        cl->chosen = realloc(cl->chosen, cap * sizeof *cl->chosen);
+        cl->has = realloc(cl->has, cap);
+        memset(cl->has + cl->chosen_cap, 0, cap - cl->chosen_cap);
+        cl->chosen_cap = cap;
+    }
+    if (!cl->has[ch->slot]) {
+        cl->has[ch->slot] = 1;
+        cl->chosen[ch->slot] = ch->value;
+    } else if (!value_eq(&cl->chosen[ch->slot], &ch->value)) {
+        cl->conflicts++;
+    }
+}
+
+static void cl_deliver(cluster *cl, const frame *f)
+{
+    if (px_decode(f->buf, f->len, 1, &cl->in) != 0) {
+        cl->bad_frames++;
+        return;
+    }
+    if (f->role == PX_ROLE_ACCEPTOR && cl->acc[f->to]) {
+        struct acceptor *a = cl->acc[f->to];
+        acceptor_handle(a, &cl->in, &cl->aout);
+        acceptor_durable(a, acceptor_emitted_seq(a), &cl->aout); /* an instant disk */
+        cl_flush(cl, &cl->aout.msgs);
+        acc_out_clear(&cl->aout);
+    } else if (f->role == PX_ROLE_PROPOSER && cl->prop[f->to]) {
+        struct proposer *p = cl->prop[f->to];
+        proposer_handle(p, &cl->in, cl->now, &cl->out);
+        CHECK(proposer_in_flight(p) <= cl->cfg[f->to].pipeline);
+        cl_flush(cl, &cl->out);
+    } else if (f->role == PX_ROLE_LEARNER && cl->in.type == PX_MSG_CHOSEN) {
+        cl_learn(cl, &cl->in.u.chosen);
+    } else if (f->role == PX_ROLE_GATEWAY && cl->in.type == PX_MSG_NACK) {
+        cl->nacks++;
+    }
+}
+
+/* Delivers one queued frame (the oldest, or a random one when reordering).
+ * Returns 0 when the network is empty. */
+static int cl_step(cluster *cl)
+{
+    if (cl->head == cl->qn) return 0;
+    if (cl->reorder) {
+        size_t i = cl->head + (size_t)px_rng_range(&cl->rng, 0, cl->qn - cl->head - 1);
+        frame t = cl->q[i];
+        cl->q[i] = cl->q[cl->head];
+        cl->q[cl->head] = t;
+    }
+    frame f = cl->q[cl->head++];
+    cl_deliver(cl, &f);
+    free(f.buf);
+    return 1;
+}
+
+static void cl_drain(cluster *cl)
+{
+    for (int i = 0; i < 1000000 && cl_step(cl); i++) {}
+}
+
+/* Runs for dur ms of simulated time: the network is instant, so all
+ * frames are delivered before the clock moves to the next deadline. */
+static void cl_run(cluster *cl, uint64_t dur)
+{
+    uint64_t end = cl->now + dur;
+    for (;;) {
+        cl_drain(cl);
+        uint64_t d = UINT64_MAX;
+        for (uint32_t i = 1; i <= cl->n; i++)
+            if (cl->prop[i] && proposer_next_deadline(cl->prop[i]) < d)
+                d = proposer_next_deadline(cl->prop[i]);
+        if (d > end) break;
+        if (d > cl->now) cl->now = d;
+        for (uint32_t i = 1; i <= cl->n; i++) {
+            if (!cl->prop[i] || proposer_next_deadline(cl->prop[i]) > cl->now) continue;
+            proposer_tick(cl->prop[i], cl->now, &cl->out);
+            cl_flush(cl, &cl->out);
+        }
+    }
+    cl->now = end;
+}
+
+/* A client command entering at node's gateway. */
+static void cl_submit(cluster *cl, uint32_t node, uint64_t client, uint64_t seq)
+{
+    px_envelope e;
+    memset(&e, 0, sizeof e);
+    e.role = PX_ROLE_PROPOSER;
+    e.node = node;
+    e.msg.type = PX_MSG_REQUEST;
+    e.msg.from = node;
+    e.msg.u.request.cmd.kind = PX_CMD_APPEND;
+    e.msg.u.request.cmd.client = client;
+    e.msg.u.request.cmd.seq = seq;
+    e.msg.u.request.cmd.value = (int64_t)(client * 1000 + seq);
+    e.msg.u.request.origin = node;
+    cl_send(cl, &e);
+}
+
+/* A message from node's learner (CATCHUP, LEARNED). */
+static void cl_inject(cluster *cl, int role, uint32_t to, const px_msg *m)
+{
+    px_envelope e;
+    memset(&e, 0, sizeof e);
+    e.role = (uint8_t)role;
+    e.node = to;
+    e.msg = *m;
+    cl_send(cl, &e);
+}
+
+/* The only leader, or 0 if there is none or more than one. */
+static uint32_t cl_leader(const cluster *cl)
+{
+    uint32_t l = 0;
+    for (uint32_t i = 1; i <= cl->n; i++) {
+        if (!cl->prop[i] || proposer_state(cl->prop[i]) != PROPOSER_LEADER) continue;
+        if (l) return 0;
+        l = i;
+    }
+    return l;
+}
+
+/* How many times command (client, seq) appears in the chosen log. */
+static int cl_chosen_count(const cluster *cl, uint64_t client, uint64_t seq)
+{
+    int k = 0;
+    for (size_t s = 0; s < cl->chosen_cap; s++) {
+        if (!cl->has[s]) continue;
+        for (int i = 0; i < cl->chosen[s].n; i++)
+            k += cl->chosen[s].cmds[i].client == client && cl->chosen[s].cmds[i].seq == seq;
+    }
+    return k;
+}
+
+static void cl_isolate(cluster *cl, uint32_t node, int on)
+{
+    for (uint32_t i = 1; i <= cl->n; i++) {
+        if (i == node) continue;
+        cl->cut[node][i] = cl->cut[i][node] = (uint8_t)on;
+    }
+}
+
+static void test_cluster_elects_and_chooses(void)
+{
+    cluster *cl = cl_new(3, 1);
+    for (uint32_t i = 1; i <= 3; i++) cl_start_proposer(cl, i);
+    cl_run(cl, 2000);
+    uint32_t l = cl_leader(cl);
+    REQUIRE(l != 0);
+    for (uint32_t i = 1; i <= 3; i++) CHECK(proposer_leader(cl->prop[i]) == l);
+    uint32_t f = l % 3 + 1; /* a follower */
+    for (uint64_t s = 1; s <= 20; s++) cl_submit(cl, f, 5, s);
+    cl_run(cl, 1000);
+    for (uint64_t s = 1; s <= 20; s++) CHECK(cl_chosen_count(cl, 5, s) == 1);
+    CHECK(proposer_commands_chosen(cl->prop[l]) == 20);
+    CHECK(proposer_chosen_upto(cl->prop[l]) == proposer_slots_chosen(cl->prop[l]));
+    CHECK(proposer_chosen_upto(cl->prop[l]) == proposer_next_slot(cl->prop[l]));
+    CHECK(cl->conflicts == 0 && cl->bad_frames == 0 && cl->bad_proofs == 0 && cl->nacks == 0);
+    /* Followers learn chosen_upto from heartbeats. */
+    CHECK(proposer_chosen_upto(cl->prop[f]) == proposer_chosen_upto(cl->prop[l]));
+    cl_free(cl);
+}
+
+/* Two candidates time out together: the higher ballot wins and the other
+ * steps down on the acceptors' REJECT, then follows the winner. */
+static void test_cluster_dueling(void)
+{
+    cluster *cl = cl_new(3, 2);
+    for (uint32_t i = 1; i <= 2; i++) {
+        cl->cfg[i].election_min_ms = cl->cfg[i].election_max_ms = 300;
+        cl_start_proposer(cl, i);
+    }
+    cl->now = 300;
+    proposer_tick(cl->prop[2], cl->now, &cl->out); /* (1,2)'s PREPARE arrives first */
+    cl_flush(cl, &cl->out);
+    proposer_tick(cl->prop[1], cl->now, &cl->out);
+    cl_flush(cl, &cl->out);
+    CHECK(proposer_state(cl->prop[1]) == PROPOSER_CANDIDATE);
+    CHECK(proposer_state(cl->prop[2]) == PROPOSER_CANDIDATE);
+    int p1_led = 0;
+    while (cl_step(cl)) p1_led |= proposer_state(cl->prop[1]) == PROPOSER_LEADER;
+    CHECK(!p1_led);
+    CHECK(proposer_state(cl->prop[2]) == PROPOSER_LEADER);
+    CHECK(proposer_state(cl->prop[1]) == PROPOSER_FOLLOWER && proposer_leader(cl->prop[1]) == 2);
+    cl_run(cl, 1000);
+    CHECK(cl_leader(cl) == 2 && proposer_leader(cl->prop[1]) == 2);
+    cl_submit(cl, 1, 9, 1);
+    cl_run(cl, 100);
+    CHECK(cl_chosen_count(cl, 9, 1) == 1);
+    CHECK(cl->conflicts == 0 && cl->bad_frames == 0);
+    cl_free(cl);
+}
+
+/* Same start, but the loser wins its phase 1 first; its first ACCEPT is
+ * rejected (the acceptors promised the higher ballot meanwhile), so it
+ * steps down and its command is not chosen under its ballot. */
+static void test_cluster_leader_rejected_on_accept(void)
+{
+    cluster *cl = cl_new(3, 3);
+    for (uint32_t i = 1; i <= 2; i++) {
+        cl->cfg[i].election_min_ms = cl->cfg[i].election_max_ms = 300;
+        cl_start_proposer(cl, i);
+    }
+    cl->now = 300;
+    proposer_tick(cl->prop[1], cl->now, &cl->out);
+    cl_flush(cl, &cl->out);
+    cl_submit(cl, 1, 9, 1); /* queued by candidate 1 */
+    proposer_tick(cl->prop[2], cl->now, &cl->out);
+    cl_flush(cl, &cl->out);
+    int p1_led = 0;
+    while (cl_step(cl)) p1_led |= proposer_state(cl->prop[1]) == PROPOSER_LEADER;
+    CHECK(p1_led);
+    CHECK(proposer_state(cl->prop[1]) == PROPOSER_FOLLOWER);
+    CHECK(cl_leader(cl) == 2);
+    CHECK(cl_chosen_count(cl, 9, 1) == 0);
+    CHECK(cl->conflicts == 0);
+    cl_free(cl);
+}
+
+/* A value accepted only by a minority (the leader's own acceptor) before
+ * the leader died is recovered by the next leader's phase 1 and chosen. */
+static void test_cluster_minority_value_recovered(void)
+{
+    cluster *cl = cl_new(3, 4);
+    cl->cfg[1].election_min_ms = cl->cfg[1].election_max_ms = 100;
+    cl->cfg[2].election_min_ms = cl->cfg[2].election_max_ms = 1000;
+    cl_start_proposer(cl, 1);
+    cl_start_proposer(cl, 2);
+    cl_run(cl, 150);
+    REQUIRE(cl_leader(cl) == 1);
+    cl->cut[1][2] = cl->cut[1][3] = 1; /* node 1 can only reach itself */
+    cl_submit(cl, 1, 3, 1);
+    cl_run(cl, 10);
+    px_ballot vb;
+    const px_value *v;
+    REQUIRE(acceptor_accepted(cl->acc[1], 0, &vb, &v));
+    CHECK(!acceptor_accepted(cl->acc[2], 0, NULL, NULL));
+    CHECK(cl_chosen_count(cl, 3, 1) == 0);
+    /* Node 1's proposer dies; acceptor 3 is unreachable from node 2, so
+     * node 2's quorum must include acceptor 1. */
+    cl_stop_proposer(cl, 1);
+    cl->cut[1][2] = cl->cut[1][3] = 0;
+    cl->cut[2][3] = cl->cut[3][2] = 1;
+    cl_run(cl, 3000);
+    REQUIRE(cl_leader(cl) == 2);
+    CHECK(cl_chosen_count(cl, 3, 1) == 1);
+    CHECK(cl->chosen_cap > 0 && cl->has[0] && cl->chosen[0].n == 1 &&
+          cl->chosen[0].cmds[0].client == 3);
+    CHECK(proposer_chosen_upto(cl->prop[2]) == 1);
+    CHECK(cl->conflicts == 0 && cl->bad_frames == 0);
+    cl_free(cl);
+}
+
+/* Acceptors hold more entries than fit in one promise, from older
+ * ballots, with gaps: all are recovered, higher vballots win, gaps get
+ * no-ops. */
+static void test_cluster_chunked_recovery(void)
+{
+    cluster *cl = cl_new(3, 5);
+    px_msg *m = calloc(1, sizeof *m);
+    m->type = PX_MSG_ACCEPT;
+    m->from = 3;
+    const uint64_t N = 3 * PX_MAX_PROMISE_ENTRIES + 1;
+    for (uint64_t s = 0; s < N; s++) {
+        m->u.accept.slot = s;
+        m->u.accept.ballot = B(1, 3);
+        m->u.accept.value = val(100 + (int64_t)s);
+        acceptor_handle(cl->acc[1], m, &cl->aout);
+        if (s % 2 == 0) {
+            m->u.accept.ballot = B(2, 3);
+            m->u.accept.value = val(200 + (int64_t)s);
+            acceptor_handle(cl->acc[2], m, &cl->aout);
+        }
+    }
+    m->u.accept.slot = 20;
+    m->u.accept.value = val(220);
+    acceptor_handle(cl->acc[2], m, &cl->aout);
+    acc_out_clear(&cl->aout);
+    free(m);
+    for (uint32_t i = 1; i <= 2; i++)
+        acceptor_durable(cl->acc[i], acceptor_emitted_seq(cl->acc[i]), &cl->aout);
+    acc_out_clear(&cl->aout);
+
+    cl->cut[1][3] = cl->cut[3][1] = 1; /* the quorum must be acceptors 1 and 2 */
+    cl->cfg[1].pipeline = 3;             /* recovery longer than the pipeline */
+    cl_start_proposer(cl, 1);
+    cl_run(cl, 3000);
+    REQUIRE(cl_leader(cl) == 1);
+    CHECK(proposer_chosen_upto(cl->prop[1]) == 21 && proposer_next_slot(cl->prop[1]) == 21);
+    REQUIRE(cl->chosen_cap >= 21);
+    for (uint64_t s = 0; s <= 20; s++) {
+        int64_t want = s >= N ? 0 : s % 2 == 0 ? 200 + (int64_t)s : 100 + (int64_t)s;
+        if (s == 20) want = 220;
+        CHECK(cl->has[s] && tag_of(&cl->chosen[s]) == want);
+    }
+    CHECK(cl->conflicts == 0 && cl->bad_frames == 0);
+    cl_free(cl);
+}
+
+/* A leader cut off by a partition keeps believing it leads; the others
+ * elect a higher ballot; after healing, its heartbeats are ignored and it
+ * steps down on the first REJECT of its ACCEPT. */
+static void test_cluster_stale_leader_returns(void)
+{
+    cluster *cl = cl_new(5, 6);
+    cl->cfg[1].election_min_ms = cl->cfg[1].election_max_ms = 100;
+    for (uint32_t i = 1; i <= 3; i++) cl_start_proposer(cl, i);
+    cl_run(cl, 150);
+    REQUIRE(cl_leader(cl) == 1);
+    for (uint64_t s = 1; s <= 5; s++) cl_submit(cl, 2, 1, s);
+    cl_run(cl, 50);
+    cl_isolate(cl, 1, 1);
+    cl_run(cl, 2000);
+    uint32_t nl = 0;
+    for (uint32_t i = 2; i <= 3; i++)
+        if (proposer_state(cl->prop[i]) == PROPOSER_LEADER) nl = i;
+    REQUIRE(nl != 0);
+    CHECK(proposer_state(cl->prop[1]) == PROPOSER_LEADER); /* still believes it */
+    for (uint64_t s = 6; s <= 10; s++) cl_submit(cl, nl, 1, s);
+    cl_run(cl, 100);
+    cl_isolate(cl, 1, 0);
+    /* Its heartbeat reaches the others, who keep following nl. */
+    proposer_tick(cl->prop[1], cl->now + 50, &cl->out);
+    cl_flush(cl, &cl->out);
+    cl_drain(cl);
+    CHECK(proposer_state(cl->prop[nl]) == PROPOSER_LEADER);
+    /* A command at node 1: its ACCEPT is rejected and node 1 steps down. */
+    cl_submit(cl, 1, 1, 11);
+    while (cl_step(cl) && proposer_state(cl->prop[1]) == PROPOSER_LEADER) {}
+    CHECK(proposer_state(cl->prop[1]) == PROPOSER_FOLLOWER);
+    cl_run(cl, 500);
+    CHECK(cl_leader(cl) == nl && proposer_leader(cl->prop[1]) == nl);
+    cl_submit(cl, 1, 1, 11); /* the gateway's retry */
+    cl_run(cl, 200);
+    for (uint64_t s = 1; s <= 11; s++) CHECK(cl_chosen_count(cl, 1, s) == 1);
+    CHECK(cl->conflicts == 0 && cl->bad_frames == 0 && cl->bad_proofs == 0);
+    cl_free(cl);
+}
+
+/* A learner that lost slots asks the leader: it re-reads from the
+ * acceptors and re-announces exactly the values chosen before. */
+static void test_cluster_catchup_reread(void)
+{
+    cluster *cl = cl_new(3, 7);
+    for (uint32_t i = 1; i <= 3; i++) cl_start_proposer(cl, i);
+    cl_run(cl, 2000);
+    uint32_t l = cl_leader(cl);
+    REQUIRE(l != 0);
+    for (uint64_t s = 1; s <= 12; s++) cl_submit(cl, l, 4, s);
+    cl_run(cl, 500);
+    uint64_t upto = proposer_chosen_upto(cl->prop[l]);
+    CHECK(upto >= 3);
+    uint64_t before = cl->chosen_msgs;
+    cl_inject(cl, PX_ROLE_PROPOSER, l, catchup(2, 0));
+    cl_run(cl, 200);
+    CHECK(cl->chosen_msgs == before + upto * cl->n); /* one CHOSEN per slot per learner */
+    CHECK(proposer_state(cl->prop[l]) == PROPOSER_LEADER);
+    CHECK(proposer_chosen_upto(cl->prop[l]) == upto);
+    CHECK(cl->conflicts == 0 && cl->bad_frames == 0);
+    cl_free(cl);
+}
+
+/* Every frame delivered twice, in random order: still one value per slot
+ * and every command chosen. */
+static void test_cluster_dup_and_reorder(void)
+{
+    for (uint64_t seed = 10; seed < 16; seed++) {
+        cluster *cl = cl_new(5, seed);
+        cl->dup = cl->reorder = 1;
+        for (uint32_t i = 1; i <= 5; i++) {
+            cl->cfg[i].seed = seed * 31 + i;
+            cl->cfg[i].pipeline = 3;
+            cl->cfg[i].batch_max = 2;
+            cl->cfg[i].queue_max = 128; /* room for the burst: no BUSY */
+            cl_start_proposer(cl, i);
+        }
+        cl_run(cl, 2000);
+        uint32_t l = cl_leader(cl);
+        CHECK(l != 0);
+        if (l == 0) {
+            cl_free(cl);
+            return;
+        }
+        for (uint64_t s = 1; s <= 30; s++) cl_submit(cl, (uint32_t)(s % 5) + 1, 8, s);
+        cl_run(cl, 2000);
+        for (uint64_t s = 1; s <= 30; s++) CHECK(cl_chosen_count(cl, 8, s) >= 1);
+        CHECK(cl_leader(cl) == l);
+        CHECK(proposer_chosen_upto(cl->prop[l]) == proposer_next_slot(cl->prop[l]));
+        CHECK(cl->conflicts == 0 && cl->bad_frames == 0 && cl->bad_proofs == 0);
+        CHECK(cl->nacks == 0);
+        cl_free(cl);
+    }
+}
+
+int main(void)
+{
+    RUN(test_election_after_timeout);
+    RUN(test_candidate_retries_higher);
+    RUN(test_heartbeats);
+    RUN(test_learned_sets_from);
+    RUN(test_noop_gap_filling);
+    RUN(test_highest_vballot_wins);
+    RUN(test_chunked_promises);
+    RUN(test_stale_promise_ignored);
+    RUN(test_accepted_dup_and_reorder);
+    RUN(test_pipeline_limit);
+    RUN(test_batching);
+    RUN(test_busy_nack);
+    RUN(test_forwarding_and_nacks);
+    RUN(test_candidate_queue_forwarded);
+    RUN(test_stale_leader_steps_down);
+    RUN(test_retransmits);
+    RUN(test_catchup_reread);
+    RUN(test_cluster_elects_and_chooses);
+    RUN(test_cluster_dueling);
+    RUN(test_cluster_leader_rejected_on_accept);
+    RUN(test_cluster_minority_value_recovered);
+    RUN(test_cluster_chunked_recovery);
+    RUN(test_cluster_stale_leader_returns);
+    RUN(test_cluster_catchup_reread);
+    RUN(test_cluster_dup_and_reorder);
+    return check_summary();
+}
