@@ -10,7 +10,8 @@ it_start_cluster
 foreign=$IT_DIR/foreign.cfg
 it_write_config "$foreign" 99 "$IT_DIR/foreign-data"
 # its own node 3 listens on ports of its own; nodes 1 and 2 are ours
-sed -i 's/acceptor_port = 7003; proposer_port = 7103; learner_port = 7203;/acceptor_port = 7903; proposer_port = 7913; learner_port = 7923;/' "$foreign"
+sed -i "s/acceptor_port = $(port_acc 3); proposer_port = $(port_prop 3); learner_port = $(port_learn 3);/acceptor_port = $((IT_PORT_BASE + 43)); proposer_port = $((IT_PORT_BASE + 53)); learner_port = $((IT_PORT_BASE + 63));/" "$foreign"
+grep -q "proposer_port = $((IT_PORT_BASE + 53))" "$foreign" || { fail foreign-cluster "could not rewrite the foreign config"; exit 1; }
 "$BIN/paxos-proposer" --config "$foreign" --node 3 >"$IT_DIR/foreign.log" 2>&1 &
 IT_EXTRA_PIDS+=($!)
 

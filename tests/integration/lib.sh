@@ -1,10 +1,11 @@
 # lib.sh -- helpers shared by the integration tests (sourced, not run).
 #
 # Each test calls it_begin NAME, which makes a temp directory with its own
-# config and data dir (ports that do not collide with the default cluster:
-# gateways 5101.., acceptors 7001.., proposers 7101.., learners 7201..),
-# and installs a trap that stops every process the test started and removes
-# the directory (kept, with its path printed, if the test failed).
+# config and data dir, and installs a trap that stops every process the test
+# started and removes the directory (kept, with its path printed, if the
+# test failed).  Ports come from a slot k reserved with flock, so tests can
+# run in parallel (and beside the default cluster on 5001../6001..): node i
+# uses gateway 20000+100k+i, acceptor +10+i, proposer +20+i, learner +30+i.
 #
 #   PAXOS_BIN=DIR   binaries to test (default bin/)
 #   IT_KEEP=1       keep the temp directory even on success
@@ -30,7 +31,13 @@ note() { echo "  [$IT_NAME] $*"; }
 
 now_ms() { date +%s%3N; }
 host_of() { echo "127.0.0.$1"; }
-gw_of() { echo "127.0.0.$1:$((5100 + $1))"; }
+IT_PORT_BASE=""
+IT_SLOT_FD=""
+port_gw() { echo $((IT_PORT_BASE + $1)); }
+port_acc() { echo $((IT_PORT_BASE + 10 + $1)); }
+port_prop() { echo $((IT_PORT_BASE + 20 + $1)); }
+port_learn() { echo $((IT_PORT_BASE + 30 + $1)); }
+gw_of() { echo "127.0.0.$1:$(port_gw "$1")"; }
 node_dir() { echo "$IT_DIR/data/node$1"; }
 
 # it_write_config FILE CLUSTER_ID [DATA_DIR]
@@ -48,12 +55,33 @@ it_write_config() {
         echo "nodes = ("
         for ((i = 1; i <= IT_N; i++)); do
             sep=","; [ "$i" -eq "$IT_N" ] && sep=""
-            echo "  { id = $i; host = \"127.0.0.$i\"; gateway_port = $((5100 + i));" \
-                "acceptor_port = $((7000 + i)); proposer_port = $((7100 + i));" \
-                "learner_port = $((7200 + i)); }$sep"
+            echo "  { id = $i; host = \"127.0.0.$i\"; gateway_port = $(port_gw "$i");" \
+                "acceptor_port = $(port_acc "$i"); proposer_port = $(port_prop "$i");" \
+                "learner_port = $(port_learn "$i"); }$sep"
         done
         echo ");"
     } >"$file"
+}
+
+# Reserve a port slot: a lock no other test holds, and no port of it in use.
+it_reserve_ports() {
+    local k fd p busy
+    for ((k = RANDOM % 100, n = 0; n < 100; k = (k + 1) % 100, n++)); do
+        exec {fd}>"/tmp/pxit-slot-$k.lock"
+        if flock -n "$fd"; then
+            busy=0
+            for ((p = 20000 + 100 * k; p < 20070 + 100 * k; p++)); do
+                if ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then busy=1; break; fi
+            done
+            if [ "$busy" -eq 0 ]; then
+                IT_PORT_BASE=$((20000 + 100 * k))
+                IT_SLOT_FD=$fd
+                return 0
+            fi
+        fi
+        exec {fd}>&-
+    done
+    return 1
 }
 
 # it_begin NAME: temp dir, config, cleanup trap, binaries present.
@@ -69,8 +97,12 @@ it_begin() {
     # short: unix socket paths under it must fit in 108 bytes
     IT_DIR=$(mktemp -d /tmp/pxit.XXXXXX)
     IT_CFG=$IT_DIR/cluster.cfg
-    it_write_config "$IT_CFG" 41
     trap it_cleanup EXIT
+    if ! it_reserve_ports; then
+        fail "$IT_NAME" "no free port slot"
+        exit 1
+    fi
+    it_write_config "$IT_CFG" 41
 }
 
 # Pids of node i: the supervisor first, so it cannot restart what we kill.
@@ -84,7 +116,12 @@ it_node_pids() {
 it_role_pid() { cat "$(node_dir "$1")/pids/$2.pid" 2>/dev/null || true; }
 
 it_start_node() {
-    PAXOS_BIN=$BIN "$IT_ROOT/scripts/start-node.sh" "$1" --config "$IT_CFG" >/dev/null
+    # the slot lock stays with this shell, not with the daemons
+    if [ -n "$IT_SLOT_FD" ]; then
+        PAXOS_BIN=$BIN "$IT_ROOT/scripts/start-node.sh" "$1" --config "$IT_CFG" >/dev/null {IT_SLOT_FD}>&-
+    else
+        PAXOS_BIN=$BIN "$IT_ROOT/scripts/start-node.sh" "$1" --config "$IT_CFG" >/dev/null
+    fi
 }
 
 # it_stop_node i: SIGTERM the supervisor, wait up to 10 s.
