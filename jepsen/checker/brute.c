@@ -20,7 +20,7 @@ static int result_matches(const brute *b, const hop *o)
     switch (o->form) {
     case HR_LIST:
         return o->obs == b->len &&
-               !memcmp(b->h->lists + o->list_at, b->list, (size_t)b->len * sizeof *b->list);
+               (b->len == 0 || !memcmp(b->h->lists + o->list_at, b->list, (size_t)b->len * sizeof *b->list));
     case HR_INDEX: return o->obs == b->len - 1;
     case HR_LENGTH: return o->obs == b->len;
     default: return 1; /* HR_BARE: any position */

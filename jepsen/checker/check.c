@@ -173,14 +173,14 @@ static int pin_indexes(ctx *c)
     return 0;
 }
 
-/* Every pinned value must come from exactly one append that may have
- * happened; that append is then at that position. */
-static int place_values(ctx *c)
+/* Every pinned value in [from, to) must come from exactly one append that
+ * may have happened; that append is then at that position. */
+static int place_values(ctx *c, size_t from, size_t to)
 {
     history *h = c->h;
     char da[160], db[160];
-    c->at = xmalloc((c->N + 1) * sizeof *c->at);
-    for (size_t p = 0; p < c->N; p++) {
+    c->at = xrealloc(c->at, (to + 1) * sizeof *c->at);
+    for (size_t p = from; p < to; p++) {
         c->at[p] = -1;
         if (h->pin_op[p] < 0) continue;
         int64_t v = h->pin_val[p];
@@ -383,7 +383,7 @@ static int match_holes(ctx *c, int64_t *Mf)
     *Mf = 0;
     for (size_t j = 0; j < c->H; j++) {
         while (avail < c->nI && h->ops[c->I[avail]].inv < c->S[j]) avail++;
-        if (avail < j) {
+        if (avail < j + 1) {
             char d[160];
             fail(c, c->nI < c->H ? AN_UNKNOWN_ELEMENT : AN_REAL_TIME, c->Sop[j],
                  c->N_op,
@@ -636,7 +636,12 @@ static void decide(ctx *c)
 {
     history *h = c->h;
     if (h->conflict.kind != HC_NONE) return report_conflict(c);
-    if (observed_length(c) < 0 || pin_indexes(c) < 0 || place_values(c) < 0) return;
+    /* Full lists first: a list with a duplicate or foreign element also
+     * looks "too long", and the specific anomaly is the useful one. */
+    size_t listed = h->npin;
+    if (place_values(c, 0, listed) < 0) return;
+    if (observed_length(c) < 0 || pin_indexes(c) < 0) return;
+    if (place_values(c, listed, c->N) < 0) return;
     group_reads(c);
     if (sweep(c) < 0) return;
     suffix_bounds(c);

@@ -317,7 +317,7 @@ int history_load_mem(history *h, const char *buf, size_t len, int keep_lists)
     return rc;
 }
 
-int history_load_file(history *h, const char *path)
+int history_load_file(history *h, const char *path, int keep_lists)
 {
     int fd = open(path, O_RDONLY);
     struct stat st;
@@ -339,7 +339,7 @@ int history_load_file(history *h, const char *path)
         madvise((void *)buf, (size_t)st.st_size, MADV_SEQUENTIAL);
     }
     close(fd);
-    int rc = history_load_mem(h, buf, (size_t)st.st_size, 0);
+    int rc = history_load_mem(h, buf, (size_t)st.st_size, keep_lists);
     h->mapped = st.st_size > 0;
     return rc;
 }

@@ -79,7 +79,7 @@ typedef struct history {
 /* Both return 0 on success, -1 on bad input (h->err, h->err_line) or an
  * unreadable file (err_line 0).  The buffer must outlive h. */
 int history_load_mem(history *h, const char *buf, size_t len, int keep_lists);
-int history_load_file(history *h, const char *path);
+int history_load_file(history *h, const char *path, int keep_lists);
 void history_free(history *h);
 
 /* Grows the pin table to cover [0, n); new positions are unpinned. */

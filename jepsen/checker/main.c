@@ -154,7 +154,7 @@ int main(int argc, char **argv)
         return 3;
     }
     history h;
-    if (history_load_file(&h, o.path) < 0) {
+    if (history_load_file(&h, o.path, 0) < 0) {
         int rc = bad_input(&o, &h);
         history_free(&h);
         return rc;
