@@ -3,8 +3,8 @@
  * One receive thread takes APPLIED, NACK and LIST_CHUNK from the local
  * learner and proposer, wakes the HTTP threads waiting for them, keeps the
  * list copy growing, and fetches what the copy misses.  HTTP threads send
- * their REQUESTs themselves (under send_mu) and wait on their own
- * condition variable with a deadline.
+ * their REQUESTs themselves (px_net_send is thread-safe) and wait on their
+ * own condition variable with a deadline.
  *
  * The 503 / 504 rule.  A command that timed out is "not applied" (503)
  * only if we know no attempt could have been queued by a leader: every
@@ -57,10 +57,7 @@ static int wait_until(pthread_cond_t *c, pthread_mutex_t *mu, uint64_t deadline_
 
 static int send_to(gw *g, int role, const px_msg *m)
 {
-    pthread_mutex_lock(&g->send_mu);
-    int n = px_net_send(g->net, role, g->node, m);
-    pthread_mutex_unlock(&g->send_mu);
-    return n;
+    return px_net_send(g->net, role, g->node, m);
 }
 
 /* ---- receive thread ----------------------------------------------------- */
@@ -150,7 +147,6 @@ int gw_start(gw *g, const px_config *cfg, uint32_t node, char *err, size_t errle
     g->cfg = *cfg;
     g->node = node;
     pthread_mutex_init(&g->mu, NULL);
-    pthread_mutex_init(&g->send_mu, NULL);
     cond_init(&g->list_cond);
     if (gw_list_init(&g->list) != 0) {
         snprintf(err, errlen, "out of memory");

@@ -177,7 +177,6 @@ typedef struct gw {
     px_config cfg;
     uint32_t node;
     struct px_net *net;
-    pthread_mutex_t send_mu; /* px_net_send from many threads, one at a time */
     pthread_mutex_t mu;
     pthread_cond_t list_cond; /* broadcast when the list copy grows */
     gw_list list;

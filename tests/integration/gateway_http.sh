@@ -134,6 +134,27 @@ else
     fail paxosctl "$CTL missing"
 fi
 
+# ---- a restarted gateway fetches the list it missed (several LIST_CHUNKs) ----
+# 1100 appends (more than one 1024-element chunk), then gateway 2 restarts
+# with an empty copy and must serve the whole list.
+seq 1000 2099 | xargs -P 16 -I{} curl -s -o /dev/null -m 10 -d '{}' "http://$(gw_of 1)/append?list=false"
+gwpid=$(it_role_pid 2 gateway)
+kill -9 "$gwpid"
+for ((t = 0; t < 100; t++)); do
+    np=$(it_role_pid 2 gateway)
+    [ -n "$np" ] && [ "$np" != "$gwpid" ] && curl -s -m 1 -o /dev/null "http://$(gw_of 2)/status" && break
+    sleep 0.1
+done
+it_http GET 1 /list
+want=$(jq -c .list <<<"$HTTP_BODY")
+it_http GET 2 /list
+expect restarted-gateway-list 200
+got=$(jq -c .list <<<"$HTTP_BODY")
+[ "$got" = "$want" ] && [ "$(jq length <<<"$got")" -gt 1100 ] && pass restarted-gateway-same-list ||
+    fail restarted-gateway-same-list "node 2 has $(jq length <<<"$got") elements, node 1 $(jq length <<<"$want")"
+it_append 2 2100
+check restarted-gateway-append '.list[-1] == 2100 and (.list | length) == .index + 1'
+
 # ---- a role that does not answer: 503 -------------------------------------------
 # Freeze the supervisor first so it does not restart what we kill.
 sup=$(it_role_pid 3 node)
