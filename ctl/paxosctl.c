@@ -129,13 +129,15 @@ static void show_append(json_object *j)
 {
     json_object *dup;
     int64_t index = get_i64(j, "index", -1), value = get_i64(j, "value", 0);
+    long long n = (long long)index + 1;
+    const char *s = n == 1 ? "" : "s";
     if (json_object_object_get_ex(j, "duplicate", &dup) && json_object_get_boolean(dup))
-        printf("%lld was already appended at index %lld (same key); list had %lld elements "
+        printf("%lld was already appended at index %lld (same key); list had %lld element%s "
                "then\n",
-               (long long)value, (long long)index, (long long)index + 1);
+               (long long)value, (long long)index, n, s);
     else
-        printf("appended %lld at index %lld; list has %lld elements\n", (long long)value,
-               (long long)index, (long long)index + 1);
+        printf("appended %lld at index %lld; list has %lld element%s\n", (long long)value,
+               (long long)index, n, s);
 }
 
 static void show_list(json_object *j)
