@@ -100,7 +100,7 @@ struct proposer {
 
     uint64_t chosen_upto; /* every slot below is chosen */
     uint64_t next_slot;   /* next fresh slot for client commands */
-    uint64_t learned[PX_MAX_NODES + 1]; /* latest LEARNED per learner, 0 if none */
+    uint64_t learned[PX_MAX_NODES + 1]; /* highest LEARNED per learner, 0 if none */
 
     prop_read rd;         /* the read in progress, if any */
     prop_rec_map rec;     /* what the last completed read reported */
@@ -132,7 +132,7 @@ void prop_send_heartbeat(struct proposer *p, uint64_t now, px_outbox *out);
 void prop_on_heartbeat(struct proposer *p, const px_heartbeat *hb, uint64_t now, px_outbox *out);
 void prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_outbox *out);
 void prop_on_learned(struct proposer *p, const px_learned *l);
-uint64_t prop_learned_min(const struct proposer *p);
+uint64_t prop_phase1_from(const struct proposer *p);
 
 /* phase1.c */
 void prop_read_start(struct proposer *p, int kind, uint64_t from, uint64_t limit,

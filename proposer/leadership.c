@@ -13,11 +13,17 @@ void prop_arm_election(struct proposer *p, uint64_t now)
     p->election_at = now + px_rng_range(&p->rng, p->cfg.election_min_ms, p->cfg.election_max_ms);
 }
 
-/* Lowest slot some learner may still need.  A learner we never heard from
- * counts as 0: after a restart we cannot know how far it got, and starting
- * phase 1 too low only costs re-proposals, while starting too high would
- * leave unlearned slots behind until a catch-up re-read. */
-uint64_t prop_learned_min(const struct proposer *p)
+/* Where phase 1 starts reading: every slot below it is known chosen, so
+ * nothing there can need re-proposing.  Two sources, the higher wins:
+ *   - chosen_upto, from the last leader's heartbeats (or our own);
+ *   - the learners' applied marks: the minimum over all learners of the
+ *     highest mark each reported (a learner never heard from counts as 0).
+ * A learner that restarted empty and reports a lower mark does not pull
+ * from down: it fetches old slots by catch-up (peers, then the leader's
+ * re-read), while a low from would make every election re-read and
+ * re-propose the whole log in PX_MAX_PROMISE_ENTRIES-sized chunks, which
+ * outlasts the election timeout and lets candidates preempt each other. */
+uint64_t prop_phase1_from(const struct proposer *p)
 {
     uint64_t m = UINT64_MAX;
     for (uint32_t i = 0; i < p->cfg.n_nodes; i++) {
@@ -25,14 +31,16 @@ uint64_t prop_learned_min(const struct proposer *p)
         if (!prop_is_member(p, id)) continue;
         if (p->learned[id] < m) m = p->learned[id];
     }
-    return m == UINT64_MAX ? 0 : m;
+    if (m == UINT64_MAX) m = 0;
+    return m > p->chosen_upto ? m : p->chosen_upto;
 }
 
 void prop_on_learned(struct proposer *p, const px_learned *l)
 {
-    /* The latest report, not the highest: a learner that restarted empty
-     * really does need the old slots again. */
-    if (prop_is_member(p, l->learner)) p->learned[l->learner] = l->applied_upto;
+    /* The highest report: applied marks only go up, except after a
+     * learner restart (see prop_phase1_from), and LEARNED may be reordered. */
+    if (prop_is_member(p, l->learner) && l->applied_upto > p->learned[l->learner])
+        p->learned[l->learner] = l->applied_upto;
 }
 
 /* Phase 1 with a ballot above everything seen.  Anything of an earlier
@@ -49,7 +57,7 @@ void prop_start_election(struct proposer *p, uint64_t now, px_outbox *out)
     prop_rec_reset(p);
     /* If no quorum answers before this fires, try again with a higher round. */
     prop_arm_election(p, now);
-    prop_read_start(p, READ_ELECTION, prop_learned_min(p), UINT64_MAX, now, out);
+    prop_read_start(p, READ_ELECTION, prop_phase1_from(p), UINT64_MAX, now, out);
 }
 
 /* Phase 1 is complete and the recovery range is set: announce ourselves at

@@ -202,6 +202,9 @@ void prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_
     /* A chunk that does not advance would make us ask for it forever. */
     if (!pr->done && pr->next_slot <= pr->from_slot) return;
     merge_chunk(p, pr);
+    /* A long report takes many round trips; while it advances, our own
+     * election timer must not restart phase 1 with a new ballot. */
+    if (rd->kind == READ_ELECTION) prop_arm_election(p, now);
     if (pr->done || pr->next_slot >= rd->limit) {
         a->done = 1;
         if (++rd->n_done >= px_quorum(p->cfg.n_nodes)) read_complete(p, now, out);

@@ -303,6 +303,8 @@ static void test_heartbeats(void)
     proposer_free(f);
 }
 
+/* Phase 1's from: the minimum over learners of the highest mark each
+ * reported (0 for one never heard), raised to chosen_upto if that is higher. */
 static void test_learned_sets_from(void)
 {
     proposer_config c = mkcfg(1, 3);
@@ -315,22 +317,58 @@ static void test_learned_sets_from(void)
     proposer_tick(p, proposer_next_deadline(p), &out);
     REQUIRE(count_type(&out, PX_MSG_PREPARE) == 1);
     CHECK(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.from_slot == 0);
-    /* With every learner heard, from is the minimum; the latest report counts. */
+    /* Every learner heard: the minimum.  A lower report later (a learner
+     * restarted empty, or a reordered message) does not pull it down. */
     proposer_handle(p, learned(3, 12), 1, &out);
-    proposer_handle(p, learned(1, 7), 1, &out);
+    proposer_handle(p, learned(2, 3), 1, &out);
     px_outbox_clear(&out);
     proposer_handle(p, reject(B(3, 3), 2, PX_MSG_PREPARE, 0), 2, &out);
     CHECK(proposer_state(p) == PROPOSER_FOLLOWER);
     proposer_tick(p, proposer_next_deadline(p), &out);
     REQUIRE(count_type(&out, PX_MSG_PREPARE) == 1);
-    CHECK(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.from_slot == 7);
+    CHECK(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.from_slot == 8);
     CHECK(beq(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.ballot, B(4, 1)));
-    /* Leading from 7: slots below are chosen (every learner applied them). */
+    /* Leading from 8: slots below are chosen (every learner applied them). */
     uint64_t now = proposer_next_deadline(p);
-    proposer_handle(p, promise(B(4, 1), 1, 7, 7, 1), now, &out);
-    proposer_handle(p, promise(B(4, 1), 2, 7, 7, 1), now, &out);
+    proposer_handle(p, promise(B(4, 1), 1, 8, 8, 1), now, &out);
+    proposer_handle(p, promise(B(4, 1), 2, 8, 8, 1), now, &out);
     CHECK(proposer_state(p) == PROPOSER_LEADER);
-    CHECK(proposer_chosen_upto(p) == 7 && proposer_next_slot(p) == 7);
+    CHECK(proposer_chosen_upto(p) == 8 && proposer_next_slot(p) == 8);
+    /* A leader's chosen_upto above the learners' marks raises from. */
+    proposer_handle(p, heartbeat(B(5, 3), 3, 20), now + 1, &out);
+    CHECK(proposer_state(p) == PROPOSER_FOLLOWER && proposer_chosen_upto(p) == 20);
+    px_outbox_clear(&out);
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    REQUIRE(count_type(&out, PX_MSG_PREPARE) == 1);
+    CHECK(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.from_slot == 20);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* A candidate whose phase 1 keeps advancing (a long chunked report) is not
+ * cut short by its own election timer. */
+static void test_phase1_progress_rearms_timer(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.election_min_ms = c.election_max_ms = 100;
+    c.retransmit_ms = 1000;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    proposer_tick(p, 100, &out);
+    px_ballot b = proposer_ballot(p);
+    uint64_t t = 100;
+    for (uint64_t chunk = 0; chunk < 10; chunk++) {
+        t += 60;
+        px_msg *m = promise(b, 2, chunk * 4, chunk * 4 + 4, 0);
+        for (uint64_t s = chunk * 4; s < chunk * 4 + 4; s++) promise_add(m, s, B(1, 3), (int64_t)s + 1);
+        proposer_handle(p, m, t, &out);
+        proposer_tick(p, t, &out);
+        CHECK(beq(proposer_ballot(p), b));
+    }
+    proposer_handle(p, promise(b, 2, 40, 40, 1), t, &out);
+    proposer_handle(p, promise(b, 3, 0, 0, 1), t, &out);
+    CHECK(proposer_state(p) == PROPOSER_LEADER && proposer_next_slot(p) == 40);
     px_outbox_free(&out);
     proposer_free(p);
 }
@@ -1322,6 +1360,7 @@ int main(void)
     RUN(test_candidate_retries_higher);
     RUN(test_heartbeats);
     RUN(test_learned_sets_from);
+    RUN(test_phase1_progress_rearms_timer);
     RUN(test_noop_gap_filling);
     RUN(test_highest_vballot_wins);
     RUN(test_chunked_promises);
