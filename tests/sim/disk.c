@@ -54,7 +54,6 @@ void disk_on_sync(sim_world *w, sim_event *e)
     d->sync_pending = 0;
     if (d->durable == d->n) return;
     d->durable = d->n;
-    inv_before_acceptor(w, e->node);
     acc_out_clear(&w->aout);
     acceptor_durable(nd->acc, d->seq[d->n - 1], &w->aout);
     acc_output(w, e->node);

@@ -134,14 +134,8 @@ void inv_on_send(sim_world *w, uint32_t from, int role, const px_msg *m)
     }
 }
 
-void inv_before_acceptor(sim_world *w, uint32_t id)
-{
-    (void)w;
-    (void)id; /* the "before" promise is kept in acc_promised after every step */
-}
-
 /* The promise never goes down; nothing is accepted below the promise that
- * stood when the ACCEPT arrived; and the acceptor never holds less than it
+ * stood when the ACCEPT arrived (acc_promised, kept after every step); and the acceptor never holds less than it
  * already told someone (its replies are what proposers build on). */
 void inv_after_acceptor(sim_world *w, uint32_t id, const px_msg *in, const acc_records *rec)
 {

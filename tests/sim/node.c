@@ -74,7 +74,6 @@ void node_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
     sim_node *nd = &w->nodes[id];
     uint64_t local = node_local(w, id);
     if (role == PX_ROLE_ACCEPTOR) {
-        inv_before_acceptor(w, id);
         acc_out_clear(&w->aout);
         acceptor_handle(nd->acc, m, &w->aout);
         acc_output(w, id);

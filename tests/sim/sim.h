@@ -28,7 +28,6 @@ enum sim_ev_kind {
     EV_RESTART,        /* bring a crashed role back (role 0: whole node) */
     EV_FAULT,          /* inject the next fault */
     EV_HEAL,           /* end the partition with this token */
-    EV_UNPAUSE,        /* (bookkeeping only: pauses end by time) */
     EV_CALM,           /* faults stop: heal, restart, unpause */
     EV_CLIENT_NEXT,    /* client issues its next command */
     EV_CLIENT_SEND,    /* client (re)sends its pending command */
@@ -249,7 +248,6 @@ void truth_free(sim_world *w);
 
 /* invariants.c */
 void inv_on_send(sim_world *w, uint32_t from, int from_role, const px_msg *m);
-void inv_before_acceptor(sim_world *w, uint32_t id);
 void inv_after_acceptor(sim_world *w, uint32_t id, const px_msg *in, const acc_records *rec);
 void inv_acceptor_restarted(sim_world *w, uint32_t id);
 void inv_after_learner(sim_world *w, uint32_t id);

@@ -9,7 +9,7 @@
 static const char *ev_name(int kind)
 {
     static const char *names[] = {"?", "MSG", "TIMER", "SYNC", "RESTART", "FAULT", "HEAL",
-                                  "UNPAUSE", "CALM", "CLIENT", "SEND", "TIMEOUT", "LIVENESS"};
+                                  "CALM", "CLIENT", "SEND", "TIMEOUT", "LIVENESS"};
     return kind >= 0 && kind <= EV_LIVENESS ? names[kind] : "?";
 }
 
