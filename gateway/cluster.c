@@ -243,19 +243,6 @@ static uint32_t attempt_loop(gw *g, gw_waiter *w, int kind, int64_t value, uint6
     return sent;
 }
 
-static int outcome(const gw_waiter *w, uint32_t sent, gw_result *res)
-{
-    if (w->done) {
-        res->e = w->res;
-        res->slot = w->slot;
-        res->list_len = w->list_len;
-        return (w->res.flags & PX_APPLIED_STALE) ? GW_STALE : GW_DONE;
-    }
-    /* Every attempt that left us was refused before any leader took it. */
-    if (w->nacks_no_leader >= sent) return GW_NOT_APPLIED;
-    return GW_UNKNOWN;
-}
-
 int gw_submit(gw *g, int kind, int64_t value, const char *key, gw_result *res)
 {
     uint64_t start = mono_ms();
@@ -279,7 +266,12 @@ int gw_submit(gw *g, int kind, int64_t value, const char *key, gw_result *res)
         gw_session_give(&g->pend, s);
         pthread_cond_signal(&g->pend.session_cond);
     }
-    int rc = outcome(&w, sent, res);
+    int rc = gw_waiter_outcome(&w, sent);
+    if (w.done) {
+        res->e = w.res;
+        res->slot = w.slot;
+        res->list_len = w.list_len;
+    }
     res->leader_hint = w.leader_hint;
     pthread_mutex_unlock(&g->mu);
     pthread_cond_destroy(&w.cond);

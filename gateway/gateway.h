@@ -126,6 +126,14 @@ int gw_list_on_chunk(gw_list *l, const px_list_chunk *c);
 /* Serialize elements [0, n) as a JSON array (n <= len). */
 void gw_list_json(const gw_list *l, uint64_t n, gw_buf *b);
 
+enum gw_outcome {
+    GW_DONE = 0,      /* applied (possibly DUP): result in *res */
+    GW_NOT_APPLIED,   /* every attempt refused NO_LEADER: 503 */
+    GW_UNKNOWN,       /* timed out, may or may not be applied: 504 */
+    GW_STALE,         /* the learner called it stale: 500 */
+    GW_OVERLOADED     /* no free session before the deadline: 503 */
+};
+
 /* ---- pending.c --------------------------------------------------------- */
 
 /* One HTTP request waiting for its command's result.  Lives on the
@@ -170,6 +178,9 @@ void gw_waiter_del(gw_waiter *w);
 /* Deliver a result or a NACK to every waiter of the id; returns how many. */
 int gw_pending_result(gw_pending *p, const px_applied *a, const px_applied_entry *e);
 int gw_pending_nack(gw_pending *p, const px_nack *n);
+/* enum gw_outcome of a waiter whose deadline passed (or that is done),
+ * given how many attempts left the process. */
+int gw_waiter_outcome(const gw_waiter *w, uint32_t sent);
 
 /* ---- cluster.c --------------------------------------------------------- */
 
@@ -190,13 +201,6 @@ typedef struct gw {
     uint64_t client_base;
 } gw;
 
-enum gw_outcome {
-    GW_DONE = 0,      /* applied (possibly DUP): result in *res */
-    GW_NOT_APPLIED,   /* every attempt refused NO_LEADER: 503 */
-    GW_UNKNOWN,       /* timed out, may or may not be applied: 504 */
-    GW_STALE,         /* the learner called it stale: 500 */
-    GW_OVERLOADED     /* no free session before the deadline: 503 */
-};
 
 typedef struct gw_result {
     px_applied_entry e;

@@ -96,3 +96,14 @@ int gw_pending_nack(gw_pending *p, const px_nack *nk)
     }
     return n;
 }
+
+/* The 503 / 504 rule (see cluster.c).  An attempt that a proposer NACKs
+ * NO_LEADER was never put in a slot, so if every attempt that left us was
+ * NACKed so, the command cannot be chosen: "not applied".  Any attempt not
+ * accounted for by such a NACK may sit in some leader's pipeline. */
+int gw_waiter_outcome(const gw_waiter *w, uint32_t sent)
+{
+    if (w->done) return (w->res.flags & PX_APPLIED_STALE) ? GW_STALE : GW_DONE;
+    if (w->nacks_no_leader >= sent) return GW_NOT_APPLIED;
+    return GW_UNKNOWN;
+}

@@ -227,6 +227,27 @@ static void test_sessions(void)
     CHECK(gw_pending_result(&p, &ap, &ap.entries[0]) == 0);
 }
 
+static void test_outcome_rule(void)
+{
+    gw_waiter w;
+    memset(&w, 0, sizeof(w));
+    /* Nothing left the process: certainly not applied. */
+    CHECK(gw_waiter_outcome(&w, 0) == GW_NOT_APPLIED);
+    /* Three attempts, three NO_LEADER NACKs: not applied. */
+    w.nacks = w.nacks_no_leader = 3;
+    CHECK(gw_waiter_outcome(&w, 3) == GW_NOT_APPLIED);
+    /* One attempt unanswered (or answered BUSY): unknown. */
+    CHECK(gw_waiter_outcome(&w, 4) == GW_UNKNOWN);
+    w.nacks = 4;
+    CHECK(gw_waiter_outcome(&w, 4) == GW_UNKNOWN);
+    w.done = 1;
+    CHECK(gw_waiter_outcome(&w, 4) == GW_DONE);
+    w.res.flags = PX_APPLIED_DUP;
+    CHECK(gw_waiter_outcome(&w, 4) == GW_DONE);
+    w.res.flags = PX_APPLIED_STALE;
+    CHECK(gw_waiter_outcome(&w, 4) == GW_STALE);
+}
+
 int main(void)
 {
     RUN(test_value_forms);
@@ -237,5 +258,6 @@ int main(void)
     RUN(test_json_out);
     RUN(test_listcopy);
     RUN(test_sessions);
+    RUN(test_outcome_rule);
     return check_summary();
 }
