@@ -211,18 +211,24 @@ static int send_attempt(gw *g, const gw_waiter *w, int kind, int64_t value)
     return n > 0;
 }
 
-/* Resend until applied or the deadline: after GW_RESEND_MS of silence, or
- * GW_NACK_BACKOFF_MS after a NACK.  Resending the same (client, seq) is
+/* Resend until applied or the deadline: after GW_RESEND_FIRST_MS of
+ * silence, then every GW_RESEND_MS, or GW_NACK_BACKOFF_MS after a NACK.
+ * The first resend is early because a silent attempt usually went to a
+ * leader that just died, and the new one is known within an election
+ * timeout; later ones are slower so an overloaded cluster is not fed
+ * duplicates.  Resending the same (client, seq) is
  * safe: the learners apply it once.  Returns attempts that left us. */
 static uint32_t attempt_loop(gw *g, gw_waiter *w, int kind, int64_t value, uint64_t deadline,
                              uint32_t *unsent)
 {
     uint32_t sent = 0;
+    uint64_t interval = GW_RESEND_FIRST_MS;
     for (;;) {
         uint32_t nacks_seen = w->nacks;
         if (send_attempt(g, w, kind, value)) sent++;
         else (*unsent)++;
-        uint64_t resend = mono_ms() + GW_RESEND_MS;
+        uint64_t resend = mono_ms() + interval;
+        interval = GW_RESEND_MS;
         while (!w->done && w->nacks == nacks_seen && mono_ms() < resend &&
                mono_ms() < deadline)
             wait_until(&w->cond, &g->mu, resend < deadline ? resend : deadline);

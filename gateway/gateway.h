@@ -33,7 +33,8 @@
 #define GW_MAX_CONNECTIONS 512    /* concurrent HTTP connections */
 #define GW_CONN_TIMEOUT_S 60      /* idle keep-alive connections are closed */
 #define GW_SESSIONS 1024          /* client ids in the pool (> connections) */
-#define GW_RESEND_MS 1000         /* resend a REQUEST unanswered this long */
+#define GW_RESEND_FIRST_MS 500    /* resend a REQUEST unanswered this long ... */
+#define GW_RESEND_MS 1000         /* ... and then every this long */
 #define GW_NACK_BACKOFF_MS 100    /* wait after a NACK before resending */
 #define GW_CTL_TIMEOUT_MS 500     /* a role that does not answer is down */
 #define GW_MAX_IDEM_KEY 256       /* bytes of an Idempotency-Key */
