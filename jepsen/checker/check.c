@@ -415,24 +415,37 @@ typedef struct search {
     int64_t beyond_min; /* earliest completion among the ones that fit none */
     int32_t beyond_op;
     uint64_t *used;
+    uint64_t work;      /* candidate scans, bounded like states */
     /* visited set */
     uint64_t **tab;
     size_t tabcap, ntab;
     arena keys;
 } search;
 
-static uint64_t hash_state(const search *s, uint64_t j, uint64_t iu)
+/* A state's used set is "everything below fu" plus the words from fu/64 to
+ * the last non-zero one; keying on just that window keeps keys small when
+ * candidates are used roughly in completion order, as they usually are. */
+static void window(const search *s, size_t fu, size_t *w0, size_t *nw)
 {
-    uint64_t x = j * 0x9e3779b97f4a7c15ULL ^ (iu + 0x632be59bd9b4e019ULL);
-    for (size_t w = 0; w < s->words; w++) {
+    *w0 = fu / 64;
+    size_t end = s->words;
+    while (end > *w0 && !s->used[end - 1]) end--;
+    *nw = end - *w0;
+}
+
+static uint64_t hash_state(const search *s, uint64_t j, uint64_t iu, size_t w0, size_t nw)
+{
+    uint64_t x = j * 0x9e3779b97f4a7c15ULL ^ (iu + 0x632be59bd9b4e019ULL) ^ (w0 << 20);
+    for (size_t w = w0; w < w0 + nw; w++) {
         x ^= s->used[w] + 0x9e3779b97f4a7c15ULL + (x << 6) + (x >> 2);
         x *= 0xbf58476d1ce4e5b9ULL;
     }
     return x ^ (x >> 31);
 }
 
-/* Returns 1 if (j, iu, used) was visited already, else records it. */
-static int visited(search *s, uint64_t j, uint64_t iu)
+/* Returns 1 if (j, iu, used) was visited already, else records it.
+ * Entry: hash, j, iu, w0, nw, words... */
+static int visited(search *s, uint64_t j, uint64_t iu, size_t fu)
 {
     if ((s->ntab + 1) * 2 > s->tabcap) {
         size_t cap = s->tabcap ? s->tabcap * 2 : 1024;
@@ -447,19 +460,23 @@ static int visited(search *s, uint64_t j, uint64_t iu)
         s->tab = t;
         s->tabcap = cap;
     }
-    uint64_t hv = hash_state(s, j, iu);
+    size_t w0, nw;
+    window(s, fu, &w0, &nw);
+    uint64_t hv = hash_state(s, j, iu, w0, nw);
     size_t k = hv & (s->tabcap - 1);
     for (; s->tab[k]; k = (k + 1) & (s->tabcap - 1)) {
         uint64_t *e = s->tab[k];
-        if (e[0] == hv && e[1] == j && e[2] == iu &&
-            !memcmp(e + 3, s->used, s->words * sizeof *s->used))
+        if (e[0] == hv && e[1] == j && e[2] == iu && e[3] == w0 && e[4] == nw &&
+            !memcmp(e + 5, s->used + w0, nw * sizeof *s->used))
             return 1;
     }
-    uint64_t *e = arena_alloc(&s->keys, (3 + s->words) * sizeof *e);
+    uint64_t *e = arena_alloc(&s->keys, (5 + nw) * sizeof *e);
     e[0] = hv;
     e[1] = j;
     e[2] = iu;
-    memcpy(e + 3, s->used, s->words * sizeof *s->used);
+    e[3] = w0;
+    e[4] = nw;
+    memcpy(e + 5, s->used + w0, nw * sizeof *s->used);
     s->tab[k] = e;
     s->ntab++;
     return 0;
@@ -469,20 +486,20 @@ static int is_used(const search *s, size_t i) { return s->used[i / 64] >> (i % 6
 static void flip(search *s, size_t i) { s->used[i / 64] ^= 1ULL << (i % 64); }
 
 /* Can every acknowledged append still unplaced at hole j (j == H: the end)
- * go somewhere, given fillers so far reach Mf? */
-static int alive(const search *s, size_t j, int64_t Mf)
+ * go somewhere, given fillers so far reach Mf?  Candidates are sorted by
+ * completion, so the first unused one (fu) decides. */
+static int alive(const search *s, size_t j, int64_t Mf, size_t fu)
 {
     const ctx *c = s->c;
     int64_t lo = j < c->H ? c->P[j] : c->Pend;
     if (Mf > lo) lo = Mf;
     if (s->beyond_min <= (Mf > c->Pend ? Mf : c->Pend)) return 0;
-    for (size_t i = 0; i < s->nc; i++)
-        if (!is_used(s, i) && c->h->ops[s->cand[i]].cmp < lo) return 0;
-    return 1;
+    return fu >= s->nc || c->h->ops[s->cand[fu]].cmp > lo;
 }
 
 typedef struct frame {
     size_t j, iu, next;  /* hole, fillers used, next option to try */
+    size_t fu;           /* first unused candidate */
     int64_t Mf;
     long took;           /* candidate taken into this hole, -1 none */
 } frame;
@@ -502,6 +519,7 @@ static int next_option(search *s, frame *f, long *cand, int64_t *inv)
     int64_t lo = c->P[f->j] > f->Mf ? c->P[f->j] : f->Mf;
     while (f->next < s->nc) {
         size_t i = f->next++;
+        s->work++;
         const hop *o = &c->h->ops[s->cand[i]];
         if (!is_used(s, i) && o->inv < c->S[f->j] && o->cmp > lo) {
             *cand = (long)i;
@@ -527,8 +545,8 @@ static int dfs(search *s)
     frame *st = xmalloc((c->H + 1) * sizeof *st);
     size_t top = 0;
     int rc = 0;
-    st[0] = (frame){0, 0, 0, 0, -1};
-    if (visited(s, 0, 0) || !alive(s, 0, 0)) goto out;
+    st[0] = (frame){0, 0, 0, 0, 0, -1};
+    if (visited(s, 0, 0, 0) || !alive(s, 0, 0, 0)) goto out;
     for (;;) {
         frame *f = &st[top];
         if (f->j == c->H) {
@@ -545,13 +563,17 @@ static int dfs(search *s)
         }
         f->took = cand;
         if (cand >= 0) flip(s, (size_t)cand);
-        frame nf = {f->j + 1, f->iu + (cand < 0), 0, inv > f->Mf ? inv : f->Mf, -1};
-        if (++c->r->states > c->o->max_states ||
+        size_t fu = f->fu;
+        while (fu < s->nc && is_used(s, fu)) fu++, s->work++;
+        frame nf = {f->j + 1, f->iu + (cand < 0), fu, fu, inv > f->Mf ? inv : f->Mf, -1};
+        /* Scans are charged too, so a search over many candidates cannot
+         * run for long on few states. */
+        if (++c->r->states > c->o->max_states || s->work / 64 > c->o->max_states ||
             s->keys.total > c->o->max_search_bytes) {
             rc = -1;
             goto out;
         }
-        if (visited(s, nf.j, nf.iu) || !alive(s, nf.j, nf.Mf)) {
+        if (visited(s, nf.j, nf.iu, nf.fu) || !alive(s, nf.j, nf.Mf, nf.fu)) {
             if (cand >= 0) flip(s, (size_t)cand);
             f->took = -1;
             continue;
