@@ -16,7 +16,7 @@
  * A timeout, a lost connection after sending, a 504 or another 5xx is :info
  * (unknown), and the worker continues as a new process number.
  */
-#include "http.h"
+#include "../../common/http_client.h"
 
 #include <errno.h>
 #include <json-c/json.h>

@@ -1,5 +1,5 @@
-/* http.c -- see http.h. */
-#include "http.h"
+/* http_client.c -- see http_client.h. */
+#include "http_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

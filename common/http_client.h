@@ -1,9 +1,11 @@
-/* http.h -- a minimal HTTP/1.1 keep-alive client for the load generator:
- * one connection, one request at a time, Content-Length bodies only (which
- * is what the gateway sends).  Distinguishes "the request never left" from
- * "sent, then lost", because that decides :fail versus :info. */
-#ifndef PX_JEPSEN_HTTP_H
-#define PX_JEPSEN_HTTP_H
+/* http_client.h -- a minimal HTTP/1.1 keep-alive client, shared by the
+ * Jepsen load generator (jepsen/client) and the benchmark (bench/): one
+ * connection, one request at a time, Content-Length bodies only (which is
+ * what the gateway and etcd's JSON gateway send).  Distinguishes "the
+ * request never left" from "sent, then lost", because that decides :fail
+ * versus :info in a Jepsen history. */
+#ifndef PX_HTTP_CLIENT_H
+#define PX_HTTP_CLIENT_H
 
 #include <stddef.h>
 #include <netinet/in.h>
