@@ -44,6 +44,11 @@ static void recover(acc_proc *a)
         exit(1);
     }
     if (info[0]) px_info("%s/acceptor.log: %s", a->p.dir, info);
+    const char *lose = getenv("PAXOS_TEST_LOSE_UNSYNCED");
+    if (lose && strcmp(lose, "1") == 0) {
+        acc_store_hold_until_sync(a->store, 1);
+        px_warn("test mode: unsynced records are kept in memory (kill -9 loses them)");
+    }
     px_ballot b = acceptor_promised(a->core);
     px_info("recovered %llu records (%llu bytes): promised (%llu,%u), %zu accepted slots",
             (unsigned long long)acc_store_records(a->store),
@@ -100,6 +105,11 @@ static int step(acc_proc *a)
         r = px_net_recv(a->p.net, a->msg, 0);
     }
     if (r < 0) return -1;
+    /* Send what the core has released before committing: the core alone
+     * decides when a reply may leave (only once its records are durable),
+     * so replies that need no new record go out without waiting for this
+     * batch's fsync. */
+    px_proc_flush(&a->p, &a->out.msgs);
     commit(a);
     px_proc_flush(&a->p, &a->out.msgs);
     while (px_ctl_poll(a->p.ctl, status_json, a)) {}

@@ -54,6 +54,9 @@ struct acc_store {
     uint64_t size, records, syncs;
     uint8_t *buf; /* append encoding buffer, reused */
     size_t buf_cap;
+    int hold;         /* test mode: appended bytes wait in memory until sync */
+    uint8_t *held;    /* those bytes */
+    size_t held_len, held_cap;
 };
 
 /* ---- little helpers ---------------------------------------------------- */
@@ -439,6 +442,31 @@ struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay
 
 /* ---- appending and syncing ------------------------------------------------ */
 
+void acc_store_hold_until_sync(struct acc_store *s, int on) { s->hold = on; }
+
+/* Test mode: keep the encoded batch in memory; acc_store_sync writes it. */
+static int hold_bytes(struct acc_store *s, size_t len, size_t n, char *err, size_t errlen)
+{
+    if (s->held_len + len > s->held_cap) {
+        size_t cap = s->held_cap ? s->held_cap : 65536;
+        while (cap < s->held_len + len) cap *= 2;
+        uint8_t *h = realloc(s->held, cap);
+        if (h == NULL) {
+            fmt(err, errlen, "%s: out of memory", s->path);
+            s->failed = 1;
+            return -1;
+        }
+        s->held = h;
+        s->held_cap = cap;
+    }
+    memcpy(s->held + s->held_len, s->buf, len);
+    s->held_len += len;
+    s->size += len;
+    s->records += n;
+    s->dirty = 1;
+    return 0;
+}
+
 int acc_store_append(struct acc_store *s, const acc_record *recs, size_t n, char *err,
                      size_t errlen)
 {
@@ -458,6 +486,7 @@ int acc_store_append(struct acc_store *s, const acc_record *recs, size_t n, char
     }
     size_t len = 0;
     for (size_t i = 0; i < n; i++) len += encode_record(&recs[i], s->buf + len);
+    if (s->hold) return hold_bytes(s, len, n, err, errlen);
     /* One write per call: the batch lands together or, after a crash, as
      * a torn tail that recovery cuts off. */
     if (write_full(s->fd, s->buf, len) < 0) {
@@ -479,6 +508,14 @@ int acc_store_sync(struct acc_store *s, char *err, size_t errlen)
     if (s->failed) {
         fmt(err, errlen, "%s: unusable after an earlier write error", s->path);
         return -1;
+    }
+    if (s->held_len > 0) {
+        if (write_full(s->fd, s->held, s->held_len) < 0) {
+            fmt(err, errlen, "%s: write: %s", s->path, strerror(errno));
+            s->failed = 1;
+            return -1;
+        }
+        s->held_len = 0;
     }
     if (!s->dirty || !s->fsync_on) {
         s->dirty = 0;
@@ -508,6 +545,7 @@ void acc_store_close(struct acc_store *s)
 {
     if (s == NULL) return;
     if (s->fd >= 0) close(s->fd);
+    free(s->held);
     free(s->buf);
     free(s->path);
     free(s);

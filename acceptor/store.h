@@ -36,6 +36,13 @@ int acc_store_append(struct acc_store *s, const acc_record *recs, size_t n, char
 /* Make every appended record durable.  0 on success, -1 on failure. */
 int acc_store_sync(struct acc_store *s, char *err, size_t errlen);
 
+/* Test mode for fault injection (the Jepsen kill nemesis): appended records
+ * stay in process memory until acc_store_sync, so a kill -9 loses every
+ * record not yet synced, exactly as a power cut loses the page cache.  A
+ * correct acceptor is unaffected (it never answers before the sync); one
+ * that answers early then loses votes it acknowledged. */
+void acc_store_hold_until_sync(struct acc_store *s, int on);
+
 uint64_t acc_store_size(const struct acc_store *s);    /* bytes in the file */
 uint64_t acc_store_records(const struct acc_store *s); /* records in the file */
 uint64_t acc_store_syncs(const struct acc_store *s);   /* fdatasync calls made */
