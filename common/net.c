@@ -268,7 +268,13 @@ static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
     if (node == n->self) {
         if (ipc_url(&n->cfg, node, role, "ipc", url, sizeof url) != 0) return -1;
     } else {
-        if (role_port(to, role) == 0) return -1; /* remote gateways are unreachable by design */
+        if (role_port(to, role) == 0) {
+            /* a gateway listens on ipc only: say so once, then drop quietly */
+            px_warn("dropping %s messages to node %u: it is reachable from its own node only",
+                    px_role_name(role), node);
+            d->failed = 1;
+            return -1;
+        }
         tcp_url(to, role, url, sizeof url);
     }
 

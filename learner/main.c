@@ -68,6 +68,8 @@ static int step(learn_proc *lp)
     int r = px_net_recv(lp->p.net, lp->msg, wait);
     for (int n = 0; r == 1; n++) {
         learner_handle(lp->core, lp->msg, px_now_ms(), &lp->out);
+        /* send at once: envelopes are large, a short outbox stays in cache */
+        px_proc_flush(&lp->p, &lp->out);
         if (n + 1 >= DRAIN_MAX) break;
         r = px_net_recv(lp->p.net, lp->msg, 0);
     }

@@ -108,6 +108,8 @@ static int step(prop_proc *pp)
     int r = px_net_recv(pp->p.net, pp->msg, wait);
     for (int n = 0; r == 1; n++) {
         proposer_handle(pp->core, pp->msg, px_now_ms(), &pp->out);
+        /* send at once: envelopes are large, a short outbox stays in cache */
+        px_proc_flush(&pp->p, &pp->out);
         if (n + 1 >= DRAIN_MAX) break;
         r = px_net_recv(pp->p.net, pp->msg, 0);
     }
