@@ -8,8 +8,8 @@
 #           partition-leader  the current leader alone against the rest
 #           partition-ring    every node sees a majority, no two the same one
 #           bridge            two halves joined only through one node
-#           kill              kill -9 a random minority of nodes (supervisor
-#                             and roles); stop restarts them
+#           kill              kill -9 one node, a minority, a majority or all
+#                             (supervisor and roles); stop restarts them
 #           pause             SIGSTOP a random node's processes; stop: SIGCONT
 #           all               (stop only) heal everything
 #
@@ -134,10 +134,18 @@ start_bridge() {
     echo "bridge ${order[$half]} between [${order[*]:0:$half}] and [${order[*]:$((half + 1))}]"
 }
 
+# Like Jepsen's kill nemesis, the victims are one node, a minority, a
+# majority or all of them: losing a majority at once is what exposes an
+# acceptor that acknowledged votes it had not made durable.
 start_kill() {
     local order k victims=() id
     mapfile -t order < <(shuffled)
-    k=$((RANDOM % ((N - 1) / 2) + 1))
+    case $((RANDOM % 4)) in
+        0) k=1 ;;
+        1) k=$(((N - 1) / 2)); [ "$k" -lt 1 ] && k=1 ;;
+        2) k=$((N / 2 + 1)) ;;
+        3) k=$N ;;
+    esac
     for id in "${order[@]:0:$k}"; do
         [ -n "$(node_pids "$id")" ] || fail "no pid files for node $id"
         # shellcheck disable=SC2046
