@@ -6,6 +6,14 @@
  * (cores retransmit), so when a queue is full we drop instead of blocking:
  * a slow or dead peer must never stall the loop that serves the others.
  *
+ * Packing: nng costs several thread hand-offs per message, whatever its
+ * size, and under load that -- not Paxos -- was where the time went.  So a
+ * role loop holds its sends while it drains a burst of input
+ * (px_net_hold), and px_net_flush then sends everything addressed to one
+ * destination as one nng message: frames back to back, each with its own
+ * header, CRC and length, so the receiver splits them without any new
+ * framing and a single-frame message is exactly what it always was.
+ *
  * Control traffic (CTL_REQ / CTL_REPLY) is REQ/REP on a separate ipc socket
  * so a status query can never be confused with, or queued behind, protocol
  * messages. */
@@ -13,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +42,16 @@
 #define NET_RECONN_MAX_MS 200 /* ... and a long-dead one is retried 5 times a second */
 #define NET_REJECT_REASONS 16 /* > largest enum px_wire_err */
 #define NET_ROLES 5           /* indexed by enum px_role (1..4) */
+#define NET_PACK_MAX 65536    /* bytes of frames packed into one nng message */
+
+_Static_assert(NET_PACK_MAX >= PX_MAX_FRAME, "a packed message must hold the largest frame");
 
 typedef struct net_dest {
     int open;     /* socket created and dialer started */
     int failed;   /* could not be created: do not retry on every send */
     nng_socket s;
+    nng_msg *held;                /* frames packed while holding, not sent yet */
+    struct net_dest *next_held;   /* the list of destinations with held frames */
 } net_dest;
 
 struct px_net {
@@ -46,8 +60,12 @@ struct px_net {
     int role;
     nng_socket in;
     net_dest dest[NET_ROLES][PX_MAX_NODES + 1];
-    nng_duration recv_timeo; /* last value set on `in`, to avoid resetting it */
+    int recv_fd;             /* readable when `in` has a message (NNG_OPT_RECVFD) */
     pthread_mutex_t send_mu;  /* px_net_send may be called from many threads */
+    int holding;              /* px_net_hold: pack sends until px_net_flush */
+    net_dest *held_head;
+    nng_msg *rx;              /* a received message being split into frames ... */
+    size_t rx_off;            /* ... and the offset of its next frame */
     uint64_t rejected[NET_REJECT_REASONS];
     uint64_t rejected_unlogged[NET_REJECT_REASONS];
     uint64_t reject_logged_ms[NET_REJECT_REASONS];
@@ -138,7 +156,7 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     n->cfg = *cfg;
     n->self = self;
     n->role = role;
-    n->recv_timeo = -2; /* not set yet */
+    n->recv_fd = -1;
     pthread_mutex_init(&n->send_mu, NULL);
 
     int rv = nng_pull0_open(&n->in);
@@ -147,8 +165,9 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
         free(n);
         return NULL;
     }
-    nng_socket_set_size(n->in, NNG_OPT_RECVMAXSZ, PX_MAX_FRAME);
+    nng_socket_set_size(n->in, NNG_OPT_RECVMAXSZ, NET_PACK_MAX);
     nng_socket_set_int(n->in, NNG_OPT_RECVBUF, NET_RECVBUF);
+    if (nng_socket_get_int(n->in, NNG_OPT_RECVFD, &n->recv_fd) != 0) n->recv_fd = -1;
 
     char url[600];
     if (ipc_url(cfg, self, role, "ipc", url, sizeof url) != 0) {
@@ -170,6 +189,8 @@ fail:
 void px_net_close(struct px_net *n)
 {
     if (!n) return;
+    px_net_flush(n);
+    if (n->rx) nng_msg_free(n->rx);
     for (int r = 0; r < NET_ROLES; r++)
         for (int i = 0; i <= PX_MAX_NODES; i++)
             if (n->dest[r][i].open) nng_close(n->dest[r][i].s);
@@ -206,39 +227,68 @@ static void note_rejected(struct px_net *n, nng_msg *msg, int reason)
     n->reject_logged_ms[reason] = now ? now : 1;
 }
 
-static void set_recv_timeout(struct px_net *n, int timeout_ms)
+static uint32_t get_le32(const uint8_t *p)
 {
-    nng_duration d = timeout_ms;
-    if (d == n->recv_timeo) return;
-    nng_socket_set_ms(n->in, NNG_OPT_RECVTIMEO, d);
-    n->recv_timeo = d;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The next frame of the message being split.  Returns 1 with *out filled,
+ * 0 when the message is used up (and freed).  A frame that does not decode
+ * is counted and ends the message: its length field may be garbage too, so
+ * nothing after it can be trusted to start where it says. */
+static int next_frame(struct px_net *n, px_msg *out)
+{
+    const uint8_t *body = nng_msg_body(n->rx);
+    size_t left = nng_msg_len(n->rx) - n->rx_off;
+    if (left > 0 || n->rx_off == 0) { /* an empty message is a short frame */
+        size_t flen = left;
+        if (left >= PX_WIRE_HEADER) {
+            uint64_t want = PX_WIRE_HEADER + (uint64_t)get_le32(body + n->rx_off + 16);
+            if (want < left) flen = (size_t)want; /* more frames follow */
+        }
+        int d = px_decode(body + n->rx_off, flen, n->cfg.cluster_id, out);
+        if (d == 0) {
+            n->rx_off += flen;
+            return 1;
+        }
+        note_rejected(n, n->rx, -d);
+    }
+    nng_msg_free(n->rx);
+    n->rx = NULL;
+    return 0;
+}
+
+/* Wait until the inbound socket may have a message, at most ms.  poll() on
+ * nng's notification fd rather than a receive with a timeout: every timed
+ * nng receive arms a timer in nng's expiry thread, and under load those
+ * wake-ups cost more than the messages. */
+static void wait_readable(struct px_net *n, int ms)
+{
+    struct pollfd pfd = {n->recv_fd, POLLIN, 0};
+    if (n->recv_fd >= 0) poll(&pfd, 1, ms);
+    else poll(NULL, 0, ms < 1 ? ms : 1); /* no fd (never seen): poll the socket */
 }
 
 int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms)
 {
+    if (n->rx && next_frame(n, out)) return 1;
     uint64_t deadline = px_now_ms() + (timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
     for (;;) {
-        uint64_t now = px_now_ms();
-        int left = now < deadline ? (int)(deadline - now) : 0;
-        int flags = 0;
-        if (left > 0) set_recv_timeout(n, left);
-        else flags = NNG_FLAG_NONBLOCK;
-
         nng_msg *msg;
-        int rv = nng_recvmsg(n->in, &msg, flags);
-        if (rv == NNG_ETIMEDOUT || rv == NNG_EAGAIN) return 0;
-        if (rv == NNG_EINTR) continue;
+        int rv = nng_recvmsg(n->in, &msg, NNG_FLAG_NONBLOCK);
+        if (rv == NNG_EAGAIN || rv == NNG_ETIMEDOUT || rv == NNG_EINTR) {
+            uint64_t now = px_now_ms();
+            if (now >= deadline) return 0;
+            wait_readable(n, (int)(deadline - now));
+            continue;
+        }
         if (rv != 0) {
             px_error("receive failed: %s", nng_strerror(rv));
             return -1;
         }
-        int d = px_decode(nng_msg_body(msg), nng_msg_len(msg), n->cfg.cluster_id, out);
-        if (d == 0) {
-            nng_msg_free(msg);
-            return 1;
-        }
-        note_rejected(n, msg, -d);
-        nng_msg_free(msg);
+        n->rx = msg;
+        n->rx_off = 0;
+        if (next_frame(n, out)) return 1;
         /* a bad frame is not a message: keep waiting for a good one */
     }
 }
@@ -301,12 +351,34 @@ fail:
     return -1;
 }
 
+/* Queue d's held frames as one message.  A full queue (EAGAIN) drops
+ * them, like any send: retransmits repair loss. */
+static void send_held(net_dest *d)
+{
+    if (nng_sendmsg(d->s, d->held, NNG_FLAG_NONBLOCK) != 0) nng_msg_free(d->held);
+    d->held = NULL;
+}
+
+/* Append the encoded frame to d's held message, sending that first if the
+ * frame would not fit.  Returns 1 if the frame is held. */
+static int hold_frame(struct px_net *n, net_dest *d, size_t len)
+{
+    if (d->held && nng_msg_len(d->held) + len > NET_PACK_MAX) send_held(d);
+    if (d->held == NULL) {
+        if (nng_msg_alloc(&d->held, 0) != 0) return 0;
+        d->next_held = n->held_head;
+        n->held_head = d;
+    }
+    return nng_msg_append(d->held, n->frame, len) == 0;
+}
+
 static int send_one(struct px_net *n, int role, uint32_t node, size_t len)
 {
     if (role < 1 || role >= NET_ROLES || node < 1 || node > PX_MAX_NODES) return 0;
     net_dest *d = &n->dest[role][node];
     if (d->failed) return 0;
     if (!d->open && dest_open(n, d, role, node) != 0) return 0;
+    if (n->holding) return hold_frame(n, d, len);
     /* a full queue (EAGAIN) drops the message: retransmits repair loss */
     return nng_send(d->s, n->frame, len, NNG_FLAG_NONBLOCK) == 0;
 }
@@ -339,6 +411,27 @@ int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m)
     int queued = send_locked(n, role, node, m);
     pthread_mutex_unlock(&n->send_mu);
     return queued;
+}
+
+void px_net_hold(struct px_net *n)
+{
+    pthread_mutex_lock(&n->send_mu);
+    n->holding = 1;
+    pthread_mutex_unlock(&n->send_mu);
+}
+
+void px_net_flush(struct px_net *n)
+{
+    pthread_mutex_lock(&n->send_mu);
+    /* a destination appears in the list once, however many frames it holds */
+    for (net_dest *d = n->held_head, *next; d; d = next) {
+        next = d->next_held;
+        d->next_held = NULL;
+        if (d->held) send_held(d);
+    }
+    n->held_head = NULL;
+    n->holding = 0;
+    pthread_mutex_unlock(&n->send_mu);
 }
 
 /* ------------------------------------------------------------------ control */

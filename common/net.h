@@ -32,6 +32,13 @@ void px_net_close(struct px_net *n);
  * for. */
 int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m);
 
+/* Packing: after px_net_hold, sends are encoded and held; px_net_flush
+ * sends what each destination holds as one transport message (nng costs the
+ * same per message whatever its size) and ends holding.  A held frame counts
+ * as queued; it can still be dropped at the flush if the queue is full. */
+void px_net_hold(struct px_net *n);
+void px_net_flush(struct px_net *n);
+
 /* Receive one message, waiting at most timeout_ms (0: poll).  Returns 1 with
  * *out filled, 0 on timeout, -1 on a fatal socket error. */
 int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms);

@@ -66,6 +66,8 @@ static int step(learn_proc *lp)
     uint64_t now = px_now_ms();
     int wait = px_proc_timeout(learner_next_deadline(lp->core), now, WAIT_CAP_MS);
     int r = px_net_recv(lp->p.net, lp->msg, wait);
+    /* hold what this burst sends: one message per destination at the end */
+    px_proc_hold(&lp->p);
     for (int n = 0; r == 1; n++) {
         learner_handle(lp->core, lp->msg, px_now_ms(), &lp->out);
         /* send at once: envelopes are large, a short outbox stays in cache */
@@ -73,9 +75,13 @@ static int step(learn_proc *lp)
         if (n + 1 >= DRAIN_MAX) break;
         r = px_net_recv(lp->p.net, lp->msg, 0);
     }
-    if (r < 0) return -1;
+    if (r < 0) {
+        px_proc_release(&lp->p);
+        return -1;
+    }
     learner_tick(lp->core, px_now_ms(), &lp->out);
     px_proc_flush(&lp->p, &lp->out);
+    px_proc_release(&lp->p);
     log_progress(lp);
     while (px_ctl_poll(lp->p.ctl, status_json, lp)) {}
     return 0;

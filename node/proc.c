@@ -132,11 +132,26 @@ int px_proc_timeout(uint64_t deadline, uint64_t now, int cap_ms)
     return d < (uint64_t)cap_ms ? (int)d : cap_ms;
 }
 
+void px_proc_hold(px_proc *p)
+{
+    p->holding = 1;
+    px_net_hold(p->net);
+}
+
+void px_proc_release(px_proc *p)
+{
+    p->holding = 0;
+    px_net_flush(p->net);
+}
+
 void px_proc_flush(px_proc *p, px_outbox *o)
 {
+    int own = !p->holding; /* pack this outbox even outside a hold */
+    if (own) px_net_hold(p->net);
     for (size_t i = 0; i < o->n; i++)
         px_net_send(p->net, o->v[i].role, o->v[i].node, &o->v[i].msg);
     px_outbox_clear(o);
+    if (own) px_net_flush(p->net);
 }
 
 uint64_t px_proc_rejected(const px_proc *p)

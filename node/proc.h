@@ -23,6 +23,7 @@ typedef struct px_proc {
     char dir[512]; /* this node's data directory (created) */
     struct px_net *net;
     struct px_ctl *ctl;
+    int holding; /* between px_proc_hold and px_proc_release */
 } px_proc;
 
 /* Parse arguments, load the config and open the sockets.  Exits 2 on a usage
@@ -33,8 +34,13 @@ void px_proc_finish(px_proc *p);
 /* How long to wait for a message: until deadline, at most cap_ms. */
 int px_proc_timeout(uint64_t deadline, uint64_t now, int cap_ms);
 
-/* Send every envelope in o, then clear it. */
+/* Send every envelope in o, then clear it.  Frames for one destination go
+ * as one transport message (see px_net_hold); between px_proc_hold and
+ * px_proc_release they are held until the release, so a whole drained
+ * burst of input costs one message per destination. */
 void px_proc_flush(px_proc *p, px_outbox *o);
+void px_proc_hold(px_proc *p);
+void px_proc_release(px_proc *p);
 
 /* Sum of frames the transport refused, over every reason. */
 uint64_t px_proc_rejected(const px_proc *p);

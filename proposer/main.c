@@ -106,6 +106,8 @@ static int step(prop_proc *pp)
     uint64_t now = px_now_ms();
     int wait = px_proc_timeout(proposer_next_deadline(pp->core), now, WAIT_CAP_MS);
     int r = px_net_recv(pp->p.net, pp->msg, wait);
+    /* hold what this burst sends: one message per destination at the end */
+    px_proc_hold(&pp->p);
     for (int n = 0; r == 1; n++) {
         proposer_handle(pp->core, pp->msg, px_now_ms(), &pp->out);
         /* send at once: envelopes are large, a short outbox stays in cache */
@@ -113,9 +115,13 @@ static int step(prop_proc *pp)
         if (n + 1 >= DRAIN_MAX) break;
         r = px_net_recv(pp->p.net, pp->msg, 0);
     }
-    if (r < 0) return -1;
+    if (r < 0) {
+        px_proc_release(&pp->p);
+        return -1;
+    }
     proposer_tick(pp->core, px_now_ms(), &pp->out);
     px_proc_flush(&pp->p, &pp->out);
+    px_proc_release(&pp->p);
     log_changes(pp);
     while (px_ctl_poll(pp->p.ctl, status_json, pp)) {}
     return 0;
