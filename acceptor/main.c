@@ -44,10 +44,12 @@ static void recover(acc_proc *a)
         exit(1);
     }
     if (info[0]) px_info("%s/acceptor.log: %s", a->p.dir, info);
+    /* PAXOS_TEST_LOSE_UNSYNCED=US: fault-injection mode for tests only. */
     const char *lose = getenv("PAXOS_TEST_LOSE_UNSYNCED");
-    if (lose && strcmp(lose, "1") == 0) {
-        acc_store_hold_until_sync(a->store, 1);
-        px_warn("test mode: unsynced records are kept in memory (kill -9 loses them)");
+    if (lose && atoi(lose) > 0) {
+        acc_store_hold_until_sync(a->store, (unsigned)atoi(lose));
+        px_warn("test mode: unsynced records stay in memory for %d us before each write "
+                "(kill -9 loses them)", atoi(lose));
     }
     px_ballot b = acceptor_promised(a->core);
     px_info("recovered %llu records (%llu bytes): promised (%llu,%u), %zu accepted slots",

@@ -55,6 +55,7 @@ struct acc_store {
     uint8_t *buf; /* append encoding buffer, reused */
     size_t buf_cap;
     int hold;         /* test mode: appended bytes wait in memory until sync */
+    unsigned hold_us; /*   and the sync first waits this long (device latency) */
     uint8_t *held;    /* those bytes */
     size_t held_len, held_cap;
 };
@@ -442,7 +443,11 @@ struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay
 
 /* ---- appending and syncing ------------------------------------------------ */
 
-void acc_store_hold_until_sync(struct acc_store *s, int on) { s->hold = on; }
+void acc_store_hold_until_sync(struct acc_store *s, unsigned latency_us)
+{
+    s->hold = 1;
+    s->hold_us = latency_us;
+}
 
 /* Test mode: keep the encoded batch in memory; acc_store_sync writes it. */
 static int hold_bytes(struct acc_store *s, size_t len, size_t n, char *err, size_t errlen)
@@ -510,6 +515,10 @@ int acc_store_sync(struct acc_store *s, char *err, size_t errlen)
         return -1;
     }
     if (s->held_len > 0) {
+        /* Test mode: the bytes reach the kernel only after the simulated
+         * device latency; a kill -9 meanwhile loses them, as a power cut
+         * loses a write the device has not finished. */
+        if (s->hold_us > 0) usleep(s->hold_us);
         if (write_full(s->fd, s->held, s->held_len) < 0) {
             fmt(err, errlen, "%s: write: %s", s->path, strerror(errno));
             s->failed = 1;

@@ -37,11 +37,14 @@ int acc_store_append(struct acc_store *s, const acc_record *recs, size_t n, char
 int acc_store_sync(struct acc_store *s, char *err, size_t errlen);
 
 /* Test mode for fault injection (the Jepsen kill nemesis): appended records
- * stay in process memory until acc_store_sync, so a kill -9 loses every
- * record not yet synced, exactly as a power cut loses the page cache.  A
- * correct acceptor is unaffected (it never answers before the sync); one
- * that answers early then loses votes it acknowledged. */
-void acc_store_hold_until_sync(struct acc_store *s, int on);
+ * stay in process memory until acc_store_sync, which first waits latency_us
+ * (a simulated device write latency) and only then writes and syncs them.
+ * A kill -9 before that loses every record not yet synced, as a power cut
+ * loses writes the device has not finished.  (Without this, kill -9 loses
+ * nothing: once write() returns the page cache outlives the process.)  A
+ * correct acceptor is unaffected, only slower: it never answers before the
+ * sync returns.  One that answers early then forgets votes it acknowledged. */
+void acc_store_hold_until_sync(struct acc_store *s, unsigned latency_us);
 
 uint64_t acc_store_size(const struct acc_store *s);    /* bytes in the file */
 uint64_t acc_store_records(const struct acc_store *s); /* records in the file */

@@ -146,13 +146,16 @@ start_kill() {
         2) k=$((N / 2 + 1)) ;;
         3) k=$N ;;
     esac
+    local pids=()
     for id in "${order[@]:0:$k}"; do
         [ -n "$(node_pids "$id")" ] || fail "no pid files for node $id"
-        # shellcheck disable=SC2046
-        kill -9 $(node_pids "$id") 2>/dev/null
+        mapfile -t -O "${#pids[@]}" pids < <(node_pids "$id")
         victims+=("$id")
         echo "$id" >>"$PX_STATE/killed"
     done
+    # One kill(1) for every victim: the nodes die within microseconds of one
+    # another, as in a power cut, not one fork+exec apart.
+    kill -9 "${pids[@]}" 2>/dev/null
     echo "killed nodes [${victims[*]}]"
 }
 
