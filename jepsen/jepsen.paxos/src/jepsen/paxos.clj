@@ -1,0 +1,180 @@
+(ns jepsen.paxos
+  "The Jepsen test of paxos-c: concurrent clients append unique ints to the
+  replicated list and read it, on every node, while a nemesis partitions the
+  network, kills and pauses nodes; Knossos and bin/paxos-check then judge
+  the history, and must agree.
+
+  Real hosts:    lein run test --nodes-file ~/nodes --ssh-private-key K --username U
+  One machine:   jepsen/jepsen.paxos/run-netns.sh test --netns 3
+                 (runs `lein run test --netns 3 ...` inside a fresh network
+                 namespace; see README.md)"
+  (:gen-class)
+  (:require [clojure.java.io :as io]
+            [clojure.java.shell :refer [sh]]
+            [clojure.string :as str]
+            [clojure.tools.logging :refer [info warn]]
+            [jepsen [checker :as checker]
+                    [cli :as cli]
+                    [control :as c]
+                    [generator :as gen]
+                    [net :as net]
+                    [os :as os]
+                    [tests :as tests]]
+            [jepsen.checker.timeline :as timeline]
+            [jepsen.nemesis.combined :as nc]
+            [jepsen.os.debian :as debian]
+            [jepsen.paxos [checker :as pchecker]
+                          [client :as pclient]
+                          [db :as pdb]
+                          [netns :as netns]]))
+
+(def nemeses
+  "--nemesis NAME: the faults, and the jepsen.nemesis.combined targets."
+  {"partition"        {:faults #{:partition}, :partition {:targets [:majority]}}
+   "partition-leader" {:faults #{:partition}, :partition {:targets [:primaries]}}
+   "partition-ring"   {:faults #{:partition}, :partition {:targets [:majorities-ring]}}
+   "kill"             {:faults #{:kill},      :kill      {:targets [:one :minority]}}
+   "pause"            {:faults #{:pause},     :pause     {:targets [:one :minority]}}
+   "all"              {:faults #{:partition :kill :pause}
+                       :partition {:targets [:majority :primaries :majorities-ring]}
+                       :kill      {:targets [:one :minority]}
+                       :pause     {:targets [:one :minority]}}
+   "none"             {:faults #{}}})
+
+(defn repo-root
+  "This checkout: the project is jepsen/jepsen.paxos inside it."
+  []
+  (.getCanonicalPath (io/file (System/getProperty "user.dir") ".." "..")))
+
+(defn source-tarball!
+  "Multi-host mode without --tarball: HEAD of this checkout, as a tarball
+  (git archive) in a temporary file."
+  [repo]
+  (let [f (java.io.File/createTempFile "paxos-c-" ".tar.gz")
+        r (sh "git" "-C" repo "archive" "--format=tar.gz" "-o" (str f) "HEAD")]
+    (when-not (zero? (:exit r))
+      (throw (IllegalStateException.
+               (str "git archive failed in " repo ": " (:err r)
+                    "; pass --tarball FILE"))))
+    (.deleteOnExit f)
+    (str f)))
+
+(defn appends
+  "Unique ints from 1 up."
+  []
+  (let [n (atom 0)]
+    (fn [] {:type :invoke, :f :append, :value (swap! n inc)})))
+
+(defn reads [] {:type :invoke, :f :read, :value nil})
+
+(defn mode-opts
+  "The parts of the test that differ between one machine and real hosts."
+  [opts]
+  (if-let [n (:netns opts)]
+    (let [ns    (or (:netns-name opts) (netns/current-namespace)
+                    (throw (IllegalArgumentException.
+                             "--netns: this JVM is in no named network namespace; use run-netns.sh or --netns-name")))
+          nodes (mapv netns/node-addr (range 1 (inc n)))]
+      (netns/check-inside! ns)
+      (netns/prepare! ns)
+      {:netns      ns
+       :nodes      nodes
+       :node-hosts (zipmap nodes nodes)
+       :remote     (netns/remote ns)
+       ; sudo -S would leave a password on the command's stdin.
+       :ssh        (assoc (:ssh opts) :sudo-password nil)
+       :net        (netns/net ns)
+       :os         os/noop
+       :dir        (or (:dir opts) (str "/tmp/paxos-jepsen/" ns))
+       :bin        (.getCanonicalPath (io/file (or (:bin opts) (str (:repo opts) "/bin"))))})
+    (let [nodes (:nodes opts)]
+      {:nodes      nodes
+       ; Real hosts: the config wants IPv4 addresses; resolved from the
+       ; control node.
+       :node-hosts (into {} (for [n nodes]
+                              [n (.getHostAddress (java.net.InetAddress/getByName n))]))
+       :net        net/iptables
+       :os         debian/os
+       :dir        (or (:dir opts) "/opt/paxos-c")
+       :tarball    (or (:tarball opts) (source-tarball! (:repo opts)))})))
+
+(defn paxos-test
+  "A test map from the command line options."
+  [opts]
+  (let [opts      (assoc opts :repo (or (:repo opts) (repo-root)))
+        mode      (mode-opts opts)
+        db        (pdb/db)
+        nem-name  (:nemesis opts)
+        package   (nc/nemesis-package
+                    (merge {:db       db
+                            :interval (:nemesis-interval opts)}
+                           (get nemeses nem-name)))
+        rate      (:rate opts)
+        appends   (appends)
+        workload  (cond->> (gen/mix [appends appends reads])
+                    (pos? rate) (gen/stagger (/ 1 rate)))
+        paxos-check (or (:paxos-check opts) (str (:repo opts) "/bin/paxos-check"))]
+    (merge tests/noop-test
+           opts
+           mode
+           {:name      (str "paxos-c " nem-name (when (:netns mode) " netns"))
+            :pure-generators true
+            :db        db
+            :client    (pclient/client (:client-timeout opts))
+            :nemesis   (:nemesis package)
+            :plot      {:nemeses (:perf package)}
+            :checker   (checker/compose
+                         {:linear      (pchecker/agree (:knossos-time-limit opts) paxos-check)
+                          :final-reads (pchecker/final-reads)
+                          :timeline    (timeline/html)
+                          :perf        (checker/perf {:nemeses (:perf package)})
+                          :stats       (checker/stats)
+                          :exceptions  (checker/unhandled-exceptions)})
+            :generator (gen/phases
+                         (->> workload
+                              (gen/nemesis (:generator package))
+                              (gen/time-limit (:time-limit opts)))
+                         (gen/log "Healing")
+                         (gen/nemesis (:final-generator package))
+                         (gen/log "Waiting for recovery")
+                         (gen/sleep (:recovery-time opts))
+                         (gen/clients
+                           (gen/each-thread {:type :invoke, :f :read, :value nil,
+                                             :final? true})))})))
+
+(def opt-spec
+  "Options beyond Jepsen's standard ones."
+  [[nil "--netns N" "One machine: N nodes at 127.0.0.1..N in a network namespace (run through run-netns.sh)."
+    :parse-fn parse-long
+    :validate [#(<= 1 % 9) "must be 1..9"]]
+   [nil "--netns-name NAME" "The namespace (default: the one this JVM runs in)."]
+   [nil "--bin DIR" "One machine: the node binaries (default: bin/ of this checkout; a mutant: build/mutants/NAME/bin)."]
+   [nil "--tarball FILE" "Real hosts: the source tarball to upload and build (default: git archive HEAD)."]
+   [nil "--install-deps" "Real hosts: run scripts/install-deps.sh on every node before building."]
+   [nil "--dir DIR" "Where the nodes keep config and data (default /opt/paxos-c; one machine: /tmp/paxos-jepsen/NS)."]
+   [nil "--nemesis NAME" (str "Faults: " (str/join ", " (sort (keys nemeses))) ".")
+    :default "partition"
+    :validate [nemeses "unknown nemesis"]]
+   [nil "--nemesis-interval S" "Mean seconds between nemesis operations."
+    :default 5
+    :parse-fn parse-double]
+   [nil "--rate R" "Client operations per second, in total (0: as fast as they go)."
+    :default 20
+    :parse-fn parse-double]
+   [nil "--recovery-time S" "Seconds between healing and the final reads."
+    :default 10
+    :parse-fn parse-long]
+   [nil "--client-timeout MS" "HTTP timeout; above the gateway's request_timeout_ms (3000)."
+    :default 5000
+    :parse-fn parse-long]
+   [nil "--knossos-time-limit S" "Seconds Knossos may search before it says :unknown."
+    :default 600
+    :parse-fn parse-long]
+   [nil "--paxos-check FILE" "The checker binary (default: bin/paxos-check of this checkout)."]])
+
+(defn -main
+  [& args]
+  (cli/run! (merge (cli/single-test-cmd {:test-fn  paxos-test
+                                         :opt-spec opt-spec})
+                   (cli/serve-cmd))
+            args))

@@ -1,0 +1,193 @@
+(ns jepsen.paxos.checker
+  "Two independent linearizability checks of the same history, which must
+  agree:
+
+  - Knossos (:linear) with an EXACT model of an append-only list: the state
+    is the whole list; an :ok append must return exactly the state plus its
+    own value, an :ok read exactly the state. (The original test's model was
+    sloppy: it only compared prefixes.)
+
+  - bin/paxos-check, this repository's exact checker for append-only lists,
+    run on the same history written as EDN, one op per line.
+
+  If both give a boolean verdict and they differ, the result is invalid with
+  :disagreement: one of the two checkers is wrong, which is a bug worth a
+  red run. A final-reads check asks every node's last read to show one and
+  the same list."
+  (:require [clojure.edn :as edn]
+            [clojure.java.io :as io]
+            [clojure.java.shell :refer [sh]]
+            [clojure.string :as str]
+            [clojure.tools.logging :refer [info warn]]
+            [jepsen [checker :as checker]
+                    [store :as store]]
+            [knossos [model :as model]
+                     [linear :as linear]]
+            [knossos.linear.report :as linear.report]))
+
+;; The model
+
+(defrecord AppendList [xs]
+  knossos.model.Model
+  (step [m op]
+    (let [v (:value op)]
+      (case (:f op)
+        :append
+        (cond
+          ; An :ok append, as prepared by knossos-history: its own value and
+          ; the list it returned.
+          (map? v)
+          (let [expected (conj xs (:appended v))]
+            (if (= expected (:list v))
+              (AppendList. expected)
+              (model/inconsistent
+                (str "append " (:appended v) " to " (pr-str xs)
+                     " returned " (pr-str (:list v))
+                     ", not " (pr-str expected)))))
+
+          ; Outcome unknown (:info, or never completed): the int appended.
+          (integer? v)
+          (AppendList. (conj xs v))
+
+          :else
+          (model/inconsistent (str "append of " (pr-str v) "?")))
+
+        :read
+        (cond
+          (nil? v) m                    ; a read of unknown result
+          (= xs v) m
+          :else    (model/inconsistent
+                     (str "read " (pr-str v) ", but the list is " (pr-str xs))))))))
+
+(defn append-list
+  "The empty list."
+  []
+  (AppendList. []))
+
+(defn knossos-history
+  "The client ops of the history as plain maps, each :ok append's :value
+  turned into {:appended v, :list [...]} where v is what its invocation
+  appended: Knossos copies a completion's value into the invocation, and
+  the model needs both to be exact."
+  [history]
+  (loop [ops     (seq history)
+         pending (transient {})
+         out     (transient [])]
+    (if-not ops
+      (persistent! out)
+      (let [op (into {} (first ops))
+            p  (:process op)]
+        (cond
+          (not (integer? p))
+          (recur (next ops) pending out)
+
+          (= :invoke (:type op))
+          (recur (next ops) (assoc! pending p (:value op)) (conj! out op))
+
+          (and (= :ok (:type op)) (= :append (:f op)))
+          (recur (next ops) (dissoc! pending p)
+                 (conj! out (assoc op :value {:appended (get pending p)
+                                              :list     (:value op)})))
+
+          :else
+          (recur (next ops) (dissoc! pending p) (conj! out op)))))))
+
+(defn knossos-checker
+  "Knossos's :linear search with the exact model. Gives up with :unknown
+  after time-limit-s seconds."
+  [time-limit-s]
+  (reify checker/Checker
+    (check [this test history opts]
+      (let [h (knossos-history history)
+            a (linear/analysis (append-list) h {:time-limit (* 1000 time-limit-s)})]
+        (when (false? (:valid? a))
+          (try
+            (linear.report/render-analysis!
+              h a (.getCanonicalPath
+                    (store/path! test (:subdirectory opts) "linear.svg")))
+            (catch Throwable e
+              (warn e "Error rendering linearizability analysis"))))
+        (-> a
+            (dissoc :configs :final-paths)
+            (assoc :final-paths (take 3 (:final-paths a))))))))
+
+;; bin/paxos-check
+
+(defn edn-line
+  "One op as a line of EDN: a plain map, without the exception trace."
+  [op]
+  (pr-str (dissoc (into {} op) :exception)))
+
+(defn write-edn-history!
+  "Writes the history as EDN, one op per line; returns the file."
+  [history file]
+  (io/make-parents file)
+  (with-open [w (io/writer file)]
+    (binding [*print-length* nil, *print-level* nil, *print-namespace-maps* false]
+      (doseq [op history]
+        (.write w ^String (edn-line op))
+        (.write w "\n"))))
+  file)
+
+(defn paxos-check-checker
+  "Runs bin/paxos-check (path) on the history; its EDN result, its readable
+  explanation and the history it read are in the store."
+  [path]
+  (reify checker/Checker
+    (check [this test history opts]
+      (let [hist (store/path! test (:subdirectory opts) "paxos-check-history.edn")
+            out  (store/path! test (:subdirectory opts) "paxos-check.edn")
+            txt  (store/path! test (:subdirectory opts) "paxos-check.txt")]
+        (if-not (.canExecute (io/file path))
+          {:valid? :unknown
+           :error  (str path " is missing: run make in the repository")}
+          (do
+            (write-edn-history! history hist)
+            (let [r   (sh path "--out" (str out) (str hist))
+                  _   (spit txt (:err r))
+                  res (try (edn/read-string {:default (fn [_ v] v)} (slurp out))
+                           (catch Exception e
+                             {:valid? :unknown
+                              :error  (str "cannot read " out ": " (.getMessage e))}))]
+              (assoc res
+                     :exit (:exit r)
+                     :explanation-file (str txt)))))))))
+
+;; Both together
+
+(defn agree
+  "Composes the two; their verdicts must agree."
+  [knossos-time-limit-s paxos-check-path]
+  (let [k (knossos-checker knossos-time-limit-s)
+        p (paxos-check-checker paxos-check-path)]
+    (reify checker/Checker
+      (check [this test history opts]
+        (let [pr (future (checker/check-safe p test history opts))
+              kr (checker/check-safe k test history opts)
+              pr @pr
+              kv (:valid? kr)
+              pv (:valid? pr)
+              disagree? (and (boolean? kv) (boolean? pv) (not= kv pv))]
+          (when disagree?
+            (warn "Knossos says" kv "but paxos-check says" pv))
+          {:valid?       (if disagree?
+                           false
+                           (checker/merge-valid [kv pv]))
+           :agree?       (not disagree?)
+           :disagreement (when disagree? {:knossos kv, :paxos-check pv})
+           :knossos      kr
+           :paxos-check  pr})))))
+
+(defn final-reads
+  "The :final? reads at the end of the test, after healing: every node that
+  answered must show the same list, and at least one must have answered."
+  []
+  (reify checker/Checker
+    (check [this test history opts]
+      (let [finals (->> history
+                        (filter #(and (= :ok (:type %)) (= :read (:f %)) (:final? %))))
+            lists  (set (map :value finals))]
+        {:valid?   (and (seq finals) (= 1 (count lists)))
+         :answered (count finals)
+         :distinct (count lists)
+         :length   (when (= 1 (count lists)) (count (first lists)))}))))
