@@ -1,8 +1,9 @@
 /* net.c -- the transport between role processes (see net.h).
  *
- * Protocol traffic is datagrams: a unix datagram socket at
- * <node_dir>/<role>.ipc for the roles of one node, and a UDP socket on
- * <host>:<role_port> between nodes.  Every message is one-way, a send never
+ * Protocol traffic is UDP datagrams: each process has one socket bound to
+ * <host>:<port> of its role (the gateway uses its HTTP port number: UDP and
+ * TCP ports are separate spaces, and the pair is unique by construction).
+ * Every message is one-way, a send never
  * waits for the receiver, and there is no connection to set up, lose or
  * redial: a restarted peer is reachable the moment it has bound its
  * address.  Paxos already tolerates loss (cores retransmit, learners ask
@@ -14,13 +15,17 @@
  * time went to nng's thread hand-offs (three or four per message, whatever
  * its size) rather than to Paxos.  Here a message is one sendto and one
  * recvfrom on the caller's own thread; the kernel's socket buffers are the
- * queues.
+ * queues.  Why not unix datagram sockets inside a node: a unix socket
+ * refuses a sender once net.unix.max_dgram_qlen (10 by default) datagrams
+ * wait, which dropped requests whenever many HTTP threads sent at once.
  *
  * Packing: a role loop holds its sends while it drains a burst of input
  * (px_net_hold), and px_net_flush then sends everything addressed to one
  * destination as one datagram: frames back to back, each with its own
  * header, CRC and length, so the receiver splits them without any new
  * framing, and a one-frame datagram is just a frame.
+ *
+ * The gateway is still addressed by its own node's roles only.
  *
  * Partitions: the UDP socket is bound to this node's own host address, so
  * every datagram between nodes carries (source host, destination host) and
@@ -41,8 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,9 +68,7 @@ _Static_assert(NET_PACK_MAX >= PX_MAX_FRAME, "a datagram must hold the largest f
 typedef struct net_dest {
     int ready;      /* address resolved */
     int failed;     /* cannot be addressed (another node's gateway): drop quietly */
-    int fd;         /* which of our sockets reaches it */
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
+    struct sockaddr_in addr;
     uint8_t *held;  /* frames packed while holding, not sent yet */
     size_t held_len;
     int listed;     /* on the held list */
@@ -76,17 +79,13 @@ struct px_net {
     px_config cfg;
     uint32_t self;
     int role;
-    int ux;                  /* unix datagram socket at <node_dir>/<role>.ipc */
-    int udp;                 /* UDP socket on <host>:<role_port>, -1 for the gateway */
-    char ux_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    int fd;                  /* the UDP socket on <host>:<port of role> */
     net_dest dest[NET_ROLES][PX_MAX_NODES + 1];
     pthread_mutex_t send_mu;  /* px_net_send may be called from many threads */
     int holding;              /* px_net_hold: pack sends until px_net_flush */
     net_dest *held_head;
     size_t rx_len, rx_off;    /* the datagram being split into frames */
-    int rx_next_fd;           /* read the two sockets in turn: neither starves */
-    struct sockaddr_storage rx_from;
-    socklen_t rx_fromlen;
+    struct sockaddr_in rx_from;
     uint64_t rejected[NET_REJECT_REASONS];
     uint64_t rejected_unlogged[NET_REJECT_REASONS];
     uint64_t reject_logged_ms[NET_REJECT_REASONS];
@@ -118,68 +117,44 @@ static uint16_t role_port(const px_node_cfg *nc, int role)
     case PX_ROLE_ACCEPTOR: return nc->acceptor_port;
     case PX_ROLE_PROPOSER: return nc->proposer_port;
     case PX_ROLE_LEARNER: return nc->learner_port;
-    default: return 0; /* the gateway is reachable from its own node only */
+    case PX_ROLE_GATEWAY: return nc->gateway_port; /* its UDP twin */
+    default: return 0;
     }
 }
 
-/* <node_dir>/<role>.<suffix>; -1 if the path is too long for a unix socket
- * (sun_path is 108 bytes), which would otherwise fail obscurely. */
-static int ipc_path(const px_config *cfg, uint32_t node, int role, const char *suffix,
-                    char *buf, size_t len)
-{
-    char dir[512];
-    px_config_node_dir(cfg, node, dir, sizeof dir);
-    int n = snprintf(buf, len, "%s/%s.%s", dir, px_role_name(role), suffix);
-    if (n < 0 || (size_t)n >= len || (size_t)n >= 100) return -1;
-    return 0;
-}
-
-/* ipc://<node_dir>/<role>.<suffix>, for nng (control sockets). */
+/* ipc://<node_dir>/<role>.<suffix> (control sockets); -1 if the path is
+ * too long for a unix socket (sun_path is 108 bytes), which would otherwise
+ * fail obscurely. */
 static int ipc_url(const px_config *cfg, uint32_t node, int role, const char *suffix,
                    char *buf, size_t len)
 {
-    char path[512];
-    if (ipc_path(cfg, node, role, suffix, path, sizeof path) != 0) {
-        snprintf(buf, len, "ipc://%s", path);
-        return -1;
-    }
-    int n = snprintf(buf, len, "ipc://%s", path);
-    return n < 0 || (size_t)n >= len ? -1 : 0;
+    char dir[512];
+    px_config_node_dir(cfg, node, dir, sizeof dir);
+    int n = snprintf(buf, len, "ipc://%s/%s.%s", dir, px_role_name(role), suffix);
+    if (n < 0 || (size_t)n >= len || (size_t)n - strlen("ipc://") >= 100) return -1;
+    return 0;
 }
 
+/* host may be a dotted quad or a name (resolved once, IPv4). */
 static int inet_addr_of(const char *host, uint16_t port, struct sockaddr_in *sa)
 {
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
     sa->sin_port = htons(port);
-    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
-}
-
-static int unix_addr_of(const char *path, struct sockaddr_un *sa)
-{
-    memset(sa, 0, sizeof *sa);
-    sa->sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof sa->sun_path) return -1;
-    strcpy(sa->sun_path, path);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) == 1) return 0;
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *ai;
+    if (getaddrinfo(host, NULL, &hints, &ai) != 0) return -1;
+    sa->sin_addr = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+    freeaddrinfo(ai);
     return 0;
 }
 
-/* "127.0.0.2:40312" or the ipc path: who sent a frame we refused. */
-static void sockaddr_str(const struct sockaddr_storage *ss, socklen_t len, char *buf,
-                         size_t cap)
+/* "127.0.0.2:40312": who sent a frame we refused. */
+static void sockaddr_str(const struct sockaddr_in *in, char *buf, size_t cap)
 {
     char ip[INET_ADDRSTRLEN];
-    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-    const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
-    if (ss->ss_family == AF_INET) {
-        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-        snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
-    } else if (ss->ss_family == AF_UNIX && len > offsetof(struct sockaddr_un, sun_path)) {
-        snprintf(buf, cap, "ipc:%.*s", (int)(len - offsetof(struct sockaddr_un, sun_path)),
-                 un->sun_path);
-    } else {
-        snprintf(buf, cap, "unknown");
-    }
+    inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+    snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
 }
 
 /* ------------------------------------------------------------------ sockets */
@@ -194,21 +169,6 @@ static void set_bufs(int fd)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof v) != 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
-}
-
-static int open_unix(const char *path, char *err, size_t errlen)
-{
-    struct sockaddr_un sa;
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || unix_addr_of(path, &sa) != 0) goto fail;
-    unlink(path); /* a previous life's socket file; its owner is gone */
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) goto fail;
-    set_bufs(fd);
-    return fd;
-fail:
-    snprintf(err, errlen, "cannot listen on ipc://%s: %s", path, strerror(errno));
-    if (fd >= 0) close(fd);
-    return -1;
 }
 
 static int open_udp(const char *host, uint16_t port, char *err, size_t errlen)
@@ -246,20 +206,9 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     n->cfg = *cfg;
     n->self = self;
     n->role = role;
-    n->udp = -1;
     pthread_mutex_init(&n->send_mu, NULL);
-    if (ipc_path(cfg, self, role, "ipc", n->ux_path, sizeof n->ux_path) != 0) {
-        snprintf(err, errlen, "node directory path too long for an ipc socket: %s/%s.ipc",
-                 cfg->data_dir, px_role_name(role));
-        goto fail;
-    }
-    if ((n->ux = open_unix(n->ux_path, err, errlen)) < 0) goto fail;
-    if (role_port(nc, role) != 0 &&
-        (n->udp = open_udp(nc->host, role_port(nc, role), err, errlen)) < 0) {
-        close(n->ux);
-        unlink(n->ux_path);
-        goto fail;
-    }
+    n->fd = open_udp(nc->host, role_port(nc, role), err, errlen);
+    if (n->fd < 0) goto fail;
     return n;
 fail:
     pthread_mutex_destroy(&n->send_mu);
@@ -273,9 +222,7 @@ void px_net_close(struct px_net *n)
     px_net_flush(n);
     for (int r = 0; r < NET_ROLES; r++)
         for (int i = 0; i <= PX_MAX_NODES; i++) free(n->dest[r][i].held);
-    close(n->ux);
-    unlink(n->ux_path);
-    if (n->udp >= 0) close(n->udp);
+    close(n->fd);
     pthread_mutex_destroy(&n->send_mu);
     free(n);
 }
@@ -300,7 +247,7 @@ static void note_rejected(struct px_net *n, int reason)
     if (n->reject_logged_ms[reason] != 0 && now - n->reject_logged_ms[reason] < 1000) return;
 
     char who[160];
-    sockaddr_str(&n->rx_from, n->rx_fromlen, who, sizeof who);
+    sockaddr_str(&n->rx_from, who, sizeof who);
     px_warn("rejected frame from %s: %s (%llu since the last report, %llu in total)",
             who, px_wire_strerror(-reason), (unsigned long long)n->rejected_unlogged[reason],
             (unsigned long long)n->rejected[reason]);
@@ -337,30 +284,23 @@ static int next_frame(struct px_net *n, px_msg *out)
     return 0;
 }
 
-/* Read one datagram from either socket, taking them in turn.  Returns 1 if
- * one was read, 0 if both are empty. */
+/* Read one datagram.  Returns 1 if one was read, 0 if none is waiting
+ * (or an ICMP error of an earlier send surfaced: nothing to read). */
 static int read_dgram(struct px_net *n)
 {
-    int fds[2] = {n->ux, n->udp};
-    for (int k = 0; k < 2; k++) {
-        int fd = fds[(n->rx_next_fd + k) % 2];
-        if (fd < 0) continue;
-        n->rx_fromlen = sizeof n->rx_from;
-        ssize_t r = recvfrom(fd, n->rx, sizeof n->rx, 0, (struct sockaddr *)&n->rx_from,
-                             &n->rx_fromlen);
-        if (r < 0) continue; /* EAGAIN, or an ICMP error of an earlier send: nothing */
-        n->rx_next_fd = (n->rx_next_fd + k + 1) % 2;
-        n->rx_len = (size_t)r > NET_PACK_MAX ? NET_PACK_MAX + 1 : (size_t)r; /* too long: refused */
-        n->rx_off = 0;
-        return 1;
-    }
-    return 0;
+    socklen_t fromlen = sizeof n->rx_from;
+    ssize_t r = recvfrom(n->fd, n->rx, sizeof n->rx, 0, (struct sockaddr *)&n->rx_from,
+                         &fromlen);
+    if (r < 0) return 0;
+    n->rx_len = (size_t)r > NET_PACK_MAX ? NET_PACK_MAX + 1 : (size_t)r; /* too long: refused */
+    n->rx_off = 0;
+    return 1;
 }
 
 static void wait_readable(struct px_net *n, int ms)
 {
-    struct pollfd p[2] = {{n->ux, POLLIN, 0}, {n->udp, POLLIN, 0}};
-    poll(p, n->udp >= 0 ? 2 : 1, ms);
+    struct pollfd p = {n->fd, POLLIN, 0};
+    poll(&p, 1, ms);
 }
 
 int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms)
@@ -384,29 +324,18 @@ static int dest_resolve(struct px_net *n, net_dest *d, int role, uint32_t node)
 {
     const px_node_cfg *to = px_config_node(&n->cfg, node);
     if (!to) return -1;
-    if (node == n->self) {
-        char path[512];
-        if (ipc_path(&n->cfg, node, role, "ipc", path, sizeof path) != 0 ||
-            unix_addr_of(path, (struct sockaddr_un *)&d->addr) != 0)
-            return -1;
-        d->addrlen = sizeof(struct sockaddr_un);
-        d->fd = n->ux;
-    } else {
-        if (role_port(to, role) == 0 || n->udp < 0) {
-            /* a gateway listens on ipc only: say so once, then drop quietly */
-            px_warn("dropping %s messages to node %u: it is reachable from its own node only",
-                    px_role_name(role), node);
-            d->failed = 1;
-            return -1;
-        }
-        if (inet_addr_of(to->host, role_port(to, role), (struct sockaddr_in *)&d->addr) != 0) {
-            px_error("node %u: host \"%s\" is not an IPv4 address: dropping messages to it",
-                     node, to->host);
-            d->failed = 1;
-            return -1;
-        }
-        d->addrlen = sizeof(struct sockaddr_in);
-        d->fd = n->udp;
+    if (role == PX_ROLE_GATEWAY && node != n->self) {
+        /* a gateway hears its own node only: say so once, then drop quietly */
+        px_warn("dropping %s messages to node %u: it is reachable from its own node only",
+                px_role_name(role), node);
+        d->failed = 1;
+        return -1;
+    }
+    if (inet_addr_of(to->host, role_port(to, role), &d->addr) != 0) {
+        px_error("node %u: cannot resolve host \"%s\": dropping messages to it", node,
+                 to->host);
+        d->failed = 1;
+        return -1;
     }
     d->ready = 1;
     return 0;
@@ -414,15 +343,15 @@ static int dest_resolve(struct px_net *n, net_dest *d, int role, uint32_t node)
 
 /* A full queue (EAGAIN) or nobody bound there (a peer restarting) drops
  * the datagram, like any loss: retransmits repair it. */
-static int send_dgram(net_dest *d, const uint8_t *p, size_t len)
+static int send_dgram(struct px_net *n, net_dest *d, const uint8_t *p, size_t len)
 {
-    return sendto(d->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&d->addr,
-                  d->addrlen) == (ssize_t)len;
+    return sendto(n->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&d->addr,
+                  sizeof d->addr) == (ssize_t)len;
 }
 
-static void send_held(net_dest *d)
+static void send_held(struct px_net *n, net_dest *d)
 {
-    send_dgram(d, d->held, d->held_len);
+    send_dgram(n, d, d->held, d->held_len);
     d->held_len = 0;
 }
 
@@ -431,7 +360,7 @@ static void send_held(net_dest *d)
 static int hold_frame(struct px_net *n, net_dest *d, size_t len)
 {
     if (d->held == NULL && (d->held = malloc(NET_PACK_MAX)) == NULL) return 0;
-    if (d->held_len + len > NET_PACK_MAX) send_held(d);
+    if (d->held_len + len > NET_PACK_MAX) send_held(n, d);
     if (!d->listed) {
         d->listed = 1;
         d->next_held = n->held_head;
@@ -449,7 +378,7 @@ static int send_one(struct px_net *n, int role, uint32_t node, size_t len)
     if (d->failed) return 0;
     if (!d->ready && dest_resolve(n, d, role, node) != 0) return 0;
     if (n->holding) return hold_frame(n, d, len);
-    return send_dgram(d, n->frame, len);
+    return send_dgram(n, d, n->frame, len);
 }
 
 /* Encode once, queue to every destination.  Caller holds send_mu: the
@@ -497,7 +426,7 @@ void px_net_flush(struct px_net *n)
         next = d->next_held;
         d->next_held = NULL;
         d->listed = 0;
-        if (d->held_len) send_held(d);
+        if (d->held_len) send_held(n, d);
     }
     n->held_head = NULL;
     n->holding = 0;
