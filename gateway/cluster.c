@@ -196,9 +196,12 @@ static int pick_id(gw *g, const char *key, uint64_t deadline, gw_waiter *w)
 /* Send one attempt with gw.mu released; returns 1 if it left the process. */
 static int send_attempt(gw *g, const gw_waiter *w, int kind, int64_t value)
 {
+    /* px_msg is ~16 KB (its largest member); clear only what REQUEST uses,
+     * and give it our id so the transport need not copy it to set one */
     px_msg m;
-    memset(&m, 0, sizeof(m));
     m.type = PX_MSG_REQUEST;
+    m.from = g->node;
+    memset(&m.u.request, 0, sizeof(m.u.request));
     m.u.request.cmd.kind = (uint8_t)kind;
     m.u.request.cmd.client = w->client;
     m.u.request.cmd.seq = w->seq;

@@ -32,6 +32,7 @@
 #define GW_MAX_BODY 4096          /* bytes of request body; 413 beyond */
 #define GW_MAX_CONNECTIONS 512    /* concurrent HTTP connections */
 #define GW_CONN_TIMEOUT_S 60      /* idle keep-alive connections are closed */
+#define GW_CONN_MEMORY 12288      /* libmicrohttpd's per-connection pool, bytes */
 #define GW_SESSIONS 1024          /* client ids in the pool (> connections) */
 #define GW_RESEND_FIRST_MS 500    /* resend a REQUEST unanswered this long ... */
 #define GW_RESEND_MS 1000         /* ... and then every this long */
