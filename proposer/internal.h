@@ -93,6 +93,8 @@ struct proposer {
     int state;            /* enum proposer_state */
     px_ballot ballot;     /* own ballot, the last one used */
     px_ballot highest;    /* highest ballot seen anywhere (>= ballot) */
+    uint64_t round_used;  /* highest round of a ballot we created, or initial_round:
+                           * what the host must persist (proposer_round_to_persist) */
     uint32_t leader;      /* leader as seen here, 0 if none */
     uint64_t last_heard;  /* when the leader last showed signs of life */
     uint64_t election_at; /* non-leader: when to run phase 1 */

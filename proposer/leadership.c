@@ -53,6 +53,9 @@ void prop_start_election(struct proposer *p, uint64_t now, px_outbox *out)
     p->ballot.round = p->highest.round + 1;
     p->ballot.node = p->cfg.id;
     p->highest = p->ballot;
+    /* The host persists this before the PREPARE below leaves (proposer.h):
+     * a restarted proposer must not create this ballot again. */
+    if (p->ballot.round > p->round_used) p->round_used = p->ballot.round;
     prop_slots_abandon(p);
     prop_rec_reset(p);
     /* If no quorum answers before this fires, try again with a higher round. */

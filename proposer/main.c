@@ -1,6 +1,8 @@
 /* main.c -- the proposer process: sockets and a clock around the pure
  * proposer core.  The core decides everything; this loop only waits until
- * the core's next deadline (or a message), feeds it, and sends its outbox. */
+ * the core's next deadline (or a message), feeds it, and sends its outbox
+ * -- after making the core's highest round durable (proposer.state), so a
+ * restart never reuses a ballot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "../common/log.h"
 #include "../node/proc.h"
 #include "proposer.h"
+#include "round_file.h"
 
 #define DRAIN_MAX 256
 #define WAIT_CAP_MS 10
@@ -21,6 +24,7 @@ typedef struct prop_proc {
     px_msg *msg;
     uint32_t last_leader; /* to log leadership changes once */
     int last_state;
+    uint64_t stored_round; /* the round proposer.state holds */
 } prop_proc;
 
 /* Election jitter must differ between nodes and between restarts of the
@@ -101,6 +105,28 @@ static void log_changes(prop_proc *pp)
     pp->last_leader = leader;
 }
 
+/* The core's contract (proposer.h): its highest round is durable before
+ * anything of the call that raised it is sent.  Costs one file replace
+ * per election.  A failed write or fsync leaves no safe way on: exit, and
+ * the supervisor restarts us with the round last stored. */
+static void persist_round(prop_proc *pp)
+{
+    uint64_t r = proposer_round_to_persist(pp->core);
+    if (r <= pp->stored_round) return;
+    char err[768];
+    if (prop_round_store(pp->p.dir, r, pp->p.cfg.fsync, err, sizeof err) != 0) {
+        px_error("%s", err);
+        exit(1);
+    }
+    pp->stored_round = r;
+}
+
+static void flush(prop_proc *pp)
+{
+    persist_round(pp);
+    px_proc_flush(&pp->p, &pp->out);
+}
+
 static int step(prop_proc *pp)
 {
     uint64_t now = px_now_ms();
@@ -111,7 +137,7 @@ static int step(prop_proc *pp)
     for (int n = 0; r == 1; n++) {
         proposer_handle(pp->core, pp->msg, px_now_ms(), &pp->out);
         /* send at once: envelopes are large, a short outbox stays in cache */
-        px_proc_flush(&pp->p, &pp->out);
+        flush(pp);
         if (n + 1 >= DRAIN_MAX) break;
         r = px_net_recv(pp->p.net, pp->msg, 0);
     }
@@ -120,7 +146,7 @@ static int step(prop_proc *pp)
         return -1;
     }
     proposer_tick(pp->core, px_now_ms(), &pp->out);
-    px_proc_flush(&pp->p, &pp->out);
+    flush(pp);
     px_proc_release(&pp->p);
     log_changes(pp);
     while (px_ctl_poll(pp->p.ctl, status_json, pp)) {}
@@ -133,6 +159,13 @@ int main(int argc, char **argv)
     px_proc_start(&pp.p, argc, argv, PX_ROLE_PROPOSER);
     proposer_config pc;
     make_config(&pp.p, &pc);
+    char err[768];
+    if (prop_round_load(pp.p.dir, &pc.initial_round, err, sizeof err) != 0) {
+        px_error("%s", err);
+        return 1;
+    }
+    pp.stored_round = pc.initial_round;
+    px_info("proposer.state: round %llu", (unsigned long long)pc.initial_round);
     pp.core = proposer_new(&pc, px_now_ms());
     pp.msg = malloc(sizeof *pp.msg);
     if (!pp.core || !pp.msg) {

@@ -47,6 +47,12 @@ struct proposer *proposer_new(const proposer_config *cfg, uint64_t now)
     px_rng_seed(&p->rng, p->cfg.seed);
     p->state = PROPOSER_FOLLOWER;
     p->last_heard = now;
+    /* Rounds up to initial_round may have been used by an earlier
+     * incarnation of this proposer: count them as seen, so the next ballot
+     * is above them.  Node 0, not our id: a heartbeat at (initial_round, x)
+     * for any x may still be a live leader worth following. */
+    p->highest.round = p->cfg.initial_round;
+    p->round_used = p->cfg.initial_round;
     if (prop_slots_init(p) != 0 || prop_queue_init(p) != 0) {
         proposer_free(p);
         return NULL;
@@ -104,6 +110,8 @@ uint64_t proposer_next_deadline(const struct proposer *p)
     if (p->rd.kind != READ_NONE) d = min_u64(d, prop_read_deadline(p));
     return d;
 }
+
+uint64_t proposer_round_to_persist(const struct proposer *p) { return p->round_used; }
 
 int proposer_state(const struct proposer *p) { return p->state; }
 px_ballot proposer_ballot(const struct proposer *p) { return p->ballot; }

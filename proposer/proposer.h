@@ -6,6 +6,22 @@
  * (milliseconds, monotonic) with every call, and the election jitter comes
  * from a PRNG seeded from config.  Outputs go to a px_outbox; the host asks
  * proposer_next_deadline() when to call proposer_tick() next.
+ *
+ * Durability: one number.  A ballot must never carry two values for one
+ * slot, so a proposer must never reuse a ballot, not even after a restart
+ * (acceptors answer a PREPARE equal to their promise, so a reused ballot
+ * wins phase 1 again and may propose a new value where the old
+ * incarnation's ACCEPT is still in flight).  The core cannot write files,
+ * so the host keeps the highest round the proposer has used, as Raft keeps
+ * currentTerm:
+ *
+ *   - after every proposer_new / proposer_handle / proposer_tick, and
+ *     BEFORE sending anything from that call's outbox, the host makes
+ *     proposer_round_to_persist(p) durable if it is higher than the round
+ *     it last made durable (this happens once per election);
+ *   - on restart it passes the durable round as config.initial_round.
+ *
+ * The core then only creates ballots with rounds above initial_round.
  */
 #ifndef PX_PROPOSER_H
 #define PX_PROPOSER_H
@@ -24,6 +40,8 @@ typedef struct proposer_config {
     uint64_t election_max_ms;        /*   without a heartbeat before it runs phase 1 */
     uint64_t retransmit_ms;          /* resend unanswered PREPARE / ACCEPT after this */
     uint64_t seed;                   /* PRNG seed for the election jitter */
+    uint64_t initial_round;          /* highest round persisted before a restart, 0 at
+                                      * first start: own ballots use rounds above it */
 } proposer_config;
 
 enum proposer_state {
@@ -46,6 +64,11 @@ void proposer_tick(struct proposer *p, uint64_t now, px_outbox *out);
 
 /* The earliest time at which proposer_tick has something to do. */
 uint64_t proposer_next_deadline(const struct proposer *p);
+
+/* The highest round of any ballot this proposer has created (initial_round
+ * before its first election).  Make it durable before sending the outbox of
+ * the call that raised it: see "Durability" at the top. */
+uint64_t proposer_round_to_persist(const struct proposer *p);
 
 /* Introspection, for the status page and the simulator. */
 int proposer_state(const struct proposer *p);

@@ -111,8 +111,31 @@ static void on_applied(sim_world *w, uint32_t from, const px_applied *a)
     }
 }
 
+/* The ballot of a proposer's PREPARE / ACCEPT / HEARTBEAT, or NULL. */
+static const px_ballot *own_ballot(const px_msg *m)
+{
+    switch (m->type) {
+    case PX_MSG_PREPARE: return &m->u.prepare.ballot;
+    case PX_MSG_ACCEPT: return &m->u.accept.ballot;
+    case PX_MSG_HEARTBEAT: return &m->u.heartbeat.ballot;
+    default: return NULL;
+    }
+}
+
+/* The proposer's durability contract (proposer.h): no ballot of its own
+ * leaves before its round is persisted, or a restart could reuse it. */
+static void check_round_persisted(sim_world *w, uint32_t from, const px_msg *m)
+{
+    const px_ballot *b = own_ballot(m);
+    if (b == NULL || b->node != from || b->round <= w->nodes[from].prop_round) return;
+    sim_fail(w, "ballot not persisted",
+             "n%u's proposer sends type %u at (%llu,%u), persisted round %llu", from, m->type,
+             B(*b), (unsigned long long)w->nodes[from].prop_round);
+}
+
 void inv_on_send(sim_world *w, uint32_t from, int role, const px_msg *m)
 {
+    if (role == PX_ROLE_PROPOSER) check_round_persisted(w, from, m);
     switch (m->type) {
     case PX_MSG_ACCEPT:
         if (role == PX_ROLE_PROPOSER) truth_propose(w, from, &m->u.accept);

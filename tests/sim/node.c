@@ -3,7 +3,7 @@
  * passes each core its node's local (possibly skewed) clock, routes the
  * cores' outputs to the network and the disk, and crashes and restarts
  * roles: a crash loses all volatile state, a restarted acceptor gets back
- * only its durable records. */
+ * only its durable records, a restarted proposer its persisted round. */
 #include <stdlib.h>
 #include "sim.h"
 
@@ -52,6 +52,16 @@ static void timer_arm(sim_world *w, uint32_t id, int role, int after_tick)
     ev_push(w, &e);
 }
 
+/* The proposer host's duty (proposer.h): its highest round is durable
+ * before any message of the call that raised it leaves.  The simulated
+ * write is synchronous and never lost, like a write + fsync that returned. */
+static void prop_persist(sim_world *w, uint32_t id)
+{
+    sim_node *nd = &w->nodes[id];
+    uint64_t r = proposer_round_to_persist(nd->prop);
+    if (r > nd->prop_round) nd->prop_round = r;
+}
+
 void node_on_timer(sim_world *w, sim_event *e)
 {
     sim_node *nd = &w->nodes[e->node];
@@ -62,8 +72,12 @@ void node_on_timer(sim_world *w, sim_event *e)
     if (local < role_deadline(nd, role)) { timer_arm(w, e->node, role, 0); return; }
     trace_add(w, e, NULL);
     px_outbox_clear(&w->pout);
-    if (role == PX_ROLE_PROPOSER) proposer_tick(nd->prop, local, &w->pout);
-    else learner_tick(nd->lrn, local, &w->pout);
+    if (role == PX_ROLE_PROPOSER) {
+        proposer_tick(nd->prop, local, &w->pout);
+        prop_persist(w, e->node);
+    } else {
+        learner_tick(nd->lrn, local, &w->pout);
+    }
     net_send(w, e->node, role, &w->pout);
     if (role == PX_ROLE_LEARNER) inv_after_learner(w, e->node);
     timer_arm(w, e->node, role, 1);
@@ -81,8 +95,12 @@ void node_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
         return;
     }
     px_outbox_clear(&w->pout);
-    if (role == PX_ROLE_PROPOSER) proposer_handle(nd->prop, m, local, &w->pout);
-    else learner_handle(nd->lrn, m, local, &w->pout);
+    if (role == PX_ROLE_PROPOSER) {
+        proposer_handle(nd->prop, m, local, &w->pout);
+        prop_persist(w, id);
+    } else {
+        learner_handle(nd->lrn, m, local, &w->pout);
+    }
     net_send(w, id, role, &w->pout);
     if (role == PX_ROLE_LEARNER) inv_after_learner(w, id);
     timer_arm(w, id, role, 0);
@@ -102,6 +120,7 @@ static void start_role(sim_world *w, uint32_t id, int role)
         proposer_config pc = w->p.pc;
         pc.id = id;
         pc.seed = px_rng_next(&w->rng);
+        pc.initial_round = nd->prop_round; /* what the last incarnation persisted */
         nd->prop = proposer_new(&pc, local);
         nd->up[role] = 1;
         timer_arm(w, id, role, 0);

@@ -63,6 +63,8 @@ typedef struct sim_node {
     uint64_t timer_at[SIM_ROLES], timer_tok[SIM_ROLES];
     int timer_pending[SIM_ROLES];
     sim_disk disk;
+    uint64_t prop_round;        /* the proposer's durable round (its proposer.state):
+                                 * written before its outbox leaves, survives crashes */
     uint64_t paused_until;
     uint64_t clk_off, clk_rate; /* local = off + t * rate / 1000 */
     /* checker state about this node */

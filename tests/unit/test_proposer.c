@@ -740,6 +740,59 @@ static void test_stale_leader_steps_down(void)
     proposer_free(p);
 }
 
+/* A restarted proposer (initial_round = R, what its host persisted) never
+ * creates a ballot with round <= R, and round_to_persist names every
+ * ballot in an outbox before the host sends it (proposer.h, Durability). */
+static void test_initial_round(void)
+{
+    proposer_config c = mkcfg(2, 3);
+    c.initial_round = 7;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    CHECK(proposer_round_to_persist(p) == 7); /* nothing new to persist yet */
+    uint64_t t = proposer_next_deadline(p);
+    proposer_tick(p, t, &out);
+    REQUIRE(count_type(&out, PX_MSG_PREPARE) == 1);
+    CHECK(beq(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.ballot, B(8, 2)));
+    CHECK(proposer_round_to_persist(p) == 8); /* before the PREPARE is sent */
+    /* A REJECT raises the next round; every PREPARE of every later
+     * election is above R and covered by round_to_persist. */
+    proposer_handle(p, reject(B(20, 3), 1, PX_MSG_PREPARE, 0), t + 1, &out);
+    CHECK(proposer_state(p) == PROPOSER_FOLLOWER);
+    CHECK(proposer_round_to_persist(p) == 8); /* seen, not used */
+    for (int i = 0; i < 5; i++) {
+        px_outbox_clear(&out);
+        t = proposer_next_deadline(p);
+        proposer_tick(p, t, &out);
+        for (size_t k = 0; k < out.n; k++) {
+            const px_msg *m = &out.v[k].msg;
+            if (m->type != PX_MSG_PREPARE) continue;
+            CHECK(m->u.prepare.ballot.round > 7);
+            CHECK(m->u.prepare.ballot.round <= proposer_round_to_persist(p));
+        }
+    }
+    CHECK(proposer_ballot(p).round >= 21);
+    CHECK(proposer_round_to_persist(p) == proposer_ballot(p).round);
+    /* As leader, ACCEPTs and HEARTBEATs carry a persisted round too. */
+    px_outbox_clear(&out);
+    px_ballot b = proposer_ballot(p);
+    for (uint32_t a = 1; a <= 2; a++) proposer_handle(p, promise(b, a, 0, 0, 1), t, &out);
+    proposer_handle(p, request(1, 2, 0), t, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 1 && count_type(&out, PX_MSG_HEARTBEAT) == 2);
+    CHECK(nth(&out, PX_MSG_ACCEPT, 0)->msg.u.accept.ballot.round <= proposer_round_to_persist(p));
+    px_outbox_free(&out);
+    proposer_free(p);
+
+    /* initial_round counts as seen, not as a ballot of ours: a leader at
+     * (R, any node) is still followed. */
+    struct proposer *f = proposer_new(&c, 0);
+    proposer_handle(f, heartbeat(B(7, 1), 1, 0), 10, &out);
+    CHECK(proposer_leader(f) == 1);
+    proposer_free(f);
+}
+
 /* Unanswered PREPAREs and ACCEPTs are resent after retransmit_ms, only to
  * the acceptors that have not answered. */
 static void test_retransmits(void)
@@ -851,6 +904,15 @@ typedef struct cluster {
     struct proposer *prop[CL_MAX + 1];
     proposer_config cfg[CL_MAX + 1];
     uint8_t cut[CL_MAX + 1][CL_MAX + 1]; /* cut[a][b]: frames from node a to b are lost */
+    /* The proposer hosts' durable round (proposer.state), kept across
+     * cl_stop_proposer; amnesia restarts proposers from round 0 instead,
+     * as before the fix, to show a test would catch that. */
+    uint64_t persisted[CL_MAX + 1];
+    int amnesia;
+    /* (slot, ballot) -> value of every ACCEPT a proposer sent */
+    struct { uint64_t slot; px_ballot b; px_value v; } *acc_log;
+    size_t acc_log_n, acc_log_cap;
+    int ballot_conflicts, unpersisted;
     frame *q;
     size_t head, qn, qcap;
     uint64_t now;
@@ -885,6 +947,7 @@ static cluster *cl_new(uint32_t n, uint64_t seed)
 
 static void cl_start_proposer(cluster *cl, uint32_t id)
 {
+    cl->cfg[id].initial_round = cl->amnesia ? 0 : cl->persisted[id];
     cl->prop[id] = proposer_new(&cl->cfg[id], cl->now);
 }
 
@@ -902,6 +965,7 @@ static void cl_free(cluster *cl)
     }
     for (size_t i = cl->head; i < cl->qn; i++) free(cl->q[i].buf);
     free(cl->q);
+    free(cl->acc_log);
     free(cl->chosen);
     free(cl->has);
     px_outbox_free(&cl->out);
@@ -924,9 +988,49 @@ static void cl_enqueue(cluster *cl, int role, uint32_t to, const uint8_t *buf, s
     memcpy(f->buf, buf, len);
 }
 
+/* The ballot a proposer's PREPARE / ACCEPT / HEARTBEAT carries as its own. */
+static const px_ballot *own_ballot(const px_msg *m)
+{
+    if (m->type == PX_MSG_PREPARE) return &m->u.prepare.ballot;
+    if (m->type == PX_MSG_ACCEPT) return &m->u.accept.ballot;
+    if (m->type == PX_MSG_HEARTBEAT) return &m->u.heartbeat.ballot;
+    return NULL;
+}
+
+static int value_eq(const px_value *a, const px_value *b);
+
+/* One ballot carries one value per slot: checked on every ACCEPT sent. */
+static void cl_log_accept(cluster *cl, const px_accept *a)
+{
+    for (size_t i = 0; i < cl->acc_log_n; i++) {
+        if (cl->acc_log[i].slot != a->slot || !beq(cl->acc_log[i].b, a->ballot)) continue;
+        if (!value_eq(&cl->acc_log[i].v, &a->value)) cl->ballot_conflicts++;
+        return;
+    }
+    if (cl->acc_log_n == cl->acc_log_cap) {
+        cl->acc_log_cap = cl->acc_log_cap ? cl->acc_log_cap * 2 : 64;
+        cl->acc_log = realloc(cl->acc_log, cl->acc_log_cap * sizeof *cl->acc_log);
+    }
+    cl->acc_log[cl->acc_log_n].slot = a->slot;
+    cl->acc_log[cl->acc_log_n].b = a->ballot;
+    cl->acc_log[cl->acc_log_n].v = a->value;
+    cl->acc_log_n++;
+}
+
+/* What a proposer sends: its own ballot must already be persisted, and an
+ * ACCEPT must not give a (slot, ballot) a second value. */
+static void cl_audit(cluster *cl, const px_envelope *e)
+{
+    const px_ballot *b = own_ballot(&e->msg);
+    if (b == NULL || b->node != e->msg.from) return;
+    if (b->round > cl->persisted[e->msg.from]) cl->unpersisted++;
+    if (e->msg.type == PX_MSG_ACCEPT) cl_log_accept(cl, &e->msg.u.accept);
+}
+
 /* Encodes e once and queues a frame per destination node. */
 static void cl_send(cluster *cl, const px_envelope *e)
 {
+    cl_audit(cl, e);
     size_t len = px_encode(&e->msg, 1, cl->encbuf, sizeof cl->encbuf);
     if (len == 0) {
         cl->bad_frames++;
@@ -940,8 +1044,20 @@ static void cl_send(cluster *cl, const px_envelope *e)
     }
 }
 
+/* The hosts' duty before anything leaves (proposer.h): persist each
+ * proposer's round.  Only the proposer that filled o can have raised it. */
+static void cl_persist(cluster *cl)
+{
+    for (uint32_t i = 1; i <= cl->n; i++) {
+        if (!cl->prop[i]) continue;
+        uint64_t r = proposer_round_to_persist(cl->prop[i]);
+        if (r > cl->persisted[i]) cl->persisted[i] = r;
+    }
+}
+
 static void cl_flush(cluster *cl, px_outbox *o)
 {
+    cl_persist(cl);
     for (size_t i = 0; i < o->n; i++) cl_send(cl, &o->v[i]);
     px_outbox_clear(o);
 }
@@ -1322,6 +1438,61 @@ static void test_cluster_catchup_reread(void)
     cl_free(cl);
 }
 
+/* Seed 2935 in miniature: n3 leads at ballot (1,3) and sends
+ * ACCEPT((1,3), 0, X) that only its own acceptor gets; then node 3 goes
+ * down, its proposer restarts, and phase 1 with acceptors 1 and 2 (which
+ * promised (1,3) and hold nothing) succeeds.  n3 then proposes Y in slot
+ * 0: under a new ballot if it kept its round, under (1,3) again if not --
+ * and an old ACCEPT((1,3), 0, X) still in flight would then count as a
+ * vote for Y.  Returns the ballot conflicts seen. */
+static int restart_scenario(int amnesia, uint32_t *unpersisted)
+{
+    cluster *cl = cl_new(3, 8);
+    cl->amnesia = amnesia;
+    cl->cfg[3].election_min_ms = cl->cfg[3].election_max_ms = 100;
+    cl_start_proposer(cl, 3);
+    cl_run(cl, 150);
+    if (cl_leader(cl) != 3) {
+        CHECK(cl_leader(cl) == 3);
+        cl_free(cl);
+        return -1;
+    }
+    CHECK(beq(proposer_ballot(cl->prop[3]), B(1, 3)));
+    cl->cut[3][1] = cl->cut[3][2] = 1; /* X reaches acceptor 3 only */
+    cl_submit(cl, 3, 1, 1);
+    cl_run(cl, 10);
+    CHECK(acceptor_accepted(cl->acc[3], 0, NULL, NULL));
+    CHECK(!acceptor_accepted(cl->acc[1], 0, NULL, NULL));
+    /* Node 3 crashes; its acceptor stays down, its proposer restarts. */
+    cl_stop_proposer(cl, 3);
+    struct acceptor *down = cl->acc[3];
+    cl->acc[3] = NULL; /* frames to it are lost */
+    cl->cut[3][1] = cl->cut[3][2] = 0;
+    cl_start_proposer(cl, 3);
+    cl_run(cl, 150);
+    CHECK(cl_leader(cl) == 3);
+    cl_submit(cl, 3, 2, 1); /* Y */
+    cl_run(cl, 100);
+    CHECK(cl_chosen_count(cl, 2, 1) == 1);
+    if (!amnesia) CHECK(proposer_ballot(cl->prop[3]).round == 2);
+    CHECK(cl->bad_frames == 0);
+    cl->acc[3] = down;
+    int k = cl->ballot_conflicts;
+    *unpersisted = (uint32_t)cl->unpersisted;
+    cl_free(cl);
+    return k;
+}
+
+static void test_cluster_restart_keeps_round(void)
+{
+    uint32_t unpersisted = 1;
+    CHECK(restart_scenario(0, &unpersisted) == 0);
+    CHECK(unpersisted == 0);
+    /* The same run with the round forgotten reuses (1,3): the check above
+     * has teeth. */
+    CHECK(restart_scenario(1, &unpersisted) > 0);
+}
+
 /* Every frame delivered twice, in random order: still one value per slot
  * and every command chosen. */
 static void test_cluster_dup_and_reorder(void)
@@ -1350,6 +1521,7 @@ static void test_cluster_dup_and_reorder(void)
         CHECK(proposer_chosen_upto(cl->prop[l]) == proposer_next_slot(cl->prop[l]));
         CHECK(cl->conflicts == 0 && cl->bad_frames == 0 && cl->bad_proofs == 0);
         CHECK(cl->nacks == 0);
+        CHECK(cl->ballot_conflicts == 0 && cl->unpersisted == 0);
         cl_free(cl);
     }
 }
@@ -1372,6 +1544,7 @@ int main(void)
     RUN(test_forwarding_and_nacks);
     RUN(test_candidate_queue_forwarded);
     RUN(test_stale_leader_steps_down);
+    RUN(test_initial_round);
     RUN(test_retransmits);
     RUN(test_catchup_reread);
     RUN(test_cluster_elects_and_chooses);
@@ -1381,6 +1554,7 @@ int main(void)
     RUN(test_cluster_chunked_recovery);
     RUN(test_cluster_stale_leader_returns);
     RUN(test_cluster_catchup_reread);
+    RUN(test_cluster_restart_keeps_round);
     RUN(test_cluster_dup_and_reorder);
     return check_summary();
 }
