@@ -1,97 +1,76 @@
-/* net.c -- the transport between role processes (see net.h).
+/* net.c -- the nng transport between role processes (see net.h).
  *
- * Protocol traffic is UDP datagrams: each process has one socket bound to
- * <host>:<port> of its role (the gateway uses its HTTP port number: UDP and
- * TCP ports are separate spaces, and the pair is unique by construction).
- * Every message is one-way, a send never
- * waits for the receiver, and there is no connection to set up, lose or
- * redial: a restarted peer is reachable the moment it has bound its
- * address.  Paxos already tolerates loss (cores retransmit, learners ask
- * again, the gateway resends), so a send that finds the destination's queue
- * full (EAGAIN) or nobody listening is dropped: a slow or dead peer must
- * never stall the loop that serves the others.
+ * Protocol traffic is PUSH/PULL: every message is one-way, a send never
+ * waits for the receiver, each destination has its own small queue, and nng
+ * reconnects by itself when a peer restarts.  Paxos already tolerates loss
+ * (cores retransmit), so when a queue is full we drop instead of blocking:
+ * a slow or dead peer must never stall the loop that serves the others.
  *
- * Why not a messaging library: this used nng PUSH/PULL, and under load the
- * time went to nng's thread hand-offs (three or four per message, whatever
- * its size) rather than to Paxos.  Here a message is one sendto and one
- * recvfrom on the caller's own thread; the kernel's socket buffers are the
- * queues.  Why not unix datagram sockets inside a node: a unix socket
- * refuses a sender once net.unix.max_dgram_qlen (10 by default) datagrams
- * wait, which dropped requests whenever many HTTP threads sent at once.
- *
- * Packing: a role loop holds its sends while it drains a burst of input
+ * Packing: nng costs several thread hand-offs per message, whatever its
+ * size, and under load that -- not Paxos -- was where the time went.  So a
+ * role loop holds its sends while it drains a burst of input
  * (px_net_hold), and px_net_flush then sends everything addressed to one
- * destination as one datagram: frames back to back, each with its own
+ * destination as one nng message: frames back to back, each with its own
  * header, CRC and length, so the receiver splits them without any new
- * framing, and a one-frame datagram is just a frame.
+ * framing and a single-frame message is exactly what it always was.
  *
- * The gateway is still addressed by its own node's roles only.
- *
- * Partitions: the UDP socket is bound to this node's own host address, so
- * every datagram between nodes carries (source host, destination host) and
- * firewall rules on address pairs cut exactly the traffic between two nodes
- * even when all nodes share the loopback interface.
- *
- * Control traffic (CTL_REQ / CTL_REPLY) is nng REQ/REP on a separate ipc
- * socket so a status query can never be confused with, or queued behind,
- * protocol messages; it is rare, so nng's costs do not matter there. */
+ * Control traffic (CTL_REQ / CTL_REPLY) is REQ/REP on a separate ipc socket
+ * so a status query can never be confused with, or queued behind, protocol
+ * messages. */
 #include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netdb.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <nng/nng.h>
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "log.h"
 
-#define NET_RECONN_MIN_MS 10   /* control queries: redial quickly */
-#define NET_REJECT_REASONS 16  /* > largest enum px_wire_err */
-#define NET_ROLES 5            /* indexed by enum px_role (1..4) */
-#define NET_PACK_MAX 65000     /* bytes of frames in one datagram (UDP allows 65507) */
-#define NET_SOCKBUF (8 << 20)  /* kernel buffer per socket: bursts wait here, not drop */
+#define NET_SENDBUF 128       /* messages queued per destination before dropping */
+#define NET_RECVBUF 1024      /* messages queued on our inbound socket */
+#define NET_RECONN_MIN_MS 10  /* a restarted peer is found again within ~10 ms */
+#define NET_RECONN_MAX_MS 200 /* ... and a long-dead one is retried 5 times a second */
+#define NET_REJECT_REASONS 16 /* > largest enum px_wire_err */
+#define NET_ROLES 5           /* indexed by enum px_role (1..4) */
+#define NET_PACK_MAX 65536    /* bytes of frames packed into one nng message */
 
-_Static_assert(NET_PACK_MAX >= PX_MAX_FRAME, "a datagram must hold the largest frame");
+_Static_assert(NET_PACK_MAX >= PX_MAX_FRAME, "a packed message must hold the largest frame");
 
 typedef struct net_dest {
-    int ready;      /* address resolved */
-    int failed;     /* cannot be addressed (another node's gateway): drop quietly */
-    struct sockaddr_in addr;
-    uint8_t *held;  /* frames packed while holding, not sent yet */
-    size_t held_len;
-    int listed;     /* on the held list */
-    struct net_dest *next_held; /* the list of destinations with held frames */
+    int open;     /* socket created and dialer started */
+    int failed;   /* could not be created: do not retry on every send */
+    nng_socket s;
+    nng_msg *held;                /* frames packed while holding, not sent yet */
+    struct net_dest *next_held;   /* the list of destinations with held frames */
 } net_dest;
 
 struct px_net {
     px_config cfg;
     uint32_t self;
     int role;
-    int fd;                  /* the UDP socket on <host>:<port of role> */
+    nng_socket in;
     net_dest dest[NET_ROLES][PX_MAX_NODES + 1];
+    int recv_fd;             /* readable when `in` has a message (NNG_OPT_RECVFD) */
     pthread_mutex_t send_mu;  /* px_net_send may be called from many threads */
     int holding;              /* px_net_hold: pack sends until px_net_flush */
     net_dest *held_head;
-    size_t rx_len, rx_off;    /* the datagram being split into frames */
-    struct sockaddr_in rx_from;
+    nng_msg *rx;              /* a received message being split into frames ... */
+    size_t rx_off;            /* ... and the offset of its next frame */
     uint64_t rejected[NET_REJECT_REASONS];
     uint64_t rejected_unlogged[NET_REJECT_REASONS];
     uint64_t reject_logged_ms[NET_REJECT_REASONS];
     px_msg scratch; /* a copy of an outgoing message whose from != self */
     uint8_t frame[PX_MAX_FRAME];
-    uint8_t rx[NET_PACK_MAX + 1];
 };
 
 struct px_ctl {
@@ -117,14 +96,12 @@ static uint16_t role_port(const px_node_cfg *nc, int role)
     case PX_ROLE_ACCEPTOR: return nc->acceptor_port;
     case PX_ROLE_PROPOSER: return nc->proposer_port;
     case PX_ROLE_LEARNER: return nc->learner_port;
-    case PX_ROLE_GATEWAY: return nc->gateway_port; /* its UDP twin */
-    default: return 0;
+    default: return 0; /* the gateway is reachable from its own node only */
     }
 }
 
-/* ipc://<node_dir>/<role>.<suffix> (control sockets); -1 if the path is
- * too long for a unix socket (sun_path is 108 bytes), which would otherwise
- * fail obscurely. */
+/* ipc://<node_dir>/<role>.<suffix>; -1 if the path is too long for a unix
+ * socket (sun_path is 108 bytes), which would otherwise fail obscurely. */
 static int ipc_url(const px_config *cfg, uint32_t node, int role, const char *suffix,
                    char *buf, size_t len)
 {
@@ -135,59 +112,32 @@ static int ipc_url(const px_config *cfg, uint32_t node, int role, const char *su
     return 0;
 }
 
-/* host may be a dotted quad or a name (resolved once, IPv4). */
-static int inet_addr_of(const char *host, uint16_t port, struct sockaddr_in *sa)
+static void tcp_url(const px_node_cfg *nc, int role, char *buf, size_t len)
 {
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons(port);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) == 1) return 0;
-    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *ai;
-    if (getaddrinfo(host, NULL, &hints, &ai) != 0) return -1;
-    sa->sin_addr = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-    freeaddrinfo(ai);
-    return 0;
+    snprintf(buf, len, "tcp://%s:%u", nc->host, (unsigned)role_port(nc, role));
 }
 
-/* "127.0.0.2:40312": who sent a frame we refused. */
-static void sockaddr_str(const struct sockaddr_in *in, char *buf, size_t cap)
+/* "127.0.0.2:40312" or the ipc path: who sent a frame we refused. */
+static void sockaddr_str(const nng_sockaddr *sa, char *buf, size_t len)
 {
     char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-    snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
-}
-
-/* ------------------------------------------------------------------ sockets */
-
-/* Big kernel buffers: a burst (a leader's pipeline of ACCEPTs, a catch-up)
- * queues in the kernel instead of being dropped.  FORCE needs root; the
- * plain option is capped by net.core.{r,w}mem_max but is still a floor. */
-static void set_bufs(int fd)
-{
-    int v = NET_SOCKBUF;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v) != 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof v) != 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
-}
-
-static int open_udp(const char *host, uint16_t port, char *err, size_t errlen)
-{
-    struct sockaddr_in sa;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) goto fail;
-    if (inet_addr_of(host, port, &sa) != 0) {
-        errno = EINVAL;
-        goto fail;
+    switch (sa->s_family) {
+    case NNG_AF_INET:
+        inet_ntop(AF_INET, &sa->s_in.sa_addr, ip, sizeof ip);
+        snprintf(buf, len, "%s:%u", ip, (unsigned)ntohs(sa->s_in.sa_port));
+        break;
+    case NNG_AF_IPC: snprintf(buf, len, "ipc:%s", sa->s_ipc.sa_path); break;
+    default: snprintf(buf, len, "unknown"); break;
     }
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) goto fail;
-    set_bufs(fd);
-    return fd;
-fail:
-    snprintf(err, errlen, "cannot listen on udp://%s:%u: %s", host, (unsigned)port,
-             strerror(errno));
-    if (fd >= 0) close(fd);
-    return -1;
+}
+
+/* ------------------------------------------------------------------ inbound */
+
+static int listen_on(nng_socket s, const char *url, char *err, size_t errlen)
+{
+    int rv = nng_listen(s, url, NULL, 0);
+    if (rv != 0) snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
+    return rv;
 }
 
 struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *err,
@@ -206,12 +156,32 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     n->cfg = *cfg;
     n->self = self;
     n->role = role;
+    n->recv_fd = -1;
     pthread_mutex_init(&n->send_mu, NULL);
-    n->fd = open_udp(nc->host, role_port(nc, role), err, errlen);
-    if (n->fd < 0) goto fail;
+
+    int rv = nng_pull0_open(&n->in);
+    if (rv != 0) {
+        snprintf(err, errlen, "nng_pull0_open: %s", nng_strerror(rv));
+        free(n);
+        return NULL;
+    }
+    nng_socket_set_size(n->in, NNG_OPT_RECVMAXSZ, NET_PACK_MAX);
+    nng_socket_set_int(n->in, NNG_OPT_RECVBUF, NET_RECVBUF);
+    if (nng_socket_get_int(n->in, NNG_OPT_RECVFD, &n->recv_fd) != 0) n->recv_fd = -1;
+
+    char url[600];
+    if (ipc_url(cfg, self, role, "ipc", url, sizeof url) != 0) {
+        snprintf(err, errlen, "node directory path too long for an ipc socket: %s", url);
+        goto fail;
+    }
+    if (listen_on(n->in, url, err, errlen) != 0) goto fail;
+    if (role_port(nc, role) != 0) {
+        tcp_url(nc, role, url, sizeof url);
+        if (listen_on(n->in, url, err, errlen) != 0) goto fail;
+    }
     return n;
 fail:
-    pthread_mutex_destroy(&n->send_mu);
+    nng_close(n->in);
     free(n);
     return NULL;
 }
@@ -220,9 +190,11 @@ void px_net_close(struct px_net *n)
 {
     if (!n) return;
     px_net_flush(n);
+    if (n->rx) nng_msg_free(n->rx);
     for (int r = 0; r < NET_ROLES; r++)
-        for (int i = 0; i <= PX_MAX_NODES; i++) free(n->dest[r][i].held);
-    close(n->fd);
+        for (int i = 0; i <= PX_MAX_NODES; i++)
+            if (n->dest[r][i].open) nng_close(n->dest[r][i].s);
+    nng_close(n->in);
     pthread_mutex_destroy(&n->send_mu);
     free(n);
 }
@@ -233,12 +205,10 @@ uint64_t px_net_rejected(const struct px_net *n, int reason)
     return n->rejected[reason];
 }
 
-/* ------------------------------------------------------------------ inbound */
-
 /* Count a refused frame and say so in the log at most once a second per
  * reason: a misconfigured peer (another cluster id) must be visible, but a
  * flood of garbage must not flood the log. */
-static void note_rejected(struct px_net *n, int reason)
+static void note_rejected(struct px_net *n, nng_msg *msg, int reason)
 {
     if (reason < 0 || reason >= NET_REJECT_REASONS) reason = 0;
     n->rejected[reason]++;
@@ -246,8 +216,10 @@ static void note_rejected(struct px_net *n, int reason)
     uint64_t now = px_now_ms();
     if (n->reject_logged_ms[reason] != 0 && now - n->reject_logged_ms[reason] < 1000) return;
 
-    char who[160];
-    sockaddr_str(&n->rx_from, who, sizeof who);
+    char who[160] = "unknown";
+    nng_sockaddr sa;
+    if (nng_pipe_get_addr(nng_msg_get_pipe(msg), NNG_OPT_REMADDR, &sa) == 0)
+        sockaddr_str(&sa, who, sizeof who);
     px_warn("rejected frame from %s: %s (%llu since the last report, %llu in total)",
             who, px_wire_strerror(-reason), (unsigned long long)n->rejected_unlogged[reason],
             (unsigned long long)n->rejected[reason]);
@@ -260,115 +232,144 @@ static uint32_t get_le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The next frame of the datagram being split.  Returns 1 with *out filled,
- * 0 when the datagram is used up.  A frame that does not decode is counted
- * and ends the datagram: its length field may be garbage too, so nothing
- * after it can be trusted to start where it says. */
+/* The next frame of the message being split.  Returns 1 with *out filled,
+ * 0 when the message is used up (and freed).  A frame that does not decode
+ * is counted and ends the message: its length field may be garbage too, so
+ * nothing after it can be trusted to start where it says. */
 static int next_frame(struct px_net *n, px_msg *out)
 {
-    size_t left = n->rx_len - n->rx_off;
-    if (left > 0 || n->rx_off == 0) { /* an empty datagram is a short frame */
+    const uint8_t *body = nng_msg_body(n->rx);
+    size_t left = nng_msg_len(n->rx) - n->rx_off;
+    if (left > 0 || n->rx_off == 0) { /* an empty message is a short frame */
         size_t flen = left;
         if (left >= PX_WIRE_HEADER) {
-            uint64_t want = PX_WIRE_HEADER + (uint64_t)get_le32(n->rx + n->rx_off + 16);
+            uint64_t want = PX_WIRE_HEADER + (uint64_t)get_le32(body + n->rx_off + 16);
             if (want < left) flen = (size_t)want; /* more frames follow */
         }
-        int d = px_decode(n->rx + n->rx_off, flen, n->cfg.cluster_id, out);
+        int d = px_decode(body + n->rx_off, flen, n->cfg.cluster_id, out);
         if (d == 0) {
             n->rx_off += flen;
             return 1;
         }
-        note_rejected(n, -d);
+        note_rejected(n, n->rx, -d);
     }
-    n->rx_len = n->rx_off = 0;
+    nng_msg_free(n->rx);
+    n->rx = NULL;
     return 0;
 }
 
-/* Read one datagram.  Returns 1 if one was read, 0 if none is waiting
- * (or an ICMP error of an earlier send surfaced: nothing to read). */
-static int read_dgram(struct px_net *n)
-{
-    socklen_t fromlen = sizeof n->rx_from;
-    ssize_t r = recvfrom(n->fd, n->rx, sizeof n->rx, 0, (struct sockaddr *)&n->rx_from,
-                         &fromlen);
-    if (r < 0) return 0;
-    n->rx_len = (size_t)r > NET_PACK_MAX ? NET_PACK_MAX + 1 : (size_t)r; /* too long: refused */
-    n->rx_off = 0;
-    return 1;
-}
-
+/* Wait until the inbound socket may have a message, at most ms.  poll() on
+ * nng's notification fd rather than a receive with a timeout: every timed
+ * nng receive arms a timer in nng's expiry thread, and under load those
+ * wake-ups cost more than the messages. */
 static void wait_readable(struct px_net *n, int ms)
 {
-    struct pollfd p = {n->fd, POLLIN, 0};
-    poll(&p, 1, ms);
+    struct pollfd pfd = {n->recv_fd, POLLIN, 0};
+    if (n->recv_fd >= 0) poll(&pfd, 1, ms);
+    else poll(NULL, 0, ms < 1 ? ms : 1); /* no fd (never seen): poll the socket */
 }
 
 int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms)
 {
-    if (n->rx_len && next_frame(n, out)) return 1;
+    if (n->rx && next_frame(n, out)) return 1;
     uint64_t deadline = px_now_ms() + (timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
     for (;;) {
-        if (read_dgram(n)) {
-            if (next_frame(n, out)) return 1;
-            continue; /* a bad frame is not a message: keep looking */
+        nng_msg *msg;
+        int rv = nng_recvmsg(n->in, &msg, NNG_FLAG_NONBLOCK);
+        if (rv == NNG_EAGAIN || rv == NNG_ETIMEDOUT || rv == NNG_EINTR) {
+            uint64_t now = px_now_ms();
+            if (now >= deadline) return 0;
+            wait_readable(n, (int)(deadline - now));
+            continue;
         }
-        uint64_t now = px_now_ms();
-        if (now >= deadline) return 0;
-        wait_readable(n, (int)(deadline - now));
+        if (rv != 0) {
+            px_error("receive failed: %s", nng_strerror(rv));
+            return -1;
+        }
+        n->rx = msg;
+        n->rx_off = 0;
+        if (next_frame(n, out)) return 1;
+        /* a bad frame is not a message: keep waiting for a good one */
     }
 }
 
 /* ----------------------------------------------------------------- outbound */
 
-static int dest_resolve(struct px_net *n, net_dest *d, int role, uint32_t node)
+/* Bind the dialer's source address to our own node's host, so a firewall
+ * rule on (source, destination) cuts exactly the traffic between two nodes
+ * even when every node shares the loopback interface. */
+static void bind_local_addr(nng_dialer d, const char *host)
 {
+    nng_sockaddr sa;
+    memset(&sa, 0, sizeof sa);
+    sa.s_in.sa_family = NNG_AF_INET;
+    sa.s_in.sa_port = 0;
+    if (inet_pton(AF_INET, host, &sa.s_in.sa_addr) != 1) return; /* a name: let the kernel pick */
+    int rv = nng_dialer_set_addr(d, NNG_OPT_LOCADDR, &sa);
+    if (rv != 0) px_warn("cannot bind outgoing connections to %s: %s", host, nng_strerror(rv));
+}
+
+static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
+{
+    char url[600];
     const px_node_cfg *to = px_config_node(&n->cfg, node);
-    if (!to) return -1;
-    if (role == PX_ROLE_GATEWAY && node != n->self) {
-        /* a gateway hears its own node only: say so once, then drop quietly */
-        px_warn("dropping %s messages to node %u: it is reachable from its own node only",
-                px_role_name(role), node);
-        d->failed = 1;
-        return -1;
+    const px_node_cfg *me = px_config_node(&n->cfg, n->self);
+    if (!to || !me) return -1;
+    if (node == n->self) {
+        if (ipc_url(&n->cfg, node, role, "ipc", url, sizeof url) != 0) return -1;
+    } else {
+        if (role_port(to, role) == 0) {
+            /* a gateway listens on ipc only: say so once, then drop quietly */
+            px_warn("dropping %s messages to node %u: it is reachable from its own node only",
+                    px_role_name(role), node);
+            d->failed = 1;
+            return -1;
+        }
+        tcp_url(to, role, url, sizeof url);
     }
-    if (inet_addr_of(to->host, role_port(to, role), &d->addr) != 0) {
-        px_error("node %u: cannot resolve host \"%s\": dropping messages to it", node,
-                 to->host);
-        d->failed = 1;
-        return -1;
+
+    int rv = nng_push0_open(&d->s);
+    if (rv != 0) goto fail;
+    nng_socket_set_int(d->s, NNG_OPT_SENDBUF, NET_SENDBUF);
+    nng_socket_set_ms(d->s, NNG_OPT_RECONNMINT, NET_RECONN_MIN_MS);
+    nng_socket_set_ms(d->s, NNG_OPT_RECONNMAXT, NET_RECONN_MAX_MS);
+
+    nng_dialer dl;
+    rv = nng_dialer_create(&dl, d->s, url);
+    if (rv == 0 && node != n->self) bind_local_addr(dl, me->host);
+    /* NONBLOCK: a peer that is down now is dialled again in the background */
+    if (rv == 0) rv = nng_dialer_start(dl, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        nng_close(d->s);
+        goto fail;
     }
-    d->ready = 1;
+    d->open = 1;
     return 0;
+fail:
+    px_error("cannot open a connection to %s: %s", url, nng_strerror(rv));
+    d->failed = 1;
+    return -1;
 }
 
-/* A full queue (EAGAIN) or nobody bound there (a peer restarting) drops
- * the datagram, like any loss: retransmits repair it. */
-static int send_dgram(struct px_net *n, net_dest *d, const uint8_t *p, size_t len)
+/* Queue d's held frames as one message.  A full queue (EAGAIN) drops
+ * them, like any send: retransmits repair loss. */
+static void send_held(net_dest *d)
 {
-    return sendto(n->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&d->addr,
-                  sizeof d->addr) == (ssize_t)len;
+    if (nng_sendmsg(d->s, d->held, NNG_FLAG_NONBLOCK) != 0) nng_msg_free(d->held);
+    d->held = NULL;
 }
 
-static void send_held(struct px_net *n, net_dest *d)
-{
-    send_dgram(n, d, d->held, d->held_len);
-    d->held_len = 0;
-}
-
-/* Append the encoded frame to d's held datagram, sending that first if the
+/* Append the encoded frame to d's held message, sending that first if the
  * frame would not fit.  Returns 1 if the frame is held. */
 static int hold_frame(struct px_net *n, net_dest *d, size_t len)
 {
-    if (d->held == NULL && (d->held = malloc(NET_PACK_MAX)) == NULL) return 0;
-    if (d->held_len + len > NET_PACK_MAX) send_held(n, d);
-    if (!d->listed) {
-        d->listed = 1;
+    if (d->held && nng_msg_len(d->held) + len > NET_PACK_MAX) send_held(d);
+    if (d->held == NULL) {
+        if (nng_msg_alloc(&d->held, 0) != 0) return 0;
         d->next_held = n->held_head;
         n->held_head = d;
     }
-    memcpy(d->held + d->held_len, n->frame, len);
-    d->held_len += len;
-    return 1;
+    return nng_msg_append(d->held, n->frame, len) == 0;
 }
 
 static int send_one(struct px_net *n, int role, uint32_t node, size_t len)
@@ -376,9 +377,10 @@ static int send_one(struct px_net *n, int role, uint32_t node, size_t len)
     if (role < 1 || role >= NET_ROLES || node < 1 || node > PX_MAX_NODES) return 0;
     net_dest *d = &n->dest[role][node];
     if (d->failed) return 0;
-    if (!d->ready && dest_resolve(n, d, role, node) != 0) return 0;
+    if (!d->open && dest_open(n, d, role, node) != 0) return 0;
     if (n->holding) return hold_frame(n, d, len);
-    return send_dgram(n, d, n->frame, len);
+    /* a full queue (EAGAIN) drops the message: retransmits repair loss */
+    return nng_send(d->s, n->frame, len, NNG_FLAG_NONBLOCK) == 0;
 }
 
 /* Encode once, queue to every destination.  Caller holds send_mu: the
@@ -425,8 +427,7 @@ void px_net_flush(struct px_net *n)
     for (net_dest *d = n->held_head, *next; d; d = next) {
         next = d->next_held;
         d->next_held = NULL;
-        d->listed = 0;
-        if (d->held_len) send_held(n, d);
+        if (d->held) send_held(d);
     }
     n->held_head = NULL;
     n->holding = 0;
@@ -434,13 +435,6 @@ void px_net_flush(struct px_net *n)
 }
 
 /* ------------------------------------------------------------------ control */
-
-static int listen_on(nng_socket s, const char *url, char *err, size_t errlen)
-{
-    int rv = nng_listen(s, url, NULL, 0);
-    if (rv != 0) snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
-    return rv;
-}
 
 struct px_ctl *px_ctl_open(const px_config *cfg, uint32_t self, int role, char *err,
                            size_t errlen)
