@@ -1,5 +1,9 @@
 /* net.c -- the nng transport between role processes (see net.h).
  *
+ * The transport is nng by design (ipc:// inside a node, tcp:// across
+ * nodes; see docs/ARCHITECTURE.md).  Make it faster within nng; do not
+ * replace it with raw sockets.
+ *
  * Protocol traffic is PUSH/PULL: every message is one-way, a send never
  * waits for the receiver, each destination has its own small queue, and nng
  * reconnects by itself when a peer restarts.  Paxos already tolerates loss
