@@ -1,10 +1,12 @@
-/* cluster.c -- the gateway's nng side.
+/* cluster.c -- the gateway's transport side.
  *
  * One receive thread takes APPLIED, NACK and LIST_CHUNK from the local
- * learner and proposer, wakes the HTTP threads waiting for them, keeps the
- * list copy growing, and fetches what the copy misses.  HTTP threads send
- * their REQUESTs themselves (px_net_send is thread-safe) and wait on their
- * own condition variable with a deadline.
+ * learner and proposer, keeps the list copy growing, fetches what the copy
+ * misses, and runs every waiting request's attempt schedule: it resends
+ * REQUESTs, and resumes the request's suspended HTTP connection once, when
+ * the result arrives or the deadline passes.  No thread sleeps per request:
+ * with one thread per connection, every answer cost two extra context
+ * switches and a fight for gw.mu, and that was most of the gateway's CPU.
  *
  * The 503 / 504 rule.  A command that timed out is "not applied" (503)
  * only if we know no attempt could have been queued by a leader: every
@@ -25,7 +27,8 @@
 #include "../common/net.h"
 #include "gateway.h"
 
-#define RECV_POLL_MS 50       /* receive loop wakes this often to fetch */
+#define RECV_POLL_MS 10       /* receive loop wakes this often: fetches and timers */
+#define RESUME_BATCH 256      /* connections resumed per lock release */
 #define FETCH_RETRY_MS 300    /* re-ask for a list chunk not answered */
 #define PROBE_MS 1000         /* ask the learner its list length until it answers */
 #define LAST_ATTEMPT_MS 200   /* no new attempt this close to the deadline */
@@ -101,6 +104,90 @@ static void handle(gw *g, const px_msg *m)
     }
 }
 
+/* ---- the attempt schedule ------------------------------------------------- */
+
+/* One attempt; caller holds gw.mu (px_net_send takes only its own lock). */
+static void send_attempt(gw *g, gw_waiter *w)
+{
+    /* px_msg is ~16 KB (its largest member); clear only what REQUEST uses,
+     * and give it our id so the transport need not copy it to set one */
+    px_msg m;
+    m.type = PX_MSG_REQUEST;
+    m.from = g->node;
+    memset(&m.u.request, 0, sizeof(m.u.request));
+    m.u.request.cmd.kind = (uint8_t)w->kind;
+    m.u.request.cmd.client = w->client;
+    m.u.request.cmd.seq = w->seq;
+    m.u.request.cmd.value = w->value;
+    m.u.request.origin = g->node;
+    m.u.request.hops = 0;
+    if (send_to(g, PX_ROLE_PROPOSER, &m) > 0) w->sent++;
+    else w->unsent++;
+}
+
+/* Resend after GW_RESEND_FIRST_MS of silence, then every GW_RESEND_MS, or
+ * GW_NACK_BACKOFF_MS after a NACK.  The first resend is early because a
+ * silent attempt usually went to a leader that just died, and the new one
+ * is known within an election timeout; later ones are slower so an
+ * overloaded cluster is not fed duplicates.  Resending the same (client,
+ * seq) is safe: the learners apply it once.  No new attempt within
+ * LAST_ATTEMPT_MS of the deadline: it could not help, and a late APPLIED or
+ * NACK may still arrive.  Returns 1 if w's connection should be resumed. */
+static int schedule(gw *g, gw_waiter *w, uint64_t now)
+{
+    if (w->resumed || !w->armed) return 0;
+    if (w->done || now >= w->deadline_ms || g->stopping) return 1;
+    if (w->nacks != w->nacks_seen) {
+        w->nacks_seen = w->nacks;
+        w->next_send_ms = now + GW_NACK_BACKOFF_MS;
+    }
+    if (now >= w->next_send_ms) {
+        if (now + LAST_ATTEMPT_MS >= w->deadline_ms) {
+            w->next_send_ms = UINT64_MAX;
+        } else {
+            send_attempt(g, w);
+            w->next_send_ms = now + GW_RESEND_MS;
+        }
+    }
+    return 0;
+}
+
+/* Connections to resume once gw.mu is released. */
+typedef struct resumes {
+    void *conn[RESUME_BATCH];
+    int n;
+} resumes;
+
+static void want_resume(gw_waiter *w, resumes *r)
+{
+    if (r->n == RESUME_BATCH) return; /* the next sweep, 10 ms later, gets it */
+    w->resumed = 1;
+    r->conn[r->n++] = w->conn;
+}
+
+/* Waiters that got a result or a NACK: resume or reschedule them now. */
+static void take_ready(gw *g, uint64_t now, resumes *r)
+{
+    gw_waiter *w = g->pend.ready;
+    g->pend.ready = NULL;
+    while (w) {
+        gw_waiter *next = w->ready_next;
+        w->on_ready = 0;
+        w->ready_next = NULL;
+        if (schedule(g, w, now)) want_resume(w, r);
+        w = next;
+    }
+}
+
+/* Every RECV_POLL_MS: resends and deadlines of every waiter. */
+static void sweep(gw *g, uint64_t now, resumes *r)
+{
+    if (now - g->swept_ms < RECV_POLL_MS && !g->stopping) return;
+    g->swept_ms = now;
+    for (gw_waiter *w = g->async_head; w; w = w->async_next)
+        if (schedule(g, w, now)) want_resume(w, r);
+}
+
 static void *rx_main(void *arg)
 {
     gw *g = arg;
@@ -109,16 +196,28 @@ static void *rx_main(void *arg)
         px_error("out of memory starting the receive thread");
         return NULL;
     }
+    resumes r;
     while (!atomic_load(&g->stop)) {
-        int r = px_net_recv(g->net, m, RECV_POLL_MS);
-        if (r < 0) {
+        int got = px_net_recv(g->net, m, RECV_POLL_MS);
+        if (got < 0) {
             px_error("receive failed; retrying");
             usleep(100 * 1000);
         }
+        r.n = 0;
         pthread_mutex_lock(&g->mu);
-        if (r == 1) handle(g, m);
-        maybe_fetch(g, mono_ms());
+        /* everything already queued, under one hold of the lock */
+        for (int k = 0; got == 1 && k < 256; k++) {
+            handle(g, m);
+            got = px_net_recv(g->net, m, 0);
+        }
+        if (got == 1) handle(g, m);
+        uint64_t now = mono_ms();
+        take_ready(g, now, &r);
+        sweep(g, now, &r);
+        maybe_fetch(g, now);
         pthread_mutex_unlock(&g->mu);
+        /* a suspended connection is ours until resumed: safe without the lock */
+        for (int i = 0; i < r.n; i++) g->resume(r.conn[i]);
     }
     free(m);
     return NULL;
@@ -154,7 +253,6 @@ int gw_start(gw *g, const px_config *cfg, uint32_t node, char *err, size_t errle
     }
     g->client_base = random_base();
     gw_pending_init(&g->pend, g->client_base);
-    cond_init(&g->pend.session_cond);
     g->net = px_net_open(cfg, node, PX_ROLE_GATEWAY, err, errlen);
     if (g->net == NULL) return -1;
     if (pthread_create(&g->rx, NULL, rx_main, g) != 0) {
@@ -175,117 +273,113 @@ void gw_stop(gw *g)
 
 /* ---- submitting a command ----------------------------------------------- */
 
-/* The id a request runs under: a pooled session's next seq, or the
- * Idempotency-Key's fixed (client, 1).  Returns the session or -1 (key),
- * or -2 if no session freed up before the deadline. */
-static int pick_id(gw *g, const char *key, uint64_t deadline, gw_waiter *w)
+static void async_add(gw *g, gw_waiter *w)
 {
+    w->async_next = g->async_head;
+    if (w->async_next) w->async_next->async_pprev = &w->async_next;
+    w->async_pprev = &g->async_head;
+    g->async_head = w;
+}
+
+static void async_del(gw *g, gw_waiter *w)
+{
+    if (w->async_pprev == NULL) return;
+    *w->async_pprev = w->async_next;
+    if (w->async_next) w->async_next->async_pprev = w->async_pprev;
+    w->async_next = NULL;
+    w->async_pprev = NULL;
+    if (!w->on_ready) return;
+    /* normally the ready list is empty whenever gw.mu is free; be safe */
+    for (gw_waiter **pp = &g->pend.ready; *pp; pp = &(*pp)->ready_next)
+        if (*pp == w) {
+            *pp = w->ready_next;
+            break;
+        }
+    w->on_ready = 0;
+}
+
+int gw_begin(gw *g, gw_waiter *w, int kind, int64_t value, const char *key, void *conn)
+{
+    memset(w, 0, sizeof(*w));
+    w->kind = kind;
+    w->value = value;
+    w->conn = conn;
+    w->start_ms = mono_ms();
+    w->deadline_ms = w->start_ms + g->cfg.request_timeout_ms;
+    w->next_send_ms = w->start_ms + GW_RESEND_FIRST_MS;
+    pthread_mutex_lock(&g->mu);
+    /* The id a request runs under: the Idempotency-Key's fixed (client, 1),
+     * or a pooled session's next seq.  There are more sessions than
+     * connections, so a free one is always there. */
+    w->session = -1;
     if (key != NULL) {
         w->client = gw_idem_client(key);
         w->seq = 1;
-        return -1;
+    } else if (!g->stopping && (w->session = gw_session_take(&g->pend)) >= 0) {
+        w->client = g->pend.sessions[w->session].client;
+        w->seq = ++g->pend.sessions[w->session].seq;
     }
-    int s;
-    while ((s = gw_session_take(&g->pend)) < 0)
-        if (wait_until(&g->pend.session_cond, &g->mu, deadline)) return -2;
-    w->client = g->pend.sessions[s].client;
-    w->seq = ++g->pend.sessions[s].seq;
-    return s;
-}
-
-/* Send one attempt with gw.mu released; returns 1 if it left the process. */
-static int send_attempt(gw *g, const gw_waiter *w, int kind, int64_t value)
-{
-    /* px_msg is ~16 KB (its largest member); clear only what REQUEST uses,
-     * and give it our id so the transport need not copy it to set one */
-    px_msg m;
-    m.type = PX_MSG_REQUEST;
-    m.from = g->node;
-    memset(&m.u.request, 0, sizeof(m.u.request));
-    m.u.request.cmd.kind = (uint8_t)kind;
-    m.u.request.cmd.client = w->client;
-    m.u.request.cmd.seq = w->seq;
-    m.u.request.cmd.value = value;
-    m.u.request.origin = g->node;
-    m.u.request.hops = 0;
+    int ok = !g->stopping && (key != NULL || w->session >= 0);
+    if (ok) {
+        gw_waiter_add(&g->pend, w);
+        async_add(g, w);
+    }
     pthread_mutex_unlock(&g->mu);
-    int n = send_to(g, PX_ROLE_PROPOSER, &m);
+    return ok ? 0 : GW_OVERLOADED;
+}
+
+void gw_arm(gw *g, gw_waiter *w)
+{
     pthread_mutex_lock(&g->mu);
-    return n > 0;
+    w->armed = 1;
+    send_attempt(g, w);
+    pthread_mutex_unlock(&g->mu);
 }
 
-/* Resend until applied or the deadline: after GW_RESEND_FIRST_MS of
- * silence, then every GW_RESEND_MS, or GW_NACK_BACKOFF_MS after a NACK.
- * The first resend is early because a silent attempt usually went to a
- * leader that just died, and the new one is known within an election
- * timeout; later ones are slower so an overloaded cluster is not fed
- * duplicates.  Resending the same (client, seq) is
- * safe: the learners apply it once.  Returns attempts that left us. */
-static uint32_t attempt_loop(gw *g, gw_waiter *w, int kind, int64_t value, uint64_t deadline,
-                             uint32_t *unsent)
+static void unregister(gw *g, gw_waiter *w)
 {
-    uint32_t sent = 0;
-    uint64_t interval = GW_RESEND_FIRST_MS;
-    for (;;) {
-        uint32_t nacks_seen = w->nacks;
-        if (send_attempt(g, w, kind, value)) sent++;
-        else (*unsent)++;
-        uint64_t resend = mono_ms() + interval;
-        interval = GW_RESEND_MS;
-        while (!w->done && w->nacks == nacks_seen && mono_ms() < resend &&
-               mono_ms() < deadline)
-            wait_until(&w->cond, &g->mu, resend < deadline ? resend : deadline);
-        if (w->done || mono_ms() >= deadline) break;
-        if (w->nacks != nacks_seen) {
-            uint64_t until = mono_ms() + GW_NACK_BACKOFF_MS;
-            while (!w->done && mono_ms() < until && mono_ms() < deadline)
-                wait_until(&w->cond, &g->mu, until < deadline ? until : deadline);
-            if (w->done) break;
-        }
-        if (mono_ms() + LAST_ATTEMPT_MS >= deadline) {
-            /* Too late for another attempt to help; wait out the rest so a
-             * late APPLIED (or the last NACK) can still arrive. */
-            while (!w->done && mono_ms() < deadline) wait_until(&w->cond, &g->mu, deadline);
-            break;
-        }
-    }
-    return sent;
+    gw_waiter_del(w);
+    async_del(g, w);
+    if (w->session >= 0) gw_session_give(&g->pend, w->session);
+    w->session = -1;
 }
 
-int gw_submit(gw *g, int kind, int64_t value, const char *key, gw_result *res)
+int gw_finish(gw *g, gw_waiter *w, gw_result *res)
 {
-    uint64_t start = mono_ms();
-    uint64_t deadline = start + g->cfg.request_timeout_ms;
-    gw_waiter w;
-    memset(&w, 0, sizeof(w));
     memset(res, 0, sizeof(*res));
-    cond_init(&w.cond);
     pthread_mutex_lock(&g->mu);
-    int s = pick_id(g, key, deadline, &w);
-    if (s == -2) {
-        pthread_mutex_unlock(&g->mu);
-        pthread_cond_destroy(&w.cond);
-        return GW_OVERLOADED;
+    unregister(g, w);
+    int rc = gw_waiter_outcome(w, w->sent);
+    if (w->done) {
+        res->e = w->res;
+        res->slot = w->slot;
+        res->list_len = w->list_len;
     }
-    gw_waiter_add(&g->pend, &w);
-    uint32_t unsent = 0;
-    uint32_t sent = attempt_loop(g, &w, kind, value, deadline, &unsent);
-    gw_waiter_del(&w);
-    if (s >= 0) {
-        gw_session_give(&g->pend, s);
-        pthread_cond_signal(&g->pend.session_cond);
-    }
-    int rc = gw_waiter_outcome(&w, sent);
-    if (w.done) {
-        res->e = w.res;
-        res->slot = w.slot;
-        res->list_len = w.list_len;
-    }
-    res->leader_hint = w.leader_hint;
+    res->leader_hint = w->leader_hint;
     pthread_mutex_unlock(&g->mu);
-    pthread_cond_destroy(&w.cond);
-    res->elapsed_ms = mono_ms() - start;
+    res->elapsed_ms = mono_ms() - w->start_ms;
     return rc;
+}
+
+void gw_abandon(gw *g, gw_waiter *w)
+{
+    pthread_mutex_lock(&g->mu);
+    unregister(g, w);
+    pthread_mutex_unlock(&g->mu);
+}
+
+void gw_resume_all(gw *g)
+{
+    resumes r;
+    do {
+        r.n = 0;
+        pthread_mutex_lock(&g->mu);
+        g->stopping = 1;
+        for (gw_waiter *w = g->async_head; w; w = w->async_next)
+            if (w->armed && !w->resumed) want_resume(w, &r);
+        pthread_mutex_unlock(&g->mu);
+        for (int i = 0; i < r.n; i++) g->resume(r.conn[i]);
+    } while (r.n == RESUME_BATCH);
 }
 
 int gw_wait_list(gw *g, uint64_t n, uint64_t deadline_ms)

@@ -11,6 +11,11 @@
  *   status.c    GET /status and GET /roles/<role>
  *   main.c      the process: flags, config, start, signals, stop
  *
+ * Requests wait without a thread: an append or read registers a waiter,
+ * suspends its HTTP connection and returns; the receive thread, which also
+ * runs the resend timers, resumes the connection when the result (or the
+ * deadline) comes, and libmicrohttpd calls the handler again to answer.
+ *
  * Locking: one mutex (gw.mu) protects pending commands, sessions and the
  * list copy's length; the receive thread and the HTTP threads meet there.
  * The list's elements are never moved or changed once published, so a
@@ -33,6 +38,7 @@
 #define GW_MAX_CONNECTIONS 512    /* concurrent HTTP connections */
 #define GW_CONN_TIMEOUT_S 60      /* idle keep-alive connections are closed */
 #define GW_CONN_MEMORY 12288      /* libmicrohttpd's per-connection pool, bytes */
+#define GW_HTTP_THREADS 2         /* event-loop threads serving connections */
 #define GW_SESSIONS 1024          /* client ids in the pool (> connections) */
 #define GW_RESEND_FIRST_MS 500    /* resend a REQUEST unanswered this long ... */
 #define GW_RESEND_MS 1000         /* ... and then every this long */
@@ -138,8 +144,8 @@ enum gw_outcome {
 
 /* ---- pending.c --------------------------------------------------------- */
 
-/* One HTTP request waiting for its command's result.  Lives on the
- * handler's stack; linked into a hash table by (client, seq) while it
+/* One HTTP request waiting for its command's result.  Lives in the
+ * request's state; linked into a hash table by (client, seq) while it
  * waits.  Several waiters may share an id (concurrent retries with the
  * same Idempotency-Key): each gets the result. */
 typedef struct gw_waiter {
@@ -151,8 +157,20 @@ typedef struct gw_waiter {
     uint32_t nacks_no_leader;
     uint8_t last_nack;
     uint32_t leader_hint;
-    pthread_cond_t cond;
     struct gw_waiter *next, **pprev;
+    /* the attempt schedule, run by the receive thread (cluster.c) */
+    int kind;
+    int64_t value;
+    int session;            /* pooled session index, or -1 (Idempotency-Key) */
+    uint32_t sent, unsent;  /* attempts that left the process, or did not */
+    uint32_t nacks_seen;
+    uint64_t start_ms, deadline_ms, next_send_ms;
+    void *conn;             /* the suspended HTTP connection */
+    int armed;              /* the connection is suspended: it may be resumed */
+    int resumed;            /* resumed once: the answer is being written */
+    int on_ready;           /* on gw_pending.ready */
+    struct gw_waiter *ready_next;
+    struct gw_waiter *async_next, **async_pprev; /* every registered waiter */
 } gw_waiter;
 
 #define GW_WAIT_BUCKETS 1024
@@ -167,7 +185,7 @@ typedef struct gw_pending {
     gw_waiter *buckets[GW_WAIT_BUCKETS];
     gw_session sessions[GW_SESSIONS];
     int free_head; /* -1: none free */
-    pthread_cond_t session_cond;
+    gw_waiter *ready; /* got a result or a NACK since the receive thread looked */
 } gw_pending;
 
 /* Client ids are base + i with the top bit cleared. */
@@ -177,7 +195,8 @@ int gw_session_take(gw_pending *p);
 void gw_session_give(gw_pending *p, int i);
 void gw_waiter_add(gw_pending *p, gw_waiter *w);
 void gw_waiter_del(gw_waiter *w);
-/* Deliver a result or a NACK to every waiter of the id; returns how many. */
+/* Deliver a result or a NACK to every waiter of the id (and put it on the
+ * ready list); returns how many. */
 int gw_pending_result(gw_pending *p, const px_applied *a, const px_applied_entry *e);
 int gw_pending_nack(gw_pending *p, const px_nack *n);
 /* enum gw_outcome of a waiter whose deadline passed (or that is done),
@@ -201,6 +220,10 @@ typedef struct gw {
     atomic_int stop;
     pthread_t rx;
     uint64_t client_base;
+    gw_waiter *async_head;           /* every registered waiter, for the timers */
+    uint64_t swept_ms;               /* last timer sweep */
+    int stopping;                    /* no new requests; resume everything */
+    void (*resume)(void *conn);      /* http.c's: resume a suspended connection */
 } gw;
 
 
@@ -213,9 +236,23 @@ typedef struct gw_result {
 
 int gw_start(gw *g, const px_config *cfg, uint32_t node, char *err, size_t errlen);
 void gw_stop(gw *g);
-/* Run one command through the log and wait for its result.  idem_key may
- * be NULL (then a pooled session's next seq is used). */
-int gw_submit(gw *g, int kind, int64_t value, const char *idem_key, gw_result *res);
+
+/* Running one command through the log without a thread waiting for it:
+ *   gw_begin   registers w for (kind, value) under a fresh id (idem_key may
+ *              be NULL: then a pooled session's next seq); the caller then
+ *              suspends conn and calls
+ *   gw_arm     which sends the first attempt.  The receive thread resends
+ *              on schedule and calls g->resume(conn) once, when the result
+ *              arrives or the deadline passes; the handler then calls
+ *   gw_finish  which unregisters w and returns enum gw_outcome (and *res).
+ *   gw_abandon unregisters a waiter whose request ended otherwise.
+ * gw_begin returns 0, or GW_OVERLOADED (no session free, or stopping). */
+int gw_begin(gw *g, gw_waiter *w, int kind, int64_t value, const char *idem_key, void *conn);
+void gw_arm(gw *g, gw_waiter *w);
+int gw_finish(gw *g, gw_waiter *w, gw_result *res);
+void gw_abandon(gw *g, gw_waiter *w);
+/* At shutdown: refuse new requests and resume every suspended one. */
+void gw_resume_all(gw *g);
 /* Wait until the list copy holds n elements, or the deadline (monotonic
  * ms) passes.  Returns 0 when it does. */
 int gw_wait_list(gw *g, uint64_t n, uint64_t deadline_ms);
@@ -232,6 +269,6 @@ int gw_role_json(gw *g, int role, gw_buf *out);
 
 struct MHD_Daemon;
 struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen);
-void gw_http_stop(struct MHD_Daemon *d);
+void gw_http_stop(gw *g, struct MHD_Daemon *d);
 
 #endif

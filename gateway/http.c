@@ -1,27 +1,55 @@
 /* http.c -- the gateway's HTTP side (libmicrohttpd).
  *
- * One thread per connection (bounded by GW_MAX_CONNECTIONS): a handler may
- * block for up to request_timeout_ms waiting for its command to go through
- * the log, and with a thread of its own that blocks nobody else.  Keep-alive
- * is libmicrohttpd's default for HTTP/1.1; idle connections close after
+ * A small pool of event-loop threads (GW_HTTP_THREADS) serves every
+ * connection (at most GW_MAX_CONNECTIONS).  A command can take up to
+ * request_timeout_ms to go through the log, so its handler does not wait:
+ * it registers the command (gw_begin), suspends the connection, sends the
+ * first attempt (gw_arm) and returns; the receive thread resumes the
+ * connection when the result or the deadline comes, and libmicrohttpd calls
+ * the handler again to answer (gw_finish).  /status and /roles wait for the
+ * roles' control sockets (up to 500 ms each), so they run on a short-lived
+ * thread of their own, also behind a suspended connection.  Keep-alive is
+ * libmicrohttpd's default for HTTP/1.1; idle connections close after
  * GW_CONN_TIMEOUT_S.  Every answer, errors included, is JSON. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "../common/log.h"
 #include "gateway.h"
 
+enum req_state {
+    REQ_READING = 0, /* headers and body coming in */
+    REQ_WAITING,     /* a command registered, the connection suspended */
+    REQ_STATUS_RUN,  /* a status thread is building the answer */
+    REQ_STATUS_DONE, /* ... and has built it */
+    REQ_ANSWERED
+};
+
 /* Per-request state, kept across libmicrohttpd's calls for one request. */
 typedef struct req {
     char body[GW_MAX_BODY];
     size_t len;
     int too_large;
+    int state;           /* enum req_state */
+    gw_waiter w;         /* REQ_WAITING: the command's waiter */
+    int64_t value;
+    int want_list, keyed;
+    gw *g;               /* status threads */
+    struct MHD_Connection *conn;
+    int route, role;
+    int out_status;      /* REQ_STATUS_DONE: the answer */
+    gw_buf out;
 } req;
+
+static atomic_int status_threads; /* running; waited for at shutdown */
 
 /* Queue b as the response (taking its memory) with the JSON content type. */
 static enum MHD_Result reply(struct MHD_Connection *c, int status, gw_buf *b,
@@ -123,34 +151,41 @@ static enum MHD_Result reply_appended(gw *g, struct MHD_Connection *c, const gw_
     return reply(c, 200, &b, NULL, 0);
 }
 
-static enum MHD_Result do_append(gw *g, struct MHD_Connection *c, const req *r)
+/* Register the command, suspend the connection, send the first attempt.
+ * Suspending before the first send means the result cannot come back to a
+ * connection that is not suspended yet. */
+static enum MHD_Result start_command(gw *g, struct MHD_Connection *c, req *r, int kind,
+                                     const char *key)
 {
-    uint64_t deadline = gw_now_ms() + g->cfg.request_timeout_ms;
-    int64_t value;
+    int rc = gw_begin(g, &r->w, kind, r->value, key, c);
+    if (rc != 0) return reply_failed(g, c, rc, kind, key != NULL);
+    r->state = REQ_WAITING;
+    MHD_suspend_connection(c);
+    gw_arm(g, &r->w);
+    return MHD_YES;
+}
+
+static enum MHD_Result do_append(gw *g, struct MHD_Connection *c, req *r)
+{
     char msg[200];
-    if (gw_parse_append(r->body, r->len, query(c, "value"), &value, msg, sizeof(msg)) != 0)
+    if (gw_parse_append(r->body, r->len, query(c, "value"), &r->value, msg, sizeof(msg)) != 0)
         return reply_error(c, 400, msg, NULL, 0);
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
     if (key != NULL && !idem_key_ok(key))
         return reply_error(c, 400, "Idempotency-Key must be 1 to 256 bytes", NULL, 0);
-    int want_list = gw_parse_bool(query(c, "list"), 1);
-    gw_result res;
-    int rc = gw_submit(g, PX_CMD_APPEND, value, key, &res);
-    if (rc != GW_DONE) return reply_failed(g, c, rc, PX_CMD_APPEND, key != NULL);
-    return reply_appended(g, c, &res, value, want_list, deadline);
+    r->want_list = gw_parse_bool(query(c, "list"), 1);
+    r->keyed = key != NULL;
+    return start_command(g, c, r, PX_CMD_APPEND, key);
 }
 
 /* A read goes through the log like an append: its result is the list's
  * length at its place in the log, so the answer reflects every append that
  * completed before the read began (linearizable). */
-static enum MHD_Result do_list(gw *g, struct MHD_Connection *c)
+static enum MHD_Result answer_list(gw *g, struct MHD_Connection *c, const gw_result *res,
+                                   uint64_t deadline)
 {
-    uint64_t deadline = gw_now_ms() + g->cfg.request_timeout_ms;
-    gw_result res;
-    int rc = gw_submit(g, PX_CMD_READ, 0, NULL, &res);
-    if (rc != GW_DONE) return reply_failed(g, c, rc, PX_CMD_READ, 0);
-    if (res.e.result < 0) return reply_error(c, 500, "the learner reported no length", NULL, 0);
-    uint64_t n = (uint64_t)res.e.result;
+    if (res->e.result < 0) return reply_error(c, 500, "the learner reported no length", NULL, 0);
+    uint64_t n = (uint64_t)res->e.result;
     if (gw_wait_list(g, n, deadline) != 0)
         return reply_error(c, 503, "the gateway's list copy could not catch up in time", NULL,
                            1);
@@ -161,22 +196,64 @@ static enum MHD_Result do_list(gw *g, struct MHD_Connection *c)
     return reply(c, 200, &b, NULL, 0);
 }
 
+/* Resumed: the command has its result, or its deadline passed. */
+static enum MHD_Result finish_command(gw *g, struct MHD_Connection *c, req *r)
+{
+    gw_result res;
+    int kind = r->w.kind;
+    uint64_t deadline = r->w.deadline_ms;
+    int rc = gw_finish(g, &r->w, &res);
+    r->state = REQ_ANSWERED;
+    if (rc != GW_DONE) return reply_failed(g, c, rc, kind, r->keyed);
+    if (kind == PX_CMD_READ) return answer_list(g, c, &res, deadline);
+    return reply_appended(g, c, &res, r->value, r->want_list, deadline);
+}
+
+static void *status_main(void *arg)
+{
+    req *r = arg;
+    if (r->route == GW_R_STATUS) r->out_status = gw_status_json(r->g, &r->out);
+    else r->out_status = gw_role_json(r->g, r->role, &r->out);
+    r->state = REQ_STATUS_DONE;
+    MHD_resume_connection(r->conn);
+    atomic_fetch_sub(&status_threads, 1);
+    return NULL;
+}
+
+/* /status and /roles/<role> on a thread of their own: they wait on the
+ * roles' control sockets and must not stall the event loop. */
+static enum MHD_Result start_status(gw *g, struct MHD_Connection *c, req *r, int route,
+                                    int role)
+{
+    r->g = g;
+    r->conn = c;
+    r->route = route;
+    r->role = role;
+    r->state = REQ_STATUS_RUN;
+    MHD_suspend_connection(c);
+    atomic_fetch_add(&status_threads, 1);
+    pthread_attr_t a;
+    pthread_t t;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &a, status_main, r) != 0) status_main(r); /* resumes at once */
+    pthread_attr_destroy(&a);
+    return MHD_YES;
+}
+
 static enum MHD_Result dispatch(gw *g, struct MHD_Connection *c, const char *url,
-                                const char *method, const req *r)
+                                const char *method, req *r)
 {
     int role, ok;
     const char *allow;
     int route = gw_route(url, method, &role, &allow, &ok);
-    gw_buf b = {0};
-    int status;
     switch (route) {
     case GW_R_APPEND: return do_append(g, c, r);
-    case GW_R_LIST: return do_list(g, c);
-    case GW_R_STATUS: status = gw_status_json(g, &b); break;
-    case GW_R_ROLE: status = gw_role_json(g, role, &b); break;
+    case GW_R_LIST: r->value = 0; return start_command(g, c, r, PX_CMD_READ, NULL);
+    case GW_R_STATUS:
+    case GW_R_ROLE: return start_status(g, c, r, route, role);
     default: return reply_error(c, 404, "no such endpoint", NULL, 0);
     }
-    return reply(c, status, &b, NULL, 0);
 }
 
 /* Refusals we can give as soon as the headers are in, before reading a
@@ -214,12 +291,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         int refused;
         enum MHD_Result ret = early_refusal(c, url, method, &refused);
         if (refused) return ret;
-        if ((r = malloc(sizeof(*r))) == NULL) return MHD_NO;
-        r->len = 0;
-        r->too_large = 0;
+        if ((r = calloc(1, sizeof(*r))) == NULL) return MHD_NO;
         *con_cls = r;
         return MHD_YES;
     }
+    if (r->state == REQ_WAITING) return finish_command(g, c, r);
+    if (r->state == REQ_STATUS_DONE) {
+        r->state = REQ_ANSWERED;
+        return reply(c, r->out_status, &r->out, NULL, 0);
+    }
+    if (r->state != REQ_READING) return MHD_NO; /* a call we never asked for */
     if (*upload_size != 0) {
         /* Chunked bodies have no Content-Length: count as they come. */
         if (r->len + *upload_size > GW_MAX_BODY) r->too_large = 1;
@@ -235,11 +316,19 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)c;
     (void)toe;
-    free(*con_cls);
+    req *r = *con_cls;
+    if (r == NULL) return;
+    if (r->state == REQ_WAITING) gw_abandon(cls, &r->w); /* never answered */
+    gw_buf_free(&r->out);
+    free(r);
     *con_cls = NULL;
+}
+
+static void resume_conn(void *conn)
+{
+    MHD_resume_connection(conn);
 }
 
 struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen)
@@ -255,17 +344,19 @@ struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen)
         snprintf(err, errlen, "node %u: host \"%s\" is not an IPv4 address", g->node, nc->host);
         return NULL;
     }
+    g->resume = resume_conn;
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_ERROR_LOG,
         nc->gateway_port, NULL, NULL, handler, g,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)GW_HTTP_THREADS,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)GW_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)GW_CONN_TIMEOUT_S,
         /* libmicrohttpd clears a connection's whole pool for every request:
          * size it for our requests (headers plus a 4 KB body), not 32 KB */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_CONN_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, g,
         MHD_OPTION_END);
     if (d == NULL)
         snprintf(err, errlen, "cannot listen on http://%s:%u (port in use?)", nc->host,
@@ -273,7 +364,14 @@ struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen)
     return d;
 }
 
-void gw_http_stop(struct MHD_Daemon *d)
+/* libmicrohttpd must not be stopped with suspended connections: resume
+ * every waiting command (answered 504/503) and let status threads end
+ * (each is bounded by the control sockets' timeouts). */
+void gw_http_stop(gw *g, struct MHD_Daemon *d)
 {
-    if (d) MHD_stop_daemon(d);
+    if (d == NULL) return;
+    gw_resume_all(g);
+    for (int i = 0; i < 400 && atomic_load(&status_threads) > 0; i++) usleep(10 * 1000);
+    usleep(50 * 1000); /* let the event loops answer what was resumed */
+    MHD_stop_daemon(d);
 }

@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     px_info("stopping on signal %d", sig);
-    gw_http_stop(d);
+    gw_http_stop(&g, d);
     gw_stop(&g);
     return 0;
 }

@@ -60,11 +60,24 @@ void gw_waiter_add(gw_pending *p, gw_waiter *w)
 
 void gw_waiter_del(gw_waiter *w)
 {
+    /* a waiter still on the ready list stays linked there: the receive
+     * thread unlinks it under the same lock before it can be freed (see
+     * cluster.c, take_ready) */
     if (w->pprev == NULL) return;
     *w->pprev = w->next;
     if (w->next) w->next->pprev = w->pprev;
     w->next = NULL;
     w->pprev = NULL;
+}
+
+/* The receive thread acts on ready waiters (resume, or reschedule after a
+ * NACK) without scanning every waiter. */
+static void make_ready(gw_pending *p, gw_waiter *w)
+{
+    if (w->on_ready) return;
+    w->on_ready = 1;
+    w->ready_next = p->ready;
+    p->ready = w;
 }
 
 int gw_pending_result(gw_pending *p, const px_applied *a, const px_applied_entry *e)
@@ -76,7 +89,7 @@ int gw_pending_result(gw_pending *p, const px_applied *a, const px_applied_entry
         w->res = *e;
         w->slot = a->slot;
         w->list_len = a->list_len;
-        pthread_cond_signal(&w->cond);
+        make_ready(p, w);
         n++;
     }
     return n;
@@ -91,7 +104,7 @@ int gw_pending_nack(gw_pending *p, const px_nack *nk)
         if (nk->reason == PX_NACK_NO_LEADER) w->nacks_no_leader++;
         w->last_nack = nk->reason;
         if (nk->leader_hint) w->leader_hint = nk->leader_hint;
-        pthread_cond_signal(&w->cond);
+        make_ready(p, w);
         n++;
     }
     return n;

@@ -195,9 +195,6 @@ static void test_sessions(void)
     memset(&w1, 0, sizeof(w1));
     memset(&w2, 0, sizeof(w2));
     memset(&w3, 0, sizeof(w3));
-    pthread_cond_init(&w1.cond, NULL);
-    pthread_cond_init(&w2.cond, NULL);
-    pthread_cond_init(&w3.cond, NULL);
     w1.client = w2.client = 77;
     w1.seq = w2.seq = 1;
     w3.client = 77;
@@ -207,6 +204,9 @@ static void test_sessions(void)
     gw_waiter_add(&p, &w3);
     px_nack nk = {77, 2, PX_NACK_NO_LEADER, 0};
     CHECK(gw_pending_nack(&p, &nk) == 1 && w3.nacks_no_leader == 1 && w1.nacks == 0);
+    /* ... and puts it on the ready list once, for the receive thread */
+    CHECK(p.ready == &w3 && w3.on_ready && w3.ready_next == NULL && !w1.on_ready);
+    CHECK(gw_pending_nack(&p, &nk) == 1 && p.ready == &w3 && w3.ready_next == NULL);
     px_applied ap;
     memset(&ap, 0, sizeof(ap));
     ap.slot = 3;
@@ -217,6 +217,7 @@ static void test_sessions(void)
     ap.entries[0].result = 8;
     CHECK(gw_pending_result(&p, &ap, &ap.entries[0]) == 2);
     CHECK(w1.done && w2.done && !w3.done && w1.res.result == 8 && w2.slot == 3);
+    CHECK(w1.on_ready && w2.on_ready);
     gw_waiter_del(&w2);
     gw_waiter_del(&w1);
     gw_waiter_del(&w1); /* twice is harmless */
