@@ -105,10 +105,15 @@
         mode      (mode-opts opts)
         db        (pdb/db)
         nem-name  (:nemesis opts)
-        package   (nc/nemesis-package
-                    (merge {:db       db
-                            :interval (:nemesis-interval opts)}
-                           (get nemeses nem-name)))
+        ; Only the partition and db (kill, pause) packages: nemesis-package
+        ; would also set up the file-corruption nemesis, which downloads a
+        ; tool from the internet, and the packet one (tc), which a shared lo
+        ; cannot take.
+        nem-opts  (merge {:db       db
+                          :interval (:nemesis-interval opts)}
+                         (get nemeses nem-name))
+        package   (nc/compose-packages [(nc/partition-package nem-opts)
+                                        (nc/db-package nem-opts)])
         rate      (:rate opts)
         appends   (appends)
         workload  (cond->> (gen/mix [appends appends reads])
@@ -138,9 +143,9 @@
                          (gen/nemesis (:final-generator package))
                          (gen/log "Waiting for recovery")
                          (gen/sleep (:recovery-time opts))
+                         ; One read per thread: its last op (final-reads).
                          (gen/clients
-                           (gen/each-thread {:type :invoke, :f :read, :value nil,
-                                             :final? true})))})))
+                           (gen/each-thread {:type :invoke, :f :read, :value nil})))})))
 
 (def opt-spec
   "Options beyond Jepsen's standard ones."
@@ -158,8 +163,8 @@
    [nil "--nemesis-interval S" "Mean seconds between nemesis operations."
     :default 5
     :parse-fn parse-double]
-   [nil "--rate R" "Client operations per second, in total (0: as fast as they go)."
-    :default 20
+   [nil "--rate R" "Client operations per second, in total (0: as fast as they go). Knossos's search grows steeply with the history: keep it low."
+    :default 5
     :parse-fn parse-double]
    [nil "--recovery-time S" "Seconds between healing and the final reads."
     :default 10

@@ -25,72 +25,106 @@
                      [linear :as linear]]
             [knossos.linear.report :as linear.report]))
 
+(defn plain-op
+  "An op as a plain map of what the checkers and paxos-check read, taken
+  field by field. (Not (into {} op): Jepsen 0.3.5's store reads an op whose
+  invocation had extra keys back with the invocation's :type and :value
+  among its extra keys, which then shadow the real ones when the op is
+  printed or poured into a map; so the test's ops carry no extra keys, and
+  this reads only the fields, plus :error.)"
+  [op]
+  (cond-> {:index   (:index op)
+           :time    (:time op)
+           :type    (:type op)
+           :process (:process op)
+           :f       (:f op)
+           :value   (:value op)}
+    (some? (:error op)) (assoc :error (:error op))))
+
 ;; The model
 
-(defrecord AppendList [xs]
+(defrecord AppendList [xs canonical?]
+  ; xs: the list. canonical?: xs is the one instance knossos-history
+  ; interned for its contents, so that for two canonical lists identical?
+  ; is exactly =, in O(1) instead of O(n) per step.
   knossos.model.Model
   (step [m op]
     (let [v (:value op)]
       (case (:f op)
         :append
         (cond
-          ; An :ok append, as prepared by knossos-history: its own value and
-          ; the list it returned.
+          ; An :ok append, as prepared by knossos-history: its own value,
+          ; the list it returned, and that list without its last element.
           (map? v)
-          (let [expected (conj xs (:appended v))]
-            (if (= expected (:list v))
-              (AppendList. expected)
+          (let [{:keys [appended list prefix]} v]
+            (if (and (= appended (peek list))
+                     (if canonical?
+                       (identical? xs prefix)
+                       (= xs prefix)))
+              (AppendList. list true)
               (model/inconsistent
-                (str "append " (:appended v) " to " (pr-str xs)
-                     " returned " (pr-str (:list v))
-                     ", not " (pr-str expected)))))
+                (str "append " appended " to " (pr-str xs)
+                     " returned " (pr-str list)
+                     ", not " (pr-str (conj xs appended))))))
 
           ; Outcome unknown (:info, or never completed): the int appended.
           (integer? v)
-          (AppendList. (conj xs v))
+          (AppendList. (conj xs v) false)
 
           :else
           (model/inconsistent (str "append of " (pr-str v) "?")))
 
         :read
         (cond
-          (nil? v) m                    ; a read of unknown result
-          (= xs v) m
-          :else    (model/inconsistent
-                     (str "read " (pr-str v) ", but the list is " (pr-str xs))))))))
+          (nil? v)                         m   ; a read of unknown result
+          (if canonical? (identical? xs v) (= xs v)) m
+          :else (model/inconsistent
+                  (str "read " (pr-str v) ", but the list is " (pr-str xs))))))))
 
 (defn append-list
   "The empty list."
   []
-  (AppendList. []))
+  (AppendList. [] true))
 
 (defn knossos-history
-  "The client ops of the history as plain maps, each :ok append's :value
-  turned into {:appended v, :list [...]} where v is what its invocation
-  appended: Knossos copies a completion's value into the invocation, and
-  the model needs both to be exact."
+  "The client ops of the history as plain maps, for Knossos: each :ok
+  append's :value turned into {:appended v, :list l, :prefix (pop l)}, where
+  v is what its invocation appended (Knossos copies a completion's value
+  into the invocation, and the model needs both to be exact), and every
+  list interned, so that equal lists are one instance (see AppendList)."
   [history]
-  (loop [ops     (seq history)
-         pending (transient {})
-         out     (transient [])]
-    (if-not ops
-      (persistent! out)
-      (let [op (into {} (first ops))
-            p  (:process op)]
-        (cond
-          (not (integer? p))
-          (recur (next ops) pending out)
+  (let [canon  (java.util.HashMap.)
+        intern (fn [l]
+                 (let [l (vec l)]
+                   (or (.get canon l) (do (.put canon l l) l))))]
+    (intern [])
+    (loop [ops     (seq history)
+           pending {}
+           out     (transient [])]
+      (if-not ops
+        (persistent! out)
+        (let [op (plain-op (first ops))
+              p  (:process op)
+              v  (:value op)]
+          (cond
+            (not (integer? p))
+            (recur (next ops) pending out)
 
-          (= :invoke (:type op))
-          (recur (next ops) (assoc! pending p (:value op)) (conj! out op))
+            (= :invoke (:type op))
+            (recur (next ops) (assoc pending p v) (conj! out op))
 
-          (and (= :ok (:type op)) (= :append (:f op)))
-          (recur (next ops) (dissoc! pending p)
-                 (conj! out (assoc op :value {:appended (get pending p)
-                                              :list     (:value op)})))
+            (and (= :ok (:type op)) (= :append (:f op)) (sequential? v))
+            (let [l (intern v)]
+              (recur (next ops) (dissoc pending p)
+                     (conj! out (assoc op :value {:appended (get pending p)
+                                                  :list     l
+                                                  :prefix   (if (seq l) (intern (pop l)) l)}))))
 
-          :else
-          (recur (next ops) (dissoc! pending p) (conj! out op)))))))
+            (and (= :ok (:type op)) (= :read (:f op)) (sequential? v))
+            (recur (next ops) (dissoc pending p) (conj! out (assoc op :value (intern v))))
+
+            :else
+            (recur (next ops) (dissoc pending p) (conj! out op))))))))
 
 (defn knossos-checker
   "Knossos's :linear search with the exact model. Gives up with :unknown
@@ -114,9 +148,9 @@
 ;; bin/paxos-check
 
 (defn edn-line
-  "One op as a line of EDN: a plain map, without the exception trace."
+  "One op as a line of EDN."
   [op]
-  (pr-str (dissoc (into {} op) :exception)))
+  (pr-str (plain-op op)))
 
 (defn write-edn-history!
   "Writes the history as EDN, one op per line; returns the file."
@@ -179,15 +213,22 @@
            :paxos-check  pr})))))
 
 (defn final-reads
-  "The :final? reads at the end of the test, after healing: every node that
-  answered must show the same list, and at least one must have answered."
+  "The final reads, one per client thread, after healing and recovery: every
+  node that answered must show the same list, and at least one must have
+  answered. A thread's final read is its last op (processes map to threads
+  mod :concurrency); ops carry no marker, see plain-op."
   []
   (reify checker/Checker
     (check [this test history opts]
-      (let [finals (->> history
-                        (filter #(and (= :ok (:type %)) (= :read (:f %)) (:final? %))))
-            lists  (set (map :value finals))]
-        {:valid?   (and (seq finals) (= 1 (count lists)))
+      (let [threads (:concurrency test)
+            lasts   (->> history
+                         (filter #(integer? (:process %)))
+                         (reduce (fn [m op] (assoc m (mod (:process op) threads) op)) {})
+                         vals)
+            finals  (filter #(and (= :ok (:type %)) (= :read (:f %))) lasts)
+            lists   (set (map :value finals))]
+        {:valid?   (boolean (and (seq finals) (= 1 (count lists))))
+         :threads  threads
          :answered (count finals)
          :distinct (count lists)
          :length   (when (= 1 (count lists)) (count (first lists)))}))))

@@ -194,8 +194,11 @@
     (flaky! [_ _test]
       (throw (UnsupportedOperationException. "netns mode: no flaky!")))
     (fast! [_ _test] nil)
-    (shape! [_ _test _nodes _behavior]
-      (throw (UnsupportedOperationException. "netns mode: no shape!")))
+    (shape! [_ _test _nodes behavior]
+      ; jepsen.nemesis.combined's packet nemesis resets with no behavior at
+      ; setup; only that is supported (tc on a shared lo would hit all).
+      (when (seq behavior)
+        (throw (UnsupportedOperationException. "netns mode: no shape!"))))
 
     net.proto/PartitionAll
     (drop-all! [_ _test grudge]
