@@ -203,6 +203,19 @@ void px_net_close(struct px_net *n)
     free(n);
 }
 
+int px_net_wait_us(struct px_net *n, int us)
+{
+    struct pollfd pfd = {n->recv_fd, POLLIN, 0};
+    struct timespec ts = {0, (long)us * 1000};
+    if (n->recv_fd < 0) return 1; /* cannot wait: let the caller look */
+    return ppoll(&pfd, 1, &ts, NULL) > 0;
+}
+
+int px_net_recv_fd(const struct px_net *n)
+{
+    return n->recv_fd;
+}
+
 uint64_t px_net_rejected(const struct px_net *n, int reason)
 {
     if (reason < 0 || reason >= NET_REJECT_REASONS) return 0;

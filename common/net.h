@@ -43,6 +43,14 @@ void px_net_flush(struct px_net *n);
  * *out filled, 0 on timeout, -1 on a fatal socket error. */
 int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms);
 
+/* Wait at most us microseconds for a message to be waiting; 1 if one may
+ * be (px_net_recv with timeout 0 then takes it), 0 if none came. */
+int px_net_wait_us(struct px_net *n, int us);
+
+/* A file descriptor that polls readable when px_net_recv may have a
+ * message (for hosts that wait on several things at once), or -1. */
+int px_net_recv_fd(const struct px_net *n);
+
 /* Frames refused by the decoder, by reason (enum px_wire_err index). */
 uint64_t px_net_rejected(const struct px_net *n, int reason);
 

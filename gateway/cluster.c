@@ -1,12 +1,16 @@
-/* cluster.c -- the gateway's transport side.
+/* cluster.c -- the gateway's loop and its transport side.
  *
- * One receive thread takes APPLIED, NACK and LIST_CHUNK from the local
- * learner and proposer, keeps the list copy growing, fetches what the copy
- * misses, and runs every waiting request's attempt schedule: it resends
- * REQUESTs, and resumes the request's suspended HTTP connection once, when
- * the result arrives or the deadline passes.  No thread sleeps per request:
- * with one thread per connection, every answer cost two extra context
- * switches and a fight for gw.mu, and that was most of the gateway's CPU.
+ * One thread does everything but /status: it takes APPLIED, NACK and
+ * LIST_CHUNK from the local learner and proposer, keeps the list copy
+ * growing, fetches what the copy misses, runs every waiting request's
+ * attempt schedule (resends; resuming its suspended HTTP connection once,
+ * when the result arrives or the deadline passes), and runs libmicrohttpd,
+ * whose handlers register new requests.  Sends are held during an
+ * iteration and leave packed, one nng message per destination: every
+ * REQUEST that a burst of HTTP requests produced goes to the proposer as
+ * one message.  No thread sleeps per request: with one thread per
+ * connection, every answer cost two extra context switches and a fight for
+ * gw.mu, and each REQUEST its own trip through nng's threads.
  *
  * The 503 / 504 rule.  A command that timed out is "not applied" (503)
  * only if we know no attempt could have been queued by a leader: every
@@ -16,6 +20,7 @@
  * leader's queue and be applied later: then we answer 504, "may or may not
  * have been applied". */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,24 +45,6 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Condition variables wait on the monotonic clock, so a wall-clock jump
- * cannot stretch or cut a request's deadline. */
-static void cond_init(pthread_cond_t *c)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-}
-
-/* Wait on c until signalled or deadline_ms (monotonic); 1 on timeout. */
-static int wait_until(pthread_cond_t *c, pthread_mutex_t *mu, uint64_t deadline_ms)
-{
-    struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000};
-    return pthread_cond_timedwait(c, mu, &ts) == ETIMEDOUT;
-}
-
 static int send_to(gw *g, int role, const px_msg *m)
 {
     return px_net_send(g->net, role, g->node, m);
@@ -68,14 +55,14 @@ static int send_to(gw *g, int role, const px_msg *m)
 static void on_applied(gw *g, const px_applied *a)
 {
     for (uint16_t i = 0; i < a->n; i++) gw_pending_result(&g->pend, a, &a->entries[i]);
-    if (gw_list_on_applied(&g->list, a)) pthread_cond_broadcast(&g->list_cond);
+    gw_list_on_applied(&g->list, a);
 }
 
 static void on_chunk(gw *g, const px_list_chunk *c)
 {
     g->probed = 1;
     g->fetch_sent_ms = 0; /* answered: the next chunk may be asked at once */
-    if (gw_list_on_chunk(&g->list, c)) pthread_cond_broadcast(&g->list_cond);
+    gw_list_on_chunk(&g->list, c);
 }
 
 /* Ask the local learner for the elements we miss, one chunk at a time. */
@@ -188,36 +175,64 @@ static void sweep(gw *g, uint64_t now, resumes *r)
         if (schedule(g, w, now)) want_resume(w, r);
 }
 
-static void *rx_main(void *arg)
+/* Answers waiting for the list copy: resume those it now covers, or whose
+ * deadline passed. */
+static void list_waits(gw *g, uint64_t now, resumes *r)
+{
+    for (gw_listwait *lw = g->lw_head; lw && r->n < RESUME_BATCH; lw = lw->next) {
+        if (lw->resumed || (g->list.len < lw->need && now < lw->deadline_ms && !g->stopping))
+            continue;
+        lw->resumed = 1;
+        r->conn[r->n++] = lw->conn;
+    }
+}
+
+/* Wait until the transport or libmicrohttpd has something, at most ms. */
+static void wait_events(gw *g, int ms)
+{
+    struct pollfd p[2] = {{px_net_recv_fd(g->net), POLLIN, 0}, {g->http_fd, POLLIN, 0}};
+    if (p[0].fd < 0) ms = ms < 1 ? ms : 1; /* no fd to wait on: poll the socket often */
+    poll(p, 2, ms);
+}
+
+/* Everything the roles sent, the timers, the fetches; then the resumes. */
+static void take_messages(gw *g, px_msg *m)
+{
+    resumes r;
+    r.n = 0;
+    pthread_mutex_lock(&g->mu);
+    int got = 1;
+    for (int k = 0; got == 1 && k < 256; k++) {
+        got = px_net_recv(g->net, m, 0);
+        if (got == 1) handle(g, m);
+    }
+    if (got < 0) px_error("receive failed; retrying");
+    uint64_t now = mono_ms();
+    take_ready(g, now, &r);
+    sweep(g, now, &r);
+    list_waits(g, now, &r);
+    maybe_fetch(g, now);
+    pthread_mutex_unlock(&g->mu);
+    /* a suspended connection is ours until resumed: safe without the lock */
+    for (int i = 0; i < r.n; i++) g->resume(r.conn[i]);
+}
+
+static void *loop_main(void *arg)
 {
     gw *g = arg;
     px_msg *m = malloc(sizeof(*m)); /* tens of KB: not on the stack */
     if (m == NULL) {
-        px_error("out of memory starting the receive thread");
+        px_error("out of memory starting the gateway loop");
         return NULL;
     }
-    resumes r;
+    int http_ms = 0;
     while (!atomic_load(&g->stop)) {
-        int got = px_net_recv(g->net, m, RECV_POLL_MS);
-        if (got < 0) {
-            px_error("receive failed; retrying");
-            usleep(100 * 1000);
-        }
-        r.n = 0;
-        pthread_mutex_lock(&g->mu);
-        /* everything already queued, under one hold of the lock */
-        for (int k = 0; got == 1 && k < 256; k++) {
-            handle(g, m);
-            got = px_net_recv(g->net, m, 0);
-        }
-        if (got == 1) handle(g, m);
-        uint64_t now = mono_ms();
-        take_ready(g, now, &r);
-        sweep(g, now, &r);
-        maybe_fetch(g, now);
-        pthread_mutex_unlock(&g->mu);
-        /* a suspended connection is ours until resumed: safe without the lock */
-        for (int i = 0; i < r.n; i++) g->resume(r.conn[i]);
+        int ms = http_ms >= 0 && http_ms < RECV_POLL_MS ? http_ms : RECV_POLL_MS;
+        wait_events(g, ms);
+        px_net_hold(g->net); /* what this iteration sends leaves packed */
+        take_messages(g, m);
+        g->http_run(g->http, &http_ms);
+        px_net_flush(g->net);
     }
     free(m);
     return NULL;
@@ -246,7 +261,6 @@ int gw_start(gw *g, const px_config *cfg, uint32_t node, char *err, size_t errle
     g->cfg = *cfg;
     g->node = node;
     pthread_mutex_init(&g->mu, NULL);
-    cond_init(&g->list_cond);
     if (gw_list_init(&g->list) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -254,19 +268,30 @@ int gw_start(gw *g, const px_config *cfg, uint32_t node, char *err, size_t errle
     g->client_base = random_base();
     gw_pending_init(&g->pend, g->client_base);
     g->net = px_net_open(cfg, node, PX_ROLE_GATEWAY, err, errlen);
-    if (g->net == NULL) return -1;
-    if (pthread_create(&g->rx, NULL, rx_main, g) != 0) {
-        snprintf(err, errlen, "cannot start the receive thread");
-        px_net_close(g->net);
+    return g->net == NULL ? -1 : 0;
+}
+
+int gw_run(gw *g, char *err, size_t errlen)
+{
+    if (pthread_create(&g->rx, NULL, loop_main, g) != 0) {
+        snprintf(err, errlen, "cannot start the gateway loop");
         return -1;
     }
+    g->running = 1;
     return 0;
+}
+
+void gw_halt(gw *g)
+{
+    if (!g->running || g->halted) return;
+    atomic_store(&g->stop, 1);
+    pthread_join(g->rx, NULL);
+    g->halted = 1;
 }
 
 void gw_stop(gw *g)
 {
-    atomic_store(&g->stop, 1);
-    pthread_join(g->rx, NULL);
+    gw_halt(g);
     px_net_close(g->net);
     gw_list_free(&g->list);
 }
@@ -368,29 +393,51 @@ void gw_abandon(gw *g, gw_waiter *w)
     pthread_mutex_unlock(&g->mu);
 }
 
+/* The loop sees `stopping` and resumes everything within RECV_POLL_MS. */
 void gw_resume_all(gw *g)
 {
-    resumes r;
-    do {
-        r.n = 0;
-        pthread_mutex_lock(&g->mu);
-        g->stopping = 1;
-        for (gw_waiter *w = g->async_head; w; w = w->async_next)
-            if (w->armed && !w->resumed) want_resume(w, &r);
-        pthread_mutex_unlock(&g->mu);
-        for (int i = 0; i < r.n; i++) g->resume(r.conn[i]);
-    } while (r.n == RESUME_BATCH);
+    pthread_mutex_lock(&g->mu);
+    g->stopping = 1;
+    pthread_mutex_unlock(&g->mu);
 }
 
-int gw_wait_list(gw *g, uint64_t n, uint64_t deadline_ms)
+int gw_listwait_begin(gw *g, gw_listwait *lw, uint64_t need, uint64_t deadline_ms, void *conn)
+{
+    memset(lw, 0, sizeof(*lw));
+    pthread_mutex_lock(&g->mu);
+    int ready = g->list.len >= need || g->stopping;
+    if (!ready) {
+        lw->need = need;
+        lw->deadline_ms = deadline_ms;
+        lw->conn = conn;
+        lw->next = g->lw_head;
+        if (lw->next) lw->next->pprev = &lw->next;
+        lw->pprev = &g->lw_head;
+        g->lw_head = lw;
+        if (need > g->want_len) g->want_len = need;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return ready;
+}
+
+void gw_listwait_end(gw *g, gw_listwait *lw)
 {
     pthread_mutex_lock(&g->mu);
-    if (n > g->want_len) g->want_len = n;
-    while (g->list.len < n && mono_ms() < deadline_ms)
-        wait_until(&g->list_cond, &g->mu, deadline_ms);
-    int ok = g->list.len >= n;
+    if (lw->pprev) {
+        *lw->pprev = lw->next;
+        if (lw->next) lw->next->pprev = lw->pprev;
+        lw->pprev = NULL;
+        lw->next = NULL;
+    }
     pthread_mutex_unlock(&g->mu);
-    return ok ? 0 : -1;
+}
+
+int gw_list_has(gw *g, uint64_t need)
+{
+    pthread_mutex_lock(&g->mu);
+    int ok = g->list.len >= need;
+    pthread_mutex_unlock(&g->mu);
+    return ok;
 }
 
 uint64_t gw_now_ms(void)

@@ -11,10 +11,14 @@
  *   status.c    GET /status and GET /roles/<role>
  *   main.c      the process: flags, config, start, signals, stop
  *
- * Requests wait without a thread: an append or read registers a waiter,
- * suspends its HTTP connection and returns; the receive thread, which also
- * runs the resend timers, resumes the connection when the result (or the
- * deadline) comes, and libmicrohttpd calls the handler again to answer.
+ * One thread runs the gateway: it polls the transport and libmicrohttpd's
+ * epoll fd together, handles what the roles sent, runs the resend timers,
+ * runs libmicrohttpd (which calls the HTTP handlers), and then sends what
+ * the iteration produced, packed one message per destination.  Requests
+ * wait without a thread: an append or read registers a waiter, suspends
+ * its HTTP connection and returns; the loop resumes the connection when the
+ * result (or the deadline) comes, and the handler is called again to
+ * answer.  Only /status and /roles run on threads of their own.
  *
  * Locking: one mutex (gw.mu) protects pending commands, sessions and the
  * list copy's length; the receive thread and the HTTP threads meet there.
@@ -38,7 +42,6 @@
 #define GW_MAX_CONNECTIONS 512    /* concurrent HTTP connections */
 #define GW_CONN_TIMEOUT_S 60      /* idle keep-alive connections are closed */
 #define GW_CONN_MEMORY 12288      /* libmicrohttpd's per-connection pool, bytes */
-#define GW_HTTP_THREADS 2         /* event-loop threads serving connections */
 #define GW_SESSIONS 1024          /* client ids in the pool (> connections) */
 #define GW_RESEND_FIRST_MS 500    /* resend a REQUEST unanswered this long ... */
 #define GW_RESEND_MS 1000         /* ... and then every this long */
@@ -205,12 +208,19 @@ int gw_waiter_outcome(const gw_waiter *w, uint32_t sent);
 
 /* ---- cluster.c --------------------------------------------------------- */
 
+/* An answer waiting for the list copy to grow (see gw_listwait_begin). */
+typedef struct gw_listwait {
+    uint64_t need, deadline_ms;
+    void *conn;
+    int resumed;
+    struct gw_listwait *next, **pprev;
+} gw_listwait;
+
 typedef struct gw {
     px_config cfg;
     uint32_t node;
     struct px_net *net;
     pthread_mutex_t mu;
-    pthread_cond_t list_cond; /* broadcast when the list copy grows */
     gw_list list;
     gw_pending pend;
     uint64_t want_len;      /* a handler needs the list this long */
@@ -221,9 +231,15 @@ typedef struct gw {
     pthread_t rx;
     uint64_t client_base;
     gw_waiter *async_head;           /* every registered waiter, for the timers */
+    gw_listwait *lw_head;            /* answers waiting for the list copy */
     uint64_t swept_ms;               /* last timer sweep */
     int stopping;                    /* no new requests; resume everything */
-    void (*resume)(void *conn);      /* http.c's: resume a suspended connection */
+    int running, halted;             /* the loop thread was started, joined */
+    /* the HTTP side, set by http.c before gw_run: kept opaque here */
+    void *http;
+    int http_fd;                                 /* polls readable: run it */
+    void (*http_run)(void *http, int *timeout_ms); /* run; when to run again */
+    void (*resume)(void *conn);                  /* resume a suspended connection */
 } gw;
 
 
@@ -234,7 +250,12 @@ typedef struct gw_result {
     uint32_t leader_hint;
 } gw_result;
 
+/* gw_start opens the transport; gw_run starts the loop thread once the
+ * HTTP side is set; gw_halt stops and joins it (idempotent); gw_stop halts
+ * and closes everything. */
 int gw_start(gw *g, const px_config *cfg, uint32_t node, char *err, size_t errlen);
+int gw_run(gw *g, char *err, size_t errlen);
+void gw_halt(gw *g);
 void gw_stop(gw *g);
 
 /* Running one command through the log without a thread waiting for it:
@@ -253,9 +274,15 @@ int gw_finish(gw *g, gw_waiter *w, gw_result *res);
 void gw_abandon(gw *g, gw_waiter *w);
 /* At shutdown: refuse new requests and resume every suspended one. */
 void gw_resume_all(gw *g);
-/* Wait until the list copy holds n elements, or the deadline (monotonic
- * ms) passes.  Returns 0 when it does. */
-int gw_wait_list(gw *g, uint64_t n, uint64_t deadline_ms);
+/* An answer that needs the list copy to hold `need` elements waits for it
+ * without a thread, like a command: gw_listwait_begin returns 1 if the copy
+ * is long enough already; else it registers lw (and makes the loop fetch)
+ * and the caller suspends conn, which the loop resumes once the copy is
+ * long enough or the deadline passes.  gw_listwait_end unregisters it;
+ * gw_list_has tells whether the copy is long enough now. */
+int gw_listwait_begin(gw *g, gw_listwait *lw, uint64_t need, uint64_t deadline_ms, void *conn);
+void gw_listwait_end(gw *g, gw_listwait *lw);
+int gw_list_has(gw *g, uint64_t need);
 uint64_t gw_now_ms(void); /* the monotonic clock deadlines use */
 
 /* ---- status.c ---------------------------------------------------------- */

@@ -1,12 +1,14 @@
 /* http.c -- the gateway's HTTP side (libmicrohttpd).
  *
- * A small pool of event-loop threads (GW_HTTP_THREADS) serves every
- * connection (at most GW_MAX_CONNECTIONS).  A command can take up to
- * request_timeout_ms to go through the log, so its handler does not wait:
- * it registers the command (gw_begin), suspends the connection, sends the
- * first attempt (gw_arm) and returns; the receive thread resumes the
- * connection when the result or the deadline comes, and libmicrohttpd calls
- * the handler again to answer (gw_finish).  /status and /roles wait for the
+ * libmicrohttpd runs inside the gateway's one loop (cluster.c), in external
+ * epoll mode, and serves every connection (at most GW_MAX_CONNECTIONS).  No
+ * handler may block.  A command can take up to request_timeout_ms to go
+ * through the log, so its handler registers the command (gw_begin),
+ * suspends the connection, queues the first attempt (gw_arm) and returns;
+ * the loop resumes the connection when the result or the deadline comes,
+ * and libmicrohttpd calls the handler again to answer (gw_finish).  An
+ * answer that needs the gateway's list copy to grow first (a restarted
+ * gateway) waits the same way (gw_listwait_begin).  /status and /roles wait for the
  * roles' control sockets (up to 500 ms each), so they run on a short-lived
  * thread of their own, also behind a suspended connection.  Keep-alive is
  * libmicrohttpd's default for HTTP/1.1; idle connections close after
@@ -28,6 +30,7 @@
 enum req_state {
     REQ_READING = 0, /* headers and body coming in */
     REQ_WAITING,     /* a command registered, the connection suspended */
+    REQ_LIST_WAIT,   /* its result in, waiting for the list copy */
     REQ_STATUS_RUN,  /* a status thread is building the answer */
     REQ_STATUS_DONE, /* ... and has built it */
     REQ_ANSWERED
@@ -40,6 +43,8 @@ typedef struct req {
     int too_large;
     int state;           /* enum req_state */
     gw_waiter w;         /* REQ_WAITING: the command's waiter */
+    gw_listwait lw;      /* REQ_LIST_WAIT */
+    gw_result res;       /* the command's result, once in */
     int64_t value;
     int want_list, keyed;
     gw *g;               /* status threads */
@@ -126,13 +131,13 @@ static int idem_key_ok(const char *key)
 
 /* 200 {"value":V,"index":I[,"duplicate":true][,"list":[...]]} */
 static enum MHD_Result reply_appended(gw *g, struct MHD_Connection *c, const gw_result *res,
-                                      int64_t value, int want_list, uint64_t deadline)
+                                      int64_t value, int want_list)
 {
     int64_t index = res->e.result;
     if (index < 0) return reply_error(c, 500, "the learner reported no index", NULL, 0);
     int dup = (res->e.flags & PX_APPLIED_DUP) != 0;
     /* A DUP's value is the original one, which only the list knows. */
-    int have_list = (want_list || dup) && gw_wait_list(g, (uint64_t)index + 1, deadline) == 0;
+    int have_list = (want_list || dup) && gw_list_has(g, (uint64_t)index + 1);
     if (dup && have_list) value = gw_list_at(&g->list, (uint64_t)index);
     gw_buf b = {0};
     gw_buf_puts(&b, "{\"value\":");
@@ -181,12 +186,11 @@ static enum MHD_Result do_append(gw *g, struct MHD_Connection *c, req *r)
 /* A read goes through the log like an append: its result is the list's
  * length at its place in the log, so the answer reflects every append that
  * completed before the read began (linearizable). */
-static enum MHD_Result answer_list(gw *g, struct MHD_Connection *c, const gw_result *res,
-                                   uint64_t deadline)
+static enum MHD_Result answer_list(gw *g, struct MHD_Connection *c, const gw_result *res)
 {
     if (res->e.result < 0) return reply_error(c, 500, "the learner reported no length", NULL, 0);
     uint64_t n = (uint64_t)res->e.result;
-    if (gw_wait_list(g, n, deadline) != 0)
+    if (!gw_list_has(g, n))
         return reply_error(c, 503, "the gateway's list copy could not catch up in time", NULL,
                            1);
     gw_buf b = {0};
@@ -196,17 +200,37 @@ static enum MHD_Result answer_list(gw *g, struct MHD_Connection *c, const gw_res
     return reply(c, 200, &b, NULL, 0);
 }
 
-/* Resumed: the command has its result, or its deadline passed. */
+/* How much of the list the answer to a done command shows (0: none). */
+static uint64_t list_needed(const req *r)
+{
+    if (r->res.e.result < 0) return 0; /* refused with a 500 below */
+    if (r->w.kind == PX_CMD_READ) return (uint64_t)r->res.e.result;
+    int dup = (r->res.e.flags & PX_APPLIED_DUP) != 0;
+    return r->want_list || dup ? (uint64_t)r->res.e.result + 1 : 0;
+}
+
+static enum MHD_Result answer(gw *g, struct MHD_Connection *c, req *r)
+{
+    r->state = REQ_ANSWERED;
+    if (r->w.kind == PX_CMD_READ) return answer_list(g, c, &r->res);
+    return reply_appended(g, c, &r->res, r->value, r->want_list);
+}
+
+/* Resumed: the command has its result, or its deadline passed.  If the
+ * answer needs list elements the gateway's copy lacks (a restarted
+ * gateway), wait for them, suspended again, until the same deadline. */
 static enum MHD_Result finish_command(gw *g, struct MHD_Connection *c, req *r)
 {
-    gw_result res;
-    int kind = r->w.kind;
-    uint64_t deadline = r->w.deadline_ms;
-    int rc = gw_finish(g, &r->w, &res);
-    r->state = REQ_ANSWERED;
-    if (rc != GW_DONE) return reply_failed(g, c, rc, kind, r->keyed);
-    if (kind == PX_CMD_READ) return answer_list(g, c, &res, deadline);
-    return reply_appended(g, c, &res, r->value, r->want_list, deadline);
+    int rc = gw_finish(g, &r->w, &r->res);
+    if (rc != GW_DONE) {
+        r->state = REQ_ANSWERED;
+        return reply_failed(g, c, rc, r->w.kind, r->keyed);
+    }
+    uint64_t need = list_needed(r);
+    if (need == 0 || gw_listwait_begin(g, &r->lw, need, r->w.deadline_ms, c)) return answer(g, c, r);
+    r->state = REQ_LIST_WAIT;
+    MHD_suspend_connection(c);
+    return MHD_YES;
 }
 
 static void *status_main(void *arg)
@@ -296,6 +320,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return MHD_YES;
     }
     if (r->state == REQ_WAITING) return finish_command(g, c, r);
+    if (r->state == REQ_LIST_WAIT) {
+        gw_listwait_end(g, &r->lw);
+        return answer(g, c, r);
+    }
     if (r->state == REQ_STATUS_DONE) {
         r->state = REQ_ANSWERED;
         return reply(c, r->out_status, &r->out, NULL, 0);
@@ -321,6 +349,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req *r = *con_cls;
     if (r == NULL) return;
     if (r->state == REQ_WAITING) gw_abandon(cls, &r->w); /* never answered */
+    if (r->state == REQ_LIST_WAIT) gw_listwait_end(cls, &r->lw);
     gw_buf_free(&r->out);
     free(r);
     *con_cls = NULL;
@@ -329,6 +358,16 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static void resume_conn(void *conn)
 {
     MHD_resume_connection(conn);
+}
+
+/* One turn of libmicrohttpd inside the gateway loop; *timeout_ms is when
+ * it wants the next turn at the latest (-1: only on activity). */
+static void run_http(void *http, int *timeout_ms)
+{
+    MHD_UNSIGNED_LONG_LONG t;
+    MHD_run(http);
+    if (MHD_get_timeout(http, &t) == MHD_YES) *timeout_ms = t > 1000 ? 1000 : (int)t;
+    else *timeout_ms = -1;
 }
 
 struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen)
@@ -344,12 +383,9 @@ struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen)
         snprintf(err, errlen, "node %u: host \"%s\" is not an IPv4 address", g->node, nc->host);
         return NULL;
     }
-    g->resume = resume_conn;
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_ERROR_LOG,
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
         nc->gateway_port, NULL, NULL, handler, g,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)GW_HTTP_THREADS,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)GW_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)GW_CONN_TIMEOUT_S,
@@ -358,9 +394,20 @@ struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, completed, g,
         MHD_OPTION_END);
-    if (d == NULL)
+    if (d == NULL) {
         snprintf(err, errlen, "cannot listen on http://%s:%u (port in use?)", nc->host,
                  nc->gateway_port);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+    g->http = d;
+    g->http_fd = info ? info->epoll_fd : -1;
+    g->http_run = run_http;
+    g->resume = resume_conn;
+    if (gw_run(g, err, errlen) != 0) {
+        MHD_stop_daemon(d);
+        return NULL;
+    }
     return d;
 }
 
@@ -372,6 +419,7 @@ void gw_http_stop(gw *g, struct MHD_Daemon *d)
     if (d == NULL) return;
     gw_resume_all(g);
     for (int i = 0; i < 400 && atomic_load(&status_threads) > 0; i++) usleep(10 * 1000);
-    usleep(50 * 1000); /* let the event loops answer what was resumed */
+    usleep(100 * 1000); /* let the loop answer what it resumed */
+    gw_halt(g);
     MHD_stop_daemon(d);
 }

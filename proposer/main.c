@@ -16,6 +16,15 @@
 
 #define DRAIN_MAX 256
 #define WAIT_CAP_MS 10
+/* With slots already in flight, a burst that looks finished is given this
+ * long to grow before it is handled: nng costs several thread hand-offs per
+ * message whatever its size, so what arrives meanwhile (REQUESTs, ACCEPTEDs)
+ * then costs one ACCEPT and one CHOSEN message per peer instead of one per
+ * slot.  An idle leader (nothing in flight) never waits.  PAXOS_LINGER_US
+ * overrides it (0: never), for experiments. */
+#define LINGER_US 300
+
+static int linger_us = LINGER_US;
 
 typedef struct prop_proc {
     px_proc p;
@@ -134,12 +143,17 @@ static int step(prop_proc *pp)
     int r = px_net_recv(pp->p.net, pp->msg, wait);
     /* hold what this burst sends: one message per destination at the end */
     px_proc_hold(&pp->p);
+    int lingered = 0;
     for (int n = 0; r == 1; n++) {
         proposer_handle(pp->core, pp->msg, px_now_ms(), &pp->out);
         /* send at once: envelopes are large, a short outbox stays in cache */
         flush(pp);
         if (n + 1 >= DRAIN_MAX) break;
         r = px_net_recv(pp->p.net, pp->msg, 0);
+        if (r == 0 && !lingered && linger_us > 0 && proposer_in_flight(pp->core) > 0) {
+            lingered = 1;
+            if (px_net_wait_us(pp->p.net, linger_us)) r = px_net_recv(pp->p.net, pp->msg, 0);
+        }
     }
     if (r < 0) {
         px_proc_release(&pp->p);
@@ -173,6 +187,8 @@ int main(int argc, char **argv)
         return 1;
     }
     px_outbox_init(&pp.out);
+    const char *lg = getenv("PAXOS_LINGER_US");
+    if (lg) linger_us = atoi(lg);
     pp.last_state = PROPOSER_FOLLOWER; /* log from the first change on */
     px_info("ready (%u nodes, batch %u, pipeline %u)", pc.n_nodes, pc.batch_max, pc.pipeline);
 
