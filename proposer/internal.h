@@ -35,6 +35,8 @@ enum prop_read_kind {
 typedef struct prop_read_acc {
     uint64_t next;    /* first slot of the chunk asked for (PREPARE's from) */
     uint64_t sent_at; /* when that PREPARE was (re)sent */
+    uint64_t heard_at;/* when its last chunk that counted arrived */
+    uint8_t heard;    /* some chunk counted (heard_at is valid) */
     uint8_t done;     /* reported everything we need */
 } prop_read_acc;
 
@@ -98,7 +100,8 @@ struct proposer {
     uint32_t leader;      /* leader as seen here, 0 if none */
     uint64_t last_heard;  /* when the leader last showed signs of life */
     uint64_t election_at; /* non-leader: when to run phase 1 */
-    uint64_t heartbeat_at;/* leader: when the next heartbeat is due */
+    uint64_t heartbeat_at;/* leader, or candidate whose read advances: when the
+                           * next heartbeat is due */
 
     uint64_t chosen_upto; /* every slot below is chosen */
     uint64_t next_slot;   /* next fresh slot for client commands */
@@ -131,6 +134,8 @@ void prop_start_election(struct proposer *p, uint64_t now, px_outbox *out);
 void prop_become_leader(struct proposer *p, uint64_t now, px_outbox *out);
 void prop_step_down(struct proposer *p, uint32_t leader, uint64_t now, px_outbox *out);
 void prop_send_heartbeat(struct proposer *p, uint64_t now, px_outbox *out);
+void prop_candidate_heartbeat(struct proposer *p, uint64_t now, px_outbox *out);
+uint64_t prop_candidate_heartbeat_deadline(const struct proposer *p);
 void prop_on_heartbeat(struct proposer *p, const px_heartbeat *hb, uint64_t now, px_outbox *out);
 void prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_outbox *out);
 void prop_on_learned(struct proposer *p, const px_learned *l);
@@ -144,6 +149,7 @@ void prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_
 void prop_on_catchup(struct proposer *p, const px_catchup *c, uint64_t now, px_outbox *out);
 void prop_read_retransmit(struct proposer *p, uint64_t now, px_outbox *out);
 uint64_t prop_read_deadline(const struct proposer *p);
+uint64_t prop_read_live_until(const struct proposer *p);
 int prop_rec_pending(const struct proposer *p);
 int prop_rec_take(struct proposer *p, uint64_t *slot, px_value *v);
 void prop_rec_reset(struct proposer *p);

@@ -60,6 +60,8 @@ void prop_start_election(struct proposer *p, uint64_t now, px_outbox *out)
     prop_rec_reset(p);
     /* If no quorum answers before this fires, try again with a higher round. */
     prop_arm_election(p, now);
+    /* The first candidate heartbeat goes once a quorum has answered. */
+    p->heartbeat_at = now;
     prop_read_start(p, READ_ELECTION, prop_phase1_from(p), UINT64_MAX, now, out);
 }
 
@@ -89,16 +91,56 @@ void prop_step_down(struct proposer *p, uint32_t leader, uint64_t now, px_outbox
     prop_queue_flush(p, out);
 }
 
-void prop_send_heartbeat(struct proposer *p, uint64_t now, px_outbox *out)
+static px_msg *heartbeat_msg(struct proposer *p)
 {
     px_msg *m = prop_msg(p, PX_MSG_HEARTBEAT);
     memset(&m->u.heartbeat, 0, sizeof m->u.heartbeat);
     m->u.heartbeat.ballot = p->ballot;
     m->u.heartbeat.leader = p->cfg.id;
     m->u.heartbeat.chosen_upto = p->chosen_upto;
+    return m;
+}
+
+void prop_send_heartbeat(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    px_msg *m = heartbeat_msg(p);
     px_outbox_push(out, PX_ROLE_PROPOSER, PX_NODE_ALL, m);
     px_outbox_push(out, PX_ROLE_LEARNER, PX_NODE_ALL, m);
     p->heartbeat_at = now + p->cfg.heartbeat_ms;
+}
+
+/* A candidate's phase 1 can take many chunk round trips (a cluster that
+ * restarted whole re-reads its log from slot 0), longer than the followers'
+ * election timeout; a follower that heard nothing would then preempt it
+ * with a higher ballot, and the next candidate would fare no better.  So
+ * while its read advances at a quorum (prop_read_live_until), a candidate
+ * sends the leader's heartbeat to the proposers, and they follow it as a
+ * leader: re-arm their election timers and forward requests to it (it
+ * queues them).  That is safe: following changes no ballot we would use
+ * (only raises the highest seen) and nothing anyone proposes or accepts;
+ * the acceptors still decide who wins.  Learners do not get it: they ask
+ * only a real leader for catch-up.  A candidate that stops advancing (no
+ * quorum answers) goes quiet, so a healthy proposer takes over after one
+ * election timeout. */
+void prop_candidate_heartbeat(struct proposer *p, uint64_t now, px_outbox *out)
+{
+    if (p->state != PROPOSER_CANDIDATE || now < p->heartbeat_at) return;
+    if (now >= prop_read_live_until(p)) {
+        /* Quiet: nothing due until a chunk makes the read advance again
+         * (proposer_handle checks then), and no deadline in the past. */
+        p->heartbeat_at = now;
+        return;
+    }
+    px_outbox_push(out, PX_ROLE_PROPOSER, PX_NODE_ALL, heartbeat_msg(p));
+    p->heartbeat_at = now + p->cfg.heartbeat_ms;
+}
+
+/* When prop_candidate_heartbeat has something to do, UINT64_MAX if never
+ * before the read advances again. */
+uint64_t prop_candidate_heartbeat_deadline(const struct proposer *p)
+{
+    if (p->state != PROPOSER_CANDIDATE) return UINT64_MAX;
+    return p->heartbeat_at < prop_read_live_until(p) ? p->heartbeat_at : UINT64_MAX;
 }
 
 /* A leader's heartbeat is followed if its ballot is at least the highest we

@@ -202,6 +202,8 @@ void prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_
     /* A chunk that does not advance would make us ask for it forever. */
     if (!pr->done && pr->next_slot <= pr->from_slot) return;
     merge_chunk(p, pr);
+    a->heard = 1;
+    a->heard_at = now;
     /* A long report takes many round trips; while it advances, our own
      * election timer must not restart phase 1 with a new ballot. */
     if (rd->kind == READ_ELECTION) prop_arm_election(p, now);
@@ -239,6 +241,48 @@ uint64_t prop_read_deadline(const struct proposer *p)
         if (t < d) d = t;
     }
     return d;
+}
+
+/* How long after its last chunk an acceptor still counts as advancing:
+ * a lost chunk request is resent after retransmit_ms, and one lost message
+ * must not make a healthy read look stuck. */
+static uint64_t live_window(const struct proposer *p)
+{
+    return p->cfg.election_min_ms + p->cfg.retransmit_ms;
+}
+
+/* Until when acceptor a counts for the read's liveness. */
+static uint64_t acc_live_until(const struct proposer *p, const prop_read_acc *a)
+{
+    if (a->done) return UINT64_MAX; /* it reported all we need */
+    if (!a->heard) return 0;
+    uint64_t w = live_window(p);
+    return a->heard_at > UINT64_MAX - w ? UINT64_MAX : a->heard_at + w;
+}
+
+/* The read counts as advancing until the time a quorum of acceptors stops
+ * being each either done or heard from within live_window: the quorum-th
+ * highest acc_live_until (0 if no read).  A read that only a minority
+ * answers, however long its reports, never advances at a quorum, so a
+ * candidate cut off from a quorum cannot hold others back. */
+uint64_t prop_read_live_until(const struct proposer *p)
+{
+    if (p->rd.kind == READ_NONE) return 0;
+    uint32_t q = px_quorum(p->cfg.n_nodes);
+    uint64_t best = 0;
+    for (uint32_t i = 0; i < p->cfg.n_nodes; i++) {
+        uint32_t id = p->cfg.node_ids[i];
+        if (!prop_is_member(p, id)) continue;
+        uint64_t t = acc_live_until(p, &p->rd.acc[id]);
+        if (t <= best) continue;
+        uint32_t k = 0; /* acceptors live at least until t */
+        for (uint32_t j = 0; j < p->cfg.n_nodes; j++) {
+            uint32_t jd = p->cfg.node_ids[j];
+            if (prop_is_member(p, jd) && acc_live_until(p, &p->rd.acc[jd]) >= t) k++;
+        }
+        if (k >= q) best = t;
+    }
+    return best;
 }
 
 /* A learner found a gap no peer could fill: re-read from the acceptors.

@@ -87,6 +87,8 @@ void proposer_handle(struct proposer *p, const px_msg *in, uint64_t now, px_outb
     /* Whatever freed pipeline room or added work, use it at once rather
      * than at the next tick. */
     prop_pump(p, now, out);
+    /* A chunk may have made a quiet candidate's read advance again. */
+    prop_candidate_heartbeat(p, now, out);
 }
 
 void proposer_tick(struct proposer *p, uint64_t now, px_outbox *out)
@@ -94,6 +96,7 @@ void proposer_tick(struct proposer *p, uint64_t now, px_outbox *out)
     if (p->state != PROPOSER_LEADER && now >= p->election_at)
         prop_start_election(p, now, out);
     if (p->rd.kind != READ_NONE) prop_read_retransmit(p, now, out);
+    prop_candidate_heartbeat(p, now, out);
     if (p->state == PROPOSER_LEADER) {
         if (now >= p->heartbeat_at) prop_send_heartbeat(p, now, out);
         prop_accept_retransmit(p, now, out);
@@ -108,7 +111,7 @@ uint64_t proposer_next_deadline(const struct proposer *p)
     uint64_t d = p->state == PROPOSER_LEADER ? p->heartbeat_at : p->election_at;
     if (p->state == PROPOSER_LEADER) d = min_u64(d, prop_accept_deadline(p));
     if (p->rd.kind != READ_NONE) d = min_u64(d, prop_read_deadline(p));
-    return d;
+    return min_u64(d, prop_candidate_heartbeat_deadline(p));
 }
 
 uint64_t proposer_round_to_persist(const struct proposer *p) { return p->round_used; }

@@ -373,6 +373,69 @@ static void test_phase1_progress_rearms_timer(void)
     proposer_free(p);
 }
 
+/* A 4-entry chunk [from, from + 4) of acceptor acc, not the last. */
+static px_msg *chunk4(px_ballot b, uint32_t acc, uint64_t from)
+{
+    px_msg *m = promise(b, acc, from, from + 4, 0);
+    for (uint64_t s = from; s < from + 4; s++) promise_add(m, s, B(1, 3), (int64_t)s + 1);
+    return m;
+}
+
+/* A candidate whose read advances at a quorum sends the leader's heartbeat
+ * to the proposers (not the learners) every heartbeat_ms; one answered by
+ * a minority only does not; it goes quiet once the quorum has been silent
+ * for election_min_ms + retransmit_ms, without a deadline in the past, and
+ * speaks again when chunks resume. */
+static void test_candidate_heartbeats(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.election_min_ms = c.election_max_ms = 1000; /* no new ballot meanwhile */
+    const uint64_t window = c.election_min_ms + c.retransmit_ms;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    proposer_tick(p, 1000, &out);
+    px_ballot b = proposer_ballot(p);
+    CHECK(count_type(&out, PX_MSG_HEARTBEAT) == 0);
+    proposer_handle(p, chunk4(b, 2, 0), 1001, &out);
+    proposer_handle(p, chunk4(b, 2, 4), 1002, &out);
+    CHECK(count_type(&out, PX_MSG_HEARTBEAT) == 0); /* a minority */
+    proposer_handle(p, chunk4(b, 3, 0), 1003, &out);
+    REQUIRE(count_type(&out, PX_MSG_HEARTBEAT) == 1);
+    const px_envelope *e = nth(&out, PX_MSG_HEARTBEAT, 0);
+    CHECK(e->role == PX_ROLE_PROPOSER && e->node == PX_NODE_ALL);
+    CHECK(beq(e->msg.u.heartbeat.ballot, b) && e->msg.u.heartbeat.leader == 1);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    px_outbox_clear(&out);
+    proposer_tick(p, 1052, &out);
+    CHECK(count_type(&out, PX_MSG_HEARTBEAT) == 0);
+    proposer_tick(p, 1053, &out);
+    CHECK(count_type(&out, PX_MSG_HEARTBEAT) == 1);
+    /* Acceptor 2 falls silent, acceptor 3 goes on (a minority): the
+     * heartbeats stop when acceptor 2's window ends, at 1002 + window, and
+     * no deadline is ever left in the past. */
+    size_t hb_before = 0, hb_after = 0;
+    uint64_t next3 = 4;
+    for (uint64_t t = 1054; t < 2400; t++) {
+        px_outbox_clear(&out);
+        if (t % 200 == 0) {
+            proposer_handle(p, chunk4(b, 3, next3), t, &out);
+            next3 += 4;
+        }
+        if (proposer_next_deadline(p) <= t) proposer_tick(p, t, &out);
+        CHECK(proposer_next_deadline(p) > t);
+        *(t < 1002 + window ? &hb_before : &hb_after) += count_type(&out, PX_MSG_HEARTBEAT);
+    }
+    CHECK(hb_before == (1002 + window - 1 - 1053) / 50 && hb_after == 0);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE && beq(proposer_ballot(p), b));
+    /* Acceptor 2 answers again: a quorum advances, a heartbeat at once. */
+    px_outbox_clear(&out);
+    proposer_handle(p, chunk4(b, 2, 8), 2400, &out);
+    CHECK(count_type(&out, PX_MSG_HEARTBEAT) == 1);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
 /* Promises report slots 5 and 7 only: 6 is a gap and gets a no-op. */
 static void test_noop_gap_filling(void)
 {
@@ -1493,6 +1556,124 @@ static void test_cluster_restart_keeps_round(void)
     CHECK(restart_scenario(1, &unpersisted) > 0);
 }
 
+/* Like cl_run, but every frame takes lat ms: the frames queued at the start
+ * of a step are delivered lat ms later, and timers fire in between (what
+ * they send waits for the next step).  A long read then takes time. */
+static void cl_run_slow(cluster *cl, uint64_t dur, uint64_t lat)
+{
+    uint64_t end = cl->now + dur;
+    while (cl->now < end) {
+        size_t wave = cl->qn - cl->head;
+        uint64_t arrive = cl->now + lat;
+        for (;;) {
+            uint64_t d = UINT64_MAX;
+            for (uint32_t i = 1; i <= cl->n; i++)
+                if (cl->prop[i] && proposer_next_deadline(cl->prop[i]) < d)
+                    d = proposer_next_deadline(cl->prop[i]);
+            if (d >= arrive) break;
+            if (d > cl->now) cl->now = d;
+            for (uint32_t i = 1; i <= cl->n; i++) {
+                if (!cl->prop[i] || proposer_next_deadline(cl->prop[i]) > cl->now) continue;
+                proposer_tick(cl->prop[i], cl->now, &cl->out);
+                cl_flush(cl, &cl->out);
+            }
+        }
+        cl->now = arrive;
+        for (size_t k = 0; k < wave; k++) cl_step(cl); /* by count: the queue may rewind */
+    }
+}
+
+/* Acceptor acc accepted slots [0, n) at ballot b, durably (a log from
+ * before a restart).  Slot s holds val(s + 1). */
+static void cl_fill(cluster *cl, uint32_t acc, uint64_t n, px_ballot b)
+{
+    px_msg *m = calloc(1, sizeof *m);
+    m->type = PX_MSG_ACCEPT;
+    m->from = b.node;
+    for (uint64_t s = 0; s < n; s++) {
+        m->u.accept.slot = s;
+        m->u.accept.ballot = b;
+        m->u.accept.value = val((int64_t)s + 1);
+        acceptor_handle(cl->acc[acc], m, &cl->aout);
+        acc_out_clear(&cl->aout);
+    }
+    free(m);
+    acceptor_durable(cl->acc[acc], acceptor_emitted_seq(cl->acc[acc]), &cl->aout);
+    acc_out_clear(&cl->aout);
+}
+
+/* The whole cluster restarted over a log of n slots: every proposer is
+ * empty (from = 0) and kept round 1; node 1 times out first. */
+static cluster *restarted_cluster(uint64_t seed, uint64_t n)
+{
+    cluster *cl = cl_new(3, seed);
+    for (uint32_t i = 1; i <= 3; i++) {
+        cl_fill(cl, i, n, B(1, 3));
+        cl->persisted[i] = 1;
+        cl->cfg[i].pipeline = 16;
+    }
+    cl->cfg[1].election_min_ms = cl->cfg[1].election_max_ms = 100;
+    for (uint32_t i = 1; i <= 3; i++) cl_start_proposer(cl, i);
+    return cl;
+}
+
+/* Finding 4: after a whole-cluster restart phase 1 re-reads 2000 slots in
+ * 4-entry chunks, 500 round trips of 10 ms, far beyond the followers'
+ * 300..600 ms election timeout.  The candidate's heartbeats keep them
+ * following it: no other election starts, the first ballot wins, and the
+ * log is recovered intact. */
+static void test_cluster_long_phase1_not_preempted(void)
+{
+    const uint64_t N = 2000;
+    cluster *cl = restarted_cluster(20, N);
+    int others_ran = 0;
+    uint64_t t0 = 0;
+    while (cl->now < 20000 && cl_leader(cl) != 1) {
+        cl_run_slow(cl, 5, 5);
+        if (t0 == 0 && proposer_state(cl->prop[1]) == PROPOSER_CANDIDATE) t0 = cl->now;
+        for (uint32_t i = 2; i <= 3; i++)
+            others_ran |= proposer_state(cl->prop[i]) != PROPOSER_FOLLOWER;
+    }
+    REQUIRE(cl_leader(cl) == 1);
+    CHECK(cl->now - t0 > 3000); /* the read really outlasted the timeout */
+    CHECK(!others_ran);
+    CHECK(beq(proposer_ballot(cl->prop[1]), B(2, 1)));
+    for (uint32_t i = 2; i <= 3; i++) CHECK(proposer_leader(cl->prop[i]) == 1);
+    cl_run_slow(cl, 3000, 5);
+    CHECK(proposer_chosen_upto(cl->prop[1]) == N);
+    for (uint64_t s = 0; s < N && s < cl->chosen_cap; s++)
+        CHECK(cl->has[s] && tag_of(&cl->chosen[s]) == (int64_t)s + 1);
+    CHECK(cl->chosen_cap >= N && cl->has[N - 1]);
+    CHECK(cl->conflicts == 0 && cl->bad_frames == 0 && cl->ballot_conflicts == 0);
+    cl_free(cl);
+}
+
+/* The same read, but halfway through nodes 2 and 3 stop reaching node 1
+ * (one way: node 1 still reaches them).  The candidate still hears its own
+ * acceptor's chunks, a minority, which must not keep the others quiet: its
+ * heartbeats stop and a follower runs for leader within the live window
+ * (election_min + retransmit) plus an election timeout. */
+static void test_cluster_stuck_candidate_goes_quiet(void)
+{
+    cluster *cl = restarted_cluster(21, 2000);
+    while (cl->now < 1000) cl_run_slow(cl, 5, 5);
+    REQUIRE(proposer_state(cl->prop[1]) == PROPOSER_CANDIDATE);
+    CHECK(proposer_state(cl->prop[2]) == PROPOSER_FOLLOWER);
+    CHECK(proposer_state(cl->prop[3]) == PROPOSER_FOLLOWER);
+    cl->cut[2][1] = cl->cut[3][1] = 1;
+    uint64_t cut_at = cl->now, took_over = 0;
+    while (cl->now < cut_at + 3000 && !took_over) {
+        cl_run_slow(cl, 5, 5);
+        for (uint32_t i = 2; i <= 3; i++)
+            if (proposer_state(cl->prop[i]) != PROPOSER_FOLLOWER) took_over = cl->now;
+    }
+    CHECK(took_over != 0);
+    CHECK(took_over - cut_at <= 300 + 100 + 600 + 20);
+    CHECK(proposer_state(cl->prop[1]) == PROPOSER_CANDIDATE); /* still reading */
+    CHECK(cl->conflicts == 0 && cl->bad_frames == 0 && cl->ballot_conflicts == 0);
+    cl_free(cl);
+}
+
 /* Every frame delivered twice, in random order: still one value per slot
  * and every command chosen. */
 static void test_cluster_dup_and_reorder(void)
@@ -1533,6 +1714,7 @@ int main(void)
     RUN(test_heartbeats);
     RUN(test_learned_sets_from);
     RUN(test_phase1_progress_rearms_timer);
+    RUN(test_candidate_heartbeats);
     RUN(test_noop_gap_filling);
     RUN(test_highest_vballot_wins);
     RUN(test_chunked_promises);
@@ -1555,6 +1737,8 @@ int main(void)
     RUN(test_cluster_stale_leader_returns);
     RUN(test_cluster_catchup_reread);
     RUN(test_cluster_restart_keeps_round);
+    RUN(test_cluster_long_phase1_not_preempted);
+    RUN(test_cluster_stuck_candidate_goes_quiet);
     RUN(test_cluster_dup_and_reorder);
     return check_summary();
 }
