@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential libnng-dev libmicrohttpd-dev libjson-c-dev libconfig-dev
-      curl jq iproute2 iptables procps util-linux gnuplot-nox time valgrind)
+      curl jq iproute2 iptables procps util-linux gnuplot-nox time valgrind clojure)
 
 missing=()
 for p in "${PKGS[@]}"; do

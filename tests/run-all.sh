@@ -2,8 +2,8 @@
 # Runs every test suite and ends with one line "total: N passed, N failed".
 #
 # Suites, in order: unit tests (sanitized build), simulator seeds, mutants,
-# the linearizability checker, integration tests on real clusters, and short
-# Jepsen runs.  Each suite's output goes to build/test-logs/<suite>.log; a
+# the linearizability checker, the Clojure Jepsen test's sources (they must
+# read), integration tests on real clusters, and short Jepsen runs.  Each suite's output goes to build/test-logs/<suite>.log; a
 # suite reports its own "N passed, N failed" line (or PASS/FAIL lines), and
 # a suite that reports nothing but exits non-zero counts as one failure.
 #
@@ -85,7 +85,7 @@ jepsen_suite() {
 }
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit sim mutants checker integration jepsen)
+[ ${#suites[@]} -eq 0 ] && suites=(unit sim mutants checker clojure integration jepsen)
 for s in "${suites[@]}"; do
     case $s in
         unit) run_suite unit unit_suite ;;
@@ -94,7 +94,8 @@ for s in "${suites[@]}"; do
         checker) run_suite checker bash tests/checker.sh ;;
         integration) run_suite integration integration_suite ;;
         jepsen) run_suite jepsen jepsen_suite ;;
-        *) echo "unknown suite: $s (unit sim mutants checker integration jepsen)"; exit 2 ;;
+        clojure) run_suite clojure bash tests/clojure-syntax.sh ;;
+        *) echo "unknown suite: $s (unit sim mutants checker clojure integration jepsen)"; exit 2 ;;
     esac
 done
 
