@@ -20,8 +20,10 @@
  * long to grow before it is handled: nng costs several thread hand-offs per
  * message whatever its size, so what arrives meanwhile (REQUESTs, ACCEPTEDs)
  * then costs one ACCEPT and one CHOSEN message per peer instead of one per
- * slot.  An idle leader (nothing in flight) never waits.  PAXOS_LINGER_US
- * overrides it (0: never), for experiments. */
+ * slot.  Only a leader that had slots in flight before this burst waits:
+ * one that just opened its only slot must send it at once (a lone client
+ * would pay the wait on every append).  PAXOS_LINGER_US overrides it (0:
+ * never), for experiments. */
 #define LINGER_US 300
 
 static int linger_us = LINGER_US;
@@ -143,14 +145,14 @@ static int step(prop_proc *pp)
     int r = px_net_recv(pp->p.net, pp->msg, wait);
     /* hold what this burst sends: one message per destination at the end */
     px_proc_hold(&pp->p);
-    int lingered = 0;
+    int lingered = linger_us <= 0 || proposer_in_flight(pp->core) == 0;
     for (int n = 0; r == 1; n++) {
         proposer_handle(pp->core, pp->msg, px_now_ms(), &pp->out);
         /* send at once: envelopes are large, a short outbox stays in cache */
         flush(pp);
         if (n + 1 >= DRAIN_MAX) break;
         r = px_net_recv(pp->p.net, pp->msg, 0);
-        if (r == 0 && !lingered && linger_us > 0 && proposer_in_flight(pp->core) > 0) {
+        if (r == 0 && !lingered && proposer_in_flight(pp->core) > 0) {
             lingered = 1;
             if (px_net_wait_us(pp->p.net, linger_us)) r = px_net_recv(pp->p.net, pp->msg, 0);
         }
