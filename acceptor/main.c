@@ -46,7 +46,7 @@ static void recover(acc_proc *a)
     if (info[0]) px_info("%s/acceptor.log: %s", a->p.dir, info);
     /* PAXOS_TEST_LOSE_UNSYNCED=US: fault-injection mode for tests only. */
     const char *lose = getenv("PAXOS_TEST_LOSE_UNSYNCED");
-    if (lose && atoi(lose) > 0) {
+    if (lose && atoi(lose) > 0) { /* 0 or unset: normal operation */
         acc_store_hold_until_sync(a->store, (unsigned)atoi(lose));
         px_warn("test mode: unsynced records stay in memory for %d us before each write "
                 "(kill -9 loses them)", atoi(lose));

@@ -7,9 +7,9 @@
 #
 # Each mutant runs under the nemesis that can expose it:
 #   acceptor_early_reply      kill, 48 clients, every 2 s: votes acknowledged
-#                             before the fsync are lost when a majority or all
-#                             nodes are killed together (the runner keeps
-#                             unsynced records in memory for 2 ms, like a
+#                             before the fsync are lost when all nodes are
+#                             killed together (the runner keeps unsynced
+#                             records in memory for 10 ms here, like a slow
 #                             device that loses unfinished writes on power loss)
 #   quorum_too_small          partition (two "majorities" of one node)
 #   proposer_ignore_promised  partition-leader (a new leader must recover
@@ -36,7 +36,7 @@ done
 # The jepsen/run options for each build.
 options_for() {
     case $1 in
-        acceptor_early_reply) echo "--nemesis kill --concurrency 48 --nemesis-interval 2" ;;
+        acceptor_early_reply) echo "--nemesis kill --concurrency 48 --nemesis-interval 2 --disk-latency-ms 10" ;;
         quorum_too_small) echo "--nemesis partition --concurrency 6 --nemesis-interval 3" ;;
         proposer_ignore_promised) echo "--nemesis partition-leader --concurrency 6 --nemesis-interval 3" ;;
         *) echo "--nemesis all --concurrency 6 --nemesis-interval 3" ;;
