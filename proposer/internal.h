@@ -24,6 +24,18 @@
  * for the rest.  Keeps one re-read's memory and ACCEPT burst bounded. */
 #define PROP_REREAD_MAX_SLOTS 1024
 
+/* Batching (phase2.c, batch_due): client commands get a new slot at once
+ * only while fewer than PROP_OPEN_MAX slots are open; otherwise they wait
+ * until batch_max of them are queued or the oldest has waited
+ * PROP_BATCH_WAIT_MS.  The cost of this system is per message (nng's thread
+ * hand-offs), not per byte, so a slot of 20 commands costs about what a
+ * slot of one does.  A few open slots keep the acceptors' disks busy (they
+ * group-commit whatever arrives meanwhile); the wait bounds the latency a
+ * command pays for riding in a fuller slot.  A lone command (no slot open)
+ * never waits. */
+#define PROP_OPEN_MAX 3
+#define PROP_BATCH_WAIT_MS 1
+
 /* What a read of the acceptors (PREPARE / PROMISE chunks) is for. */
 enum prop_read_kind {
     READ_NONE = 0,
@@ -81,9 +93,11 @@ typedef struct prop_slot {
     px_value value;
 } prop_slot;
 
-/* Client commands waiting for a slot: a ring of queue_max requests. */
+/* Client commands waiting for a slot: a ring of queue_max requests, with
+ * the time each arrived (at[i] belongs to v[i]) for the batch wait. */
 typedef struct prop_queue {
     px_request *v;
+    uint64_t *at;
     uint32_t head, n, cap;
 } prop_queue;
 
@@ -161,11 +175,13 @@ void prop_pump(struct proposer *p, uint64_t now, px_outbox *out);
 void prop_on_accepted(struct proposer *p, const px_accepted *a, px_outbox *out);
 void prop_accept_retransmit(struct proposer *p, uint64_t now, px_outbox *out);
 uint64_t prop_accept_deadline(const struct proposer *p);
+uint64_t prop_batch_deadline(const struct proposer *p);
 
 /* requests.c */
 int prop_queue_init(struct proposer *p);
 void prop_on_request(struct proposer *p, const px_request *r, uint64_t now, px_outbox *out);
 int prop_queue_take(struct proposer *p, px_request *r);
+uint64_t prop_queue_oldest(const struct proposer *p);
 void prop_queue_flush(struct proposer *p, px_outbox *out);
 
 #endif

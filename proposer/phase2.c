@@ -49,13 +49,24 @@ static prop_slot *slot_alloc(struct proposer *p, uint64_t slot)
     abort(); /* n_used lied: a bug, not a condition */
 }
 
+/* Whether queued client commands should get a slot now rather than wait
+ * to fill a bigger one (the rule is at PROP_OPEN_MAX in internal.h).  With
+ * no slot open this is always true: a lone client never waits. */
+static int batch_due(const struct proposer *p, uint64_t now)
+{
+    if (p->q.n == 0) return 0;
+    return p->n_open < PROP_OPEN_MAX || p->q.n >= p->cfg.batch_max ||
+           now >= prop_queue_oldest(p) + PROP_BATCH_WAIT_MS;
+}
+
 /* What goes into the next slot: re-proposals from the last read first
- * (they fill the log below fresh slots), then up to batch_max queued
- * client commands.  Returns 0 if there is nothing to propose. */
-static int next_proposal(struct proposer *p, uint64_t *slot, px_value *v)
+ * (they fill the log below fresh slots, and never wait), then up to
+ * batch_max queued client commands if batch_due.  Returns 0 if there is
+ * nothing to propose now. */
+static int next_proposal(struct proposer *p, uint64_t now, uint64_t *slot, px_value *v)
 {
     if (prop_rec_take(p, slot, v)) return 1;
-    if (p->q.n == 0) return 0;
+    if (!batch_due(p, now)) return 0;
     memset(v, 0, sizeof *v);
     px_request r;
     while (v->n < p->cfg.batch_max && prop_queue_take(p, &r)) v->cmds[v->n++] = r.cmd;
@@ -63,15 +74,26 @@ static int next_proposal(struct proposer *p, uint64_t *slot, px_value *v)
     return 1;
 }
 
+/* When a slot for queued commands is due by the wait bound, for
+ * proposer_next_deadline.  Only while the pipeline has room: when it is
+ * full an ACCEPTED frees it and proposer_handle pumps, and a past deadline
+ * would make the host spin. */
+uint64_t prop_batch_deadline(const struct proposer *p)
+{
+    if (p->q.n == 0 || p->n_used >= p->cfg.pipeline) return UINT64_MAX;
+    return prop_queue_oldest(p) + PROP_BATCH_WAIT_MS;
+}
+
 /* Opens slots while the pipeline has room and there is something to
- * propose; the value is built in place in the outgoing ACCEPT. */
+ * propose: recovery re-proposals at once, client commands when batch_due.
+ * The value is built in place in the outgoing ACCEPT. */
 void prop_pump(struct proposer *p, uint64_t now, px_outbox *out)
 {
     if (p->state != PROPOSER_LEADER) return;
     while (p->n_used < p->cfg.pipeline) {
         px_msg *m = prop_msg(p, PX_MSG_ACCEPT);
         uint64_t slot;
-        if (!next_proposal(p, &slot, &m->u.accept.value)) return;
+        if (!next_proposal(p, now, &slot, &m->u.accept.value)) return;
         m->u.accept.ballot = p->ballot;
         m->u.accept.slot = slot;
         prop_slot *e = slot_alloc(p, slot);

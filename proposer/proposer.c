@@ -69,6 +69,7 @@ void proposer_free(struct proposer *p)
     prop_rec_reset(p);
     free(p->slots);
     free(p->q.v);
+    free(p->q.at);
     free(p);
 }
 
@@ -109,7 +110,10 @@ static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 uint64_t proposer_next_deadline(const struct proposer *p)
 {
     uint64_t d = p->state == PROPOSER_LEADER ? p->heartbeat_at : p->election_at;
-    if (p->state == PROPOSER_LEADER) d = min_u64(d, prop_accept_deadline(p));
+    if (p->state == PROPOSER_LEADER) {
+        d = min_u64(d, prop_accept_deadline(p));
+        d = min_u64(d, prop_batch_deadline(p));
+    }
     if (p->rd.kind != READ_NONE) d = min_u64(d, prop_read_deadline(p));
     return min_u64(d, prop_candidate_heartbeat_deadline(p));
 }

@@ -12,16 +12,25 @@ int prop_queue_init(struct proposer *p)
 {
     p->q.cap = p->cfg.queue_max;
     p->q.v = calloc(p->q.cap, sizeof *p->q.v);
-    return p->q.v ? 0 : -1;
+    p->q.at = calloc(p->q.cap, sizeof *p->q.at);
+    return p->q.v && p->q.at ? 0 : -1;
 }
 
-static int queue_push(struct proposer *p, const px_request *r)
+static int queue_push(struct proposer *p, const px_request *r, uint64_t now)
 {
     prop_queue *q = &p->q;
     if (q->n == q->cap) return -1;
-    q->v[(q->head + q->n) % q->cap] = *r;
+    uint32_t i = (q->head + q->n) % q->cap;
+    q->v[i] = *r;
+    q->at[i] = now;
     q->n++;
     return 0;
+}
+
+/* When the oldest queued command arrived; the queue must not be empty. */
+uint64_t prop_queue_oldest(const struct proposer *p)
+{
+    return p->q.at[p->q.head];
 }
 
 int prop_queue_take(struct proposer *p, px_request *r)
@@ -78,12 +87,11 @@ static void route(struct proposer *p, const px_request *r, px_outbox *out)
  * since it is probably about to lead; a follower routes. */
 void prop_on_request(struct proposer *p, const px_request *r, uint64_t now, px_outbox *out)
 {
-    (void)now;
     if (p->state == PROPOSER_FOLLOWER) {
         route(p, r, out);
         return;
     }
-    if (queue_push(p, r) != 0) send_nack(p, r, PX_NACK_BUSY, out);
+    if (queue_push(p, r, now) != 0) send_nack(p, r, PX_NACK_BUSY, out);
 }
 
 /* On stepping down: queued commands go to the new leader if known (in

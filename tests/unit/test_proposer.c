@@ -686,6 +686,103 @@ static void test_batching(void)
     proposer_free(p);
 }
 
+/* With slots open, commands queue to fill one bigger slot instead of one
+ * slot each: the 4th..6th of a burst wait while 3 slots are open, and
+ * leave together when a slot is chosen. */
+static void test_batching_while_open(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.batch_max = 8;
+    c.pipeline = 16;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    px_ballot b = proposer_ballot(p);
+    px_outbox_clear(&out);
+    for (uint64_t s = 1; s <= 6; s++) proposer_handle(p, request(s, 1, 0), now, &out);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 3 && proposer_in_flight(p) == 3);
+    CHECK(proposer_queued(p) == 3);
+    proposer_handle(p, accepted(b, 1, 0), now, &out);
+    proposer_handle(p, accepted(b, 2, 0), now, &out);
+    REQUIRE(count_type(&out, PX_MSG_ACCEPT) == 4);
+    const px_accept *a = accept_for(&out, 3);
+    REQUIRE(a != NULL);
+    CHECK(a->value.n == 3 && a->value.cmds[0].seq == 4 && a->value.cmds[2].seq == 6);
+    CHECK(proposer_queued(p) == 0 && proposer_in_flight(p) == 3);
+    /* batch_max queued commands need no wait. */
+    for (uint64_t s = 7; s <= 14; s++) proposer_handle(p, request(s, 1, 0), now, &out);
+    REQUIRE(count_type(&out, PX_MSG_ACCEPT) == 5);
+    a = accept_for(&out, 4);
+    REQUIRE(a != NULL);
+    CHECK(a->value.n == 8 && a->value.cmds[0].seq == 7);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* A lone command (no slot open) leaves at once: no deadline, no tick. */
+static void test_lone_command_immediate(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    px_ballot b = proposer_ballot(p);
+    for (uint64_t s = 1; s <= 3; s++) {
+        px_outbox_clear(&out);
+        proposer_handle(p, request(s, 1, 0), now, &out);
+        const px_accept *a = accept_for(&out, s - 1);
+        REQUIRE(a != NULL);
+        CHECK(a->value.n == 1 && a->value.cmds[0].seq == s);
+        CHECK(proposer_queued(p) == 0);
+        proposer_handle(p, accepted(b, 1, s - 1), now, &out);
+        proposer_handle(p, accepted(b, 2, s - 1), now, &out);
+        CHECK(proposer_in_flight(p) == 0);
+        now += 5;
+    }
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* A command waiting behind open slots is reported as the next deadline
+ * (arrival + the batch wait) and a tick then opens its slot, even though
+ * no slot was chosen meanwhile. */
+static void test_batch_wait_deadline(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.batch_max = 8;
+    c.pipeline = 16;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    for (uint64_t s = 1; s <= 3; s++) proposer_handle(p, request(s, 1, 0), now, &out);
+    CHECK(proposer_in_flight(p) == 3);
+    uint64_t before = proposer_next_deadline(p);
+    CHECK(before > now + 1); /* nothing queued: heartbeat or retransmit */
+    uint64_t t4 = now + 1;
+    proposer_handle(p, request(4, 1, 0), t4, &out);
+    proposer_handle(p, request(5, 1, 0), t4, &out);
+    CHECK(proposer_queued(p) == 2 && proposer_in_flight(p) == 3);
+    CHECK(proposer_next_deadline(p) == t4 + 1);
+    px_outbox_clear(&out);
+    proposer_tick(p, t4, &out); /* early: nothing */
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 0 && proposer_queued(p) == 2);
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    REQUIRE(count_type(&out, PX_MSG_ACCEPT) == 1);
+    const px_accept *a = accept_for(&out, 3);
+    REQUIRE(a != NULL);
+    CHECK(a->value.n == 2 && a->value.cmds[0].seq == 4 && a->value.cmds[1].seq == 5);
+    CHECK(proposer_queued(p) == 0 && proposer_in_flight(p) == 4);
+    CHECK(proposer_next_deadline(p) == before);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
 static void test_busy_nack(void)
 {
     proposer_config c = mkcfg(1, 3);
@@ -1722,6 +1819,9 @@ int main(void)
     RUN(test_accepted_dup_and_reorder);
     RUN(test_pipeline_limit);
     RUN(test_batching);
+    RUN(test_batching_while_open);
+    RUN(test_lone_command_immediate);
+    RUN(test_batch_wait_deadline);
     RUN(test_busy_nack);
     RUN(test_forwarding_and_nacks);
     RUN(test_candidate_queue_forwarded);
