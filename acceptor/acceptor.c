@@ -230,7 +230,7 @@ void acceptor_forget_below(struct acceptor *a, uint64_t slot)
 static void send_front(struct acceptor *a, const held_reply *h, acc_out *out)
 {
     px_msg m;
-    /* Only the header and the member in use: px_msg is ~16 KB. */
+    /* Only the header and the member in use: px_msg is ~8 KB. */
     memset(&m, 0, offsetof(px_msg, u));
     m.type = h->type;
     m.from = a->id;

@@ -82,6 +82,7 @@ struct px_ctl {
     px_config cfg;
     uint32_t self;
     px_msg msg;
+    char json[PX_MAX_CTL_JSON]; /* the reply being built; a CTL_REPLY is no px_msg */
     uint8_t frame[PX_MAX_FRAME];
 };
 
@@ -496,14 +497,11 @@ int px_ctl_poll(struct px_ctl *c, void (*fn)(void *arg, char *json, size_t cap),
     /* a bad request gets no reply: the client's timeout reports it */
     if (d != 0 || c->msg.type != PX_MSG_CTL_REQ) return 0;
 
-    px_msg *m = &c->msg;
-    memset(&m->u.ctl_reply, 0, sizeof m->u.ctl_reply);
-    m->type = PX_MSG_CTL_REPLY;
-    m->from = c->self;
-    fn(arg, m->u.ctl_reply.json, sizeof m->u.ctl_reply.json);
-    m->u.ctl_reply.json[sizeof m->u.ctl_reply.json - 1] = 0;
-    m->u.ctl_reply.len = (uint32_t)strlen(m->u.ctl_reply.json);
-    size_t len = px_encode(m, c->cfg.cluster_id, c->frame, sizeof c->frame);
+    memset(c->json, 0, sizeof c->json);
+    fn(arg, c->json, sizeof c->json);
+    c->json[sizeof c->json - 1] = 0; /* whatever fn did, a string */
+    size_t len = px_encode_ctl_reply(c->self, c->cfg.cluster_id, c->json, strlen(c->json),
+                                     c->frame, sizeof c->frame);
     if (len > 0) nng_send(c->s, c->frame, len, NNG_FLAG_NONBLOCK);
     return 1;
 }
@@ -525,17 +523,11 @@ static int ctl_exchange(nng_socket s, const px_config *cfg, uint32_t self, uint6
     nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, (nng_duration)(deadline - now));
     nng_msg *rep;
     if (nng_recvmsg(s, &rep, 0) != 0) return -1;
-    px_msg *m = malloc(sizeof *m);
-    int ok = m && px_decode(nng_msg_body(rep), nng_msg_len(rep), cfg->cluster_id, m) == 0 &&
-             m->type == PX_MSG_CTL_REPLY;
-    if (ok) {
-        size_t n = m->u.ctl_reply.len < cap - 1 ? m->u.ctl_reply.len : cap - 1;
-        memcpy(json, m->u.ctl_reply.json, n);
-        json[n] = 0;
-    }
-    free(m);
+    size_t json_len; /* a reply longer than cap is cut, as before */
+    int rc = px_decode_ctl_reply(nng_msg_body(rep), nng_msg_len(rep), cfg->cluster_id, json, cap,
+                                 &json_len);
     nng_msg_free(rep);
-    return ok ? 0 : -1;
+    return rc == 0 ? 0 : -1;
 }
 
 int px_ctl_query(const px_config *cfg, uint32_t self, int role, int timeout_ms, char *json,

@@ -31,6 +31,8 @@
  *   LIST_CHUNK  from_index u64, total_len u64, n u32, then n x i64  20 + 8n
  *   CTL_REQ     what u8                                                  1
  *   CTL_REPLY   len u32, then len bytes of JSON (no terminating nul)  4 + len
+ *               (its own codec, px_encode_ctl_reply / px_decode_ctl_reply:
+ *               not a px_msg member, so px_encode/px_decode refuse it)
  *
  * The decoder accepts a frame only if, in this order: it has a whole
  * header (SHORT); magic (MAGIC_BAD), version (VERSION_BAD), type in
@@ -261,8 +263,7 @@ static int msg_fields_ok(const px_msg *m)
     case PX_MSG_LIST_REQ: return 1;
     case PX_MSG_LIST_CHUNK: return m->u.list_chunk.n <= PX_LIST_CHUNK;
     case PX_MSG_CTL_REQ: return 1;
-    case PX_MSG_CTL_REPLY: return m->u.ctl_reply.len <= PX_MAX_CTL_JSON;
-    default: return 0;
+    default: return 0; /* including CTL_REPLY: not a px_msg */
     }
 }
 
@@ -361,10 +362,6 @@ static void encode_payload(writer *w, const px_msg *m)
     case PX_MSG_LIST_REQ: put_u64(w, m->u.list_req.from_index); break;
     case PX_MSG_LIST_CHUNK: encode_list_chunk(w, &m->u.list_chunk); break;
     case PX_MSG_CTL_REQ: put_u8(w, m->u.ctl_req.what); break;
-    case PX_MSG_CTL_REPLY:
-        put_u32(w, m->u.ctl_reply.len);
-        put_bytes(w, m->u.ctl_reply.json, m->u.ctl_reply.len);
-        break;
     default: w->ok = 0; break;
     }
 }
@@ -379,27 +376,51 @@ static uint32_t frame_crc(const uint8_t *frame, size_t payload_len)
     return px_crc32c(crc, frame + PX_WIRE_HEADER, payload_len);
 }
 
+/* Write the header in front of the payload_len payload bytes already at
+ * buf + PX_WIRE_HEADER; returns the frame length. */
+static size_t finish_frame(uint8_t *buf, uint8_t type, uint32_t cluster_id, uint32_t from,
+                           size_t payload_len)
+{
+    writer h = {buf, PX_WIRE_HEADER, 0, 1};
+    put_u32(&h, PX_WIRE_MAGIC);
+    put_u8(&h, PX_WIRE_VERSION);
+    put_u8(&h, type);
+    put_u16(&h, 0);
+    put_u32(&h, cluster_id);
+    put_u32(&h, from);
+    put_u32(&h, (uint32_t)payload_len);
+    put_u32(&h, frame_crc(buf, payload_len));
+    return PX_WIRE_HEADER + payload_len;
+}
+
+/* A writer for the payload: never past cap nor PX_MAX_FRAME. */
+static writer payload_writer(uint8_t *buf, size_t cap)
+{
+    writer w = {buf, cap < PX_MAX_FRAME ? cap : PX_MAX_FRAME, PX_WIRE_HEADER, 1};
+    return w;
+}
+
 size_t px_encode(const px_msg *m, uint32_t cluster_id, uint8_t *buf, size_t cap)
 {
     if (cap < PX_WIRE_HEADER || !node_ok(m->from) || !msg_fields_ok(m)) return 0;
 
     /* The payload first, so its length is known when the header is written. */
-    size_t limit = cap < PX_MAX_FRAME ? cap : PX_MAX_FRAME;
-    writer w = {buf, limit, PX_WIRE_HEADER, 1};
+    writer w = payload_writer(buf, cap);
     encode_payload(&w, m);
     if (!w.ok) return 0;
-    size_t payload_len = w.pos - PX_WIRE_HEADER;
+    return finish_frame(buf, m->type, cluster_id, m->from, w.pos - PX_WIRE_HEADER);
+}
 
-    writer h = {buf, PX_WIRE_HEADER, 0, 1};
-    put_u32(&h, PX_WIRE_MAGIC);
-    put_u8(&h, PX_WIRE_VERSION);
-    put_u8(&h, m->type);
-    put_u16(&h, 0);
-    put_u32(&h, cluster_id);
-    put_u32(&h, m->from);
-    put_u32(&h, (uint32_t)payload_len);
-    put_u32(&h, frame_crc(buf, payload_len));
-    return w.pos;
+size_t px_encode_ctl_reply(uint32_t from, uint32_t cluster_id, const char *json, size_t len,
+                           uint8_t *buf, size_t cap)
+{
+    if (cap < PX_WIRE_HEADER || !node_ok(from) || len > PX_MAX_CTL_JSON) return 0;
+
+    writer w = payload_writer(buf, cap);
+    put_u32(&w, (uint32_t)len);
+    put_bytes(&w, json, len);
+    if (!w.ok) return 0;
+    return finish_frame(buf, PX_MSG_CTL_REPLY, cluster_id, from, w.pos - PX_WIRE_HEADER);
 }
 
 /* ---- payload decoding ------------------------------------------------- */
@@ -449,19 +470,6 @@ static void decode_list_chunk(reader *r, px_list_chunk *c)
         return;
     }
     for (uint32_t i = 0; i < c->n; i++) c->values[i] = get_i64(r);
-}
-
-static void decode_ctl_reply(reader *r, px_ctl_reply *c)
-{
-    c->len = get_u32(r);
-    if (!r->ok || c->len > PX_MAX_CTL_JSON || r->len - r->pos < c->len) {
-        r->ok = 0;
-        return;
-    }
-    memcpy(c->json, r->p + r->pos, c->len);
-    r->pos += c->len;
-    /* A convenience for readers that want a C string; the wire has none. */
-    if (c->len < PX_MAX_CTL_JSON) c->json[c->len] = 0;
 }
 
 static void decode_payload(reader *r, px_msg *m)
@@ -522,7 +530,6 @@ static void decode_payload(reader *r, px_msg *m)
     case PX_MSG_LIST_REQ: m->u.list_req.from_index = get_u64(r); break;
     case PX_MSG_LIST_CHUNK: decode_list_chunk(r, &m->u.list_chunk); break;
     case PX_MSG_CTL_REQ: m->u.ctl_req.what = get_u8(r); break;
-    case PX_MSG_CTL_REPLY: decode_ctl_reply(r, &m->u.ctl_reply); break;
     default: r->ok = 0; break;
     }
 }
@@ -562,6 +569,8 @@ int px_decode(const uint8_t *buf, size_t len, uint32_t cluster_id, px_msg *out)
     size_t payload_len = 0;
     int rc = check_header(buf, len, cluster_id, &payload_len);
     if (rc) return rc;
+    /* A sound frame, but one px_msg cannot hold (see wire.h). */
+    if (buf[5] == PX_MSG_CTL_REPLY) return -PX_WIRE_TYPE_BAD;
 
     out->type = buf[5];
     out->from = (uint32_t)buf[12] | (uint32_t)buf[13] << 8 | (uint32_t)buf[14] << 16 |
@@ -571,6 +580,28 @@ int px_decode(const uint8_t *buf, size_t len, uint32_t cluster_id, px_msg *out)
     decode_payload(&r, out);
     /* Exactly the bytes the layout implies: no fewer, no trailing ones. */
     if (!r.ok || r.pos != payload_len || !msg_fields_ok(out)) return -PX_WIRE_FIELD_BAD;
+    return 0;
+}
+
+int px_decode_ctl_reply(const uint8_t *buf, size_t len, uint32_t cluster_id, char *json,
+                        size_t cap, size_t *json_len)
+{
+    size_t payload_len = 0;
+    int rc = check_header(buf, len, cluster_id, &payload_len);
+    if (rc) return rc;
+    if (buf[5] != PX_MSG_CTL_REPLY) return -PX_WIRE_TYPE_BAD;
+
+    reader r = {buf + PX_WIRE_HEADER, payload_len, 0, 1};
+    uint32_t n = get_u32(&r);
+    /* Exactly len bytes of JSON after the count, as px_decode's rule. */
+    if (!r.ok || n > PX_MAX_CTL_JSON || r.len - r.pos != n) return -PX_WIRE_FIELD_BAD;
+
+    if (cap > 0) { /* cap 0 is a caller bug: write nothing rather than past it */
+        size_t copy = n < cap - 1 ? n : cap - 1;
+        memcpy(json, r.p + r.pos, copy);
+        json[copy] = 0;
+    }
+    *json_len = n;
     return 0;
 }
 
@@ -671,12 +702,6 @@ static int list_chunk_eq(const px_list_chunk *a, const px_list_chunk *b)
     return a->n == 0 || memcmp(a->values, b->values, a->n * sizeof a->values[0]) == 0;
 }
 
-static int ctl_reply_eq(const px_ctl_reply *a, const px_ctl_reply *b)
-{
-    if (a->len != b->len || a->len > PX_MAX_CTL_JSON) return 0;
-    return memcmp(a->json, b->json, a->len) == 0;
-}
-
 int px_msg_equal(const px_msg *a, const px_msg *b)
 {
     if (a->type != b->type || a->from != b->from) return 0;
@@ -723,7 +748,6 @@ int px_msg_equal(const px_msg *a, const px_msg *b)
     case PX_MSG_LIST_REQ: return a->u.list_req.from_index == b->u.list_req.from_index;
     case PX_MSG_LIST_CHUNK: return list_chunk_eq(&a->u.list_chunk, &b->u.list_chunk);
     case PX_MSG_CTL_REQ: return a->u.ctl_req.what == b->u.ctl_req.what;
-    case PX_MSG_CTL_REPLY: return ctl_reply_eq(&a->u.ctl_reply, &b->u.ctl_reply);
     default: return 1; /* no payload we know of: type and sender decide */
     }
 }

@@ -188,10 +188,10 @@ typedef struct px_ctl_req {
     uint8_t what; /* 0: role state */
 } px_ctl_req;
 
-typedef struct px_ctl_reply {
-    uint32_t len;
-    char json[PX_MAX_CTL_JSON];
-} px_ctl_reply;
+/* CTL_REPLY is not a px_msg member: its 16 KB of JSON would make every
+ * px_msg (copied on each outbox push) twice the size of the next largest
+ * member.  It has its own codec, px_encode_ctl_reply / px_decode_ctl_reply,
+ * used only by the control channel. */
 
 /* A decoded message.  from is the sender's node id from the frame header. */
 typedef struct px_msg {
@@ -213,7 +213,6 @@ typedef struct px_msg {
         px_list_req list_req;
         px_list_chunk list_chunk;
         px_ctl_req ctl_req;
-        px_ctl_reply ctl_reply;
     } u;
 } px_msg;
 
@@ -233,12 +232,30 @@ enum px_wire_err {
 };
 
 /* Encode m (m->from is the sender id) into buf; returns the frame length,
- * or 0 if cap is too small or m is not encodable. */
+ * or 0 if cap is too small or m is not encodable (a CTL_REPLY never is:
+ * use px_encode_ctl_reply). */
 size_t px_encode(const px_msg *m, uint32_t cluster_id, uint8_t *buf, size_t cap);
 
 /* Decode one whole frame of exactly len bytes.  Returns 0 and fills *out,
- * or a negative enum px_wire_err.  Never reads outside buf[0..len). */
+ * or a negative enum px_wire_err.  Never reads outside buf[0..len).
+ * A CTL_REPLY frame whose header and CRC are good is refused with
+ * -PX_WIRE_TYPE_BAD: px_msg has no room for it (px_decode_ctl_reply). */
 int px_decode(const uint8_t *buf, size_t len, uint32_t cluster_id, px_msg *out);
+
+/* Encode a CTL_REPLY frame from node from carrying json[0..len) (no nul
+ * goes on the wire).  Returns the frame length, or 0 if from is out of
+ * range, len > PX_MAX_CTL_JSON or cap is too small. */
+size_t px_encode_ctl_reply(uint32_t from, uint32_t cluster_id, const char *json, size_t len,
+                           uint8_t *buf, size_t cap);
+
+/* Decode one whole CTL_REPLY frame of exactly len bytes, under the same
+ * header, CRC and length rules as px_decode (another type is
+ * -PX_WIRE_TYPE_BAD).  On success copies at most cap - 1 bytes of the JSON
+ * into json, nul-terminates it (cap must be > 0), stores the JSON's full
+ * length on the wire in *json_len (more than cap - 1 means it was cut, as
+ * with snprintf) and returns 0; otherwise a negative enum px_wire_err. */
+int px_decode_ctl_reply(const uint8_t *buf, size_t len, uint32_t cluster_id, char *json,
+                        size_t cap, size_t *json_len);
 
 const char *px_wire_strerror(int err);
 const char *px_msg_type_name(int type);

@@ -96,7 +96,7 @@ static void handle(gw *g, const px_msg *m)
 /* One attempt; caller holds gw.mu (px_net_send takes only its own lock). */
 static void send_attempt(gw *g, gw_waiter *w)
 {
-    /* px_msg is ~16 KB (its largest member); clear only what REQUEST uses,
+    /* px_msg is ~8 KB (its largest member); clear only what REQUEST uses,
      * and give it our id so the transport need not copy it to set one */
     px_msg m;
     m.type = PX_MSG_REQUEST;

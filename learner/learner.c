@@ -75,8 +75,8 @@ static void *xrealloc(void *p, size_t size)
     return p;
 }
 
-/* Zero only the header and the member used: px_msg is 16 KiB because of
- * CTL_REPLY, and messages are built per applied slot. */
+/* Zero only the header and the member used: px_msg is 8 KiB because of
+ * LIST_CHUNK, and messages are built per applied slot. */
 static px_msg *msg_init(px_msg *m, int type, uint32_t from, size_t body)
 {
     memset(m, 0, offsetof(px_msg, u) + body);

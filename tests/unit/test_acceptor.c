@@ -45,7 +45,7 @@ static int veq(const px_value *a, const px_value *b)
     return 1;
 }
 
-/* px_msg is ~16 KB: one scratch message is enough for the sends below. */
+/* px_msg is ~8 KB: one scratch message is enough for the sends below. */
 static px_msg in;
 
 static void prepare(struct acceptor *a, acc_out *o, uint32_t from, px_ballot b, uint64_t slot)

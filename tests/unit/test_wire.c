@@ -13,8 +13,14 @@
 #define CLUSTER 7u
 
 static px_rng rng;
-/* px_msg is ~16 KB: keep the ones the tests juggle off the stack. */
+/* px_msg is ~8 KB: keep the ones the tests juggle off the stack. */
 static px_msg msg_a, msg_b;
+/* CTL_REPLY is no px_msg (wire.h): the last one encode_rnd built, and the
+ * last one decode took apart (one spare byte for the nul). */
+static char ctl_json[PX_MAX_CTL_JSON];
+static size_t ctl_len;
+static char ctl_out[PX_MAX_CTL_JSON + 1];
+static size_t ctl_out_len;
 static uint8_t frame[PX_MAX_FRAME + 64];
 static uint8_t frame2[PX_MAX_FRAME + 64];
 
@@ -102,10 +108,11 @@ static void rnd_list_chunk(px_list_chunk *c, int size)
     for (uint32_t i = 0; i < c->n; i++) c->values[i] = rnd_i64();
 }
 
-static void rnd_ctl_reply(px_ctl_reply *c, int size)
+/* Fills ctl_json / ctl_len; size as for rnd_list_chunk. */
+static void rnd_ctl_reply(int size)
 {
-    c->len = size == 1 ? PX_MAX_CTL_JSON : (uint32_t)rnd(0, size == 2 ? PX_MAX_CTL_JSON : 300);
-    for (uint32_t i = 0; i < c->len; i++) c->json[i] = (char)rnd(32, 126);
+    ctl_len = size == 1 ? PX_MAX_CTL_JSON : (size_t)rnd(0, size == 2 ? PX_MAX_CTL_JSON : 300);
+    for (size_t i = 0; i < ctl_len; i++) ctl_json[i] = (char)rnd(32, 126);
 }
 
 /* A random but valid message of type.  size as for rnd_list_chunk; it also
@@ -173,7 +180,6 @@ static void rnd_msg(px_msg *m, int type, int size)
     case PX_MSG_LIST_REQ: m->u.list_req.from_index = rnd_u64(); break;
     case PX_MSG_LIST_CHUNK: rnd_list_chunk(&m->u.list_chunk, size); break;
     case PX_MSG_CTL_REQ: m->u.ctl_req.what = (uint8_t)rnd(0, 255); break;
-    case PX_MSG_CTL_REPLY: rnd_ctl_reply(&m->u.ctl_reply, size); break;
     }
 }
 
@@ -200,16 +206,40 @@ static void fix_crc(uint8_t *f, size_t len)
     put32(f + 20, crc);
 }
 
+/* A random valid frame of type in frame; CTL_REPLY through its own
+ * encoder (msg_a then holds only its type and sender). */
 static size_t encode_rnd(int type, int size)
 {
     rnd_msg(&msg_a, type, size);
-    size_t n = px_encode(&msg_a, CLUSTER, frame, sizeof frame);
-    return n;
+    if (type == PX_MSG_CTL_REPLY) {
+        rnd_ctl_reply(size);
+        return px_encode_ctl_reply(msg_a.from, CLUSTER, ctl_json, ctl_len, frame, sizeof frame);
+    }
+    return px_encode(&msg_a, CLUSTER, frame, sizeof frame);
 }
 
+/* Decode as a receiver that routes by the type byte would: CTL_REPLY to
+ * px_decode_ctl_reply (into ctl_out), everything else to px_decode. */
 static int decode(const uint8_t *f, size_t len)
 {
+    if (len > 5 && f[5] == PX_MSG_CTL_REPLY)
+        return px_decode_ctl_reply(f, len, CLUSTER, ctl_out, sizeof ctl_out, &ctl_out_len);
     return px_decode(f, len, CLUSTER, &msg_b);
+}
+
+/* Whether what decode took from a frame of type equals what encode_rnd put. */
+static int decoded_equal(int type)
+{
+    if (type != PX_MSG_CTL_REPLY) return px_msg_equal(&msg_a, &msg_b);
+    return ctl_out_len == ctl_len && memcmp(ctl_out, ctl_json, ctl_len) == 0 &&
+           ctl_out[ctl_len] == 0;
+}
+
+/* Encode again what decode took from f into out. */
+static size_t reencode(const uint8_t *f, uint8_t *out, size_t cap)
+{
+    if (f[5] != PX_MSG_CTL_REPLY) return px_encode(&msg_b, CLUSTER, out, cap);
+    return px_encode_ctl_reply(get32(f + 12), CLUSTER, ctl_out, ctl_out_len, out, cap);
 }
 
 /* ---- tests ------------------------------------------------------------ */
@@ -280,9 +310,9 @@ static void test_roundtrip_every_type(void)
             int rc = decode(frame, n);
             if (rc != 0) fprintf(stderr, "type %d: %s\n", type, px_wire_strerror(rc));
             REQUIRE(rc == 0);
-            CHECK(px_msg_equal(&msg_a, &msg_b));
+            CHECK(decoded_equal(type));
             /* Re-encoding the decoded message gives the same bytes. */
-            CHECK(px_encode(&msg_b, CLUSTER, frame2, sizeof frame2) == n);
+            CHECK(reencode(frame, frame2, sizeof frame2) == n);
             CHECK(memcmp(frame, frame2, n) == 0);
         }
     }
@@ -580,11 +610,76 @@ static void test_garbage_never_crashes(void)
         if (decode(frame, n) == 0) {
             accepted++;
             /* Whatever decodes must re-encode to the very same bytes. */
-            CHECK(px_encode(&msg_b, CLUSTER, frame2, sizeof frame2) == n);
+            CHECK(reencode(frame, frame2, sizeof frame2) == n);
             CHECK(memcmp(frame, frame2, n) == 0);
         }
     }
     CHECK(accepted > 0); /* the mutation loop did reach the accept path */
+}
+
+/* CTL_REPLY has its own codec; the px_msg one refuses it, and it refuses
+ * every other type, each after the same header and CRC checks. */
+static void test_ctl_reply_separate(void)
+{
+    size_t n = encode_rnd(PX_MSG_CTL_REPLY, 0);
+    REQUIRE(n == PX_WIRE_HEADER + 4 + ctl_len);
+    CHECK(px_decode(frame, n, CLUSTER, &msg_b) == -PX_WIRE_TYPE_BAD);
+    CHECK(px_decode(frame, n, CLUSTER + 1, &msg_b) == -PX_WIRE_CLUSTER_BAD);
+    frame[n - 1] ^= 1;
+    CHECK(px_decode(frame, n, CLUSTER, &msg_b) == -PX_WIRE_CRC_BAD);
+    memset(&msg_a, 0, sizeof msg_a);
+    msg_a.type = PX_MSG_CTL_REPLY;
+    msg_a.from = 1;
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+
+    for (int type = 1; type <= PX_MSG_TYPE_MAX; type++) {
+        if (type == PX_MSG_CTL_REPLY) continue;
+        n = encode_rnd(type, 0);
+        CHECK(px_decode_ctl_reply(frame, n, CLUSTER, ctl_out, sizeof ctl_out, &ctl_out_len) ==
+              -PX_WIRE_TYPE_BAD);
+    }
+}
+
+/* A reply longer than the caller's buffer is cut and nul-terminated, and
+ * its whole length is reported; cap 0 writes nothing. */
+static void test_ctl_reply_small_cap(void)
+{
+    char small[8];
+    size_t got = 0;
+    size_t n = px_encode_ctl_reply(2, CLUSTER, "{\"a\":12345}", 11, frame, sizeof frame);
+    REQUIRE(n == PX_WIRE_HEADER + 4 + 11);
+    CHECK(frame[PX_WIRE_HEADER] == 11 && frame[PX_WIRE_HEADER + 4] == '{');
+    CHECK(px_decode_ctl_reply(frame, n, CLUSTER, small, sizeof small, &got) == 0);
+    CHECK(got == 11 && strcmp(small, "{\"a\":12") == 0);
+    memset(small, 0x77, sizeof small);
+    CHECK(px_decode_ctl_reply(frame, n, CLUSTER, small, 0, &got) == 0);
+    CHECK(got == 11 && small[0] == 0x77);
+    CHECK(px_decode_ctl_reply(frame, n, CLUSTER, small, 1, &got) == 0);
+    CHECK(small[0] == 0);
+    n = px_encode_ctl_reply(2, CLUSTER, "", 0, frame, sizeof frame);
+    CHECK(n == PX_WIRE_HEADER + 4);
+    CHECK(px_decode_ctl_reply(frame, n, CLUSTER, small, sizeof small, &got) == 0);
+    CHECK(got == 0 && small[0] == 0);
+}
+
+static void test_ctl_reply_encoder_refuses(void)
+{
+    rnd_ctl_reply(1);
+    CHECK(px_encode_ctl_reply(1, CLUSTER, ctl_json, PX_MAX_CTL_JSON + 1, frame, sizeof frame) ==
+          0);
+    CHECK(px_encode_ctl_reply(0, CLUSTER, ctl_json, 10, frame, sizeof frame) == 0);
+    CHECK(px_encode_ctl_reply(PX_MAX_NODES + 1, CLUSTER, ctl_json, 10, frame, sizeof frame) == 0);
+
+    /* Every too-small buffer is refused, and nothing is written past it. */
+    size_t n = px_encode_ctl_reply(3, CLUSTER, ctl_json, 300, frame, sizeof frame);
+    REQUIRE(n == PX_WIRE_HEADER + 4 + 300);
+    for (size_t cap = 0; cap < n; cap++) {
+        memset(frame2, 0xEE, n + 1);
+        CHECK(px_encode_ctl_reply(3, CLUSTER, ctl_json, 300, frame2, cap) == 0);
+        CHECK(frame2[cap] == 0xEE);
+    }
+    CHECK(px_encode_ctl_reply(3, CLUSTER, ctl_json, 300, frame2, n) == n);
+    CHECK(memcmp(frame, frame2, n) == 0);
 }
 
 static void test_names(void)
@@ -618,6 +713,9 @@ int main(void)
     RUN(test_encoder_refuses);
     RUN(test_equal_ignores_unused);
     RUN(test_garbage_never_crashes);
+    RUN(test_ctl_reply_separate);
+    RUN(test_ctl_reply_small_cap);
+    RUN(test_ctl_reply_encoder_refuses);
     RUN(test_names);
     return check_summary();
 }
