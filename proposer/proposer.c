@@ -12,7 +12,7 @@ int prop_is_member(const struct proposer *p, uint32_t node)
 }
 
 /* The scratch message, typed and addressed from us.  Only the header is
- * reset: each sender zeroes the union member it fills (px_msg is ~16 KB). */
+ * reset: each sender zeroes the union member it fills (px_msg is ~8 KB). */
 px_msg *prop_msg(struct proposer *p, int type)
 {
     p->msg.type = (uint8_t)type;

@@ -70,7 +70,7 @@ static int64_t tag_of(const px_value *v)
     return v->n == 1 ? v->cmds[0].value : -1;
 }
 
-/* px_msg is ~16 KB: one scratch message serves every literal send. */
+/* px_msg is ~8 KB: one scratch message serves every literal send. */
 static px_msg lit;
 
 static px_msg *mk(int type, uint32_t from)
