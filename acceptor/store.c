@@ -20,6 +20,8 @@
  * if not, the bad bytes are a torn tail and are cut off.
  */
 #include "store.h"
+#include "../common/bytes.h"
+#include "../common/fileio.h"
 #include "../common/crc32c.h"
 
 #include <errno.h>
@@ -73,25 +75,6 @@ static void fmt(char *buf, size_t len, const char *f, ...)
     va_end(ap);
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 /* pread until n bytes or EOF; returns bytes read or -1. */
 static ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
 {
@@ -106,47 +89,23 @@ static ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
     return (ssize_t)got;
 }
 
-/* write all n bytes despite short writes and signals; 0 or -1. */
-static int write_full(int fd, const uint8_t *buf, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        buf += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
-
 /* ---- record encoding ----------------------------------------------------- */
 
 static size_t encode_payload(const acc_record *r, uint8_t *p)
 {
     uint16_t n = r->type == ACC_REC_ACCEPT ? r->value.n : 0;
     p[0] = r->type;
-    put64(p + 1, r->ballot.round);
-    put32(p + 9, r->ballot.node);
-    put64(p + 13, r->type == ACC_REC_ACCEPT ? r->slot : 0);
-    put16(p + 21, n);
+    px_put64(p + 1, r->ballot.round);
+    px_put32(p + 9, r->ballot.node);
+    px_put64(p + 13, r->type == ACC_REC_ACCEPT ? r->slot : 0);
+    px_put16(p + 21, n);
     uint8_t *q = p + PAYLOAD_FIXED;
     for (uint16_t i = 0; i < n; i++, q += CMD_SIZE) {
         const px_cmd *c = &r->value.cmds[i];
         q[0] = c->kind;
-        put64(q + 1, c->client);
-        put64(q + 9, c->seq);
-        put64(q + 17, (uint64_t)c->value);
+        px_put64(q + 1, c->client);
+        px_put64(q + 9, c->seq);
+        px_put64(q + 17, (uint64_t)c->value);
     }
     return (size_t)(q - p);
 }
@@ -160,9 +119,9 @@ static uint32_t record_crc(const uint8_t *len_field, const uint8_t *payload, uin
 static size_t encode_record(const acc_record *r, uint8_t *p)
 {
     uint32_t len = (uint32_t)encode_payload(r, p + REC_HDR);
-    put32(p, REC_MAGIC);
-    put32(p + 4, len);
-    put32(p + 8, record_crc(p + 4, p + REC_HDR, len));
+    px_put32(p, REC_MAGIC);
+    px_put32(p + 4, len);
+    px_put32(p + 8, record_crc(p + 4, p + REC_HDR, len));
     return REC_HDR + len;
 }
 
@@ -171,10 +130,10 @@ static int decode_payload(const uint8_t *p, uint32_t len, acc_record *r, char *w
 {
     memset(r, 0, offsetof(acc_record, value) + sizeof(r->value.n));
     r->type = p[0];
-    r->ballot.round = get64(p + 1);
-    r->ballot.node = get32(p + 9);
-    r->slot = get64(p + 13);
-    r->value.n = get16(p + 21);
+    r->ballot.round = px_get64(p + 1);
+    r->ballot.node = px_get32(p + 9);
+    r->slot = px_get64(p + 13);
+    r->value.n = px_get16(p + 21);
     if (r->type != ACC_REC_PROMISE && r->type != ACC_REC_ACCEPT) {
         fmt(why, whylen, "unknown record type %u", r->type);
         return -1;
@@ -187,9 +146,9 @@ static int decode_payload(const uint8_t *p, uint32_t len, acc_record *r, char *w
     for (uint16_t i = 0; i < r->value.n; i++, q += CMD_SIZE) {
         px_cmd *c = &r->value.cmds[i];
         c->kind = q[0];
-        c->client = get64(q + 1);
-        c->seq = get64(q + 9);
-        c->value = (int64_t)get64(q + 17);
+        c->client = px_get64(q + 1);
+        c->seq = px_get64(q + 9);
+        c->value = (int64_t)px_get64(q + 17);
     }
     return 0;
 }
@@ -203,11 +162,11 @@ static size_t parse_record(const uint8_t *p, size_t avail, acc_record *r, char *
         fmt(why, whylen, "incomplete record header (%zu of %d bytes)", avail, REC_HDR);
         return 0;
     }
-    if (get32(p) != REC_MAGIC) {
-        fmt(why, whylen, "bad record magic 0x%08x", get32(p));
+    if (px_get32(p) != REC_MAGIC) {
+        fmt(why, whylen, "bad record magic 0x%08x", px_get32(p));
         return 0;
     }
-    uint32_t len = get32(p + 4);
+    uint32_t len = px_get32(p + 4);
     if (len < PAYLOAD_FIXED || len > MAX_PAYLOAD) {
         fmt(why, whylen, "record length %u out of range", len);
         return 0;
@@ -216,7 +175,7 @@ static size_t parse_record(const uint8_t *p, size_t avail, acc_record *r, char *
         fmt(why, whylen, "incomplete record (%zu of %u bytes)", avail, REC_HDR + len);
         return 0;
     }
-    if (record_crc(p + 4, p + REC_HDR, len) != get32(p + 8)) {
+    if (record_crc(p + 4, p + REC_HDR, len) != px_get32(p + 8)) {
         fmt(why, whylen, "checksum mismatch");
         return 0;
     }
@@ -349,7 +308,7 @@ static int ensure_dir(const char *dir, char *err, size_t errlen)
         return -1;
     }
     char *copy = strdup(dir);
-    int rc = copy ? fsync_path(dirname(copy)) : -1;
+    int rc = copy ? px_fsync_dir(dirname(copy)) : -1;
     free(copy);
     if (rc < 0) fmt(err, errlen, "fsync parent of %s: %s", dir, strerror(errno));
     return rc;
@@ -360,10 +319,10 @@ static int ensure_dir(const char *dir, char *err, size_t errlen)
 static int init_file(struct acc_store *s, const char *dir, char *err, size_t errlen)
 {
     uint8_t h[FILE_HDR];
-    put32(h, FILE_MAGIC);
-    put32(h + 4, FILE_VERSION);
-    if (ftruncate(s->fd, 0) < 0 || write_full(s->fd, h, sizeof(h)) < 0 || fsync(s->fd) < 0 ||
-        fsync_path(dir) < 0) {
+    px_put32(h, FILE_MAGIC);
+    px_put32(h + 4, FILE_VERSION);
+    if (ftruncate(s->fd, 0) < 0 || px_write_full(s->fd, h, sizeof(h)) < 0 || fsync(s->fd) < 0 ||
+        px_fsync_dir(dir) < 0) {
         fmt(err, errlen, "%s: creating: %s", s->path, strerror(errno));
         return -1;
     }
@@ -378,8 +337,8 @@ static int check_header(struct acc_store *s, uint64_t fsize, int *fresh, char *e
                         size_t errlen)
 {
     uint8_t h[FILE_HDR], want[FILE_HDR];
-    put32(want, FILE_MAGIC);
-    put32(want + 4, FILE_VERSION);
+    px_put32(want, FILE_MAGIC);
+    px_put32(want + 4, FILE_VERSION);
     size_t n = fsize < FILE_HDR ? (size_t)fsize : FILE_HDR;
     errno = 0;
     if (pread_full(s->fd, h, n, 0) != (ssize_t)n) {
@@ -388,13 +347,13 @@ static int check_header(struct acc_store *s, uint64_t fsize, int *fresh, char *e
     }
     *fresh = n < FILE_HDR && memcmp(h, want, n) == 0;
     if (*fresh) return 0;
-    if (n < FILE_HDR || get32(h) != FILE_MAGIC) {
+    if (n < FILE_HDR || px_get32(h) != FILE_MAGIC) {
         fmt(err, errlen, "%s: not an acceptor log (bad file header)", s->path);
         return -1;
     }
-    if (get32(h + 4) != FILE_VERSION) {
+    if (px_get32(h + 4) != FILE_VERSION) {
         fmt(err, errlen, "%s: unsupported acceptor log version %u (want %u)", s->path,
-            get32(h + 4), FILE_VERSION);
+            px_get32(h + 4), FILE_VERSION);
         return -1;
     }
     return 0;
@@ -494,7 +453,7 @@ int acc_store_append(struct acc_store *s, const acc_record *recs, size_t n, char
     if (s->hold) return hold_bytes(s, len, n, err, errlen);
     /* One write per call: the batch lands together or, after a crash, as
      * a torn tail that recovery cuts off. */
-    if (write_full(s->fd, s->buf, len) < 0) {
+    if (px_write_full(s->fd, s->buf, len) < 0) {
         fmt(err, errlen, "%s: write: %s", s->path, strerror(errno));
         /* Cut a partial batch so it cannot sit in front of later records
          * and look like corruption; the store stays unusable regardless. */
@@ -519,7 +478,7 @@ int acc_store_sync(struct acc_store *s, char *err, size_t errlen)
          * device latency; a kill -9 meanwhile loses them, as a power cut
          * loses a write the device has not finished. */
         if (s->hold_us > 0) usleep(s->hold_us);
-        if (write_full(s->fd, s->held, s->held_len) < 0) {
+        if (px_write_full(s->fd, s->held, s->held_len) < 0) {
             fmt(err, errlen, "%s: write: %s", s->path, strerror(errno));
             s->failed = 1;
             return -1;

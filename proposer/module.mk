@@ -3,4 +3,4 @@ CORE_SRCS += proposer/proposer.c proposer/leadership.c proposer/phase1.c \
 UNIT_TESTS += test_proposer
 test_proposer_SRCS := tests/unit/test_proposer.c
 UNIT_TESTS += test_round_file
-test_round_file_SRCS := tests/unit/test_round_file.c proposer/round_file.c
+test_round_file_SRCS := tests/unit/test_round_file.c proposer/round_file.c common/fileio.c

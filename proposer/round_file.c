@@ -9,6 +9,8 @@
 
 #include "../common/crc32c.h"
 #include "round_file.h"
+#include "../common/bytes.h"
+#include "../common/fileio.h"
 
 #define RF_MAGIC 0x53505850u /* "PXPS" little-endian */
 #define RF_VERSION 1u
@@ -22,29 +24,6 @@ static void fmt(char *err, size_t errlen, const char *f, ...)
     va_end(ap);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
 
 /* Reads up to n bytes; the count read, or -1.  Reads one byte past the
  * expected size so that a too-long file is caught. */
@@ -61,25 +40,14 @@ static ssize_t read_upto(int fd, uint8_t *buf, size_t n)
     return (ssize_t)got;
 }
 
-static int write_full(int fd, const uint8_t *buf, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        buf += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* The checks of a file's bytes, in order; NULL if it is valid. */
 static const char *check(const uint8_t *b, ssize_t len)
 {
     if (len != RF_SIZE) return "wrong size";
-    if (get32(b) != RF_MAGIC) return "bad magic";
-    if (get32(b + 4) != RF_VERSION) return "unknown version";
-    if (get32(b + 16) != px_crc32c(0, b, 16)) return "bad CRC";
+    if (px_get32(b) != RF_MAGIC) return "bad magic";
+    if (px_get32(b + 4) != RF_VERSION) return "unknown version";
+    if (px_get32(b + 16) != px_crc32c(0, b, 16)) return "bad CRC";
     return NULL;
 }
 
@@ -106,32 +74,22 @@ int prop_round_load(const char *dir, uint64_t *round, char *err, size_t errlen)
     if (n < 0) return refuse(err, errlen, path, strerror(saved));
     const char *bad = check(b, n);
     if (bad) return refuse(err, errlen, path, bad);
-    *round = get64(b + 8);
+    *round = px_get64(b + 8);
     return 0;
 }
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
 
 /* Writes the new contents to tmp, durably if fsync_on.  0 or -1 (errno). */
 static int write_tmp(const char *tmp, uint64_t round, int fsync_on)
 {
     uint8_t b[RF_SIZE];
-    put32(b, RF_MAGIC);
-    put32(b + 4, RF_VERSION);
-    put64(b + 8, round);
-    put32(b + 16, px_crc32c(0, b, 16));
+    px_put32(b, RF_MAGIC);
+    px_put32(b + 4, RF_VERSION);
+    px_put64(b + 8, round);
+    px_put32(b + 16, px_crc32c(0, b, 16));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
-    int rc = write_full(fd, b, sizeof b);
+    int rc = px_write_full(fd, b, sizeof b);
     if (rc == 0 && fsync_on) rc = fsync(fd);
     int saved = errno;
     if (close(fd) < 0 && rc == 0) return -1;
@@ -153,7 +111,7 @@ int prop_round_store(const char *dir, uint64_t round, int fsync_on, char *err, s
         return -1;
     }
     /* The rename is durable only once the directory is. */
-    if (fsync_on && fsync_dir(dir) < 0) {
+    if (fsync_on && px_fsync_dir(dir) < 0) {
         fmt(err, errlen, "%s: fsync of directory %s: %s", path, dir, strerror(errno));
         return -1;
     }
