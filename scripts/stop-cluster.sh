@@ -4,22 +4,9 @@
 # Sends SIGTERM to every node's supervisor (which stops its children) and
 # waits up to 10 s for each.  PAXOS_BIN overrides bin/.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${PAXOS_BIN:-$ROOT/bin}
-CONFIG=${PAXOS_CONFIG:-$ROOT/cluster.cfg}
-
-usage() {
-    echo "usage: $0 [--config FILE]" >&2
-    exit 2
-}
-while [ $# -gt 0 ]; do
-    case $1 in
-    --config) [ $# -ge 2 ] || usage; CONFIG=$2; shift 2 ;;
-    *) usage ;;
-    esac
-done
-[ -x "$BIN/paxos-node" ] || { echo "$0: $BIN/paxos-node not found: run make first" >&2; exit 1; }
-[ -f "$CONFIG" ] || { echo "$0: config $CONFIG not found (use --config FILE)" >&2; exit 1; }
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+parse_config_only "$@"
 
 rc=0
 pids=()
