@@ -14,6 +14,7 @@
 #define PX_MAX_PROMISE_ENTRIES 4  /* accepted entries carried by one promise chunk */
 #define PX_MAX_CATCHUP_SLOTS 64   /* chosen slots a learner serves per catch-up request */
 #define PX_LIST_CHUNK 1024        /* list elements in one LIST_CHUNK message */
+#define PX_SNAP_CHUNK 8192        /* snapshot bytes in one SNAP_CHUNK message */
 #define PX_MAX_CTL_JSON 16384     /* bytes of JSON in a control reply */
 #define PX_MAX_FRAME 32768        /* header + payload, the decoder refuses more */
 

@@ -14,22 +14,27 @@
  *
  *   PREPARE     ballot, from_slot u64                                   20
  *   PROMISE     ballot, acceptor u32, from_slot u64, next_slot u64,
- *               done u8, n u8, then n x { slot u64, vballot, value }
- *                                                  34 + sum(22 + 25k_i)
+ *               trimmed u64, done u8, n u8,
+ *               then n x { slot u64, vballot, value }      42 + sum(22 + 25k_i)
  *   ACCEPT      ballot, slot u64, value                            20 + value
  *   ACCEPTED    ballot, acceptor u32, slot u64                          24
- *   REJECT      promised ballot, acceptor u32, of_type u8, slot u64     25
+ *   REJECT      promised ballot, acceptor u32, of_type u8, slot u64,
+ *               trimmed u64                                             33
  *   CHOSEN      slot u64, ballot, acks u32, value                  24 + value
  *   HEARTBEAT   ballot, leader u32, chosen_upto u64                     24
  *   REQUEST     cmd, origin u32, hops u8                                30
  *   NACK        client u64, seq u64, reason u8, leader_hint u32         21
  *   CATCHUP     from_slot u64, learner u32                              12
- *   LEARNED     learner u32, applied_upto u64                           12
+ *   LEARNED     learner u32, applied_upto u64, snapshot_upto u64        20
  *   APPLIED     slot u64, list_len u64, n u16,
  *               then n x { cmd, flags u8, result i64 }            18 + 34n
  *   LIST_REQ    from_index u64                                           8
  *   LIST_CHUNK  from_index u64, total_len u64, n u32, then n x i64  20 + 8n
  *   CTL_REQ     what u8                                                  1
+ *   TRIM        below u64                                                8
+ *   SNAP_REQ    snap_slot u64, offset u64                               16
+ *   SNAP_CHUNK  snap_slot u64, total u64, offset u64, n u16,
+ *               then n bytes                                       26 + n
  *   CTL_REPLY   len u32, then len bytes of JSON (no terminating nul)  4 + len
  *               (its own codec, px_encode_ctl_reply / px_decode_ctl_reply:
  *               not a px_msg member, so px_encode/px_decode refuse it)
@@ -45,6 +50,7 @@
  *
  *   - value n <= PX_MAX_BATCH, promise n <= PX_MAX_PROMISE_ENTRIES,
  *     applied n <= PX_MAX_BATCH, list chunk n <= PX_LIST_CHUNK,
+ *     snap chunk n <= PX_SNAP_CHUNK and offset + n <= total,
  *     ctl json len <= PX_MAX_CTL_JSON;
  *   - cmd kind is APPEND or READ; applied flags only DUP|STALE bits;
  *   - ballot node <= PX_MAX_NODES, and node 0 only in the zero ballot;
@@ -140,6 +146,16 @@ static uint64_t get_le(reader *r, int size)
     for (int i = 0; i < size; i++) v |= (uint64_t)r->p[r->pos + i] << (8 * i);
     r->pos += (size_t)size;
     return v;
+}
+
+static void get_bytes(reader *r, uint8_t *dst, size_t n)
+{
+    if (!r->ok || r->len - r->pos < n) {
+        r->ok = 0;
+        return;
+    }
+    memcpy(dst, r->p + r->pos, n);
+    r->pos += n;
 }
 
 static uint8_t get_u8(reader *r) { return (uint8_t)get_le(r, 1); }
@@ -238,6 +254,12 @@ static int nack_ok(const px_nack *k)
     return k->leader_hint <= PX_MAX_NODES;
 }
 
+static int snap_chunk_ok(const px_snap_chunk *c)
+{
+    if (c->n > PX_SNAP_CHUNK || c->offset > c->total) return 0;
+    return c->total - c->offset >= c->n;
+}
+
 /* Whether every field of m's active member is in range. */
 static int msg_fields_ok(const px_msg *m)
 {
@@ -263,6 +285,9 @@ static int msg_fields_ok(const px_msg *m)
     case PX_MSG_LIST_REQ: return 1;
     case PX_MSG_LIST_CHUNK: return m->u.list_chunk.n <= PX_LIST_CHUNK;
     case PX_MSG_CTL_REQ: return 1;
+    case PX_MSG_TRIM: return 1;
+    case PX_MSG_SNAP_REQ: return 1;
+    case PX_MSG_SNAP_CHUNK: return snap_chunk_ok(&m->u.snap_chunk);
     default: return 0; /* including CTL_REPLY: not a px_msg */
     }
 }
@@ -275,6 +300,7 @@ static void encode_promise(writer *w, const px_promise *p)
     put_u32(w, p->acceptor);
     put_u64(w, p->from_slot);
     put_u64(w, p->next_slot);
+    put_u64(w, p->trimmed);
     put_u8(w, p->done);
     put_u8(w, p->n);
     for (int i = 0; i < p->n; i++) {
@@ -327,6 +353,7 @@ static void encode_payload(writer *w, const px_msg *m)
         put_u32(w, m->u.reject.acceptor);
         put_u8(w, m->u.reject.of_type);
         put_u64(w, m->u.reject.slot);
+        put_u64(w, m->u.reject.trimmed);
         break;
     case PX_MSG_CHOSEN:
         put_u64(w, m->u.chosen.slot);
@@ -357,11 +384,24 @@ static void encode_payload(writer *w, const px_msg *m)
     case PX_MSG_LEARNED:
         put_u32(w, m->u.learned.learner);
         put_u64(w, m->u.learned.applied_upto);
+        put_u64(w, m->u.learned.snapshot_upto);
         break;
     case PX_MSG_APPLIED: encode_applied(w, &m->u.applied); break;
     case PX_MSG_LIST_REQ: put_u64(w, m->u.list_req.from_index); break;
     case PX_MSG_LIST_CHUNK: encode_list_chunk(w, &m->u.list_chunk); break;
     case PX_MSG_CTL_REQ: put_u8(w, m->u.ctl_req.what); break;
+    case PX_MSG_TRIM: put_u64(w, m->u.trim.below); break;
+    case PX_MSG_SNAP_REQ:
+        put_u64(w, m->u.snap_req.snap_slot);
+        put_u64(w, m->u.snap_req.offset);
+        break;
+    case PX_MSG_SNAP_CHUNK:
+        put_u64(w, m->u.snap_chunk.snap_slot);
+        put_u64(w, m->u.snap_chunk.total);
+        put_u64(w, m->u.snap_chunk.offset);
+        put_u16(w, m->u.snap_chunk.n);
+        put_bytes(w, m->u.snap_chunk.data, m->u.snap_chunk.n);
+        break;
     default: w->ok = 0; break;
     }
 }
@@ -431,6 +471,7 @@ static void decode_promise(reader *r, px_promise *p)
     p->acceptor = get_u32(r);
     p->from_slot = get_u64(r);
     p->next_slot = get_u64(r);
+    p->trimmed = get_u64(r);
     p->done = get_u8(r);
     p->n = get_u8(r);
     if (p->n > PX_MAX_PROMISE_ENTRIES) {
@@ -472,6 +513,19 @@ static void decode_list_chunk(reader *r, px_list_chunk *c)
     for (uint32_t i = 0; i < c->n; i++) c->values[i] = get_i64(r);
 }
 
+static void decode_snap_chunk(reader *r, px_snap_chunk *c)
+{
+    c->snap_slot = get_u64(r);
+    c->total = get_u64(r);
+    c->offset = get_u64(r);
+    c->n = get_u16(r);
+    if (c->n > PX_SNAP_CHUNK) {
+        r->ok = 0;
+        return;
+    }
+    get_bytes(r, c->data, c->n);
+}
+
 static void decode_payload(reader *r, px_msg *m)
 {
     switch (m->type) {
@@ -495,6 +549,7 @@ static void decode_payload(reader *r, px_msg *m)
         m->u.reject.acceptor = get_u32(r);
         m->u.reject.of_type = get_u8(r);
         m->u.reject.slot = get_u64(r);
+        m->u.reject.trimmed = get_u64(r);
         break;
     case PX_MSG_CHOSEN:
         m->u.chosen.slot = get_u64(r);
@@ -525,11 +580,18 @@ static void decode_payload(reader *r, px_msg *m)
     case PX_MSG_LEARNED:
         m->u.learned.learner = get_u32(r);
         m->u.learned.applied_upto = get_u64(r);
+        m->u.learned.snapshot_upto = get_u64(r);
         break;
     case PX_MSG_APPLIED: decode_applied(r, &m->u.applied); break;
     case PX_MSG_LIST_REQ: m->u.list_req.from_index = get_u64(r); break;
     case PX_MSG_LIST_CHUNK: decode_list_chunk(r, &m->u.list_chunk); break;
     case PX_MSG_CTL_REQ: m->u.ctl_req.what = get_u8(r); break;
+    case PX_MSG_TRIM: m->u.trim.below = get_u64(r); break;
+    case PX_MSG_SNAP_REQ:
+        m->u.snap_req.snap_slot = get_u64(r);
+        m->u.snap_req.offset = get_u64(r);
+        break;
+    case PX_MSG_SNAP_CHUNK: decode_snap_chunk(r, &m->u.snap_chunk); break;
     default: r->ok = 0; break;
     }
 }
@@ -645,6 +707,9 @@ const char *px_msg_type_name(int type)
     case PX_MSG_LIST_CHUNK: return "LIST_CHUNK";
     case PX_MSG_CTL_REQ: return "CTL_REQ";
     case PX_MSG_CTL_REPLY: return "CTL_REPLY";
+    case PX_MSG_TRIM: return "TRIM";
+    case PX_MSG_SNAP_REQ: return "SNAP_REQ";
+    case PX_MSG_SNAP_CHUNK: return "SNAP_CHUNK";
     default: return "UNKNOWN";
     }
 }
@@ -670,7 +735,8 @@ static int value_eq(const px_value *a, const px_value *b)
 static int promise_eq(const px_promise *a, const px_promise *b)
 {
     if (!ballot_eq(a->ballot, b->ballot) || a->acceptor != b->acceptor ||
-        a->from_slot != b->from_slot || a->next_slot != b->next_slot || a->done != b->done ||
+        a->from_slot != b->from_slot || a->next_slot != b->next_slot ||
+        a->trimmed != b->trimmed || a->done != b->done ||
         a->n != b->n || a->n > PX_MAX_PROMISE_ENTRIES)
         return 0;
     for (int i = 0; i < a->n; i++) {
@@ -702,6 +768,14 @@ static int list_chunk_eq(const px_list_chunk *a, const px_list_chunk *b)
     return a->n == 0 || memcmp(a->values, b->values, a->n * sizeof a->values[0]) == 0;
 }
 
+static int snap_chunk_eq(const px_snap_chunk *a, const px_snap_chunk *b)
+{
+    if (a->snap_slot != b->snap_slot || a->total != b->total || a->offset != b->offset ||
+        a->n != b->n || a->n > PX_SNAP_CHUNK)
+        return 0;
+    return a->n == 0 || memcmp(a->data, b->data, a->n) == 0;
+}
+
 int px_msg_equal(const px_msg *a, const px_msg *b)
 {
     if (a->type != b->type || a->from != b->from) return 0;
@@ -721,7 +795,8 @@ int px_msg_equal(const px_msg *a, const px_msg *b)
     case PX_MSG_REJECT:
         return ballot_eq(a->u.reject.promised, b->u.reject.promised) &&
                a->u.reject.acceptor == b->u.reject.acceptor &&
-               a->u.reject.of_type == b->u.reject.of_type && a->u.reject.slot == b->u.reject.slot;
+               a->u.reject.of_type == b->u.reject.of_type && a->u.reject.slot == b->u.reject.slot &&
+               a->u.reject.trimmed == b->u.reject.trimmed;
     case PX_MSG_CHOSEN:
         return a->u.chosen.slot == b->u.chosen.slot &&
                ballot_eq(a->u.chosen.ballot, b->u.chosen.ballot) &&
@@ -743,11 +818,17 @@ int px_msg_equal(const px_msg *a, const px_msg *b)
                a->u.catchup.learner == b->u.catchup.learner;
     case PX_MSG_LEARNED:
         return a->u.learned.learner == b->u.learned.learner &&
-               a->u.learned.applied_upto == b->u.learned.applied_upto;
+               a->u.learned.applied_upto == b->u.learned.applied_upto &&
+               a->u.learned.snapshot_upto == b->u.learned.snapshot_upto;
     case PX_MSG_APPLIED: return applied_eq(&a->u.applied, &b->u.applied);
     case PX_MSG_LIST_REQ: return a->u.list_req.from_index == b->u.list_req.from_index;
     case PX_MSG_LIST_CHUNK: return list_chunk_eq(&a->u.list_chunk, &b->u.list_chunk);
     case PX_MSG_CTL_REQ: return a->u.ctl_req.what == b->u.ctl_req.what;
+    case PX_MSG_TRIM: return a->u.trim.below == b->u.trim.below;
+    case PX_MSG_SNAP_REQ:
+        return a->u.snap_req.snap_slot == b->u.snap_req.snap_slot &&
+               a->u.snap_req.offset == b->u.snap_req.offset;
+    case PX_MSG_SNAP_CHUNK: return snap_chunk_eq(&a->u.snap_chunk, &b->u.snap_chunk);
     default: return 1; /* no payload we know of: type and sender decide */
     }
 }

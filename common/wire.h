@@ -24,7 +24,7 @@
 #include "types.h"
 
 #define PX_WIRE_MAGIC 0x31435850u
-#define PX_WIRE_VERSION 1
+#define PX_WIRE_VERSION 2
 #define PX_WIRE_HEADER 24
 
 enum px_msg_type {
@@ -44,7 +44,10 @@ enum px_msg_type {
     PX_MSG_LIST_CHUNK = 14,  /* learner -> gateway: a run of list elements */
     PX_MSG_CTL_REQ = 15,     /* gateway -> any role: describe your state */
     PX_MSG_CTL_REPLY = 16,   /* role -> gateway: state as JSON text */
-    PX_MSG_TYPE_MAX = 16
+    PX_MSG_TRIM = 17,        /* leader -> acceptors: forget slots below, snapshots cover them */
+    PX_MSG_SNAP_REQ = 18,    /* learner -> learner: a piece of your snapshot, please */
+    PX_MSG_SNAP_CHUNK = 19,  /* learner -> learner: a piece of a snapshot */
+    PX_MSG_TYPE_MAX = 19
 };
 
 /* Phase 1a: promise not to accept below ballot, and report what you accepted
@@ -63,14 +66,18 @@ typedef struct px_promise_entry {
 } px_promise_entry;
 
 /* Phase 1b: a promise for ballot plus one chunk of the acceptor's accepted
- * entries in [from_slot, next_slot), in slot order.  done = 1 means the
- * acceptor has accepted nothing at or above next_slot; otherwise the
- * proposer asks again with PREPARE(ballot, next_slot). */
+ * entries in [max(from_slot, trimmed), next_slot), in slot order.  done = 1
+ * means the acceptor has accepted nothing at or above next_slot; otherwise
+ * the proposer asks again with PREPARE(ballot, next_slot).  trimmed is the
+ * acceptor's compaction mark: it forgot every slot below it, all of which
+ * are chosen and covered by learners' snapshots, so nothing below it may
+ * be proposed again. */
 typedef struct px_promise {
     px_ballot ballot;
     uint32_t acceptor;
     uint64_t from_slot;
     uint64_t next_slot;
+    uint64_t trimmed;
     uint8_t done;
     uint8_t n;
     px_promise_entry entries[PX_MAX_PROMISE_ENTRIES];
@@ -90,13 +97,17 @@ typedef struct px_accepted {
     uint64_t slot;
 } px_accepted;
 
-/* A prepare or accept refused because the acceptor promised a higher ballot
- * (carried in promised) so the proposer can back off at once. */
+/* A prepare or accept refused, either because the acceptor promised a
+ * higher ballot (carried in promised) so the proposer can back off at once,
+ * or because an accept's slot lies below the acceptor's compaction mark
+ * (slot < trimmed): that slot is chosen and covered by snapshots, and the
+ * proposer must stop proposing in it. */
 typedef struct px_reject {
     px_ballot promised;
     uint32_t acceptor;
     uint8_t of_type; /* PX_MSG_PREPARE or PX_MSG_ACCEPT */
     uint64_t slot;   /* the accept's slot, or the prepare's from_slot */
+    uint64_t trimmed; /* the acceptor's compaction mark */
 } px_reject;
 
 /* A decided slot: a quorum of acceptors accepted value under ballot.  Sent by
@@ -144,10 +155,14 @@ typedef struct px_catchup {
     uint32_t learner;
 } px_catchup;
 
-/* A learner tells proposers how far it has applied (next slot it needs). */
+/* A learner tells proposers how far it has applied (next slot it needs)
+ * and how far its snapshot on disk reaches (every slot below snapshot_upto
+ * is in it; 0 if it has none).  Proposers derive the compaction mark from
+ * the snapshot marks. */
 typedef struct px_learned {
     uint32_t learner;
     uint64_t applied_upto;
+    uint64_t snapshot_upto;
 } px_learned;
 
 /* Result of one command in an applied slot. */
@@ -184,6 +199,30 @@ typedef struct px_list_chunk {
     int64_t values[PX_LIST_CHUNK];
 } px_list_chunk;
 
+/* Leader -> acceptors: a quorum of learners hold durable snapshots of every
+ * slot below `below`; forget accepted entries there. */
+typedef struct px_trim {
+    uint64_t below;
+} px_trim;
+
+/* Learner -> learner: bytes [offset, ...) of your snapshot at snap_slot
+ * (snap_slot 0: whichever snapshot you serve, from offset 0). */
+typedef struct px_snap_req {
+    uint64_t snap_slot;
+    uint64_t offset;
+} px_snap_req;
+
+/* Learner -> learner: bytes [offset, offset + n) of the serialized snapshot
+ * of every slot below snap_slot, total bytes long (the same bytes as the
+ * learner's snapshot file, see learner/snapshot.h). */
+typedef struct px_snap_chunk {
+    uint64_t snap_slot;
+    uint64_t total;
+    uint64_t offset;
+    uint16_t n;
+    uint8_t data[PX_SNAP_CHUNK];
+} px_snap_chunk;
+
 typedef struct px_ctl_req {
     uint8_t what; /* 0: role state */
 } px_ctl_req;
@@ -213,6 +252,9 @@ typedef struct px_msg {
         px_list_req list_req;
         px_list_chunk list_chunk;
         px_ctl_req ctl_req;
+        px_trim trim;
+        px_snap_req snap_req;
+        px_snap_chunk snap_chunk;
     } u;
 } px_msg;
 

@@ -78,6 +78,7 @@ static void rnd_promise(px_promise *p, int max)
     p->acceptor = rnd_node();
     p->from_slot = rnd_u64();
     p->next_slot = rnd_u64();
+    p->trimmed = rnd_u64();
     p->done = (uint8_t)rnd(0, 1);
     p->n = (uint8_t)(max ? PX_MAX_PROMISE_ENTRIES : rnd(0, PX_MAX_PROMISE_ENTRIES));
     for (int i = 0; i < p->n; i++) {
@@ -106,6 +107,17 @@ static void rnd_list_chunk(px_list_chunk *c, int size)
     c->total_len = rnd_u64();
     c->n = size == 1 ? PX_LIST_CHUNK : (uint32_t)rnd(0, size == 2 ? PX_LIST_CHUNK : 40);
     for (uint32_t i = 0; i < c->n; i++) c->values[i] = rnd_i64();
+}
+
+/* A chunk that lies inside its snapshot (offset + n <= total); size as for
+ * rnd_list_chunk. */
+static void rnd_snap_chunk(px_snap_chunk *c, int size)
+{
+    c->snap_slot = rnd_u64();
+    c->n = (uint16_t)(size == 1 ? PX_SNAP_CHUNK : rnd(0, size == 2 ? PX_SNAP_CHUNK : 100));
+    c->offset = rnd_u64() >> 2;
+    c->total = c->offset + c->n + (rnd_u64() >> 2);
+    for (uint16_t i = 0; i < c->n; i++) c->data[i] = (uint8_t)rnd(0, 255);
 }
 
 /* Fills ctl_json / ctl_len; size as for rnd_list_chunk. */
@@ -145,6 +157,7 @@ static void rnd_msg(px_msg *m, int type, int size)
         m->u.reject.acceptor = rnd_node();
         m->u.reject.of_type = rnd(0, 1) ? PX_MSG_PREPARE : PX_MSG_ACCEPT;
         m->u.reject.slot = rnd_u64();
+        m->u.reject.trimmed = rnd_u64();
         break;
     case PX_MSG_CHOSEN:
         m->u.chosen.slot = rnd_u64();
@@ -175,11 +188,18 @@ static void rnd_msg(px_msg *m, int type, int size)
     case PX_MSG_LEARNED:
         m->u.learned.learner = rnd_node();
         m->u.learned.applied_upto = rnd_u64();
+        m->u.learned.snapshot_upto = rnd_u64();
         break;
     case PX_MSG_APPLIED: rnd_applied(&m->u.applied, max); break;
     case PX_MSG_LIST_REQ: m->u.list_req.from_index = rnd_u64(); break;
     case PX_MSG_LIST_CHUNK: rnd_list_chunk(&m->u.list_chunk, size); break;
     case PX_MSG_CTL_REQ: m->u.ctl_req.what = (uint8_t)rnd(0, 255); break;
+    case PX_MSG_TRIM: m->u.trim.below = rnd_u64(); break;
+    case PX_MSG_SNAP_REQ:
+        m->u.snap_req.snap_slot = rnd_u64();
+        m->u.snap_req.offset = rnd_u64();
+        break;
+    case PX_MSG_SNAP_CHUNK: rnd_snap_chunk(&m->u.snap_chunk, size); break;
     }
 }
 
@@ -256,7 +276,7 @@ static void test_crc32c_vector(void)
 static void test_golden_heartbeat(void)
 {
     static const uint8_t want[PX_WIRE_HEADER + 24] = {
-        0x50, 0x58, 0x43, 0x31, 1, 7, 0, 0,             /* magic, version, type, flags */
+        0x50, 0x58, 0x43, 0x31, 2, 7, 0, 0,             /* magic, version, type, flags */
         0x07, 0, 0, 0, 3, 0, 0, 0, 24, 0, 0, 0,         /* cluster, from, length */
         0, 0, 0, 0,                                     /* crc, filled below */
         0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, /* ballot.round */
@@ -328,7 +348,12 @@ static void test_max_sizes_fit(void)
     CHECK(encode_rnd(PX_MSG_LIST_CHUNK, 1) == PX_WIRE_HEADER + 20 + 8 * PX_LIST_CHUNK);
     CHECK(encode_rnd(PX_MSG_APPLIED, 1) == PX_WIRE_HEADER + 18 + 34 * PX_MAX_BATCH);
     CHECK(encode_rnd(PX_MSG_PROMISE, 1) ==
-          PX_WIRE_HEADER + 34 + PX_MAX_PROMISE_ENTRIES * (22 + 25 * PX_MAX_BATCH));
+          PX_WIRE_HEADER + 42 + PX_MAX_PROMISE_ENTRIES * (22 + 25 * PX_MAX_BATCH));
+    CHECK(encode_rnd(PX_MSG_SNAP_CHUNK, 1) == PX_WIRE_HEADER + 26 + PX_SNAP_CHUNK);
+    CHECK(encode_rnd(PX_MSG_REJECT, 0) == PX_WIRE_HEADER + 33);
+    CHECK(encode_rnd(PX_MSG_LEARNED, 0) == PX_WIRE_HEADER + 20);
+    CHECK(encode_rnd(PX_MSG_TRIM, 0) == PX_WIRE_HEADER + 8);
+    CHECK(encode_rnd(PX_MSG_SNAP_REQ, 0) == PX_WIRE_HEADER + 16);
 }
 
 static void test_every_truncation_rejected(void)
@@ -398,7 +423,9 @@ static void test_header_errors(void)
     frame[0] ^= 1, fix_crc(frame, n);
     CHECK(decode(frame, n) == -PX_WIRE_MAGIC_BAD);
     memcpy(frame, frame2, n);
-    frame[4] = 2, fix_crc(frame, n);
+    frame[4] = 1, fix_crc(frame, n); /* version 1 frames lack the compaction fields */
+    CHECK(decode(frame, n) == -PX_WIRE_VERSION_BAD);
+    frame[4] = 3, fix_crc(frame, n);
     CHECK(decode(frame, n) == -PX_WIRE_VERSION_BAD);
     memcpy(frame, frame2, n);
     frame[5] = 0, fix_crc(frame, n);
@@ -480,9 +507,21 @@ static void test_count_errors(void)
     CHECK(patch_count(n, 20, 2, PX_MAX_BATCH - 1) == -PX_WIRE_FIELD_BAD); /* length mismatch */
 
     n = encode_rnd(PX_MSG_PROMISE, 1);
-    CHECK(patch_count(n, 33, 1, PX_MAX_PROMISE_ENTRIES + 1) == -PX_WIRE_FIELD_BAD);
-    CHECK(patch_count(n, 33, 1, 255) == -PX_WIRE_FIELD_BAD);
-    CHECK(patch_count(n, 32, 1, 2) == -PX_WIRE_FIELD_BAD); /* done must be 0/1 */
+    CHECK(patch_count(n, 41, 1, PX_MAX_PROMISE_ENTRIES + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 41, 1, 255) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 40, 1, 2) == -PX_WIRE_FIELD_BAD); /* done must be 0/1 */
+
+    /* A snapshot chunk must lie inside its snapshot: offset + n <= total. */
+    n = encode_rnd(PX_MSG_SNAP_CHUNK, 1);
+    CHECK(patch_count(n, 24, 2, PX_SNAP_CHUNK + 1) == -PX_WIRE_FIELD_BAD);
+    n = encode_rnd(PX_MSG_SNAP_CHUNK, 1);
+    for (int i = 0; i < 8; i++) frame[PX_WIRE_HEADER + 8 + i] = 0; /* total = 0 */
+    CHECK(patch_count(n, 24, 2, PX_SNAP_CHUNK) == -PX_WIRE_FIELD_BAD);
+    n = encode_rnd(PX_MSG_SNAP_CHUNK, 0);
+    for (int i = 0; i < 8; i++) frame[PX_WIRE_HEADER + 8 + i] = 0;  /* total = 0 */
+    for (int i = 0; i < 8; i++) frame[PX_WIRE_HEADER + 16 + i] = 0; /* offset = 0 */
+    CHECK(patch_count(n, 24, 2, msg_a.u.snap_chunk.n) ==
+          (msg_a.u.snap_chunk.n ? -PX_WIRE_FIELD_BAD : 0));
 
     n = encode_rnd(PX_MSG_APPLIED, 1);
     CHECK(patch_count(n, 16, 2, PX_MAX_BATCH + 1) == -PX_WIRE_FIELD_BAD);
