@@ -3,9 +3,17 @@
  *
  * State:
  *   promised   the highest ballot promised (or accepted under).
- *   entries    accepted (slot, vballot, value), an array sorted by slot.
+ *   trimmed    the compaction mark: every entry below it was forgotten on
+ *              the leader's TRIM (a quorum of learners holds those slots in
+ *              durable snapshots); nothing below it is accepted again.
+ *   entries    accepted (slot, vballot, commands), an array sorted by slot.
  *              Slots arrive mostly in increasing order, so an insert is
- *              almost always an append; lookups use binary search.
+ *              almost always an append; lookups use binary search.  An
+ *              entry holds only where its n commands sit in `cmds`, a pool
+ *              of commands: a slot costs what it carries, not a whole
+ *              px_value (about 1 KB).  Overwritten and forgotten commands
+ *              leave dead space in the pool; once it outweighs the live
+ *              part the pool is rebuilt, so appends stay O(1) amortized.
  *   held       replies waiting for their records to become durable, in the
  *              order they were produced.  Each carries need_seq, the seq of
  *              the last record emitted when it was produced: it may leave
@@ -39,11 +47,10 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-static int value_equal(const px_value *a, const px_value *b)
+static int cmds_equal(const px_cmd *a, const px_cmd *b, uint16_t n)
 {
-    if (a->n != b->n) return 0;
-    for (uint16_t i = 0; i < a->n; i++) {
-        const px_cmd *x = &a->cmds[i], *y = &b->cmds[i];
+    for (uint16_t i = 0; i < n; i++) {
+        const px_cmd *x = &a[i], *y = &b[i];
         if (x->kind != y->kind || x->client != y->client || x->seq != y->seq ||
             x->value != y->value)
             return 0;
@@ -96,7 +103,8 @@ static void fifo_pop(fifo *f)
 typedef struct acc_entry {
     uint64_t slot;
     px_ballot vballot;
-    px_value value;
+    size_t cmd; /* its commands are cmds[cmd, cmd + n) */
+    uint16_t n;
 } acc_entry;
 
 typedef struct held_reply {
@@ -112,8 +120,12 @@ typedef struct held_reply {
 struct acceptor {
     uint32_t id;
     px_ballot promised;
+    uint64_t trimmed;
     acc_entry *ent;
     size_t n_ent, cap_ent;
+    px_cmd *cmds;     /* the command pool */
+    size_t n_cmds, cap_cmds, dead_cmds; /* used (live + dead), allocated, dead */
+    px_value *scratch;/* acceptor_accepted()'s answer */
     fifo held;  /* held_reply */
     fifo proms; /* px_promise, one per held PROMISE */
     uint64_t emitted_seq, durable_seq;
@@ -124,6 +136,8 @@ struct acceptor *acceptor_new(uint32_t id)
     struct acceptor *a = xrealloc(NULL, sizeof(*a));
     memset(a, 0, sizeof(*a));
     a->id = id;
+    a->scratch = xrealloc(NULL, sizeof(*a->scratch));
+    memset(a->scratch, 0, sizeof(*a->scratch));
     fifo_init(&a->held, sizeof(held_reply));
     fifo_init(&a->proms, sizeof(px_promise));
     return a;
@@ -133,6 +147,8 @@ void acceptor_free(struct acceptor *a)
 {
     if (a == NULL) return;
     free(a->ent);
+    free(a->cmds);
+    free(a->scratch);
     free(a->held.v);
     free(a->proms.v);
     free(a);
@@ -177,6 +193,25 @@ static acc_record *emit_record(struct acceptor *a, acc_out *out, uint8_t type,
     return r;
 }
 
+/* ---- the compaction mark ------------------------------------------------ */
+
+/* The mark as this acceptor tells and enforces it: what PROMISE and REJECT
+ * carry, where a promise chunk starts, and below which ACCEPTs (and ACCEPT
+ * records on restore) are refused. */
+static uint64_t told_mark(const struct acceptor *a)
+{
+#ifndef PX_MUTANT_ACCEPTOR_FORGET_SILENTLY
+    return a->trimmed;
+#else
+    /* PLANTED BUG (mutant ACCEPTOR_FORGET_SILENTLY): the acceptor forgets
+     * below the mark but never says so, and accepts there again.  A new
+     * leader then sees nothing in forgotten (chosen) slots and fills them
+     * with no-ops, overwriting chosen values. */
+    (void)a;
+    return 0;
+#endif
+}
+
 /* ---- accepted entries ----------------------------------------------------- */
 
 /* Index of the first entry with slot >= slot (n_ent if none). */
@@ -199,7 +234,66 @@ static acc_entry *find_entry(const struct acceptor *a, uint64_t slot)
     return i < a->n_ent && a->ent[i].slot == slot ? &a->ent[i] : NULL;
 }
 
-/* Stores (b, v) for slot, overwriting what was there. */
+/* e's commands.  An entry of no commands (a no-op) may sit past the end of
+ * an empty pool, so callers copy through copy_cmds, which never touches
+ * them when n is 0. */
+static const px_cmd *entry_cmds(const struct acceptor *a, const acc_entry *e)
+{
+    return e->n ? a->cmds + e->cmd : NULL;
+}
+
+static void copy_cmds(px_cmd *dst, const px_cmd *src, uint16_t n)
+{
+    if (n) memcpy(dst, src, n * sizeof(px_cmd));
+}
+
+/* Copies e's commands into v (n and cmds[0..n); the rest is left alone). */
+static void entry_value(const struct acceptor *a, const acc_entry *e, px_value *v)
+{
+    v->n = e->n;
+    copy_cmds(v->cmds, entry_cmds(a, e), e->n);
+}
+
+/* Rebuilds the pool with only the live commands, in slot order, with room
+ * for at least `extra` more.  Runs only when the dead part is at least the
+ * live part, so its cost is paid for by the commands that died. */
+static void pool_rebuild(struct acceptor *a, size_t extra)
+{
+    size_t live = a->n_cmds - a->dead_cmds;
+    size_t cap = (live + extra) * 2;
+    if (cap < 64) cap = 64;
+    px_cmd *v = xrealloc(NULL, cap * sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < a->n_ent; i++) {
+        acc_entry *e = &a->ent[i];
+        copy_cmds(v + k, entry_cmds(a, e), e->n);
+        e->cmd = k;
+        k += e->n;
+    }
+    free(a->cmds);
+    a->cmds = v;
+    a->n_cmds = k;
+    a->cap_cmds = cap;
+    a->dead_cmds = 0;
+}
+
+/* Room for n more commands at the end of the pool: reclaim dead space if
+ * it is at least half of the pool, else grow. */
+static void pool_reserve(struct acceptor *a, size_t n)
+{
+    if (a->n_cmds + n <= a->cap_cmds) return;
+    if (a->dead_cmds > 0 && a->dead_cmds * 2 >= a->n_cmds) {
+        pool_rebuild(a, n);
+        return;
+    }
+    size_t cap = a->cap_cmds ? a->cap_cmds * 2 : 64;
+    while (cap < a->n_cmds + n) cap *= 2;
+    a->cmds = xrealloc(a->cmds, cap * sizeof(*a->cmds));
+    a->cap_cmds = cap;
+}
+
+/* Stores (b, v) for slot, overwriting what was there.  The commands go to
+ * the end of the pool, except when they fit where the old ones were. */
 static void store_entry(struct acceptor *a, uint64_t slot, px_ballot b, const px_value *v)
 {
     size_t i = lower_bound(a, slot);
@@ -211,17 +305,53 @@ static void store_entry(struct acceptor *a, uint64_t slot, px_ballot b, const px
         memmove(&a->ent[i + 1], &a->ent[i], (a->n_ent - i) * sizeof(*a->ent));
         a->n_ent++;
         a->ent[i].slot = slot;
+        a->ent[i].n = 0;
+        a->ent[i].cmd = a->n_cmds;
     }
-    a->ent[i].vballot = b;
-    a->ent[i].value = *v;
+    acc_entry *e = &a->ent[i];
+    e->vballot = b;
+    if (v->n > e->n) {
+        /* pool_reserve may rebuild the pool, which moves e's old commands;
+         * e itself stays put. */
+        pool_reserve(a, v->n);
+        a->dead_cmds += e->n;
+        e->cmd = a->n_cmds;
+        a->n_cmds += v->n;
+    } else {
+        a->dead_cmds += (size_t)(e->n - v->n);
+    }
+    e->n = v->n;
+    if (v->n) copy_cmds(a->cmds + e->cmd, v->cmds, v->n);
+}
+
+/* Drops every entry below slot; their commands become dead space, reclaimed
+ * at once if they outweigh the live ones (a TRIM may free most of the
+ * memory, and should). */
+static void forget_below(struct acceptor *a, uint64_t slot)
+{
+    size_t i = lower_bound(a, slot);
+    if (i == 0) return;
+    for (size_t k = 0; k < i; k++) a->dead_cmds += a->ent[k].n;
+    memmove(&a->ent[0], &a->ent[i], (a->n_ent - i) * sizeof(*a->ent));
+    a->n_ent -= i;
+    if (a->n_ent == 0) {
+        a->n_cmds = a->dead_cmds = 0;
+    } else if (a->dead_cmds * 2 >= a->n_cmds) {
+        pool_rebuild(a, 0);
+    }
 }
 
 void acceptor_forget_below(struct acceptor *a, uint64_t slot)
 {
-    size_t i = lower_bound(a, slot);
-    if (i == 0) return;
-    memmove(&a->ent[0], &a->ent[i], (a->n_ent - i) * sizeof(*a->ent));
-    a->n_ent -= i;
+    forget_below(a, slot);
+}
+
+/* Moves the mark up to below and forgets what lies under it. */
+static void trim_to(struct acceptor *a, uint64_t below)
+{
+    if (below <= a->trimmed) return;
+    a->trimmed = below;
+    forget_below(a, below);
 }
 
 /* ---- held replies --------------------------------------------------------- */
@@ -274,6 +404,8 @@ static held_reply *hold(struct acceptor *a, uint32_t node, uint8_t type)
     return h;
 }
 
+/* Every REJECT carries the mark: a proposer that proposes below it learns
+ * to stop, whatever made it send the REJECT. */
 static void reply_reject(struct acceptor *a, uint32_t node, uint8_t of_type,
                          uint64_t slot)
 {
@@ -283,6 +415,7 @@ static void reply_reject(struct acceptor *a, uint32_t node, uint8_t of_type,
     h->u.reject.acceptor = a->id;
     h->u.reject.of_type = of_type;
     h->u.reject.slot = slot;
+    h->u.reject.trimmed = told_mark(a);
 }
 
 static void reply_accepted(struct acceptor *a, uint32_t node, px_ballot b, uint64_t slot)
@@ -294,7 +427,9 @@ static void reply_accepted(struct acceptor *a, uint32_t node, px_ballot b, uint6
     h->u.accepted.slot = slot;
 }
 
-/* Queues PROMISE(b) with the chunk of accepted entries at or above from. */
+/* Queues PROMISE(b) with the chunk of accepted entries at or above from
+ * (and at or above the mark: below it nothing is left to report).  The
+ * promise echoes from, which is how the proposer matches it to its ask. */
 static void reply_promise(struct acceptor *a, uint32_t node, px_ballot b, uint64_t from)
 {
     px_promise *p = fifo_push(&a->proms);
@@ -302,17 +437,23 @@ static void reply_promise(struct acceptor *a, uint32_t node, px_ballot b, uint64
     p->ballot = b;
     p->acceptor = a->id;
     p->from_slot = from;
+    p->trimmed = told_mark(a);
 
-    size_t i = lower_bound(a, from);
+    uint64_t start = from > told_mark(a) ? from : told_mark(a);
+    size_t i = lower_bound(a, start);
     uint8_t k = 0;
     for (; k < PX_MAX_PROMISE_ENTRIES && i + k < a->n_ent; k++) {
         const acc_entry *e = &a->ent[i + k];
-        p->entries[k].slot = e->slot;
-        p->entries[k].vballot = e->vballot;
-        p->entries[k].value = e->value;
+        px_promise_entry *pe = &p->entries[k];
+        pe->slot = e->slot;
+        pe->vballot = e->vballot;
+        entry_value(a, e, &pe->value);
+        /* The wire and px_msg_equal look at n commands only, but a chunk is
+         * copied around whole: leave no stale bytes in it. */
+        memset(pe->value.cmds + e->n, 0, (PX_MAX_BATCH - e->n) * sizeof(px_cmd));
     }
     p->n = k;
-    p->next_slot = k ? p->entries[k - 1].slot + 1 : from;
+    p->next_slot = k ? p->entries[k - 1].slot + 1 : start;
     /* Everything past the chunk has slot >= next_slot. */
     p->done = i + k == a->n_ent;
     hold(a, node, PX_MSG_PROMISE);
@@ -342,7 +483,8 @@ static void on_prepare(struct acceptor *a, uint32_t from, const px_prepare *pr, 
 static void vote(struct acceptor *a, acc_out *out, const px_accept *ac)
 {
     const acc_entry *e = find_entry(a, ac->slot);
-    if (e && px_ballot_cmp(e->vballot, ac->ballot) == 0 && value_equal(&e->value, &ac->value))
+    if (e && px_ballot_cmp(e->vballot, ac->ballot) == 0 && e->n == ac->value.n &&
+        (e->n == 0 || cmds_equal(entry_cmds(a, e), ac->value.cmds, e->n)))
         return;
     store_entry(a, ac->slot, ac->ballot, &ac->value);
     acc_record *r = emit_record(a, out, ACC_REC_ACCEPT, ac->ballot);
@@ -355,6 +497,13 @@ static void on_accept(struct acceptor *a, uint32_t from, const px_accept *ac, ac
     /* A slot of UINT64_MAX would make next_slot wrap in a promise chunk;
      * no real log gets there, so treat it as malformed. */
     if (ac->value.n > PX_MAX_BATCH || ac->slot == UINT64_MAX) return;
+    /* Below the mark the slot is chosen and a quorum of learners holds it
+     * in snapshots; voting again could help a no-op overwrite it.  Nothing
+     * is stored, so the promise is not raised either. */
+    if (ac->slot < told_mark(a)) {
+        reply_reject(a, from, PX_MSG_ACCEPT, ac->slot);
+        return;
+    }
     if (px_ballot_cmp(ac->ballot, a->promised) >= 0) {
         a->promised = ac->ballot; /* the ACCEPT record implies the promise */
         vote(a, out, ac);
@@ -372,6 +521,18 @@ static void on_accept(struct acceptor *a, uint32_t from, const px_accept *ac, ac
     reply_reject(a, from, PX_MSG_ACCEPT, ac->slot);
 }
 
+/* The leader says a quorum of learners holds every slot below `below` in
+ * durable snapshots: forget those entries.  Sent again with every heartbeat,
+ * so only a mark above ours costs a record.  No reply: a lost TRIM is
+ * covered by the next one. */
+static void on_trim(struct acceptor *a, const px_trim *t, acc_out *out)
+{
+    if (t->below <= a->trimmed) return;
+    trim_to(a, t->below);
+    acc_record *r = emit_record(a, out, ACC_REC_TRIM, a->promised);
+    r->slot = t->below;
+}
+
 void acceptor_handle(struct acceptor *a, const px_msg *in, acc_out *out)
 {
     /* (0,0) is "no ballot": no proposer sends it, so it is malformed. */
@@ -381,6 +542,8 @@ void acceptor_handle(struct acceptor *a, const px_msg *in, acc_out *out)
     } else if (in->type == PX_MSG_ACCEPT) {
         if (px_ballot_is_zero(in->u.accept.ballot)) return;
         on_accept(a, in->from, &in->u.accept, out);
+    } else if (in->type == PX_MSG_TRIM) {
+        on_trim(a, &in->u.trim, out);
     } else {
         return;
     }
@@ -408,8 +571,39 @@ void acceptor_restore(struct acceptor *a, const acc_record *r)
         /* Under the low-ballot mutant a vote can be below the promise; the
          * promise never goes down. */
         if (px_ballot_cmp(r->ballot, a->promised) > 0) a->promised = r->ballot;
-        store_entry(a, r->slot, r->ballot, &r->value);
+        /* Below the mark it was forgotten (an older record than the TRIM
+         * that covers it would not get here; a later one cannot exist). */
+        if (r->slot >= told_mark(a)) store_entry(a, r->slot, r->ballot, &r->value);
+    } else if (r->type == ACC_REC_TRIM) {
+        trim_to(a, r->slot);
     }
+}
+
+void acceptor_export(const struct acceptor *a, acc_record_fn fn, void *arg)
+{
+    /* One record at a time in a scratch copy: an acc_record is ~1 KB. */
+    acc_record *r = xrealloc(NULL, sizeof(*r));
+    memset(r, 0, offsetof(acc_record, value) + sizeof(r->value.n));
+    if (!px_ballot_is_zero(a->promised)) {
+        r->type = ACC_REC_PROMISE;
+        r->ballot = a->promised;
+        fn(arg, r);
+    }
+    if (a->trimmed > 0) {
+        r->type = ACC_REC_TRIM;
+        r->ballot = a->promised;
+        r->slot = a->trimmed;
+        fn(arg, r);
+    }
+    r->type = ACC_REC_ACCEPT;
+    for (size_t i = 0; i < a->n_ent; i++) {
+        const acc_entry *e = &a->ent[i];
+        r->ballot = e->vballot;
+        r->slot = e->slot;
+        entry_value(a, e, &r->value);
+        fn(arg, r);
+    }
+    free(r);
 }
 
 /* ---- introspection -------------------------------------------------------- */
@@ -419,6 +613,7 @@ px_ballot acceptor_promised(const struct acceptor *a) { return a->promised; }
 size_t acceptor_accepted_count(const struct acceptor *a) { return a->n_ent; }
 uint64_t acceptor_emitted_seq(const struct acceptor *a) { return a->emitted_seq; }
 uint64_t acceptor_durable_seq(const struct acceptor *a) { return a->durable_seq; }
+uint64_t acceptor_trimmed(const struct acceptor *a) { return a->trimmed; }
 size_t acceptor_held_replies(const struct acceptor *a) { return a->held.n; }
 
 int acceptor_accepted(const struct acceptor *a, uint64_t slot, px_ballot *ballot,
@@ -427,7 +622,13 @@ int acceptor_accepted(const struct acceptor *a, uint64_t slot, px_ballot *ballot
     const acc_entry *e = find_entry(a, slot);
     if (e == NULL) return 0;
     if (ballot) *ballot = e->vballot;
-    if (value) *value = &e->value;
+    if (value) {
+        /* The scratch is separate memory: filling it leaves *a as it was. */
+        px_value *v = a->scratch;
+        entry_value(a, e, v);
+        memset(v->cmds + e->n, 0, (PX_MAX_BATCH - e->n) * sizeof(px_cmd));
+        *value = v;
+    }
     return 1;
 }
 

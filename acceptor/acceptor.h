@@ -18,16 +18,21 @@
 
 enum acc_record_type {
     ACC_REC_PROMISE = 1, /* promised ballot raised to ballot */
-    ACC_REC_ACCEPT = 2   /* accepted (ballot, value) for slot; implies promise >= ballot */
+    ACC_REC_ACCEPT = 2,  /* accepted (ballot, value) for slot; implies promise >= ballot */
+    ACC_REC_TRIM = 3     /* every entry below slot is forgotten (the compaction mark);
+                          * ballot is the promise when it was made, for the record only */
 };
 
 /* One durable record.  Its on-disk encoding lives in acceptor/store.c. */
 typedef struct acc_record {
     uint8_t type;
     px_ballot ballot;
-    uint64_t slot;   /* ACC_REC_ACCEPT only */
+    uint64_t slot;   /* ACC_REC_ACCEPT: the slot; ACC_REC_TRIM: the mark */
     px_value value;  /* ACC_REC_ACCEPT only */
 } acc_record;
+
+/* A consumer of records, one at a time (replay, export). */
+typedef void (*acc_record_fn)(void *arg, const acc_record *r);
 
 /* Records to persist, in order; reused across calls. */
 typedef struct acc_records {
@@ -54,29 +59,48 @@ void acceptor_free(struct acceptor *a);
 
 /* Recovery: replay one record that was durable before a restart, in log
  * order, before any acceptor_handle call.  Restored records count as
- * durable (they were on disk). */
+ * durable (they were on disk).  A TRIM record forgets as TRIM does; an
+ * ACCEPT record below the mark stores nothing. */
 void acceptor_restore(struct acceptor *a, const acc_record *r);
 
-/* Handle one decoded message (PREPARE or ACCEPT; anything else is ignored).
- * Appends records to persist to out->persist and may release held replies
- * into out->msgs (replies that need no new record still wait for every
- * earlier record, so replies leave in order). */
+/* Handle one decoded message (PREPARE, ACCEPT or TRIM; anything else is
+ * ignored).  Appends records to persist to out->persist and may release held
+ * replies into out->msgs (replies that need no new record still wait for
+ * every earlier record, so replies leave in order).
+ *
+ * Compaction: TRIM(below) above the current mark forgets every entry below
+ * it and emits an ACC_REC_TRIM record; it has no reply.  From then on a
+ * PROMISE reports entries from max(from, mark) on and carries the mark in
+ * `trimmed`; an ACCEPT below the mark stores nothing and gets a REJECT
+ * carrying the mark (every REJECT carries it). */
 void acceptor_handle(struct acceptor *a, const px_msg *in, acc_out *out);
 
 /* The host reports every record up to and including seq durable; held
  * replies that depended only on those are appended to out->msgs. */
 void acceptor_durable(struct acceptor *a, uint64_t seq, acc_out *out);
 
-/* Compaction seam: forget accepted entries below slot (every learner has
- * applied them, or a snapshot covers them). */
+/* Forget accepted entries below slot without moving the compaction mark
+ * (no record, nothing told to proposers).  Only for tests: the protocol
+ * forgets through TRIM, which also refuses ACCEPTs below the mark. */
 void acceptor_forget_below(struct acceptor *a, uint64_t slot);
+
+/* Calls fn with records whose replay into a fresh acceptor rebuilds exactly
+ * this one's state (promise, mark, entries): PROMISE(promised) if not zero, TRIM(mark)
+ * if not zero, then one ACCEPT per entry in slot order.  The host writes them
+ * as a new, compact log (acc_store_rewrite).  Records not yet durable are
+ * included: call it only when every emitted record is durable, or the new
+ * log would claim what the disk does not hold yet. */
+void acceptor_export(const struct acceptor *a, acc_record_fn fn, void *arg);
 
 /* Introspection, for the host's status page and the simulator's checks. */
 uint32_t acceptor_id(const struct acceptor *a);
 px_ballot acceptor_promised(const struct acceptor *a);
 /* Returns 1 and fills *ballot / *value if slot has an accepted entry. */
+/* *value points at a scratch value inside the acceptor (entries are stored
+ * compactly), valid until the next call of acceptor_accepted on it. */
 int acceptor_accepted(const struct acceptor *a, uint64_t slot, px_ballot *ballot,
                       const px_value **value);
+uint64_t acceptor_trimmed(const struct acceptor *a);      /* the compaction mark, 0 if none */
 size_t acceptor_accepted_count(const struct acceptor *a);
 uint64_t acceptor_lowest_slot(const struct acceptor *a);  /* 0 if none */
 uint64_t acceptor_highest_slot(const struct acceptor *a); /* 0 if none */

@@ -1,14 +1,18 @@
 /* test_acceptor.c -- the pure acceptor core: phase 1 and 2 rules, chunked
- * promises, replies held until durable, group commit, restore.
+ * promises, replies held until durable, group commit, restore, compaction
+ * (TRIM, the mark in PROMISE and REJECT, export), compact entry storage.
  *
- * Two tests are the mutants' tripwires: test_reply_waits_for_durable fails
- * under PX_MUTANT_ACCEPTOR_EARLY_REPLY, test_accept_ballots under
- * PX_MUTANT_ACCEPTOR_LOW_BALLOT. */
+ * Mutants' tripwires: test_reply_waits_for_durable fails under
+ * PX_MUTANT_ACCEPTOR_EARLY_REPLY, test_accept_ballots under
+ * PX_MUTANT_ACCEPTOR_LOW_BALLOT, test_prepare_after_trim and
+ * test_accept_below_mark under PX_MUTANT_ACCEPTOR_FORGET_SILENTLY. */
 #include "acceptor/acceptor.h"
 #include "check.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/rng.h"
 
 #define ME 1 /* the acceptor's id in every test */
 
@@ -463,6 +467,299 @@ static void test_forget_and_ignore(void)
     acceptor_free(a);
 }
 
+/* ---- compaction ------------------------------------------------------------ */
+
+static void trim(struct acceptor *a, acc_out *o, uint64_t below)
+{
+    memset(&in, 0, sizeof(in));
+    in.type = PX_MSG_TRIM;
+    in.from = 2;
+    in.u.trim.below = below;
+    acceptor_handle(a, &in, o);
+}
+
+/* Slots 0..9 accepted at (1,2), value val(s, s % 4 + 1), all durable. */
+static struct acceptor *ten_slots(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    prepare(a, &o, 2, B(1, 2), 0);
+    for (int s = 0; s < 10; s++) accept(a, &o, 2, B(1, 2), (uint64_t)s, val(s, s % 4 + 1));
+    flush(a, &o);
+    acc_out_free(&o);
+    return a;
+}
+
+/* TRIM forgets below its mark, emits one TRIM record and sends nothing;
+ * a TRIM at or below the mark changes nothing and costs no record. */
+static void test_trim_forgets_and_records(void)
+{
+    struct acceptor *a = ten_slots();
+    acc_out o;
+    acc_out_init(&o);
+    CHECK(acceptor_trimmed(a) == 0);
+    uint64_t seq = acceptor_emitted_seq(a);
+    trim(a, &o, 6);
+    REQUIRE(o.persist.n == 1);
+    CHECK(o.persist.v[0].type == ACC_REC_TRIM && o.persist.v[0].slot == 6);
+    CHECK(beq(o.persist.v[0].ballot, B(1, 2)));
+    CHECK(o.persist.last_seq == seq + 1);
+    CHECK(o.msgs.n == 0 && acceptor_held_replies(a) == 0);
+    CHECK(acceptor_trimmed(a) == 6);
+    CHECK(acceptor_accepted_count(a) == 4 && acceptor_lowest_slot(a) == 6);
+    CHECK(!acceptor_accepted(a, 5, NULL, NULL));
+    px_ballot vb;
+    const px_value *v;
+    px_value want = val(7, 7 % 4 + 1);
+    REQUIRE(acceptor_accepted(a, 7, &vb, &v));
+    CHECK(beq(vb, B(1, 2)) && veq(v, &want));
+
+    acc_out_clear(&o);
+    trim(a, &o, 6);
+    trim(a, &o, 3);
+    CHECK(o.persist.n == 0 && o.msgs.n == 0 && acceptor_trimmed(a) == 6);
+    /* A mark past every entry forgets them all. */
+    trim(a, &o, 100);
+    REQUIRE(o.persist.n == 1);
+    CHECK(o.persist.v[0].slot == 100 && acceptor_accepted_count(a) == 0);
+    CHECK(acceptor_trimmed(a) == 100);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+/* Replaying a log with TRIM records rebuilds the mark and forgets as TRIM
+ * did; an ACCEPT record below the mark (it cannot be in a real log after
+ * the TRIM) stores nothing but still counts for the promise. */
+static void test_trim_restore(void)
+{
+    struct acceptor *a = acceptor_new(ME), *b = acceptor_new(ME);
+    acc_out all;
+    acc_out_init(&all);
+    prepare(a, &all, 2, B(1, 2), 0);
+    for (int s = 0; s < 10; s++) accept(a, &all, 2, B(1, 2), (uint64_t)s, val(s, s % 4 + 1));
+    trim(a, &all, 4);
+    accept(a, &all, 2, B(1, 2), 12, val(12, 2));
+    trim(a, &all, 7);
+    REQUIRE(all.persist.n == 1 + 10 + 1 + 1 + 1);
+    for (size_t i = 0; i < all.persist.n; i++) acceptor_restore(b, &all.persist.v[i]);
+    CHECK(acceptor_trimmed(b) == 7);
+    CHECK(acceptor_accepted_count(b) == 4); /* 7, 8, 9, 12 */
+    CHECK(acceptor_emitted_seq(b) == all.persist.n && acceptor_durable_seq(b) == all.persist.n);
+    for (uint64_t s = 0; s < 14; s++) {
+        px_ballot ba, bb;
+        const px_value *va, *vb;
+        int ha = acceptor_accepted(a, s, &ba, &va);
+        px_value copy = ha ? *va : val(0, 0);
+        int hb = acceptor_accepted(b, s, &bb, &vb);
+        CHECK(ha == hb && ha == (s >= 7 && (s < 10 || s == 12)));
+        if (ha && hb) CHECK(beq(ba, bb) && veq(&copy, vb));
+    }
+
+    acc_record r;
+    memset(&r, 0, sizeof(r));
+    r.type = ACC_REC_ACCEPT;
+    r.ballot = B(3, 3);
+    r.slot = 5;
+    r.value = val(5, 1);
+    acceptor_restore(b, &r);
+    CHECK(!acceptor_accepted(b, 5, NULL, NULL) && acceptor_accepted_count(b) == 4);
+    CHECK(beq(acceptor_promised(b), B(3, 3)));
+    /* A TRIM record below the mark changes nothing. */
+    r.type = ACC_REC_TRIM;
+    r.slot = 2;
+    acceptor_restore(b, &r);
+    CHECK(acceptor_trimmed(b) == 7 && acceptor_accepted_count(b) == 4);
+    acc_out_free(&all);
+    acceptor_free(a);
+    acceptor_free(b);
+}
+
+/* After a trim, a PREPARE's chunk starts at max(from, mark), echoes from,
+ * and carries the mark.  Fails under PX_MUTANT_ACCEPTOR_FORGET_SILENTLY. */
+static void test_prepare_after_trim(void)
+{
+    struct acceptor *a = ten_slots();
+    acc_out o;
+    acc_out_init(&o);
+    trim(a, &o, 6);
+    flush(a, &o);
+    acc_out_free(&o);
+
+    px_promise p = chunk(a, 0); /* a new ballot, (5,2) */
+    CHECK(p.from_slot == 0 && p.trimmed == 6);
+    REQUIRE(p.n == 4);
+    for (int k = 0; k < 4; k++) {
+        px_value want = val(6 + k, (6 + k) % 4 + 1);
+        CHECK(p.entries[k].slot == (uint64_t)(6 + k) && veq(&p.entries[k].value, &want));
+    }
+    CHECK(p.next_slot == 10 && p.done == 1);
+    p = chunk(a, 8);
+    CHECK(p.from_slot == 8 && p.trimmed == 6 && p.n == 2 && p.entries[0].slot == 8);
+    /* Everything forgotten: an empty chunk from the mark, done. */
+    acc_out_init(&o);
+    trim(a, &o, 20);
+    flush(a, &o);
+    acc_out_free(&o);
+    p = chunk(a, 3);
+    CHECK(p.from_slot == 3 && p.trimmed == 20 && p.n == 0);
+    CHECK(p.next_slot == 20 && p.done == 1);
+    p = chunk(a, 25);
+    CHECK(p.next_slot == 25 && p.trimmed == 20);
+    acceptor_free(a);
+}
+
+/* An ACCEPT below the mark stores nothing, raises no promise, and gets a
+ * REJECT carrying the mark, behind earlier records like any reply; every
+ * REJECT carries the mark.  Fails under PX_MUTANT_ACCEPTOR_FORGET_SILENTLY. */
+static void test_accept_below_mark(void)
+{
+    struct acceptor *a = ten_slots();
+    acc_out o;
+    acc_out_init(&o);
+    trim(a, &o, 6);
+    /* The TRIM record is not durable yet: the REJECT waits for it. */
+    accept(a, &o, 3, B(2, 3), 4, val(44, 1));
+    REQUIRE(o.persist.n == 1); /* the TRIM record only */
+    CHECK(o.msgs.n == 0);
+    flush(a, &o);
+    REQUIRE(o.msgs.n == 1);
+    CHECK(addressed(&o, 0, 3, PX_MSG_REJECT));
+    const px_reject *r = &msg(&o, 0)->u.reject;
+    CHECK(r->of_type == PX_MSG_ACCEPT && r->slot == 4 && r->trimmed == 6);
+    CHECK(beq(r->promised, B(1, 2)));
+    CHECK(beq(acceptor_promised(a), B(1, 2)));
+    CHECK(!acceptor_accepted(a, 4, NULL, NULL) && acceptor_accepted_count(a) == 4);
+
+    /* At the mark it is accepted as usual. */
+    acc_out_clear(&o);
+    accept(a, &o, 3, B(2, 3), 6, val(66, 1));
+    flush(a, &o);
+    REQUIRE(o.persist.n == 1 && o.msgs.n == 1);
+    CHECK(msg(&o, 0)->type == PX_MSG_ACCEPTED);
+    /* A ballot REJECT carries the mark too. */
+    acc_out_clear(&o);
+    prepare(a, &o, 2, B(1, 2), 0);
+    accept(a, &o, 2, B(1, 2), 9, val(9, 1));
+    REQUIRE(o.msgs.n == 2);
+    CHECK(msg(&o, 0)->u.reject.trimmed == 6 && msg(&o, 1)->u.reject.trimmed == 6);
+    CHECK(o.persist.n == 0);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+static void restore_into(void *arg, const acc_record *r)
+{
+    acceptor_restore(arg, r);
+}
+
+static void count_into(void *arg, const acc_record *r)
+{
+    size_t *k = arg;
+    k[r->type]++;
+}
+
+/* Compares promise, mark and every entry in [0, upto). */
+static int same_acceptor(const struct acceptor *a, const struct acceptor *b, uint64_t upto)
+{
+    if (!beq(acceptor_promised(a), acceptor_promised(b))) return 0;
+    if (acceptor_trimmed(a) != acceptor_trimmed(b)) return 0;
+    if (acceptor_accepted_count(a) != acceptor_accepted_count(b)) return 0;
+    for (uint64_t s = 0; s < upto; s++) {
+        px_ballot ba, bb;
+        const px_value *va, *vb;
+        int ha = acceptor_accepted(a, s, &ba, &va);
+        px_value copy = ha ? *va : val(0, 0);
+        int hb = acceptor_accepted(b, s, &bb, &vb);
+        if (ha != hb) return 0;
+        if (ha && (!beq(ba, bb) || !veq(&copy, vb))) return 0;
+    }
+    return 1;
+}
+
+/* Export then replay into a fresh acceptor: the same promise, mark and
+ * entries (overwritten, no-op, out-of-order ones included), and the
+ * export holds exactly one PROMISE, one TRIM and one ACCEPT per entry. */
+static void test_export_restore(void)
+{
+    struct acceptor *a = acceptor_new(ME), *b = acceptor_new(ME), *e = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    run_history(a, &o); /* slots 0..8, 4 overwritten, 20 a no-op, promise (3,4) */
+    accept(a, &o, 4, B(3, 4), 15, val(15, PX_MAX_BATCH));
+    accept(a, &o, 4, B(3, 4), 11, val(11, 2));
+    trim(a, &o, 3);
+    flush(a, &o);
+    acceptor_export(a, restore_into, b);
+    CHECK(same_acceptor(a, b, 30));
+    CHECK(acceptor_trimmed(b) == 3 && acceptor_accepted_count(b) == 9);
+    size_t k[4] = {0};
+    acceptor_export(a, count_into, k);
+    CHECK(k[ACC_REC_PROMISE] == 1 && k[ACC_REC_TRIM] == 1 && k[ACC_REC_ACCEPT] == 9);
+    /* The copy behaves the same: an ACCEPT below the mark is refused. */
+    acc_out_clear(&o);
+    accept(b, &o, 4, B(3, 4), 2, val(2, 1));
+    REQUIRE(o.msgs.n == 1);
+    CHECK(msg(&o, 0)->type == PX_MSG_REJECT && msg(&o, 0)->u.reject.trimmed == 3);
+    /* An empty acceptor exports nothing. */
+    size_t z[4] = {0};
+    acceptor_export(e, count_into, z);
+    CHECK(z[1] + z[2] + z[3] == 0);
+    acc_out_free(&o);
+    acceptor_free(a);
+    acceptor_free(b);
+    acceptor_free(e);
+}
+
+/* Compact storage against a model: random accepts (overwrites with more,
+ * fewer and no commands, slots in and out of order) and trims, checked
+ * against a plain array of values after every step, so pool reuse, growth
+ * and rebuilds all have to keep each slot's commands intact. */
+static void test_compact_storage_model(void)
+{
+    enum { SLOTS = 200, STEPS = 20000 };
+    static px_value model[SLOTS];
+    static int have[SLOTS];
+    memset(have, 0, sizeof(have));
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    px_rng rng;
+    px_rng_seed(&rng, 42);
+    uint64_t mark = 0;
+    int bad = 0;
+    for (int step = 0; step < STEPS && !bad; step++) {
+        uint64_t r = px_rng_next(&rng);
+        if (r % 500 == 0 && mark + 10 < SLOTS) {
+            mark += 1 + px_rng_next(&rng) % 10;
+            trim(a, &o, mark);
+            for (uint64_t s = 0; s < mark; s++) have[s] = 0;
+        } else {
+            uint64_t s = mark + px_rng_next(&rng) % (SLOTS - mark);
+            int n = (int)(px_rng_next(&rng) % (PX_MAX_BATCH + 1));
+            if (r % 3 == 0) n = (int)(px_rng_next(&rng) % 3); /* small ones, no-ops */
+            model[s] = val(step, n);
+            have[s] = 1;
+            accept(a, &o, 2, B(1, 2), s, model[s]);
+        }
+        if (step % 97 != 0 && step != STEPS - 1) continue;
+        flush(a, &o);
+        acc_out_clear(&o);
+        size_t n = 0;
+        for (uint64_t s = 0; s < SLOTS; s++) {
+            const px_value *v;
+            int h = acceptor_accepted(a, s, NULL, &v);
+            n += (size_t)have[s];
+            if (h != have[s] || (h && !veq(v, &model[s]))) bad = 1;
+        }
+        if (n != acceptor_accepted_count(a)) bad = 1;
+    }
+    CHECK(!bad);
+    CHECK(acceptor_trimmed(a) == mark && mark > 0);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
 int main(void)
 {
     RUN(test_prepare_promise);
@@ -476,5 +773,11 @@ int main(void)
     RUN(test_restore);
     RUN(test_duplicates_and_reorder);
     RUN(test_forget_and_ignore);
+    RUN(test_trim_forgets_and_records);
+    RUN(test_trim_restore);
+    RUN(test_prepare_after_trim);
+    RUN(test_accept_below_mark);
+    RUN(test_export_restore);
+    RUN(test_compact_storage_model);
     return check_summary();
 }
