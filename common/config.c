@@ -27,7 +27,7 @@ typedef struct cfg_ctx {
 static const char *const top_settings[] = {
     "cluster_id", "data_dir", "heartbeat_ms", "election_timeout_min_ms",
     "election_timeout_max_ms", "retransmit_ms", "batch_max", "pipeline",
-    "queue_max", "fsync", "request_timeout_ms", "nodes", NULL};
+    "queue_max", "fsync", "request_timeout_ms", "snapshot_every", "nodes", NULL};
 
 static const char *const node_settings[] = {
     "id", "host", "gateway_port", "acceptor_port", "proposer_port", "learner_port", NULL};
@@ -148,6 +148,22 @@ static int get_bool(const cfg_ctx *c, const config_setting_t *root, const char *
     return 0;
 }
 
+/* 0 turns snapshots (and so log compaction) off.  Below 16 a learner
+ * would spend its time writing snapshots and acceptors rewriting logs. */
+#define SNAPSHOT_EVERY_MIN 16
+#define SNAPSHOT_EVERY_MAX 1000000000
+
+static int get_snapshot_every(const cfg_ctx *c, const config_setting_t *root, px_config *cfg)
+{
+    const char *name = "snapshot_every";
+    if (get_u64(c, root, name, 0, SNAPSHOT_EVERY_MAX, &cfg->snapshot_every)) return -1;
+    if (cfg->snapshot_every != 0 && cfg->snapshot_every < SNAPSHOT_EVERY_MIN)
+        return fail(c, config_setting_get_member(root, name), name,
+                    "must be 0 (no snapshots) or %d..%d", SNAPSHOT_EVERY_MIN,
+                    SNAPSHOT_EVERY_MAX);
+    return 0;
+}
+
 static void set_defaults(px_config *cfg)
 {
     cfg->cluster_id = 1;
@@ -161,6 +177,7 @@ static void set_defaults(px_config *cfg)
     cfg->queue_max = 8192;
     cfg->fsync = 1;
     cfg->request_timeout_ms = 5000;
+    cfg->snapshot_every = 4096;
 }
 
 static int load_scalars(const cfg_ctx *c, const config_setting_t *root, px_config *cfg)
@@ -179,7 +196,7 @@ static int load_scalars(const cfg_ctx *c, const config_setting_t *root, px_confi
     if (get_bool(c, root, "fsync", &cfg->fsync)) return -1;
     if (get_u64(c, root, "request_timeout_ms", 100, 3600000, &cfg->request_timeout_ms))
         return -1;
-    return 0;
+    return get_snapshot_every(c, root, cfg);
 }
 
 /* The election timer must outlast a couple of missed heartbeats, or a

@@ -11,6 +11,7 @@
  *   queue_max = 8192;             # client commands waiting at the leader
  *   fsync = true;                 # false only for throwaway clusters
  *   request_timeout_ms = 5000;    # gateway answers 504 after this
+ *   snapshot_every = 4096;        # learner snapshot every N slots; 0 = never, else >= 16
  *   nodes = (
  *     { id = 1; host = "127.0.0.1"; gateway_port = 5001;
  *       acceptor_port = 6001; proposer_port = 6101; learner_port = 6201; },
@@ -46,6 +47,7 @@ typedef struct px_config {
     uint32_t queue_max;
     int fsync;
     uint64_t request_timeout_ms;
+    uint64_t snapshot_every;
     uint32_t n_nodes;
     px_node_cfg nodes[PX_MAX_NODES];
 } px_config;

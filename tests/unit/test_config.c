@@ -64,6 +64,7 @@ static void test_shipped_config_loads(void)
     CHECK(cfg.cluster_id == 1);
     CHECK(cfg.n_nodes == 3);
     CHECK(cfg.fsync == 1);
+    CHECK(cfg.snapshot_every == 4096);
     for (uint32_t id = 1; id <= 3; id++) {
         const px_node_cfg *n = px_config_node(&cfg, id);
         REQUIRE(n != NULL);
@@ -95,6 +96,7 @@ static void test_defaults(void)
     CHECK(cfg.queue_max == 8192);
     CHECK(cfg.fsync == 1);
     CHECK(cfg.request_timeout_ms == 5000);
+    CHECK(cfg.snapshot_every == 4096);
     CHECK(strcmp(cfg.path, "test.cfg") == 0);
     CHECK(warn[0] == 0);
 }
@@ -269,6 +271,26 @@ static void test_value_ranges(void)
     CHECK(fails_with("nodes = 5;\n", "'nodes'"));
 }
 
+static void test_snapshot_every(void)
+{
+    REQUIRE(parse(cluster_text("snapshot_every = 0;\n", 3)) == 0);
+    CHECK(cfg.snapshot_every == 0); /* snapshots off */
+    REQUIRE(parse(cluster_text("snapshot_every = 16;\n", 3)) == 0);
+    CHECK(cfg.snapshot_every == 16);
+    REQUIRE(parse(cluster_text("snapshot_every = 100000;\n", 3)) == 0);
+    CHECK(cfg.snapshot_every == 100000);
+    CHECK(fails_with(cluster_text("cluster_id = 1;\nsnapshot_every = 15;\n", 3),
+                     "test.cfg:2: setting 'snapshot_every': must be 0 (no snapshots) or 16.."));
+    CHECK(fails_with(cluster_text("snapshot_every = 1;\n", 3), "'snapshot_every'"));
+    CHECK(fails_with(cluster_text("snapshot_every = -1;\n", 3), "test.cfg:1: setting 'snapshot_every'"));
+    CHECK(fails_with(cluster_text("snapshot_every = 1000000001;\n", 3), "'snapshot_every'"));
+    CHECK(fails_with(cluster_text("snapshot_every = \"4096\";\n", 3),
+                     "test.cfg:1: setting 'snapshot_every': must be an integer"));
+    CHECK(fails_with(cluster_text("snapshot_every = 4096.0;\n", 3),
+                     "setting 'snapshot_every': must be an integer"));
+    CHECK(fails_with(cluster_text("snapshot_every = true;\n", 3), "'snapshot_every'"));
+}
+
 static void test_load_errors_name_file(void)
 {
     const char *path = "build/test_config_tmp.cfg";
@@ -307,6 +329,7 @@ int main(void)
     RUN(test_unknown_setting);
     RUN(test_syntax_error);
     RUN(test_value_ranges);
+    RUN(test_snapshot_every);
     RUN(test_load_errors_name_file);
     return check_summary();
 }
