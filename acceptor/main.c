@@ -5,7 +5,11 @@
  * to the core first; the records they produced are then written with one
  * append and made durable with one fsync, and only then are the replies the
  * core was holding released.  One fsync thus covers a whole pipeline of
- * ACCEPTs instead of one each. */
+ * ACCEPTs instead of one each.
+ *
+ * Compaction: TRIM messages make the core forget entries below the mark,
+ * but the log file keeps their records.  Once the file is both big and
+ * mostly dead it is replaced by the core's export (maybe_rewrite). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,10 @@
 
 #define DRAIN_MAX 256 /* messages handled per fsync at most */
 #define WAIT_CAP_MS 10
+/* Rewrite the log when it is at least this big, at least twice its size
+ * after the last rewrite (so each rewrite is paid for by as many bytes
+ * appended since), and the mark moved since (else nothing became dead). */
+#define REWRITE_MIN_BYTES (4ull << 20)
 
 typedef struct acc_proc {
     px_proc p;
@@ -25,6 +33,8 @@ typedef struct acc_proc {
     struct acc_store *store;
     acc_out out;
     px_msg *msg;
+    uint64_t size_at_rewrite; /* log bytes right after the last rewrite, 0 before one */
+    uint64_t mark_at_rewrite; /* the mark the last rewrite saw, 0 before one */
 } acc_proc;
 
 static void replay(void *arg, const acc_record *r)
@@ -52,10 +62,11 @@ static void recover(acc_proc *a)
                 "(kill -9 loses them)", atoi(lose));
     }
     px_ballot b = acceptor_promised(a->core);
-    px_info("recovered %llu records (%llu bytes): promised (%llu,%u), %zu accepted slots",
+    px_info("recovered %llu records (%llu bytes): promised (%llu,%u), trimmed below %llu, "
+            "%zu accepted slots",
             (unsigned long long)acc_store_records(a->store),
             (unsigned long long)acc_store_size(a->store), (unsigned long long)b.round, b.node,
-            acceptor_accepted_count(a->core));
+            (unsigned long long)acceptor_trimmed(a->core), acceptor_accepted_count(a->core));
 }
 
 /* Write and fsync what the batch produced, then release held replies.  A
@@ -76,17 +87,49 @@ static void commit(acc_proc *a)
     acceptor_durable(a->core, last, &a->out);
 }
 
+static void export_source(void *src, acc_record_fn put, void *put_arg)
+{
+    acceptor_export(src, put, put_arg);
+}
+
+/* Replaces the log by the core's export when the policy above says so.
+ * Only when every emitted record is durable: the export is the core's
+ * state, which already includes records still on their way to the disk
+ * (and in the PAXOS_TEST_LOSE_UNSYNCED mode, still held in memory).  A
+ * failure is fatal like any durable write: the old log is intact if the
+ * rename did not happen, and the restart re-reads whichever log is there. */
+static void maybe_rewrite(acc_proc *a)
+{
+    uint64_t size = acc_store_size(a->store), mark = acceptor_trimmed(a->core);
+    if (size < REWRITE_MIN_BYTES || size < 2 * a->size_at_rewrite || mark <= a->mark_at_rewrite)
+        return;
+    if (acceptor_durable_seq(a->core) != acceptor_emitted_seq(a->core)) return;
+    char err[1024];
+    if (acc_store_rewrite(a->store, export_source, a->core, err, sizeof err) != 0) {
+        px_error("log rewrite failed, exiting: %s", err);
+        exit(1);
+    }
+    a->size_at_rewrite = acc_store_size(a->store);
+    a->mark_at_rewrite = mark;
+    px_info("rewrote acceptor.log below mark %llu: %llu -> %llu bytes, %llu records",
+            (unsigned long long)mark, (unsigned long long)size,
+            (unsigned long long)a->size_at_rewrite,
+            (unsigned long long)acc_store_records(a->store));
+}
+
 static void status_json(void *arg, char *json, size_t cap)
 {
     acc_proc *a = arg;
     px_ballot b = acceptor_promised(a->core);
     snprintf(json, cap,
              "{\"role\":\"acceptor\",\"node\":%u,\"promised\":{\"round\":%llu,\"node\":%u},"
+             "\"trimmed\":%llu,"
              "\"accepted\":%zu,\"lowest_slot\":%llu,\"highest_slot\":%llu,"
              "\"emitted_seq\":%llu,\"durable_seq\":%llu,\"held_replies\":%zu,"
              "\"log_bytes\":%llu,\"log_records\":%llu,\"log_syncs\":%llu,"
-             "\"rejected_frames\":%llu}",
-             a->p.self, (unsigned long long)b.round, b.node, acceptor_accepted_count(a->core),
+             "\"log_rewrites\":%llu,\"rejected_frames\":%llu}",
+             a->p.self, (unsigned long long)b.round, b.node,
+             (unsigned long long)acceptor_trimmed(a->core), acceptor_accepted_count(a->core),
              (unsigned long long)acceptor_lowest_slot(a->core),
              (unsigned long long)acceptor_highest_slot(a->core),
              (unsigned long long)acceptor_emitted_seq(a->core),
@@ -94,6 +137,7 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)acc_store_size(a->store),
              (unsigned long long)acc_store_records(a->store),
              (unsigned long long)acc_store_syncs(a->store),
+             (unsigned long long)acc_store_rewrites(a->store),
              (unsigned long long)px_proc_rejected(&a->p));
 }
 
@@ -114,6 +158,7 @@ static int step(acc_proc *a)
     px_proc_flush(&a->p, &a->out.msgs);
     commit(a);
     px_proc_flush(&a->p, &a->out.msgs);
+    maybe_rewrite(a);
     while (px_ctl_poll(a->p.ctl, status_json, a)) {}
     return 0;
 }

@@ -2,7 +2,7 @@
  *
  * File layout, all integers little-endian:
  *
- *   file header   u32 magic "PXAL"   u32 version (1)
+ *   file header   u32 magic "PXAL"   u32 version (2)
  *   record*       u32 magic "PXAR"   u32 length   u32 crc32c   payload
  *
  * The CRC covers the length field and the payload, so a torn or flipped
@@ -11,13 +11,21 @@
  *   u8 type  u64 ballot.round  u32 ballot.node  u64 slot  u16 n
  *   n * (u8 kind  u64 client  u64 seq  i64 value)
  *
- * PROMISE records carry slot 0 and n 0.  The length must be exactly what n
- * implies, so a decoder never guesses.
+ * PROMISE records carry slot 0 and n 0; TRIM records (type 3, new in
+ * version 2) carry the mark in slot and n 0.  The length must be exactly
+ * what n implies, so a decoder never guesses.  Version 1 files hold only
+ * PROMISE and ACCEPT records, which read the same: they are accepted, and
+ * their header is rewritten to version 2 at open.
  *
  * Recovery reads records in order.  At the first bad one it looks for any
  * valid record at a later byte offset: if there is one, the log is corrupt
  * (a torn write only ever damages the end) and opening fails untouched;
  * if not, the bad bytes are a torn tail and are cut off.
+ *
+ * Rewrite: the live state is written as a new log to acceptor.log.tmp,
+ * made durable, renamed over acceptor.log, and the directory made durable
+ * before anything is appended to the new file.  Until the rename the old
+ * log is the log; a .tmp found at open is a rewrite that did not finish.
  */
 #include "store.h"
 #include "../common/bytes.h"
@@ -35,8 +43,10 @@
 #include <unistd.h>
 
 #define LOG_NAME "acceptor.log"
+#define TMP_SUFFIX ".tmp"
 #define FILE_MAGIC 0x4C415850u /* "PXAL" */
-#define FILE_VERSION 1u
+#define FILE_VERSION 2u
+#define FILE_VERSION_OLD 1u /* no TRIM records: read, header upgraded */
 #define FILE_HDR 8
 #define REC_MAGIC 0x52415850u /* "PXAR" */
 #define REC_HDR 12
@@ -45,6 +55,7 @@
 #define MAX_PAYLOAD (PAYLOAD_FIXED + CMD_SIZE * PX_MAX_BATCH)
 #define MAX_REC (REC_HDR + MAX_PAYLOAD)
 #define READ_BUF (1u << 20) /* recovery reads this much at a time */
+#define REWRITE_BUF (1u << 20) /* a rewrite writes about this much at a time */
 #define SCAN_WIN (1u << 16) /* corruption scan window */
 
 struct acc_store {
@@ -52,8 +63,8 @@ struct acc_store {
     int fsync_on;
     int failed; /* a write or sync failed: the file can no longer be trusted */
     int dirty;  /* appended since the last sync */
-    char *path;
-    uint64_t size, records, syncs;
+    char *dir, *path, *tmp_path;
+    uint64_t size, records, syncs, rewrites;
     uint8_t *buf; /* append encoding buffer, reused */
     size_t buf_cap;
     int hold;         /* test mode: appended bytes wait in memory until sync */
@@ -97,7 +108,7 @@ static size_t encode_payload(const acc_record *r, uint8_t *p)
     p[0] = r->type;
     px_put64(p + 1, r->ballot.round);
     px_put32(p + 9, r->ballot.node);
-    px_put64(p + 13, r->type == ACC_REC_ACCEPT ? r->slot : 0);
+    px_put64(p + 13, r->type == ACC_REC_PROMISE ? 0 : r->slot);
     px_put16(p + 21, n);
     uint8_t *q = p + PAYLOAD_FIXED;
     for (uint16_t i = 0; i < n; i++, q += CMD_SIZE) {
@@ -134,8 +145,12 @@ static int decode_payload(const uint8_t *p, uint32_t len, acc_record *r, char *w
     r->ballot.node = px_get32(p + 9);
     r->slot = px_get64(p + 13);
     r->value.n = px_get16(p + 21);
-    if (r->type != ACC_REC_PROMISE && r->type != ACC_REC_ACCEPT) {
+    if (r->type != ACC_REC_PROMISE && r->type != ACC_REC_ACCEPT && r->type != ACC_REC_TRIM) {
         fmt(why, whylen, "unknown record type %u", r->type);
+        return -1;
+    }
+    if (r->type == ACC_REC_TRIM && r->value.n != 0) {
+        fmt(why, whylen, "TRIM record with %u commands", r->value.n);
         return -1;
     }
     if (r->value.n > PX_MAX_BATCH || len != PAYLOAD_FIXED + CMD_SIZE * (uint32_t)r->value.n) {
@@ -332,10 +347,11 @@ static int init_file(struct acc_store *s, const char *dir, char *err, size_t err
 
 /* Checks the file header.  *fresh = 1 if the file needs one written: it
  * is empty, or a crash cut the header short (its bytes are a prefix of a
- * valid one). */
-static int check_header(struct acc_store *s, uint64_t fsize, int *fresh, char *err,
+ * valid one).  *old = 1 for a version 1 file. */
+static int check_header(struct acc_store *s, uint64_t fsize, int *fresh, int *old, char *err,
                         size_t errlen)
 {
+    *old = 0;
     uint8_t h[FILE_HDR], want[FILE_HDR];
     px_put32(want, FILE_MAGIC);
     px_put32(want + 4, FILE_VERSION);
@@ -351,30 +367,79 @@ static int check_header(struct acc_store *s, uint64_t fsize, int *fresh, char *e
         fmt(err, errlen, "%s: not an acceptor log (bad file header)", s->path);
         return -1;
     }
-    if (px_get32(h + 4) != FILE_VERSION) {
-        fmt(err, errlen, "%s: unsupported acceptor log version %u (want %u)", s->path,
-            px_get32(h + 4), FILE_VERSION);
+    *old = px_get32(h + 4) == FILE_VERSION_OLD;
+    if (px_get32(h + 4) != FILE_VERSION && !*old) {
+        fmt(err, errlen, "%s: unsupported acceptor log version %u (want %u or %u)", s->path,
+            px_get32(h + 4), FILE_VERSION_OLD, FILE_VERSION);
         return -1;
     }
     return 0;
+}
+
+/* A version 1 log was replayed: mark it version 2 before anything new (a
+ * TRIM record) is appended.  The header lies in the first sector, so the
+ * 4-byte write lands whole or not at all; either header reads fine. */
+static int upgrade_header(struct acc_store *s, char *err, size_t errlen)
+{
+    uint8_t v[4];
+    px_put32(v, FILE_VERSION);
+    /* s->fd is O_APPEND, where Linux ignores pwrite's offset. */
+    int fd = open(s->path, O_WRONLY | O_CLOEXEC);
+    int rc = fd < 0 || pwrite(fd, v, 4, 4) != 4 || (s->fsync_on && fsync(fd) < 0) ? -1 : 0;
+    if (rc < 0) fmt(err, errlen, "%s: upgrading the header to version %u: %s", s->path,
+                    FILE_VERSION, strerror(errno));
+    if (fd >= 0) close(fd);
+    return rc;
+}
+
+/* A rewrite that a crash interrupted before its rename: the log itself is
+ * whole, the copy is garbage. */
+static int remove_leftover_tmp(struct acc_store *s, char *err, size_t errlen, char *info,
+                               size_t infolen)
+{
+    if (unlink(s->tmp_path) == 0) {
+        fmt(info, infolen, "removed %s left by an unfinished rewrite", s->tmp_path);
+        return 0;
+    }
+    if (errno == ENOENT) return 0;
+    fmt(err, errlen, "removing %s: %s", s->tmp_path, strerror(errno));
+    return -1;
 }
 
 static int open_file(struct acc_store *s, const char *dir, acc_store_replay_fn fn, void *arg,
                      char *err, size_t errlen, char *info, size_t infolen)
 {
     struct stat st;
-    int fresh;
+    int fresh, old;
+    char note[256] = "";
     if (ensure_dir(dir, err, errlen) < 0) return -1;
+    if (remove_leftover_tmp(s, err, errlen, note, sizeof note) < 0) return -1;
     s->fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (s->fd < 0 || fstat(s->fd, &st) < 0) {
         fmt(err, errlen, "open %s: %s", s->path, strerror(errno));
         return -1;
     }
-    if (check_header(s, (uint64_t)st.st_size, &fresh, err, errlen) < 0) return -1;
-    if (fresh && st.st_size > 0)
-        fmt(info, infolen, "rewrote torn file header (%lld bytes)", (long long)st.st_size);
-    if (fresh) return init_file(s, dir, err, errlen);
-    return replay(s, (uint64_t)st.st_size, fn, arg, err, errlen, info, infolen);
+    if (check_header(s, (uint64_t)st.st_size, &fresh, &old, err, errlen) < 0) return -1;
+    int rc;
+    if (fresh) {
+        if (st.st_size > 0)
+            fmt(info, infolen, "rewrote torn file header (%lld bytes)", (long long)st.st_size);
+        rc = init_file(s, dir, err, errlen);
+    } else {
+        rc = replay(s, (uint64_t)st.st_size, fn, arg, err, errlen, info, infolen);
+        if (rc == 0 && old) {
+            rc = upgrade_header(s, err, errlen);
+            if (rc == 0 && info && info[0] == 0)
+                fmt(info, infolen, "upgraded the file header from version %u to %u",
+                    FILE_VERSION_OLD, FILE_VERSION);
+        }
+    }
+    /* The leftover .tmp note goes last, after whatever else happened. */
+    if (rc == 0 && note[0] && info) {
+        size_t used = strlen(info);
+        fmt(info + used, infolen - used, "%s%s", used ? "; " : "", note);
+    }
+    return rc;
 }
 
 struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay_fn fn,
@@ -384,13 +449,19 @@ struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay
     fmt(err, errlen, "%s", "");
     fmt(info, infolen, "%s", "");
     struct acc_store *s = calloc(1, sizeof(*s));
-    size_t plen = strlen(dir) + sizeof("/" LOG_NAME);
-    if (s == NULL || (s->path = malloc(plen)) == NULL) {
+    size_t plen = strlen(dir) + sizeof("/" LOG_NAME TMP_SUFFIX);
+    if (s == NULL || (s->path = malloc(plen)) == NULL || (s->tmp_path = malloc(plen)) == NULL ||
+        (s->dir = strdup(dir)) == NULL) {
+        if (s) {
+            free(s->path);
+            free(s->tmp_path);
+        }
         free(s);
         fmt(err, errlen, "%s: out of memory", dir);
         return NULL;
     }
     snprintf(s->path, plen, "%s/%s", dir, LOG_NAME);
+    snprintf(s->tmp_path, plen, "%s/%s%s", dir, LOG_NAME, TMP_SUFFIX);
     s->fd = -1;
     s->fsync_on = fsync_on;
     if (open_file(s, dir, fn, arg, err, errlen, info, infolen) < 0) {
@@ -505,9 +576,108 @@ int acc_store_sync(struct acc_store *s, char *err, size_t errlen)
     return 0;
 }
 
+/* ---- rewriting ------------------------------------------------------------ */
+
+/* A rewrite in progress: records are encoded into buf and written to fd
+ * about REWRITE_BUF at a time.  The source cannot return errors, so the
+ * first one is kept and later records are skipped. */
+typedef struct rewriter {
+    struct acc_store *s;
+    int fd;
+    uint8_t *buf;
+    size_t len;
+    uint64_t size, records;
+    int err; /* errno of the first failure, 0 if none */
+} rewriter;
+
+static void rw_flush(rewriter *w)
+{
+    if (w->err || w->len == 0) return;
+    if (px_write_full(w->fd, w->buf, w->len) < 0) w->err = errno ? errno : EIO;
+    w->size += w->len;
+    w->len = 0;
+}
+
+static void rw_put(void *arg, const acc_record *r)
+{
+    rewriter *w = arg;
+    if (w->err) return;
+    w->len += encode_record(r, w->buf + w->len);
+    w->records++;
+    if (w->len >= REWRITE_BUF) rw_flush(w);
+}
+
+/* Writes the new log into the .tmp file and makes it durable.  Returns the
+ * open fd (appends go on there after the rename), or -1 with err filled
+ * and no .tmp left behind. */
+static int write_tmp(struct acc_store *s, rewriter *w, acc_store_source_fn source, void *src,
+                     char *err, size_t errlen)
+{
+    w->fd = open(s->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    w->buf = malloc(REWRITE_BUF + MAX_REC);
+    if (w->fd < 0 || w->buf == NULL) {
+        w->err = w->fd < 0 ? errno : ENOMEM;
+    } else {
+        px_put32(w->buf, FILE_MAGIC);
+        px_put32(w->buf + 4, FILE_VERSION);
+        w->len = FILE_HDR;
+        source(src, rw_put, w);
+        rw_flush(w);
+        if (!w->err && s->fsync_on && fsync(w->fd) < 0) w->err = errno;
+    }
+    free(w->buf);
+    w->buf = NULL;
+    if (!w->err) return w->fd;
+    fmt(err, errlen, "%s: writing: %s", s->tmp_path, strerror(w->err));
+    if (w->fd >= 0) close(w->fd);
+    unlink(s->tmp_path);
+    return -1;
+}
+
+int acc_store_rewrite(struct acc_store *s, acc_store_source_fn source, void *src, char *err,
+                      size_t errlen)
+{
+    if (s->failed) {
+        fmt(err, errlen, "%s: unusable after an earlier write error", s->path);
+        return -1;
+    }
+    /* The new log is made of the acceptor's state, which already counts
+     * those records: were they lost, the copy would claim them anyway. */
+    if (s->dirty || s->held_len > 0) {
+        fmt(err, errlen, "%s: rewrite refused: appended records are not durable yet", s->path);
+        return -1;
+    }
+    rewriter w = {.s = s, .fd = -1};
+    int fd = write_tmp(s, &w, source, src, err, errlen);
+    if (fd < 0) return -1;
+    if (rename(s->tmp_path, s->path) < 0) {
+        fmt(err, errlen, "rename %s to %s: %s", s->tmp_path, s->path, strerror(errno));
+        close(fd);
+        unlink(s->tmp_path);
+        return -1;
+    }
+    /* From here on the new file is the log. */
+    close(s->fd);
+    s->fd = fd;
+    s->size = w.size;
+    s->records = w.records;
+    s->rewrites++;
+    /* Until the rename is durable a crash may bring back the old file, which
+     * lacks whatever is appended next: nothing may be appended before. */
+    if (s->fsync_on && px_fsync_dir(s->dir) < 0) {
+        fmt(err, errlen, "fsync %s after renaming the rewritten log: %s", s->dir,
+            strerror(errno));
+        s->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
 uint64_t acc_store_size(const struct acc_store *s) { return s->size; }
 uint64_t acc_store_records(const struct acc_store *s) { return s->records; }
 uint64_t acc_store_syncs(const struct acc_store *s) { return s->syncs; }
+uint64_t acc_store_rewrites(const struct acc_store *s) { return s->rewrites; }
+int acc_store_usable(const struct acc_store *s) { return !s->failed; }
 
 void acc_store_close(struct acc_store *s)
 {
@@ -516,5 +686,7 @@ void acc_store_close(struct acc_store *s)
     free(s->held);
     free(s->buf);
     free(s->path);
+    free(s->tmp_path);
+    free(s->dir);
     free(s);
 }
