@@ -134,6 +134,34 @@ void dedup_record(dedup *d, uint64_t client, uint64_t seq, int64_t result, uint6
     place(d, &e);
 }
 
+static int by_client(const void *a, const void *b)
+{
+    const dedup_entry *x = a, *y = b;
+    return x->client < y->client ? -1 : x->client > y->client;
+}
+
+void dedup_export(const dedup *d, dedup_entry *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < d->cap; i++)
+        if (d->t[i].seq != 0) out[k++] = d->t[i];
+    qsort(out, k, sizeof *out, by_client);
+}
+
+void dedup_load(dedup *d, const dedup_entry *v, size_t n)
+{
+    if (n == 0) {
+        free(d->t);
+        d->t = NULL;
+        d->cap = d->n = 0;
+        return;
+    }
+    /* The capacity dedup_record would have grown to: load factor <= 1/2. */
+    size_t cap = DEDUP_MIN_CAP;
+    while (n * 2 > cap) cap *= 2;
+    rebuild(d, cap, v, n);
+}
+
 uint64_t dedup_digest(const dedup *d)
 {
     uint64_t h = d->n;

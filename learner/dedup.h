@@ -37,6 +37,15 @@ void dedup_record(dedup *d, uint64_t client, uint64_t seq, int64_t result, uint6
 /* Order-independent hash of every entry: equal tables, equal digests. */
 uint64_t dedup_digest(const dedup *d);
 
+/* Snapshots.  The table's behaviour depends only on its set of entries
+ * (eviction sorts them by slot, then client), so exporting the entries and
+ * loading them back restores it exactly, whatever the bucket layout.
+ * dedup_export writes the d->n entries into out in increasing client
+ * order; dedup_load replaces the table's contents with v[0..n), which must
+ * hold distinct clients with seq > 0 and n <= the table's max. */
+void dedup_export(const dedup *d, dedup_entry *out);
+void dedup_load(dedup *d, const dedup_entry *v, size_t n);
+
 /* Test hook (kept out of learner.h so the shared header stays as agreed):
  * the learner's table, for comparing two learners entry by entry. */
 const dedup *learner_dedup(const struct learner *l);

@@ -9,10 +9,19 @@
  * Memory: the list is one growable int64 array (at most 16 bytes per
  * element with doubling); each retained or pending slot is a compact record
  * holding only its n commands, not a full PX_MAX_BATCH px_value.
+ *
+ * Snapshots: a point is (S, the list length L, a copy of the dedup table,
+ * the CRC).  The list is append-only, so list[0..L) is served from the
+ * live list with no copy; the dedup copy is bounded by dedup_max.  Once the
+ * host reports a point durable, retained values below S - snapshot_every
+ * are dropped.  A transfer from a peer is buffered whole (it can only be
+ * checked once complete) and freed as soon as it is installed or dropped.
  */
 #include "learner.h"
 #include "dedup.h"
+#include "snapshot.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +34,10 @@
 /* Catch-up rounds without progress before the leader is asked as well. */
 #define LEARNER_ESCALATE_ROUNDS 3
 
+/* Catch-up rounds without a new snapshot chunk before a transfer is dropped
+ * (each earlier one resends the request). */
+#define LEARNER_SNAP_STALL_ROUNDS 3
+
 /* One chosen slot, sized to its batch. */
 typedef struct lrec {
     uint64_t slot;
@@ -33,6 +46,29 @@ typedef struct lrec {
     uint16_t n;
     px_cmd cmds[];
 } lrec;
+
+/* The current snapshot point: the state after applying every slot below
+ * slot.  Its serialization is generated on demand from these fields and
+ * the live list (see snapshot.h). */
+typedef struct snap_point {
+    uint64_t slot;    /* S; 0 if no point yet */
+    uint64_t list_len; /* L: list[0..L) of the live list */
+    dedup_entry *dd;  /* the table at S, by client */
+    size_t dd_n;
+    uint32_t crc;
+    uint64_t size;
+} snap_point;
+
+/* A snapshot being received from one peer, in order. */
+typedef struct snap_xfer {
+    uint64_t slot; /* 0 if none */
+    uint32_t peer;
+    uint64_t total, received;
+    uint8_t *buf;
+    size_t cap;
+    uint64_t mark;    /* received at the previous catch-up round */
+    unsigned stalled; /* rounds in a row without a chunk */
+} snap_xfer;
 
 struct learner {
     learner_config cfg;
@@ -64,6 +100,11 @@ struct learner {
     uint64_t round_mark;   /* applied_upto at the previous round */
     unsigned stalled;      /* rounds since applied_upto last moved */
     uint64_t next_status;  /* next LEARNED report */
+
+    snap_point pt;
+    uint64_t last_point;   /* applied_upto when pt was taken or installed */
+    uint64_t snap_durable; /* newest point the host has on disk */
+    snap_xfer xf;
 
     px_value *scratch; /* learner_chosen_value()'s answer */
 };
@@ -193,6 +234,33 @@ static void apply_cmd(struct learner *l, const px_cmd *c, uint64_t slot, px_appl
     /* Unknown kinds (the decoder should refuse them) change nothing. */
 }
 
+/* ---- snapshot points ---- */
+
+static px_snap_src point_src(const struct learner *l)
+{
+    px_snap_src s = {.slot = l->pt.slot, .list = l->list, .list_len = l->pt.list_len,
+                     .dedup = l->pt.dd, .dedup_n = l->pt.dd_n, .crc = l->pt.crc};
+    return s;
+}
+
+/* Checked after every applied slot, so points fall on multiples of
+ * snapshot_every when applying from the start: learners at the same point
+ * then serve the same bytes. */
+static void maybe_take_point(struct learner *l)
+{
+    uint64_t every = l->cfg.snapshot_every;
+    if (every == 0 || l->applied_upto < l->last_point + every) return;
+    l->pt.slot = l->applied_upto;
+    l->pt.list_len = l->len;
+    l->pt.dd_n = l->dd.n;
+    l->pt.dd = xrealloc(l->pt.dd, l->dd.n * sizeof *l->pt.dd);
+    dedup_export(&l->dd, l->pt.dd);
+    l->pt.size = px_snap_size(l->pt.list_len, l->pt.dd_n);
+    px_snap_src src = point_src(l);
+    l->pt.crc = px_snap_crc(&src);
+    l->last_point = l->applied_upto;
+}
+
 /* Apply r as slot applied_upto, tell the gateway, keep r for peers. */
 static void apply_rec(struct learner *l, lrec *r, px_outbox *out)
 {
@@ -208,6 +276,7 @@ static void apply_rec(struct learner *l, lrec *r, px_outbox *out)
     /* No-ops fill a gap and change nothing: the gateway waits for none. */
     ret_push(l, r);
     l->applied_upto = r->slot + 1;
+    maybe_take_point(l);
 }
 
 static void apply_ready(struct learner *l, px_outbox *out)
@@ -269,11 +338,43 @@ static int serve_one(const struct learner *l, const lrec *r, uint32_t to, px_out
     return 1;
 }
 
+/* ---- serving snapshots ---- */
+
+/* Bytes [off, off + PX_SNAP_CHUNK) of the current point to peer to. */
+static void send_chunk(const struct learner *l, uint32_t to, uint64_t off, px_outbox *out)
+{
+    px_msg m;
+    px_snap_chunk *c = &msg_init(&m, PX_MSG_SNAP_CHUNK, l->cfg.id, sizeof(px_snap_chunk))->u.snap_chunk;
+    px_snap_src src = point_src(l);
+    c->snap_slot = l->pt.slot;
+    c->total = l->pt.size;
+    c->offset = off;
+    c->n = (uint16_t)px_snap_read(&src, off, c->data, PX_SNAP_CHUNK);
+    px_outbox_push(out, PX_ROLE_LEARNER, to, &m);
+}
+
+/* The point asked for, or the start of the current one if it moved on
+ * (the peer then restarts on the new slot). */
+static void on_snap_req(const struct learner *l, uint32_t to, const px_snap_req *r, px_outbox *out)
+{
+    if (to == l->cfg.id || l->pt.slot == 0) return;
+    if (r->snap_slot != l->pt.slot) {
+        send_chunk(l, to, 0, out);
+    } else if (r->offset < l->pt.size) {
+        send_chunk(l, to, r->offset, out);
+    }
+}
+
 /* Send the peer what we retain from `from` on, applied slots first, then
- * pending ones (they may fill the peer's gap even if not ours). */
+ * pending ones (they may fill the peer's gap even if not ours).  If it
+ * needs slots we no longer retain, it gets our snapshot point instead. */
 static void on_catchup(const struct learner *l, uint32_t to, uint64_t from, px_outbox *out)
 {
     if (to == l->cfg.id) return;
+    if (from < l->ret_base && l->pt.slot > from) {
+        send_chunk(l, to, 0, out);
+        return;
+    }
     unsigned sent = 0;
     uint64_t s = from > l->ret_base ? from : l->ret_base;
     for (; s < l->applied_upto && sent < PX_MAX_CATCHUP_SLOTS; s++)
@@ -285,6 +386,133 @@ static void on_catchup(const struct learner *l, uint32_t to, uint64_t from, px_o
         seen += r != NULL;
         sent += serve_one(l, r, to, out);
     }
+}
+
+/* ---- receiving snapshots ---- */
+
+static void xfer_drop(struct learner *l)
+{
+    free(l->xf.buf);
+    memset(&l->xf, 0, sizeof l->xf);
+}
+
+static void send_snap_req(const struct learner *l, px_outbox *out)
+{
+    px_msg m;
+    px_snap_req *r = &msg_init(&m, PX_MSG_SNAP_REQ, l->cfg.id, sizeof(px_snap_req))->u.snap_req;
+    r->snap_slot = l->xf.slot;
+    r->offset = l->xf.received;
+    px_outbox_push(out, PX_ROLE_LEARNER, l->xf.peer, &m);
+}
+
+static void ret_clear(struct learner *l, uint64_t base)
+{
+    for (size_t i = 0; i < l->ret_len; i++) free(l->ret[l->ret_off + i]);
+    l->ret_off = l->ret_len = 0;
+    l->ret_base = base;
+}
+
+/* Replace the applied state by the parsed snapshot v (v->slot above
+ * applied_upto).  It becomes the current point, not yet durable here.
+ * Pending slots at or above v->slot stay where they are in the ring: they
+ * lie in [v->slot, v->slot + pend_cap) like the ring now requires. */
+static void install(struct learner *l, const px_snap_view *v)
+{
+    size_t cap = v->list_len > 1024 ? (size_t)v->list_len : 1024;
+    free(l->list);
+    l->list = xrealloc(NULL, cap * sizeof *l->list);
+    l->cap = cap;
+    l->len = (size_t)v->list_len;
+    for (uint64_t i = 0; i < v->list_len; i++) l->list[i] = px_snap_value(v, i);
+
+    dedup_entry *dd = xrealloc(NULL, (size_t)v->dedup_n * sizeof *dd);
+    for (uint64_t i = 0; i < v->dedup_n; i++) px_snap_entry(v, i, &dd[i]);
+    dedup_load(&l->dd, dd, (size_t)v->dedup_n);
+
+    free(l->pt.dd);
+    l->pt = (snap_point){.slot = v->slot, .list_len = v->list_len, .dd = dd,
+                         .dd_n = (size_t)v->dedup_n, .crc = v->crc,
+                         .size = px_snap_size(v->list_len, v->dedup_n)};
+    l->last_point = v->slot;
+
+    ret_clear(l, v->slot);
+    for (size_t i = 0; i < l->pend_cap; i++) {
+        if (l->pend[i] && l->pend[i]->slot < v->slot) {
+            free(l->pend[i]);
+            l->pend[i] = NULL;
+            l->pend_n--;
+        }
+    }
+    l->applied_upto = v->slot;
+    if (l->known_chosen < v->slot) l->known_chosen = v->slot;
+}
+
+/* A complete transfer: check it like a file from disk, then install it if
+ * it still takes us forward. */
+static void xfer_finish(struct learner *l, px_outbox *out)
+{
+    px_snap_view v;
+    if (px_snap_parse(l->xf.buf, (size_t)l->xf.total, l->dd.max, &v, NULL, 0) == 0 &&
+        v.slot == l->xf.slot && v.slot > l->applied_upto) {
+        install(l, &v);
+        apply_ready(l, out); /* pending slots right above the snapshot */
+    }
+    xfer_drop(l);
+}
+
+/* Starts a transfer at offset 0 (a higher slot replaces the current one),
+ * continues it in order from the same peer, and asks for the next piece. */
+static void on_snap_chunk(struct learner *l, uint32_t from, const px_snap_chunk *c, px_outbox *out)
+{
+    if (l->xf.slot != 0 && l->xf.slot <= l->applied_upto) xfer_drop(l); /* overtaken by CHOSENs */
+    if (from == l->cfg.id || c->n == 0 || c->snap_slot <= l->applied_upto) return;
+    if (c->offset + c->n > c->total) return; /* the decoder refuses it too */
+    if (c->offset == 0) {
+        if (c->snap_slot <= l->xf.slot) return; /* a duplicate, or an older point */
+        if (c->total > PX_SNAP_MAX || c->total < PX_SNAP_MIN) return;
+        xfer_drop(l);
+        l->xf = (snap_xfer){.slot = c->snap_slot, .peer = from, .total = c->total};
+        /* Every slot below a peer's snapshot is chosen: that is a gap,
+         * which keeps catch-up rounds (and so stall checks) running. */
+        if (l->known_chosen < c->snap_slot) l->known_chosen = c->snap_slot;
+    } else if (c->snap_slot != l->xf.slot || from != l->xf.peer || c->total != l->xf.total ||
+               c->offset != l->xf.received) {
+        return;
+    }
+    if (l->xf.received + c->n > l->xf.cap) {
+        size_t cap = l->xf.cap ? l->xf.cap : 65536;
+        while (cap < l->xf.received + c->n) cap *= 2;
+        if (cap > l->xf.total) cap = (size_t)l->xf.total;
+        l->xf.buf = xrealloc(l->xf.buf, cap);
+        l->xf.cap = cap;
+    }
+    memcpy(l->xf.buf + l->xf.received, c->data, c->n);
+    l->xf.received += c->n;
+    if (l->xf.received == l->xf.total)
+        xfer_finish(l, out);
+    else
+        send_snap_req(l, out);
+}
+
+/* Called once per catch-up round: resend the request if nothing came
+ * since the last round, give up after a few such rounds. */
+static void xfer_round(struct learner *l, px_outbox *out)
+{
+    if (l->xf.slot == 0) return;
+    if (l->xf.slot <= l->applied_upto) {
+        xfer_drop(l); /* overtaken by CHOSENs */
+        return;
+    }
+    if (l->xf.received > l->xf.mark) {
+        l->xf.stalled = 0;
+        l->stalled = 0; /* progress: no need to bother the leader */
+    } else if (++l->xf.stalled >= LEARNER_SNAP_STALL_ROUNDS) {
+        xfer_drop(l);
+        return;
+    } else {
+        send_snap_req(l, out);
+    }
+    l->xf.mark = l->xf.received;
 }
 
 static void on_list_req(const struct learner *l, uint32_t to, uint64_t from_index, px_outbox *out)
@@ -327,6 +555,7 @@ static void catchup_round(struct learner *l, px_outbox *out)
 {
     if (l->applied_upto > l->round_mark) l->stalled = 0;
     l->round_mark = l->applied_upto;
+    xfer_round(l, out);
 
     px_msg m;
     px_catchup *c = &msg_init(&m, PX_MSG_CATCHUP, l->cfg.id, sizeof(px_catchup))->u.catchup;
@@ -348,6 +577,7 @@ static void send_status(const struct learner *l, px_outbox *out)
     px_learned *s = &msg_init(&m, PX_MSG_LEARNED, l->cfg.id, sizeof(px_learned))->u.learned;
     s->learner = l->cfg.id;
     s->applied_upto = l->applied_upto;
+    s->snapshot_upto = l->snap_durable;
     px_outbox_push(out, PX_ROLE_PROPOSER, PX_NODE_ALL, &m);
 }
 
@@ -381,6 +611,8 @@ void learner_free(struct learner *l)
     free(l->pend);
     free(l->list);
     dedup_free(&l->dd);
+    free(l->pt.dd);
+    free(l->xf.buf);
     free(l->scratch);
     free(l);
 }
@@ -401,6 +633,12 @@ void learner_handle(struct learner *l, const px_msg *in, uint64_t now, px_outbox
         /* Only the local gateway asks, so in->from is our own node; fall
          * back to it if a host leaves from unset. */
         on_list_req(l, in->from ? in->from : l->cfg.id, in->u.list_req.from_index, out);
+        break;
+    case PX_MSG_SNAP_REQ:
+        on_snap_req(l, in->from, &in->u.snap_req, out);
+        break;
+    case PX_MSG_SNAP_CHUNK:
+        on_snap_chunk(l, in->from, &in->u.snap_chunk, out);
         break;
     default:
         break;
@@ -439,6 +677,54 @@ void learner_forget_below(struct learner *l, uint64_t slot)
     }
     if (l->ret_len == 0) l->ret_off = 0;
 }
+
+/* ---- snapshot API ---- */
+
+uint64_t learner_snapshot_pending(const struct learner *l)
+{
+    return l->pt.slot > l->snap_durable ? l->pt.slot : 0;
+}
+
+uint64_t learner_snapshot_size(const struct learner *l) { return l->pt.slot ? l->pt.size : 0; }
+
+size_t learner_snapshot_read(const struct learner *l, uint64_t off, uint8_t *buf, size_t n)
+{
+    if (l->pt.slot == 0) return 0;
+    px_snap_src src = point_src(l);
+    return px_snap_read(&src, off, buf, n);
+}
+
+/* slot may be an earlier point than the current one (a host that writes
+ * slowly): it is on disk all the same.  A slot no point ever had is
+ * ignored rather than reported to proposers, who would trim on it. */
+void learner_snapshot_durable(struct learner *l, uint64_t slot)
+{
+    if (slot <= l->snap_durable || slot > l->pt.slot) return;
+    l->snap_durable = slot;
+    uint64_t every = l->cfg.snapshot_every;
+    learner_forget_below(l, slot > every ? slot - every : 0);
+}
+
+uint64_t learner_snapshot_upto(const struct learner *l) { return l->snap_durable; }
+
+int learner_restore_snapshot(struct learner *l, const uint8_t *buf, size_t len, char *err,
+                             size_t errlen)
+{
+    px_snap_view v;
+    if (px_snap_parse(buf, len, l->dd.max, &v, err, errlen) != 0) return -1;
+    if (v.slot <= l->applied_upto) {
+        if (err && errlen)
+            snprintf(err, errlen, "snapshot slot %llu is not above applied_upto %llu",
+                     (unsigned long long)v.slot, (unsigned long long)l->applied_upto);
+        return -1;
+    }
+    install(l, &v);
+    l->snap_durable = v.slot;
+    return 0;
+}
+
+uint64_t learner_snapshot_receiving(const struct learner *l) { return l->xf.slot; }
+size_t learner_retained(const struct learner *l) { return l->ret_len; }
 
 uint64_t learner_applied_upto(const struct learner *l) { return l->applied_upto; }
 uint64_t learner_known_chosen(const struct learner *l) { return l->known_chosen; }

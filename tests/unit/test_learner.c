@@ -1,7 +1,9 @@
 /* test_learner.c -- unit tests of the learner core: in-order apply, dedup,
- * catch-up (asking and serving), status reports, list chunks, compaction. */
+ * catch-up (asking and serving), status reports, list chunks, compaction,
+ * snapshot points, retention, snapshot transfer and restore. */
 #include "learner/learner.h"
 #include "learner/dedup.h"
+#include "learner/snapshot.h"
 #include "tests/unit/check.h"
 
 #include <stdlib.h>
@@ -604,6 +606,709 @@ static void test_dedup_table_direct(void)
     dedup_free(&d);
 }
 
+/* ---- snapshots ---- */
+
+static learner_config snapcfg(uint32_t id, uint64_t every, uint32_t dedup_max)
+{
+    learner_config c = mkcfg(id, 3, dedup_max);
+    c.snapshot_every = every;
+    return c;
+}
+
+/* Slot s of a deterministic log: 32 commands, 22 of them appends without
+ * deduplication (they grow the list), 8 from a window of 40 deduplicated
+ * clients that moves by 3 each slot (the 16-entry tables below evict all
+ * the time), a third of those retrying the seq the client used in the slot
+ * before (a DUP only if the table still remembers it), and 2 reads; every
+ * 11th slot is a no-op. */
+static int log_slot(uint64_t s, px_cmd *c)
+{
+    if (s % 11 == 5) return 0;
+    int n = 0;
+    for (uint64_t k = 0; k < 22; k++) c[n++] = app(100 + k, 0, (int64_t)(s * 100 + k));
+    for (uint64_t j = 0; j < 8; j++) {
+        uint64_t client = (s * 3 + j) % 40 + 1;
+        c[n++] = app(client, s + 1 - (j % 3 == 2), (int64_t)(s * 100 + 50 + j));
+    }
+    c[n++] = rd(7);
+    c[n++] = rd(8);
+    return n;
+}
+
+static void feed(struct learner *l, uint64_t from, uint64_t to)
+{
+    px_outbox o;
+    px_outbox_init(&o);
+    px_cmd c[PX_MAX_BATCH];
+    for (uint64_t s = from; s < to; s++) {
+        int n = log_slot(s, c);
+        learner_handle(l, chosen(s, c, n), 0, &o);
+        px_outbox_clear(&o);
+    }
+    px_outbox_free(&o);
+}
+
+/* The current point's bytes, read in odd-sized pieces like a host would. */
+static uint8_t *point_bytes(const struct learner *l, size_t *len)
+{
+    *len = (size_t)learner_snapshot_size(l);
+    uint8_t *b = malloc(*len ? *len : 1);
+    size_t off = 0, got;
+    while (b && off < *len && (got = learner_snapshot_read(l, off, b + off, 1000)) > 0) off += got;
+    if (b && off != *len) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* The whole replicated state, dedup table entry by entry. */
+static int same_state(const struct learner *a, const struct learner *b)
+{
+    size_t na, nb;
+    const int64_t *va = learner_list(a, &na), *vb = learner_list(b, &nb);
+    if (learner_applied_upto(a) != learner_applied_upto(b)) return 0;
+    if (na != nb || (na && memcmp(va, vb, na * sizeof *va) != 0)) return 0;
+    const dedup *da = learner_dedup(a), *db = learner_dedup(b);
+    if (da->n != db->n || dedup_digest(da) != dedup_digest(db)) return 0;
+    for (size_t i = 0; i < da->cap; i++) {
+        const dedup_entry *e = &da->t[i];
+        if (e->seq == 0) continue;
+        const dedup_entry *f = dedup_find(db, e->client);
+        if (!f || f->seq != e->seq || f->slot != e->slot || f->result != e->result) return 0;
+    }
+    return 1;
+}
+
+/* Learners 1..3 (NULL = absent) and what each has to send. */
+typedef struct lnet {
+    struct learner *l[4];
+    px_outbox o[4];
+    size_t delivered[PX_MSG_TYPE_MAX + 1];
+    uint64_t min_applied[4]; /* lowest APPLIED slot each sent, UINT64_MAX if none */
+} lnet;
+
+static void lnet_init(lnet *n)
+{
+    memset(n, 0, sizeof *n);
+    for (int i = 0; i < 4; i++) {
+        px_outbox_init(&n->o[i]);
+        n->min_applied[i] = UINT64_MAX;
+    }
+}
+
+static void lnet_free(lnet *n)
+{
+    for (int i = 0; i < 4; i++) {
+        px_outbox_free(&n->o[i]);
+        learner_free(n->l[i]);
+    }
+}
+
+/* Deliver learner-to-learner messages until none is left; the rest (to
+ * gateways and proposers) is looked at and dropped. */
+static void pump(lnet *n, uint64_t now)
+{
+    for (int moved = 1; moved;) {
+        moved = 0;
+        for (uint32_t id = 1; id <= 3; id++) {
+            px_outbox batch = n->o[id];
+            px_outbox_init(&n->o[id]);
+            for (size_t i = 0; i < batch.n; i++) {
+                const px_envelope *e = &batch.v[i];
+                if (e->msg.type == PX_MSG_APPLIED && e->msg.u.applied.slot < n->min_applied[id])
+                    n->min_applied[id] = e->msg.u.applied.slot;
+                if (e->role != PX_ROLE_LEARNER || e->node < 1 || e->node > 3 || !n->l[e->node])
+                    continue;
+                n->delivered[e->msg.type]++;
+                learner_handle(n->l[e->node], &e->msg, now, &n->o[e->node]);
+                moved = 1;
+            }
+            px_outbox_free(&batch);
+        }
+    }
+}
+
+static px_msg *catchup_msg(uint32_t from, uint64_t from_slot)
+{
+    static px_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = PX_MSG_CATCHUP;
+    m.from = from;
+    m.u.catchup.from_slot = from_slot;
+    m.u.catchup.learner = from;
+    return &m;
+}
+
+static px_msg *snap_req_msg(uint32_t from, uint64_t slot, uint64_t off)
+{
+    static px_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = PX_MSG_SNAP_REQ;
+    m.from = from;
+    m.u.snap_req.snap_slot = slot;
+    m.u.snap_req.offset = off;
+    return &m;
+}
+
+/* A chunk of bytes b (total bytes long) at off, as peer from would send it. */
+static px_msg *chunk_msg(uint32_t from, uint64_t slot, const uint8_t *b, uint64_t total,
+                         uint64_t off)
+{
+    static px_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = PX_MSG_SNAP_CHUNK;
+    m.from = from;
+    m.u.snap_chunk.snap_slot = slot;
+    m.u.snap_chunk.total = total;
+    m.u.snap_chunk.offset = off;
+    uint64_t n = total - off < PX_SNAP_CHUNK ? total - off : PX_SNAP_CHUNK;
+    m.u.snap_chunk.n = (uint16_t)n;
+    memcpy(m.u.snap_chunk.data, b + off, (size_t)n);
+    return &m;
+}
+
+static const px_envelope *find_msg(const px_outbox *o, int type)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (o->v[i].msg.type == type) return &o->v[i];
+    return NULL;
+}
+
+static void test_no_snapshots_when_off(void)
+{
+    learner_config cfg = snapcfg(1, 0, 16);
+    struct learner *l = learner_new(&cfg, 0);
+    feed(l, 0, 300);
+    CHECK(learner_applied_upto(l) == 300);
+    CHECK(learner_snapshot_pending(l) == 0 && learner_snapshot_size(l) == 0);
+    CHECK(learner_snapshot_upto(l) == 0 && learner_retained(l) == 300);
+    uint8_t b[8];
+    CHECK(learner_snapshot_read(l, 0, b, sizeof b) == 0);
+    learner_snapshot_durable(l, 100); /* no point: nothing to be durable */
+    CHECK(learner_snapshot_upto(l) == 0 && learner_retained(l) == 300);
+    px_outbox o;
+    px_outbox_init(&o);
+    learner_handle(l, catchup_msg(2, 0), 0, &o);
+    CHECK(count(&o, PX_MSG_CHOSEN, PX_ROLE_LEARNER, 2) == PX_MAX_CATCHUP_SLOTS);
+    CHECK(count_type(&o, PX_MSG_SNAP_CHUNK) == 0);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
+/* The point at slot S holds exactly the state after applying [0, S). */
+static void check_point_is_state_at(const struct learner *l, uint64_t S)
+{
+    learner_config rc = snapcfg(3, 0, 16);
+    struct learner *ref = learner_new(&rc, 0);
+    feed(ref, 0, S);
+    size_t len, rlen;
+    uint8_t *b = point_bytes(l, &len);
+    const int64_t *rv = learner_list(ref, &rlen);
+    px_snap_view v;
+    char err[128];
+    REQUIRE(b);
+    CHECK(len == learner_snapshot_size(l));
+    REQUIRE(px_snap_parse(b, len, 16, &v, err, sizeof err) == 0);
+    CHECK(v.slot == S && v.list_len == rlen);
+    for (uint64_t i = 0; i < v.list_len && i < rlen; i++) CHECK(px_snap_value(&v, i) == rv[i]);
+    const dedup *rd_ = learner_dedup(ref);
+    CHECK(v.dedup_n == rd_->n);
+    for (uint64_t i = 0; i < v.dedup_n; i++) {
+        dedup_entry e;
+        px_snap_entry(&v, i, &e);
+        const dedup_entry *f = dedup_find(rd_, e.client);
+        CHECK(f && f->seq == e.seq && f->slot == e.slot && f->result == e.result);
+    }
+    free(b);
+    learner_free(ref);
+}
+
+static void test_points_at_the_right_slots(void)
+{
+    learner_config cfg = snapcfg(1, 16, 16);
+    struct learner *l = learner_new(&cfg, 0);
+    feed(l, 0, 15);
+    CHECK(learner_snapshot_pending(l) == 0 && learner_snapshot_size(l) == 0);
+    feed(l, 15, 16);
+    CHECK(learner_snapshot_pending(l) == 16);
+    check_point_is_state_at(l, 16);
+    feed(l, 16, 31);
+    CHECK(learner_snapshot_pending(l) == 16);
+    feed(l, 31, 32);
+    CHECK(learner_snapshot_pending(l) == 32);
+    check_point_is_state_at(l, 32);
+    /* Slots arriving backwards apply in one burst; a point is still taken
+     * at each multiple, the last one (64) being current. */
+    px_outbox o;
+    px_outbox_init(&o);
+    px_cmd c[PX_MAX_BATCH];
+    for (uint64_t s = 70; s >= 32; s--) {
+        learner_handle(l, chosen(s, c, log_slot(s, c)), 0, &o);
+        px_outbox_clear(&o);
+    }
+    CHECK(learner_applied_upto(l) == 71);
+    CHECK(learner_snapshot_pending(l) == 64);
+    check_point_is_state_at(l, 64);
+    /* An earlier point written by a slow host is durable all the same. */
+    learner_snapshot_durable(l, 48);
+    CHECK(learner_snapshot_upto(l) == 48 && learner_snapshot_pending(l) == 64);
+    learner_snapshot_durable(l, 64);
+    CHECK(learner_snapshot_upto(l) == 64 && learner_snapshot_pending(l) == 0);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
+/* The point serves list[0..L) from the live list: growing (and moving)
+ * the list afterwards must not change its bytes. */
+static void test_point_bytes_survive_appends(void)
+{
+    learner_config cfg = snapcfg(1, 64, 16);
+    struct learner *l = learner_new(&cfg, 0);
+    feed(l, 0, 64);
+    size_t n1, n2, before, after;
+    learner_list(l, &before);
+    uint8_t *b1 = point_bytes(l, &n1);
+    feed(l, 64, 127);
+    learner_list(l, &after);
+    uint8_t *b2 = point_bytes(l, &n2);
+    REQUIRE(b1 && b2);
+    size_t cap = 1024; /* the list's capacity doubles from 1024 */
+    while (cap < before) cap *= 2;
+    CHECK(after > cap); /* so it was reallocated at least once */
+    CHECK(learner_snapshot_pending(l) == 64);
+    CHECK(n1 == n2 && memcmp(b1, b2, n1) == 0);
+    px_snap_view v;
+    CHECK(px_snap_parse(b2, n2, 16, &v, NULL, 0) == 0 && v.list_len == before);
+    free(b1);
+    free(b2);
+    learner_free(l);
+}
+
+static void test_durable_retention_and_learned(void)
+{
+    learner_config cfg = snapcfg(2, 16, 16);
+    struct learner *l = learner_new(&cfg, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    feed(l, 0, 40);
+    CHECK(learner_snapshot_pending(l) == 32 && learner_retained(l) == 40);
+    learner_snapshot_durable(l, 33); /* no such point: ignored */
+    CHECK(learner_snapshot_upto(l) == 0 && learner_retained(l) == 40);
+    learner_snapshot_durable(l, 32);
+    CHECK(learner_snapshot_upto(l) == 32 && learner_snapshot_pending(l) == 0);
+    /* Retained: [32 - 16, 40). */
+    CHECK(learner_retained(l) == 24);
+    const px_value *v;
+    CHECK(!learner_chosen_value(l, 15, &v));
+    CHECK(learner_chosen_value(l, 16, &v));
+    learner_tick(l, STATUS_MS, &o);
+    const px_envelope *e = find_msg(&o, PX_MSG_LEARNED);
+    REQUIRE(e);
+    CHECK(e->msg.u.learned.snapshot_upto == 32 && e->msg.u.learned.applied_upto == 40);
+    feed(l, 40, 48);
+    learner_snapshot_durable(l, 48);
+    CHECK(learner_retained(l) == 16 && !learner_chosen_value(l, 31, &v));
+    learner_snapshot_durable(l, 32); /* never backwards */
+    CHECK(learner_snapshot_upto(l) == 48);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
+static void test_serve_snapshot_below_retention(void)
+{
+    learner_config cfg = snapcfg(1, 16, 16);
+    struct learner *l = learner_new(&cfg, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    feed(l, 0, 40);
+    /* Nothing forgotten yet: CHOSENs as always. */
+    learner_handle(l, catchup_msg(2, 0), 0, &o);
+    CHECK(count(&o, PX_MSG_CHOSEN, PX_ROLE_LEARNER, 2) == 40 && o.n == 40);
+    learner_snapshot_durable(l, 32);
+    size_t len;
+    uint8_t *b = point_bytes(l, &len);
+    REQUIRE(b);
+    px_outbox_clear(&o);
+    learner_handle(l, catchup_msg(2, 15), 0, &o);
+    REQUIRE(o.n == 1);
+    CHECK(o.v[0].role == PX_ROLE_LEARNER && o.v[0].node == 2);
+    const px_snap_chunk *c = &o.v[0].msg.u.snap_chunk;
+    CHECK(o.v[0].msg.type == PX_MSG_SNAP_CHUNK && o.v[0].msg.from == 1);
+    CHECK(c->snap_slot == 32 && c->offset == 0 && c->total == len);
+    CHECK(c->n == (len < PX_SNAP_CHUNK ? len : PX_SNAP_CHUNK));
+    CHECK(memcmp(c->data, b, c->n) == 0);
+    /* From the retained range on: CHOSENs. */
+    px_outbox_clear(&o);
+    learner_handle(l, catchup_msg(2, 16), 0, &o);
+    CHECK(count(&o, PX_MSG_CHOSEN, PX_ROLE_LEARNER, 2) == 24 && o.n == 24);
+    free(b);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
+static void test_snap_req_serving(void)
+{
+    learner_config cfg = snapcfg(1, 128, 16);
+    struct learner *l = learner_new(&cfg, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    feed(l, 0, 130);
+    size_t len;
+    uint8_t *b = point_bytes(l, &len);
+    REQUIRE(b);
+    REQUIRE(len > 2 * PX_SNAP_CHUNK);
+    learner_handle(l, snap_req_msg(3, 128, PX_SNAP_CHUNK), 0, &o);
+    REQUIRE(o.n == 1 && o.v[0].node == 3 && o.v[0].msg.type == PX_MSG_SNAP_CHUNK);
+    const px_snap_chunk *c = &o.v[0].msg.u.snap_chunk;
+    CHECK(c->snap_slot == 128 && c->offset == PX_SNAP_CHUNK && c->n == PX_SNAP_CHUNK);
+    CHECK(memcmp(c->data, b + PX_SNAP_CHUNK, PX_SNAP_CHUNK) == 0);
+    /* The last piece is short. */
+    px_outbox_clear(&o);
+    learner_handle(l, snap_req_msg(3, 128, len - 10), 0, &o);
+    REQUIRE(o.n == 1);
+    CHECK(c->n == 10 && memcmp(c->data, b + len - 10, 10) == 0);
+    /* Another slot (an old point, or 0 = any): the start of the current one. */
+    uint64_t other[] = {64, 0, 999};
+    for (size_t k = 0; k < 3; k++) {
+        px_outbox_clear(&o);
+        learner_handle(l, snap_req_msg(3, other[k], 500), 0, &o);
+        REQUIRE(o.n == 1);
+        CHECK(c->snap_slot == 128 && c->offset == 0 && memcmp(c->data, b, c->n) == 0);
+    }
+    /* Past the end, and from ourselves: nothing. */
+    px_outbox_clear(&o);
+    learner_handle(l, snap_req_msg(3, 128, len), 0, &o);
+    learner_handle(l, snap_req_msg(1, 128, 0), 0, &o);
+    CHECK(o.n == 0);
+    /* No point yet: nothing either. */
+    learner_config c2 = snapcfg(2, 128, 16);
+    struct learner *l2 = learner_new(&c2, 0);
+    feed(l2, 0, 100);
+    learner_handle(l2, snap_req_msg(3, 0, 0), 0, &o);
+    CHECK(o.n == 0);
+    learner_free(l2);
+    free(b);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
+/* A far-behind learner gets the snapshot from a peer, installs it, applies
+ * the tail from CHOSENs and from then on is the same state machine as a
+ * learner that applied every slot. */
+static void test_transfer_installs_and_evolves_identically(void)
+{
+    lnet n;
+    lnet_init(&n);
+    learner_config ca = snapcfg(1, 128, 16), cb = snapcfg(2, 128, 16), cc = snapcfg(3, 0, 16);
+    n.l[1] = learner_new(&ca, 0);
+    n.l[2] = learner_new(&cb, 0);
+    struct learner *ref = learner_new(&cc, 0); /* applies everything, no snapshots */
+    feed(n.l[1], 0, 300);
+    feed(ref, 0, 300);
+    learner_snapshot_durable(n.l[1], 256); /* A retains [128, 300) */
+    size_t alen;
+    uint8_t *abytes = point_bytes(n.l[1], &alen);
+    REQUIRE(abytes);
+
+    learner_handle(n.l[2], heartbeat(1, 1, 300), 0, &n.o[2]);
+    learner_tick(n.l[2], CATCHUP_MS, &n.o[2]);
+    pump(&n, CATCHUP_MS);
+    CHECK(n.delivered[PX_MSG_SNAP_CHUNK] == (alen + PX_SNAP_CHUNK - 1) / PX_SNAP_CHUNK);
+    CHECK(n.delivered[PX_MSG_SNAP_REQ] == n.delivered[PX_MSG_SNAP_CHUNK] - 1);
+    CHECK(learner_applied_upto(n.l[2]) == 256);
+    CHECK(learner_snapshot_receiving(n.l[2]) == 0); /* buffer gone */
+    CHECK(n.min_applied[2] == UINT64_MAX);          /* no APPLIED inside the snapshot */
+    /* The installed state is B's point, for its host to write. */
+    CHECK(learner_snapshot_pending(n.l[2]) == 256 && learner_snapshot_upto(n.l[2]) == 0);
+    size_t blen;
+    uint8_t *bbytes = point_bytes(n.l[2], &blen);
+    CHECK(bbytes && blen == alen && memcmp(abytes, bbytes, alen) == 0);
+    free(bbytes);
+
+    /* The tail comes as CHOSENs on the next round. */
+    learner_tick(n.l[2], 2 * CATCHUP_MS, &n.o[2]);
+    pump(&n, 2 * CATCHUP_MS);
+    CHECK(learner_applied_upto(n.l[2]) == 300);
+    CHECK(n.min_applied[2] == 256);
+    CHECK(same_state(n.l[1], n.l[2]));
+    CHECK(same_state(ref, n.l[2]));
+    /* Same slots from here on: same evolution, evictions included. */
+    feed(n.l[1], 300, 700);
+    feed(n.l[2], 300, 700);
+    feed(ref, 300, 700);
+    CHECK(same_state(n.l[1], n.l[2]));
+    CHECK(same_state(ref, n.l[2]));
+    CHECK(learner_dedup_size(ref) <= 16); /* 40 clients: evictions ran */
+    free(abytes);
+    learner_free(ref);
+    lnet_free(&n);
+}
+
+static void test_transfer_restarts_on_new_point(void)
+{
+    lnet n;
+    lnet_init(&n);
+    learner_config ca = snapcfg(1, 128, 16), cb = snapcfg(2, 128, 16);
+    n.l[1] = learner_new(&ca, 0);
+    n.l[2] = learner_new(&cb, 0);
+    feed(n.l[1], 0, 260);
+    learner_snapshot_durable(n.l[1], 256);
+    learner_handle(n.l[1], catchup_msg(2, 0), 0, &n.o[1]);
+    /* Deliver the first chunk by hand; B asks for the second. */
+    REQUIRE(n.o[1].n == 1);
+    learner_handle(n.l[2], &n.o[1].v[0].msg, 0, &n.o[2]);
+    px_outbox_clear(&n.o[1]);
+    CHECK(learner_snapshot_receiving(n.l[2]) == 256);
+    const px_envelope *e = find_msg(&n.o[2], PX_MSG_SNAP_REQ);
+    REQUIRE(e);
+    CHECK(e->node == 1 && e->msg.u.snap_req.snap_slot == 256 &&
+          e->msg.u.snap_req.offset == PX_SNAP_CHUNK);
+    /* Meanwhile A moves on to a new point: the answer restarts B on it. */
+    feed(n.l[1], 260, 384);
+    CHECK(learner_snapshot_pending(n.l[1]) == 384);
+    learner_handle(n.l[1], &e->msg, 0, &n.o[1]);
+    px_outbox_clear(&n.o[2]);
+    REQUIRE(n.o[1].n == 1);
+    CHECK(n.o[1].v[0].msg.u.snap_chunk.snap_slot == 384 && n.o[1].v[0].msg.u.snap_chunk.offset == 0);
+    pump(&n, 0);
+    CHECK(learner_snapshot_receiving(n.l[2]) == 0);
+    CHECK(learner_applied_upto(n.l[2]) == 384);
+    CHECK(same_state(n.l[1], n.l[2]));
+    lnet_free(&n);
+}
+
+static void test_transfer_stall_resend_and_drop(void)
+{
+    lnet n;
+    lnet_init(&n);
+    learner_config ca = snapcfg(1, 128, 16), cb = snapcfg(2, 128, 16);
+    n.l[1] = learner_new(&ca, 0);
+    n.l[2] = learner_new(&cb, 0);
+    struct learner *a = n.l[1], *b = n.l[2];
+    feed(a, 0, 300);
+    learner_snapshot_durable(a, 256);
+    learner_handle(b, heartbeat(1, 1, 300), 0, &n.o[2]);
+    learner_handle(a, catchup_msg(2, 0), 0, &n.o[1]);
+    learner_handle(b, &n.o[1].v[0].msg, 0, &n.o[2]);
+    px_outbox_clear(&n.o[1]);
+    px_outbox_clear(&n.o[2]); /* B's request is lost */
+    CHECK(learner_snapshot_receiving(b) == 256);
+
+    /* Round 1: a chunk came since the transfer started: no resend. */
+    learner_tick(b, CATCHUP_MS, &n.o[2]);
+    CHECK(count(&n.o[2], PX_MSG_SNAP_REQ, PX_ROLE_LEARNER, 1) == 0);
+    px_outbox_clear(&n.o[2]);
+    /* Rounds 2 and 3 without a chunk: the request goes again. */
+    for (int r = 2; r <= 3; r++) {
+        learner_tick(b, (uint64_t)r * CATCHUP_MS, &n.o[2]);
+        const px_envelope *e = find_msg(&n.o[2], PX_MSG_SNAP_REQ);
+        REQUIRE(e);
+        CHECK(e->node == 1 && e->msg.u.snap_req.snap_slot == 256 &&
+              e->msg.u.snap_req.offset == PX_SNAP_CHUNK);
+        CHECK(count_type(&n.o[2], PX_MSG_SNAP_REQ) == 1);
+        px_outbox_clear(&n.o[2]);
+    }
+    /* Round 4: the third stalled round drops the transfer. */
+    learner_tick(b, 4 * CATCHUP_MS, &n.o[2]);
+    CHECK(count_type(&n.o[2], PX_MSG_SNAP_REQ) == 0);
+    CHECK(learner_snapshot_receiving(b) == 0);
+    CHECK(learner_applied_upto(b) == 0);
+    /* The catch-up round it sent starts a fresh transfer that completes. */
+    CHECK(count(&n.o[2], PX_MSG_CATCHUP, PX_ROLE_LEARNER, 1) == 1);
+    pump(&n, 4 * CATCHUP_MS);
+    CHECK(learner_applied_upto(b) == 256);
+    lnet_free(&n);
+}
+
+/* Progress on a transfer resets the stall count. */
+static void test_transfer_progress_resets_stall(void)
+{
+    lnet n;
+    lnet_init(&n);
+    learner_config ca = snapcfg(1, 128, 16), cb = snapcfg(2, 128, 16);
+    n.l[1] = learner_new(&ca, 0);
+    n.l[2] = learner_new(&cb, 0);
+    struct learner *a = n.l[1], *b = n.l[2];
+    feed(a, 0, 300);
+    learner_snapshot_durable(a, 256);
+    learner_handle(b, heartbeat(1, 1, 300), 0, &n.o[2]);
+    learner_handle(a, catchup_msg(2, 0), 0, &n.o[1]);
+    learner_handle(b, &n.o[1].v[0].msg, 0, &n.o[2]);
+    px_outbox_clear(&n.o[1]);
+    px_outbox_clear(&n.o[2]);
+    uint64_t now = CATCHUP_MS;
+    learner_tick(b, now, &n.o[2]); /* progress round */
+    px_outbox_clear(&n.o[2]);
+    for (int k = 0; k < 3; k++) {
+        now += CATCHUP_MS;
+        learner_tick(b, now, &n.o[2]); /* stalled: resends */
+        const px_envelope *e = find_msg(&n.o[2], PX_MSG_SNAP_REQ);
+        REQUIRE(e);
+        /* Deliver the resend and A's answer, drop B's next request. */
+        learner_handle(a, &e->msg, now, &n.o[1]);
+        px_outbox_clear(&n.o[2]);
+        REQUIRE(n.o[1].n == 1);
+        learner_handle(b, &n.o[1].v[0].msg, now, &n.o[2]);
+        px_outbox_clear(&n.o[1]);
+        px_outbox_clear(&n.o[2]);
+        now += CATCHUP_MS;
+        learner_tick(b, now, &n.o[2]); /* progress */
+        CHECK(count_type(&n.o[2], PX_MSG_SNAP_REQ) == 0);
+        px_outbox_clear(&n.o[2]);
+        CHECK(learner_snapshot_receiving(b) == 256);
+    }
+    lnet_free(&n);
+}
+
+static void test_transfer_refusals(void)
+{
+    learner_config ca = snapcfg(1, 128, 16), cb = snapcfg(2, 128, 16);
+    struct learner *a = learner_new(&ca, 0), *b = learner_new(&cb, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    feed(a, 0, 300);
+    size_t len;
+    uint8_t *bytes = point_bytes(a, &len);
+    REQUIRE(bytes && len > 3 * PX_SNAP_CHUNK);
+
+    px_msg *m = chunk_msg(1, 256, bytes, len, 0);
+    m->u.snap_chunk.total = PX_SNAP_MAX + 1;
+    learner_handle(b, m, 0, &o);
+    CHECK(learner_snapshot_receiving(b) == 0);
+    m = chunk_msg(1, 256, bytes, PX_SNAP_MIN - 1, 0);
+    learner_handle(b, m, 0, &o);
+    CHECK(learner_snapshot_receiving(b) == 0);
+    learner_handle(b, chunk_msg(2, 256, bytes, len, 0), 0, &o); /* from ourselves */
+    CHECK(learner_snapshot_receiving(b) == 0);
+    learner_handle(b, chunk_msg(1, 256, bytes, len, PX_SNAP_CHUNK), 0, &o); /* no start */
+    CHECK(learner_snapshot_receiving(b) == 0 && o.n == 0);
+
+    learner_handle(b, chunk_msg(1, 256, bytes, len, 0), 0, &o);
+    CHECK(learner_snapshot_receiving(b) == 256);
+    px_outbox_clear(&o);
+    /* Out of order, from another peer, another total, an older point: ignored. */
+    learner_handle(b, chunk_msg(1, 256, bytes, len, 2 * PX_SNAP_CHUNK), 0, &o);
+    learner_handle(b, chunk_msg(3, 256, bytes, len, PX_SNAP_CHUNK), 0, &o);
+    m = chunk_msg(1, 256, bytes, len, PX_SNAP_CHUNK);
+    m->u.snap_chunk.total = len + 8;
+    learner_handle(b, m, 0, &o);
+    learner_handle(b, chunk_msg(3, 128, bytes, len, 0), 0, &o);
+    learner_handle(b, chunk_msg(1, 256, bytes, len, 0), 0, &o); /* a duplicate start */
+    CHECK(o.n == 0 && learner_snapshot_receiving(b) == 256);
+    /* The right next chunk is taken: B asks for the one after. */
+    learner_handle(b, chunk_msg(1, 256, bytes, len, PX_SNAP_CHUNK), 0, &o);
+    const px_envelope *e = find_msg(&o, PX_MSG_SNAP_REQ);
+    REQUIRE(e);
+    CHECK(e->node == 1 && e->msg.u.snap_req.offset == 2 * PX_SNAP_CHUNK);
+
+    /* A corrupt byte in transit: the complete transfer is refused. */
+    bytes[2 * PX_SNAP_CHUNK + 5] ^= 1;
+    for (uint64_t off = 2 * PX_SNAP_CHUNK; off < len; off += PX_SNAP_CHUNK)
+        learner_handle(b, chunk_msg(1, 256, bytes, len, off), 0, &o);
+    CHECK(learner_snapshot_receiving(b) == 0);
+    CHECK(learner_applied_upto(b) == 0 && learner_snapshot_pending(b) == 0);
+    /* Sent intact, it installs. */
+    bytes[2 * PX_SNAP_CHUNK + 5] ^= 1;
+    for (uint64_t off = 0; off < len; off += PX_SNAP_CHUNK)
+        learner_handle(b, chunk_msg(1, 256, bytes, len, off), 0, &o);
+    CHECK(learner_applied_upto(b) == 256 && learner_snapshot_receiving(b) == 0);
+    /* A snapshot not above what B applied starts nothing. */
+    learner_handle(b, chunk_msg(1, 256, bytes, len, 0), 0, &o);
+    CHECK(learner_snapshot_receiving(b) == 0);
+    free(bytes);
+    px_outbox_free(&o);
+    learner_free(a);
+    learner_free(b);
+}
+
+/* Pending slots above the snapshot survive the install and apply right
+ * after it; those below are dropped. */
+static void test_install_keeps_pending_above(void)
+{
+    learner_config ca = snapcfg(1, 128, 16), cb = snapcfg(2, 128, 16);
+    struct learner *a = learner_new(&ca, 0), *b = learner_new(&cb, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    feed(a, 0, 300);
+    size_t len;
+    uint8_t *bytes = point_bytes(a, &len);
+    REQUIRE(bytes);
+    px_cmd c[PX_MAX_BATCH];
+    for (uint64_t s = 200; s < 300; s++) {
+        if (s == 230) continue; /* a hole above the snapshot */
+        learner_handle(b, chosen(s, c, log_slot(s, c)), 0, &o);
+    }
+    CHECK(learner_pending(b) == 99);
+    px_outbox_clear(&o);
+    for (uint64_t off = 0; off < len; off += PX_SNAP_CHUNK)
+        learner_handle(b, chunk_msg(1, 256, bytes, len, off), 0, &o);
+    /* 256..299 applied at once, an APPLIED for each but the no-ops. */
+    CHECK(learner_applied_upto(b) == 300 && learner_pending(b) == 0);
+    size_t want = 0;
+    for (uint64_t s = 256; s < 300; s++) want += log_slot(s, c) > 0;
+    CHECK(count_type(&o, PX_MSG_APPLIED) == want && want > 30);
+    CHECK(applied_for(&o, 255) == NULL && applied_for(&o, 256) != NULL);
+    CHECK(same_state(a, b));
+    free(bytes);
+    px_outbox_free(&o);
+    learner_free(a);
+    learner_free(b);
+}
+
+static void test_restore_from_bytes(void)
+{
+    learner_config ca = snapcfg(1, 128, 16), cr = snapcfg(2, 128, 16);
+    struct learner *a = learner_new(&ca, 0), *r = learner_new(&cr, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    feed(a, 0, 300);
+    size_t len;
+    uint8_t *bytes = point_bytes(a, &len);
+    REQUIRE(bytes);
+    char err[128];
+
+    /* Damaged files are refused with a reason and change nothing. */
+    bytes[len / 2] ^= 4;
+    CHECK(learner_restore_snapshot(r, bytes, len, err, sizeof err) == -1);
+    CHECK(strstr(err, "CRC") != NULL);
+    bytes[len / 2] ^= 4;
+    CHECK(learner_restore_snapshot(r, bytes, len - 1, err, sizeof err) == -1);
+    CHECK(strstr(err, "truncated") != NULL);
+    CHECK(learner_applied_upto(r) == 0 && learner_dedup_size(r) == 0);
+
+    REQUIRE(learner_restore_snapshot(r, bytes, len, err, sizeof err) == 0);
+    CHECK(learner_applied_upto(r) == 256 && learner_known_chosen(r) == 256);
+    CHECK(learner_snapshot_upto(r) == 256 && learner_snapshot_pending(r) == 0);
+    CHECK(learner_retained(r) == 0);
+    learner_tick(r, STATUS_MS, &o);
+    const px_envelope *e = find_msg(&o, PX_MSG_LEARNED);
+    CHECK(e && e->msg.u.learned.snapshot_upto == 256 && e->msg.u.learned.applied_upto == 256);
+    feed(r, 256, 300);
+    CHECK(same_state(a, r));
+    feed(a, 300, 600);
+    feed(r, 300, 600);
+    CHECK(same_state(a, r));
+    /* Its retention starts at the snapshot: older slots come as a snapshot. */
+    px_outbox_clear(&o);
+    learner_handle(r, catchup_msg(3, 10), 0, &o);
+    REQUIRE(o.n == 1);
+    CHECK(o.v[0].msg.type == PX_MSG_SNAP_CHUNK && o.v[0].msg.u.snap_chunk.snap_slot == 512);
+    /* Too late for a restore. */
+    CHECK(learner_restore_snapshot(r, bytes, len, err, sizeof err) == -1);
+    CHECK(strstr(err, "not above") != NULL);
+    /* A table smaller than the snapshot's is refused too. */
+    learner_config small = snapcfg(3, 128, 8);
+    struct learner *s = learner_new(&small, 0);
+    CHECK(learner_restore_snapshot(s, bytes, len, err, sizeof err) == -1);
+    CHECK(strstr(err, "dedup_max") != NULL);
+    learner_free(s);
+    free(bytes);
+    px_outbox_free(&o);
+    learner_free(a);
+    learner_free(r);
+}
+
 int main(void)
 {
     RUN(test_in_order_apply);
@@ -624,5 +1329,18 @@ int main(void)
     RUN(test_pending_bound);
     RUN(test_dedup_eviction_deterministic);
     RUN(test_dedup_table_direct);
+    RUN(test_no_snapshots_when_off);
+    RUN(test_points_at_the_right_slots);
+    RUN(test_point_bytes_survive_appends);
+    RUN(test_durable_retention_and_learned);
+    RUN(test_serve_snapshot_below_retention);
+    RUN(test_snap_req_serving);
+    RUN(test_transfer_installs_and_evolves_identically);
+    RUN(test_transfer_restarts_on_new_point);
+    RUN(test_transfer_stall_resend_and_drop);
+    RUN(test_transfer_progress_resets_stall);
+    RUN(test_transfer_refusals);
+    RUN(test_install_keeps_pending_above);
+    RUN(test_restore_from_bytes);
     return check_summary();
 }
