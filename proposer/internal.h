@@ -60,6 +60,7 @@ typedef struct prop_read {
     prop_read_acc acc[PX_MAX_NODES + 1];    /* indexed by acceptor node id */
     uint32_t n_done;
     int any;                                /* some entry was reported */
+    uint64_t trimmed;                       /* M: highest mark a promise reported */
     uint64_t max_slot;                      /* highest slot reported (if any) */
 } prop_read;
 
@@ -120,6 +121,10 @@ struct proposer {
     uint64_t chosen_upto; /* every slot below is chosen */
     uint64_t next_slot;   /* next fresh slot for client commands */
     uint64_t learned[PX_MAX_NODES + 1]; /* highest LEARNED per learner, 0 if none */
+    uint64_t snapped[PX_MAX_NODES + 1]; /* highest snapshot_upto per learner, 0 if none */
+    uint64_t trim_mark;   /* T: a quorum of learners' snapshots reach it (TRIM) */
+    uint64_t floor;       /* highest acceptor mark heard (PROMISE, REJECT): every
+                           * slot below is chosen and forgotten; never propose there */
 
     prop_read rd;         /* the read in progress, if any */
     prop_rec_map rec;     /* what the last completed read reported */
@@ -152,7 +157,8 @@ void prop_candidate_heartbeat(struct proposer *p, uint64_t now, px_outbox *out);
 uint64_t prop_candidate_heartbeat_deadline(const struct proposer *p);
 void prop_on_heartbeat(struct proposer *p, const px_heartbeat *hb, uint64_t now, px_outbox *out);
 void prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_outbox *out);
-void prop_on_learned(struct proposer *p, const px_learned *l);
+void prop_on_learned(struct proposer *p, const px_learned *l, px_outbox *out);
+void prop_send_trim(struct proposer *p, px_outbox *out);
 uint64_t prop_phase1_from(const struct proposer *p);
 
 /* phase1.c */
@@ -174,6 +180,7 @@ void prop_slots_abandon(struct proposer *p);
 void prop_pump(struct proposer *p, uint64_t now, px_outbox *out);
 void prop_on_accepted(struct proposer *p, const px_accepted *a, px_outbox *out);
 void prop_accept_retransmit(struct proposer *p, uint64_t now, px_outbox *out);
+void prop_slots_trimmed(struct proposer *p, uint64_t below);
 uint64_t prop_accept_deadline(const struct proposer *p);
 uint64_t prop_batch_deadline(const struct proposer *p);
 

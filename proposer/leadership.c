@@ -1,8 +1,10 @@
 /* leadership.c -- who leads: the randomized election timer, heartbeats,
- * stepping down on a higher ballot, and the learners' applied marks that
- * decide where phase 1 starts reading. */
+ * stepping down on a higher ballot, the learners' applied marks that
+ * decide where phase 1 starts reading, and their snapshot marks that decide
+ * what acceptors may forget (TRIM). */
 #include <string.h>
 #include "internal.h"
+#include "../common/quorum.h"
 
 /* The next election fires a fresh random time from now.  The jitter is what
  * breaks ties between candidates that time out together (dueling
@@ -35,12 +37,47 @@ uint64_t prop_phase1_from(const struct proposer *p)
     return m > p->chosen_upto ? m : p->chosen_upto;
 }
 
-void prop_on_learned(struct proposer *p, const px_learned *l)
+/* The trim mark T: the highest slot such that a quorum of the cluster's
+ * learners reported snapshots reaching it (one never heard from counts as
+ * 0), i.e. the quorum-th highest snapshot mark.  Every slot below T is
+ * chosen and held in durable snapshots by a quorum, so any majority of
+ * learners can rebuild it without the acceptors. */
+static uint64_t trim_mark(const struct proposer *p)
 {
+    uint64_t m[PX_MAX_NODES];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->cfg.n_nodes; i++) {
+        uint32_t id = p->cfg.node_ids[i];
+        if (!prop_is_member(p, id)) continue;
+        /* Insertion sort, highest first: at most 9 learners. */
+        uint32_t k = n++;
+        for (; k > 0 && m[k - 1] < p->snapped[id]; k--) m[k] = m[k - 1];
+        m[k] = p->snapped[id];
+    }
+    uint32_t q = px_quorum(p->cfg.n_nodes);
+    return q >= 1 && q <= n ? m[q - 1] : 0;
+}
+
+void prop_send_trim(struct proposer *p, px_outbox *out)
+{
+    px_msg *m = prop_msg(p, PX_MSG_TRIM);
+    memset(&m->u.trim, 0, sizeof m->u.trim);
+    m->u.trim.below = p->trim_mark;
+    px_outbox_push(out, PX_ROLE_ACCEPTOR, PX_NODE_ALL, m);
+}
+
+void prop_on_learned(struct proposer *p, const px_learned *l, px_outbox *out)
+{
+    if (!prop_is_member(p, l->learner)) return;
     /* The highest report: applied marks only go up, except after a
      * learner restart (see prop_phase1_from), and LEARNED may be reordered. */
-    if (prop_is_member(p, l->learner) && l->applied_upto > p->learned[l->learner])
-        p->learned[l->learner] = l->applied_upto;
+    if (l->applied_upto > p->learned[l->learner]) p->learned[l->learner] = l->applied_upto;
+    /* A snapshot, once durable, stays: a lower report is an old message. */
+    if (l->snapshot_upto > p->snapped[l->learner]) p->snapped[l->learner] = l->snapshot_upto;
+    uint64_t t = trim_mark(p);
+    if (t <= p->trim_mark) return;
+    p->trim_mark = t;
+    if (p->state == PROPOSER_LEADER) prop_send_trim(p, out);
 }
 
 /* Phase 1 with a ballot above everything seen.  Anything of an earlier
@@ -101,12 +138,16 @@ static px_msg *heartbeat_msg(struct proposer *p)
     return m;
 }
 
+/* A leader's heartbeat, and TRIM with it while there is a mark: it is
+ * idempotent and small, and repeating it covers a lost one and acceptors
+ * that were down when the mark rose. */
 void prop_send_heartbeat(struct proposer *p, uint64_t now, px_outbox *out)
 {
     px_msg *m = heartbeat_msg(p);
     px_outbox_push(out, PX_ROLE_PROPOSER, PX_NODE_ALL, m);
     px_outbox_push(out, PX_ROLE_LEARNER, PX_NODE_ALL, m);
     p->heartbeat_at = now + p->cfg.heartbeat_ms;
+    if (p->trim_mark > 0) prop_send_trim(p, out);
 }
 
 /* A candidate's phase 1 can take many chunk round trips (a cluster that
@@ -177,7 +218,15 @@ void prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_ou
     if (!prop_is_member(p, rj->acceptor)) return;
     if (px_ballot_cmp(rj->promised, p->highest) > 0) p->highest = rj->promised;
     if (p->state == PROPOSER_FOLLOWER) return;
-    /* A reject that does not beat our current ballot answers an older one. */
-    if (px_ballot_cmp(rj->promised, p->ballot) <= 0) return;
-    prop_step_down(p, 0, now, out);
+    if (px_ballot_cmp(rj->promised, p->ballot) > 0) {
+        prop_step_down(p, 0, now, out);
+        return;
+    }
+    /* Not a higher ballot: an ACCEPT below the acceptor's compaction mark.
+     * Every slot below the mark is chosen (and forgotten by that acceptor),
+     * so our slots there are done whatever they held; the learners have
+     * them, so no CHOSEN goes out. */
+    if (rj->of_type == PX_MSG_ACCEPT && rj->slot < rj->trimmed && p->state == PROPOSER_LEADER)
+        prop_slots_trimmed(p, rj->trimmed);
+    /* Otherwise it answers an older ballot of ours. */
 }

@@ -85,13 +85,14 @@ static void status_json(void *arg, char *json, size_t cap)
              "\"ballot\":{\"round\":%llu,\"node\":%u},\"leader\":%u,\"chosen_upto\":%llu,"
              "\"next_slot\":%llu,\"in_flight\":%u,\"queued\":%u,\"batch_max\":%u,"
              "\"pipeline\":%u,\"slots_chosen\":%llu,\"commands_chosen\":%llu,"
-             "\"rejected_frames\":%llu}",
+             "\"trim_mark\":%llu,\"rejected_frames\":%llu}",
              pp->p.self, state_name(proposer_state(c)), (unsigned long long)b.round, b.node,
              proposer_leader(c), (unsigned long long)proposer_chosen_upto(c),
              (unsigned long long)proposer_next_slot(c), proposer_in_flight(c),
              proposer_queued(c), pp->p.cfg.batch_max, pp->p.cfg.pipeline,
              (unsigned long long)proposer_slots_chosen(c),
              (unsigned long long)proposer_commands_chosen(c),
+             (unsigned long long)proposer_trim_mark(c),
              (unsigned long long)px_proc_rejected(&pp->p));
 }
 

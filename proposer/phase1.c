@@ -92,6 +92,9 @@ int prop_rec_pending(const struct proposer *p)
 int prop_rec_take(struct proposer *p, uint64_t *slot, px_value *v)
 {
     if (!prop_rec_pending(p)) return 0;
+    /* Below an acceptor's mark everything is chosen and forgotten: a no-op
+     * there could overwrite a chosen value (see prop_slots_trimmed). */
+    if (p->rec_next < p->floor) p->rec_next = p->floor;
     while (p->rec_next < p->rec_end) {
         uint64_t s = p->rec_next++;
         const prop_rec_entry *e = rec_find(&p->rec, s);
@@ -150,22 +153,30 @@ void prop_read_stop(struct proposer *p)
     p->rd.kind = READ_NONE;
 }
 
-/* A quorum has reported everything we need: act on the recovery map. */
+/* A quorum has reported everything we need: act on the recovery map.
+ *
+ * Acceptors report nothing below their compaction mark; M (rd->trimmed) is
+ * the highest mark among the promises.  Every slot below M is chosen and a
+ * quorum of learners holds it in snapshots, so recovery starts at
+ * max(from, M): a no-op below M, where some acceptor forgot the chosen
+ * value, could overwrite it. */
 static void read_complete(struct proposer *p, uint64_t now, px_outbox *out)
 {
     prop_read *rd = &p->rd;
     int kind = rd->kind;
     rd->kind = READ_NONE;
+    if (rd->trimmed > p->floor) p->floor = rd->trimmed;
+    uint64_t start = rd->from > rd->trimmed ? rd->from : rd->trimmed;
     if (kind == READ_CATCHUP) {
-        p->rec_next = rd->from;
+        p->rec_next = start;
         p->rec_end = p->chosen_upto < rd->limit ? p->chosen_upto : rd->limit;
         p->rec_fill_noop = 0;
         return;
     }
-    uint64_t end = rd->any ? rd->max_slot + 1 : rd->from;
-    /* Every learner applied below from, so those slots are chosen. */
-    if (p->chosen_upto < rd->from) p->chosen_upto = rd->from;
-    p->rec_next = rd->from;
+    uint64_t end = rd->any && rd->max_slot >= start ? rd->max_slot + 1 : start;
+    /* Every learner applied below from, and below M everything is chosen. */
+    if (p->chosen_upto < start) p->chosen_upto = start;
+    p->rec_next = start;
     p->rec_end = end;
     p->rec_fill_noop = 1;
     /* Fresh slots start past every reported one.  chosen_upto (heard from an
@@ -195,6 +206,8 @@ void prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_
     prop_read *rd = &p->rd;
     if (rd->kind == READ_NONE || px_ballot_cmp(pr->ballot, rd->ballot) != 0) return;
     if (!prop_is_member(p, pr->acceptor) || pr->n > PX_MAX_PROMISE_ENTRIES) return;
+    /* The mark is a fact about the log whichever chunk carries it. */
+    if (pr->trimmed > rd->trimmed) rd->trimmed = pr->trimmed;
     prop_read_acc *a = &rd->acc[pr->acceptor];
     /* Only the chunk we asked for last counts: a duplicate, or the answer to
      * a retransmit that crossed the first answer, is dropped. */

@@ -110,6 +110,29 @@ void prop_pump(struct proposer *p, uint64_t now, px_outbox *out)
 
 /* Frees CHOSEN entries at the head of the log and moves chosen_upto past
  * them, so it only ever covers a gap-free prefix. */
+static void advance_prefix(struct proposer *p);
+
+/* An acceptor's mark says every slot below `below` is chosen and covered by
+ * learners' snapshots (a REJECT of one of our ACCEPTs there).  Entries
+ * below are released without a CHOSEN -- we do not know what was chosen
+ * there, and the learners do -- and nothing below is proposed again:
+ * chosen_upto, next_slot and the floor (which prop_rec_take respects) all
+ * move up to it. */
+void prop_slots_trimmed(struct proposer *p, uint64_t below)
+{
+    if (below > p->floor) p->floor = below;
+    for (uint32_t i = 0; i < p->cfg.pipeline; i++) {
+        prop_slot *e = &p->slots[i];
+        if (e->state == SLOT_FREE || e->slot >= below) continue;
+        if (e->state == SLOT_OPEN) p->n_open--;
+        e->state = SLOT_FREE;
+        p->n_used--;
+    }
+    if (p->chosen_upto < below) p->chosen_upto = below;
+    if (p->next_slot < below) p->next_slot = below;
+    advance_prefix(p);
+}
+
 static void advance_prefix(struct proposer *p)
 {
     prop_slot *e;

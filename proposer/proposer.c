@@ -82,7 +82,7 @@ void proposer_handle(struct proposer *p, const px_msg *in, uint64_t now, px_outb
     case PX_MSG_HEARTBEAT: prop_on_heartbeat(p, &in->u.heartbeat, now, out); break;
     case PX_MSG_REQUEST: prop_on_request(p, &in->u.request, now, out); break;
     case PX_MSG_CATCHUP: prop_on_catchup(p, &in->u.catchup, now, out); break;
-    case PX_MSG_LEARNED: prop_on_learned(p, &in->u.learned); break;
+    case PX_MSG_LEARNED: prop_on_learned(p, &in->u.learned, out); break;
     default: break; /* not for us */
     }
     /* Whatever freed pipeline room or added work, use it at once rather
@@ -129,3 +129,4 @@ uint32_t proposer_in_flight(const struct proposer *p) { return p->n_open; }
 uint32_t proposer_queued(const struct proposer *p) { return p->q.n; }
 uint64_t proposer_slots_chosen(const struct proposer *p) { return p->slots_chosen; }
 uint64_t proposer_commands_chosen(const struct proposer *p) { return p->commands_chosen; }
+uint64_t proposer_trim_mark(const struct proposer *p) { return p->trim_mark; }

@@ -56,7 +56,13 @@ struct proposer *proposer_new(const proposer_config *cfg, uint64_t now);
 void proposer_free(struct proposer *p);
 
 /* Handle one decoded message: PROMISE, ACCEPTED, REJECT, HEARTBEAT,
- * REQUEST, CATCHUP, LEARNED.  Anything else is ignored. */
+ * REQUEST, CATCHUP, LEARNED.  Anything else is ignored.
+ *
+ * Compaction: LEARNED carries each learner's durable snapshot mark; the
+ * trim mark T is the highest slot that a quorum of learners' snapshots
+ * reach.  A leader sends TRIM(T) to every acceptor when T rises and with
+ * every heartbeat while T > 0.  Acceptors report their own mark in PROMISE
+ * and REJECT: nothing below it is proposed again. */
 void proposer_handle(struct proposer *p, const px_msg *in, uint64_t now, px_outbox *out);
 
 /* Advance timers: heartbeats, election timeout, retransmits. */
@@ -80,5 +86,6 @@ uint32_t proposer_in_flight(const struct proposer *p);
 uint32_t proposer_queued(const struct proposer *p);
 uint64_t proposer_slots_chosen(const struct proposer *p);    /* counters since start */
 uint64_t proposer_commands_chosen(const struct proposer *p);
+uint64_t proposer_trim_mark(const struct proposer *p);        /* T, 0 if none */
 
 #endif

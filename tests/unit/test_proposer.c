@@ -8,6 +8,10 @@
  *     and partitions, and a learner stand-in that checks no slot is ever
  *     chosen with two different values.
  *
+ * Compaction (the trim mark from LEARNED, TRIM, the acceptors' marks in
+ * PROMISE and REJECT) is covered by the test_trim_* and
+ * test_*_trimmed tests.
+ *
  * The tripwires of mutant PROPOSER_IGNORE_PROMISED are
  * test_noop_gap_filling, test_highest_vballot_wins,
  * test_cluster_minority_value_recovered, test_cluster_chunked_recovery and
@@ -145,6 +149,14 @@ static px_msg *learned(uint32_t learner, uint64_t upto)
     px_msg *m = mk(PX_MSG_LEARNED, learner);
     m->u.learned.learner = learner;
     m->u.learned.applied_upto = upto;
+    return m;
+}
+
+/* LEARNED with a snapshot mark. */
+static px_msg *snapped(uint32_t learner, uint64_t applied, uint64_t snap)
+{
+    px_msg *m = learned(learner, applied);
+    m->u.learned.snapshot_upto = snap;
     return m;
 }
 
@@ -1804,6 +1816,260 @@ static void test_cluster_dup_and_reorder(void)
     }
 }
 
+/* ---- compaction ------------------------------------------------------------ */
+
+/* T is the quorum-th highest snapshot mark over the cluster's learners
+ * (unreported ones count 0); a lower report never lowers it. */
+static void test_trim_mark_quorum(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    CHECK(proposer_trim_mark(p) == 0);
+    proposer_handle(p, snapped(1, 120, 100), 1, &out);
+    CHECK(proposer_trim_mark(p) == 0); /* one learner of three */
+    proposer_handle(p, snapped(2, 60, 50), 1, &out);
+    CHECK(proposer_trim_mark(p) == 50); /* {100, 50, 0}: the 2nd highest */
+    proposer_handle(p, snapped(3, 90, 80), 1, &out);
+    CHECK(proposer_trim_mark(p) == 80); /* {100, 80, 50} */
+    proposer_handle(p, snapped(1, 10, 30), 1, &out); /* old or reordered */
+    CHECK(proposer_trim_mark(p) == 80);
+    proposer_handle(p, snapped(7, 500, 500), 1, &out); /* not a member */
+    CHECK(proposer_trim_mark(p) == 80);
+    proposer_handle(p, snapped(2, 300, 200), 1, &out);
+    CHECK(proposer_trim_mark(p) == 100); /* {100, 200, 80} */
+    /* A follower sends no TRIM. */
+    CHECK(count_type(&out, PX_MSG_TRIM) == 0);
+    proposer_free(p);
+
+    c = mkcfg(1, 5);
+    p = proposer_new(&c, 0);
+    proposer_handle(p, snapped(1, 0, 10), 1, &out);
+    proposer_handle(p, snapped(2, 0, 20), 1, &out);
+    CHECK(proposer_trim_mark(p) == 0); /* {20, 10, 0, 0, 0}: the 3rd */
+    proposer_handle(p, snapped(3, 0, 30), 1, &out);
+    CHECK(proposer_trim_mark(p) == 10);
+    proposer_handle(p, snapped(4, 0, 40), 1, &out);
+    CHECK(proposer_trim_mark(p) == 20); /* {40, 30, 20, 10, 0} */
+    proposer_handle(p, snapped(5, 0, 100), 1, &out);
+    CHECK(proposer_trim_mark(p) == 30); /* {100, 40, 30, 20, 10} */
+    /* The applied marks are kept apart: phase 1's from is still 0 here. */
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    REQUIRE(count_type(&out, PX_MSG_PREPARE) == 1);
+    CHECK(nth(&out, PX_MSG_PREPARE, 0)->msg.u.prepare.from_slot == 0);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+static int trims_are(const px_outbox *o, size_t n, uint64_t below)
+{
+    if (count_type(o, PX_MSG_TRIM) != n) return 0;
+    for (size_t k = 0; k < n; k++) {
+        const px_envelope *e = nth(o, PX_MSG_TRIM, k);
+        if (e->role != PX_ROLE_ACCEPTOR || e->node != PX_NODE_ALL || e->msg.from != 1 ||
+            e->msg.u.trim.below != below)
+            return 0;
+    }
+    return 1;
+}
+
+/* The leader sends TRIM(T) to every acceptor when T rises, and with every
+ * heartbeat while T > 0; never while T = 0, never as a follower. */
+static void test_trim_sent(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(count_type(&out, PX_MSG_TRIM) == 0);
+    px_outbox_clear(&out);
+    proposer_tick(p, now + 50, &out);
+    CHECK(count_type(&out, PX_MSG_HEARTBEAT) == 2 && count_type(&out, PX_MSG_TRIM) == 0);
+
+    px_outbox_clear(&out);
+    proposer_handle(p, snapped(2, 40, 32), now + 60, &out);
+    CHECK(count_type(&out, PX_MSG_TRIM) == 0); /* T still 0 */
+    proposer_handle(p, snapped(3, 40, 16), now + 61, &out);
+    CHECK(proposer_trim_mark(p) == 16 && trims_are(&out, 1, 16));
+    px_outbox_clear(&out);
+    proposer_handle(p, snapped(3, 40, 16), now + 62, &out); /* no rise */
+    CHECK(count_type(&out, PX_MSG_TRIM) == 0);
+    proposer_handle(p, snapped(1, 40, 24), now + 63, &out);
+    CHECK(proposer_trim_mark(p) == 24 && trims_are(&out, 1, 24));
+
+    /* Every heartbeat repeats it. */
+    for (int k = 2; k <= 4; k++) {
+        px_outbox_clear(&out);
+        proposer_tick(p, now + 50 * (uint64_t)k, &out);
+        CHECK(count_type(&out, PX_MSG_HEARTBEAT) == 2 && trims_are(&out, 1, 24));
+    }
+
+    /* A follower learns T but stays quiet; when it wins, its first
+     * heartbeat carries the TRIM. */
+    proposer_config c2 = mkcfg(2, 3);
+    struct proposer *f = proposer_new(&c2, 0);
+    px_outbox_clear(&out);
+    proposer_handle(f, snapped(1, 40, 20), 1, &out);
+    proposer_handle(f, snapped(3, 40, 20), 1, &out);
+    CHECK(proposer_trim_mark(f) == 20 && count_type(&out, PX_MSG_TRIM) == 0);
+    uint64_t t2;
+    elect(f, 3, 0, &t2, &out);
+    REQUIRE(proposer_state(f) == PROPOSER_LEADER);
+    const px_envelope *e = nth(&out, PX_MSG_TRIM, 0);
+    REQUIRE(e != NULL);
+    CHECK(e->msg.from == 2 && e->msg.u.trim.below == 20 && count_type(&out, PX_MSG_TRIM) == 1);
+    px_outbox_free(&out);
+    proposer_free(p);
+    proposer_free(f);
+}
+
+/* Phase 1 with an acceptor that trimmed below 10: entries below the highest
+ * reported mark M are ignored (another acceptor that has not trimmed yet
+ * still reports them), no no-op goes below M, recovery covers
+ * [max(from, M), max reported], and chosen_upto and next_slot move up. */
+static void test_phase1_trimmed(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now = proposer_next_deadline(p);
+    proposer_tick(p, now, &out);
+    px_ballot b = proposer_ballot(p);
+    px_outbox_clear(&out);
+    px_msg *m = promise(b, 1, 0, 13, 1);
+    m->u.promise.trimmed = 10;
+    promise_add(m, 10, B(1, 2), 100);
+    promise_add(m, 12, B(1, 2), 120);
+    proposer_handle(p, m, now, &out);
+    m = promise(b, 2, 0, 12, 1);
+    promise_add(m, 3, B(1, 2), 33);
+    promise_add(m, 7, B(1, 2), 77);
+    promise_add(m, 11, B(1, 2), 111);
+    proposer_handle(p, m, now, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 3);
+    for (uint64_t s = 0; s < 10; s++) CHECK(accept_for(&out, s) == NULL);
+    const px_accept *a10 = accept_for(&out, 10), *a11 = accept_for(&out, 11),
+                    *a12 = accept_for(&out, 12);
+    REQUIRE(a10 && a11 && a12);
+    CHECK(tag_of(&a10->value) == 100 && tag_of(&a11->value) == 111 && tag_of(&a12->value) == 120);
+    CHECK(proposer_chosen_upto(p) == 10 && proposer_next_slot(p) == 13);
+    /* The heartbeat tells learners that everything below 10 is chosen. */
+    const px_envelope *hb = nth(&out, PX_MSG_HEARTBEAT, 0);
+    REQUIRE(hb != NULL);
+    CHECK(hb->msg.u.heartbeat.chosen_upto == 10);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Every reported entry lies below the mark: nothing to re-propose, and the
+ * first client command goes at the mark, not at 0 or after slot 7. */
+static void test_phase1_all_below_trimmed(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now = proposer_next_deadline(p);
+    proposer_tick(p, now, &out);
+    px_ballot b = proposer_ballot(p);
+    px_outbox_clear(&out);
+    px_msg *m = promise(b, 2, 0, 8, 1);
+    promise_add(m, 3, B(1, 2), 33);
+    promise_add(m, 7, B(1, 2), 77);
+    proposer_handle(p, m, now, &out);
+    m = promise(b, 3, 0, 20, 1);
+    m->u.promise.trimmed = 20;
+    proposer_handle(p, m, now, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 0);
+    CHECK(proposer_chosen_upto(p) == 20 && proposer_next_slot(p) == 20);
+    proposer_handle(p, request(1, 1, 0), now, &out);
+    REQUIRE(count_type(&out, PX_MSG_ACCEPT) == 1);
+    CHECK(nth(&out, PX_MSG_ACCEPT, 0)->msg.u.accept.slot == 20);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* A REJECT of an ACCEPT below the acceptor's mark closes our open slots
+ * below it without a CHOSEN, raises chosen_upto, and no re-proposal or new
+ * slot goes below it again; the leader keeps leading. */
+static void test_reject_trimmed_frees_slots(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.pipeline = 3;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now = proposer_next_deadline(p);
+    proposer_tick(p, now, &out);
+    px_ballot b = proposer_ballot(p);
+    /* Recovery of slots 0..7: the first 3 open at once. */
+    for (uint32_t a = 1; a <= 2; a++) {
+        px_msg *m = promise(b, a, 0, 8, 1);
+        for (uint64_t s = 0; s < 8; s += 2) promise_add(m, s, B(1, 3), 10 + (int64_t)s);
+        m->u.promise.n = 4;
+        proposer_handle(p, m, now, &out);
+    }
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(proposer_in_flight(p) == 3 && proposer_next_slot(p) == 7);
+    px_outbox_clear(&out);
+    /* Slot 2 chosen above open slots 0 and 1: parked. */
+    proposer_handle(p, accepted(b, 1, 2), now, &out);
+    proposer_handle(p, accepted(b, 2, 2), now, &out);
+    REQUIRE(count_type(&out, PX_MSG_CHOSEN) == 1);
+    CHECK(proposer_chosen_upto(p) == 0 && proposer_in_flight(p) == 2);
+    px_outbox_clear(&out);
+
+    /* An acceptor trimmed below 5 refuses slot 0. */
+    px_msg *r = reject(b, 2, PX_MSG_ACCEPT, 0);
+    r->u.reject.trimmed = 5;
+    proposer_handle(p, r, now, &out);
+    CHECK(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 0);
+    CHECK(proposer_chosen_upto(p) == 5 && proposer_next_slot(p) == 7);
+    /* The freed room goes to the rest of the recovery, from 5 on: 5, 6
+     * (7 is past the reported range), and no slot below 5. */
+    for (uint64_t s = 0; s < 5; s++) CHECK(accept_for(&out, s) == NULL);
+    REQUIRE(accept_for(&out, 5) && accept_for(&out, 6));
+    CHECK(tag_of(&accept_for(&out, 6)->value) == 16);
+    CHECK(accept_for(&out, 5)->value.n == 0); /* unreported in range: a no-op */
+    CHECK(proposer_in_flight(p) == 2);
+    /* Late acks for slots released below the mark change nothing. */
+    px_outbox_clear(&out);
+    proposer_handle(p, accepted(b, 1, 1), now, &out);
+    proposer_handle(p, accepted(b, 3, 1), now, &out);
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 0 && proposer_chosen_upto(p) == 5);
+    /* A mark above next_slot moves the fresh slots past it. */
+    r = reject(b, 3, PX_MSG_ACCEPT, 6);
+    r->u.reject.trimmed = 12;
+    proposer_handle(p, r, now, &out);
+    CHECK(proposer_chosen_upto(p) == 12 && proposer_next_slot(p) == 12);
+    CHECK(proposer_in_flight(p) == 0);
+    px_outbox_clear(&out);
+    proposer_handle(p, request(1, 1, 0), now, &out);
+    REQUIRE(count_type(&out, PX_MSG_ACCEPT) == 1);
+    CHECK(nth(&out, PX_MSG_ACCEPT, 0)->msg.u.accept.slot == 12);
+    /* A reject of a slot at or above the mark (an old ballot's) does not. */
+    px_outbox_clear(&out);
+    r = reject(b, 3, PX_MSG_ACCEPT, 12);
+    r->u.reject.trimmed = 12;
+    proposer_handle(p, r, now, &out);
+    CHECK(proposer_in_flight(p) == 1 && proposer_state(p) == PROPOSER_LEADER);
+    /* A higher promise still means stepping down. */
+    r = reject(B(9, 3), 3, PX_MSG_ACCEPT, 0);
+    r->u.reject.trimmed = 20;
+    proposer_handle(p, r, now, &out);
+    CHECK(proposer_state(p) == PROPOSER_FOLLOWER);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
 int main(void)
 {
     RUN(test_election_after_timeout);
@@ -1829,6 +2095,11 @@ int main(void)
     RUN(test_initial_round);
     RUN(test_retransmits);
     RUN(test_catchup_reread);
+    RUN(test_trim_mark_quorum);
+    RUN(test_trim_sent);
+    RUN(test_phase1_trimmed);
+    RUN(test_phase1_all_below_trimmed);
+    RUN(test_reject_trimmed_frees_slots);
     RUN(test_cluster_elects_and_chooses);
     RUN(test_cluster_dueling);
     RUN(test_cluster_leader_rejected_on_accept);
