@@ -68,7 +68,7 @@ asan:
 	$(MAKE) BUILD=build/asan BINDIR=build/asan/bin SAN=1 OPT=-O1 programs unit-tests
 
 # Every mutant: the same sources with one planted bug.
-MUTANTS = acceptor_early_reply acceptor_low_ballot proposer_ignore_promised \
+MUTANTS = acceptor_early_reply acceptor_low_ballot acceptor_forget_silently proposer_ignore_promised \
           quorum_too_small learner_out_of_order learner_no_dedup
 mutants:
 	@for m in $(MUTANTS); do \
