@@ -1,13 +1,26 @@
-/* main.c -- the learner process: sockets and a clock around the pure
- * learner core, which applies chosen slots in order and reports each one to
- * this node's gateway. */
+/* main.c -- the learner process: sockets, a clock and the snapshot file
+ * around the pure learner core, which applies chosen slots in order and
+ * reports each one to this node's gateway.
+ *
+ * Snapshot file: data/nodeN/learner.snap, replaced atomically (written to
+ * learner.snap.tmp, fsynced, renamed, directory fsynced) whenever the core
+ * has a point not yet on disk; only then is the core told it is durable,
+ * since proposers let acceptors forget the log on that word.  At start the
+ * file is restored; one that does not check out stops the process: going
+ * on without it would silently lose state acceptors may have forgotten. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "../common/fileio.h"
 #include "../common/log.h"
 #include "../node/proc.h"
 #include "learner.h"
+#include "snapshot.h"
 
 #define DRAIN_MAX 256
 #define WAIT_CAP_MS 10
@@ -15,12 +28,20 @@
  * number (eviction must be identical everywhere), so it is a constant. */
 #define DEDUP_MAX 65536
 
+#define SNAP_FILE "learner.snap"
+#define SNAP_TMP "learner.snap.tmp"
+#define SNAP_IO 65536          /* bytes per write */
+#define SNAP_RETRY_MS 1000     /* after a failed write */
+
 typedef struct learn_proc {
     px_proc p;
     struct learner *core;
     px_outbox out;
     px_msg *msg;
     uint64_t logged_applied; /* last applied_upto we logged progress for */
+    uint64_t snap_bytes;     /* size of learner.snap, 0 if none */
+    uint64_t snap_retry_at;  /* no write attempt before this (after a failure) */
+    uint8_t *io;             /* SNAP_IO bytes */
 } learn_proc;
 
 static void make_config(const px_proc *p, learner_config *lc)
@@ -34,6 +55,7 @@ static void make_config(const px_proc *p, learner_config *lc)
     lc->catchup_ms = p->cfg.retransmit_ms;
     lc->status_ms = p->cfg.heartbeat_ms * 2;
     lc->dedup_max = DEDUP_MAX;
+    lc->snapshot_every = p->cfg.snapshot_every;
 }
 
 static void status_json(void *arg, char *json, size_t cap)
@@ -43,10 +65,13 @@ static void status_json(void *arg, char *json, size_t cap)
     learner_list(lp->core, &len);
     snprintf(json, cap,
              "{\"role\":\"learner\",\"node\":%u,\"applied_upto\":%llu,\"known_chosen\":%llu,"
-             "\"list_length\":%zu,\"dedup_size\":%zu,\"pending\":%zu,\"rejected_frames\":%llu}",
+             "\"list_length\":%zu,\"dedup_size\":%zu,\"pending\":%zu,\"snapshot_upto\":%llu,"
+             "\"snapshot_bytes\":%llu,\"retained\":%zu,\"rejected_frames\":%llu}",
              lp->p.self, (unsigned long long)learner_applied_upto(lp->core),
              (unsigned long long)learner_known_chosen(lp->core), len,
              learner_dedup_size(lp->core), learner_pending(lp->core),
+             (unsigned long long)learner_snapshot_upto(lp->core),
+             (unsigned long long)lp->snap_bytes, learner_retained(lp->core),
              (unsigned long long)px_proc_rejected(&lp->p));
 }
 
@@ -59,6 +84,117 @@ static void log_progress(learn_proc *lp)
         px_info("caught up: applied up to slot %llu", (unsigned long long)applied);
         lp->logged_applied = applied;
     }
+}
+
+static void snap_path(const learn_proc *lp, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", lp->p.dir, name);
+}
+
+/* The current point into tmp; 0, or -1 with errno. */
+static int snap_write_tmp(learn_proc *lp, const char *tmp)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    uint64_t size = learner_snapshot_size(lp->core), off = 0;
+    int rc = 0;
+    while (rc == 0 && off < size) {
+        size_t n = learner_snapshot_read(lp->core, off, lp->io, SNAP_IO);
+        rc = px_write_full(fd, lp->io, n);
+        off += n;
+    }
+    if (rc == 0 && lp->p.cfg.fsync) rc = fsync(fd);
+    int saved = errno;
+    if (close(fd) < 0 && rc == 0) rc = -1, saved = errno;
+    errno = saved;
+    return rc;
+}
+
+/* Put the core's pending point on disk, atomically, then report it
+ * durable.  A failure is logged and retried later: the learner goes on
+ * without a new snapshot, which only delays compaction. */
+static void snap_save(learn_proc *lp)
+{
+    uint64_t slot = learner_snapshot_pending(lp->core);
+    if (slot == 0 || px_now_ms() < lp->snap_retry_at) return;
+    char tmp[600], path[600];
+    snap_path(lp, SNAP_TMP, tmp, sizeof tmp);
+    snap_path(lp, SNAP_FILE, path, sizeof path);
+    uint64_t t0 = px_now_ms(), size = learner_snapshot_size(lp->core);
+    const char *what = "write";
+    int rc = snap_write_tmp(lp, tmp);
+    if (rc == 0 && (what = "rename", rename(tmp, path) < 0)) rc = -1;
+    if (rc == 0 && lp->p.cfg.fsync && (what = "fsync of directory", px_fsync_dir(lp->p.dir) < 0))
+        rc = -1;
+    if (rc < 0) {
+        px_error("snapshot at slot %llu: %s of %s: %s (retrying in %d ms)",
+                 (unsigned long long)slot, what, tmp, strerror(errno), SNAP_RETRY_MS);
+        unlink(tmp);
+        lp->snap_retry_at = px_now_ms() + SNAP_RETRY_MS;
+        return;
+    }
+    learner_snapshot_durable(lp->core, slot);
+    lp->snap_bytes = size;
+    px_info("snapshot at slot %llu written: %llu bytes in %llu ms", (unsigned long long)slot,
+            (unsigned long long)size, (unsigned long long)(px_now_ms() - t0));
+}
+
+/* Whole file into a malloc'd buffer; NULL with *why set, or errno ENOENT. */
+static uint8_t *read_file(const char *path, size_t *len, const char **why)
+{
+    *why = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat st;
+    uint8_t *buf = NULL;
+    if (fstat(fd, &st) < 0) {
+        *why = strerror(errno);
+    } else if ((uint64_t)st.st_size > PX_SNAP_MAX) {
+        *why = "larger than the 1 GiB a snapshot may have";
+    } else if (!(buf = malloc(st.st_size ? (size_t)st.st_size : 1))) {
+        *why = "out of memory";
+    } else {
+        *len = (size_t)st.st_size;
+        for (size_t off = 0; off < *len && !*why;) {
+            ssize_t r = read(fd, buf + off, *len - off);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) *why = strerror(errno);
+            else if (r == 0) *why = "file shrank while being read";
+            else off += (size_t)r;
+        }
+    }
+    close(fd);
+    if (*why) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* At start: drop a half-written snapshot, restore the last complete one.
+ * Any doubt about learner.snap is fatal (see the top of this file). */
+static void snap_restore(learn_proc *lp)
+{
+    char tmp[600], path[600], err[256];
+    snap_path(lp, SNAP_TMP, tmp, sizeof tmp);
+    snap_path(lp, SNAP_FILE, path, sizeof path);
+    if (unlink(tmp) == 0) px_info("removed leftover %s", tmp);
+    size_t len = 0;
+    const char *why;
+    uint8_t *buf = read_file(path, &len, &why);
+    if (!buf && !why && errno == ENOENT) return;
+    if (!buf) {
+        px_error("%s: cannot read the snapshot: %s", path, why ? why : strerror(errno));
+        exit(1);
+    }
+    if (learner_restore_snapshot(lp->core, buf, len, err, sizeof err) != 0) {
+        px_error("%s: refusing the snapshot: %s", path, err);
+        exit(1);
+    }
+    free(buf);
+    lp->snap_bytes = len;
+    px_info("restored %s: every slot below %llu (%zu bytes)", path,
+            (unsigned long long)learner_snapshot_upto(lp->core), len);
 }
 
 static int step(learn_proc *lp)
@@ -82,6 +218,7 @@ static int step(learn_proc *lp)
     learner_tick(lp->core, px_now_ms(), &lp->out);
     px_proc_flush(&lp->p, &lp->out);
     px_proc_release(&lp->p);
+    snap_save(lp);
     log_progress(lp);
     while (px_ctl_poll(lp->p.ctl, status_json, lp)) {}
     return 0;
@@ -95,12 +232,15 @@ int main(int argc, char **argv)
     make_config(&lp.p, &lc);
     lp.core = learner_new(&lc, px_now_ms());
     lp.msg = malloc(sizeof *lp.msg);
-    if (!lp.core || !lp.msg) {
+    lp.io = malloc(SNAP_IO);
+    if (!lp.core || !lp.msg || !lp.io) {
         px_error("out of memory");
         return 1;
     }
+    snap_restore(&lp);
     px_outbox_init(&lp.out);
-    px_info("ready");
+    px_info("ready (snapshot every %llu slots%s)",
+            (unsigned long long)lc.snapshot_every, lc.snapshot_every ? "" : ": off");
 
     while (!px_proc_stopping)
         if (step(&lp) != 0) return 1;
@@ -110,5 +250,6 @@ int main(int argc, char **argv)
     px_outbox_free(&lp.out);
     learner_free(lp.core);
     free(lp.msg);
+    free(lp.io);
     return 0;
 }
