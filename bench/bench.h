@@ -32,14 +32,19 @@ typedef struct bench_opts {
     int full_list;    /* paxos: ask for the whole list in every answer */
     int json;
     int timeout_ms;   /* per request */
+    uint64_t total;   /* stop once this many ops succeeded (0: run for the duration) */
+    const char *acked_path; /* paxos: write "value index" of every acknowledged append */
+    double progress_s;      /* print a progress line to stderr this often (0: never) */
 } bench_opts;
 
 /* ---- ops.c ---------------------------------------------------------------- */
 
 /* One write with a value (paxos) or key (etcd) unique to id.  Returns 0 on
  * a 200 answer of the expected shape, -1 on anything else; *sent is 1 if
- * the request left (a connection failure before sending is 0). */
-int bench_op(const bench_opts *o, http_conn *c, uint64_t id, uint64_t run, int *sent);
+ * the request left (a connection failure before sending is 0); *index is
+ * the list index the gateway gave the value (paxos; -1 for etcd). */
+int bench_op(const bench_opts *o, http_conn *c, uint64_t id, uint64_t run, int *sent,
+             int64_t *index);
 
 /* Standard base64 of n bytes into out (nul-terminated); returns its length. */
 size_t bench_base64(const unsigned char *in, size_t n, char *out, size_t cap);

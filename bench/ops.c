@@ -4,6 +4,7 @@
  * no other operation writes (a fresh list element for paxos, a fresh key
  * for etcd), so neither side can answer from a cache or a dedup table. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
@@ -28,8 +29,10 @@ size_t bench_base64(const unsigned char *in, size_t n, char *out, size_t cap)
 }
 
 /* POST /append {"value": id}; index mode asks the gateway not to send the
- * list back (?list=false), full mode takes the whole list every time. */
-static int paxos_append(const bench_opts *o, http_conn *c, uint64_t id, int *sent)
+ * list back (?list=false), full mode takes the whole list every time.  The
+ * answer must echo our value and name the index it landed at. */
+static int paxos_append(const bench_opts *o, http_conn *c, uint64_t id, int *sent,
+                        int64_t *index)
 {
     char body[64];
     http_response r;
@@ -38,7 +41,15 @@ static int paxos_append(const bench_opts *o, http_conn *c, uint64_t id, int *sen
     int rc = http_request(c, "POST", path, body, &r);
     *sent = rc != HTTP_NOT_SENT;
     if (rc != HTTP_OK || r.status != 200) return -1;
-    return strstr(r.body, "\"index\":") != NULL ? 0 : -1;
+    char want[40];
+    snprintf(want, sizeof want, "\"value\":%llu,", (unsigned long long)id);
+    const char *ix = strstr(r.body, "\"index\":");
+    if (ix == NULL || strstr(r.body, want) == NULL) return -1;
+    char *end;
+    long long v = strtoll(ix + 8, &end, 10);
+    if (end == ix + 8 || v < 0) return -1;
+    *index = v;
+    return 0;
 }
 
 /* POST /v3/kv/put {"key": b64, "value": b64}: etcd 3.4's grpc-gateway. */
@@ -58,8 +69,10 @@ static int etcd_put(http_conn *c, uint64_t id, uint64_t run, int *sent)
     return strstr(r.body, "\"header\"") != NULL ? 0 : -1;
 }
 
-int bench_op(const bench_opts *o, http_conn *c, uint64_t id, uint64_t run, int *sent)
+int bench_op(const bench_opts *o, http_conn *c, uint64_t id, uint64_t run, int *sent,
+             int64_t *index)
 {
+    *index = -1;
     if (o->kind == BENCH_ETCD) return etcd_put(c, id, run, sent);
-    return paxos_append(o, c, id, sent);
+    return paxos_append(o, c, id, sent, index);
 }
