@@ -189,6 +189,7 @@ static void snap_restore(learn_proc *lp)
     }
     if (learner_restore_snapshot(lp->core, buf, len, err, sizeof err) != 0) {
         px_error("%s: refusing the snapshot: %s", path, err);
+        free(buf);
         exit(1);
     }
     free(buf);
