@@ -25,6 +25,12 @@ static void config_params(sim_world *w)
     lc->catchup_ms = sim_rand(w, 10, 40);
     lc->status_ms = sim_rand(w, 10, 50);
     lc->dedup_max = 64; /* more than the clients: no eviction, the model needs none */
+    /* Small snapshot intervals so that runs of ~1000 slots take many
+     * points, trim acceptors and need transfers; 0 (no compaction) too. */
+    lc->snapshot_every = sim_chance(w, 200) ? 0 : sim_chance(w, 600) ? sim_rand(w, 4, 12)
+                                                                      : sim_rand(w, 13, 64);
+    p->snap_write_max = 5;
+    p->rewrite_pm = sim_chance(w, 400) ? 0 : (uint32_t)sim_rand(w, 100, 1000);
 }
 
 static void net_params(sim_world *w)

@@ -111,6 +111,49 @@ static void on_applied(sim_world *w, uint32_t from, const px_applied *a)
     }
 }
 
+/* Trim safety, from the world's ground truth: slots below T may be
+ * forgotten by acceptors only if a majority of learners hold durable
+ * snapshots reaching T (each file is checked against the chosen log when
+ * it becomes durable, snap.c).  The bound is the majority-th highest
+ * durable snapshot slot over the nodes' simulated disks; files survive
+ * crashes and only move up, so the bound never goes down. */
+uint64_t inv_trim_bound(const sim_world *w)
+{
+    uint64_t m[PX_MAX_NODES + 1];
+    uint32_t n = 0;
+    for (uint32_t id = 1; id <= w->n; id++) {
+        uint64_t s = w->nodes[id].snap.slot;
+        uint32_t k = n++;
+        for (; k > 0 && m[k - 1] < s; k--) m[k] = m[k - 1];
+        m[k] = s;
+    }
+    uint32_t q = sim_majority(w);
+    return q <= n ? m[q - 1] : 0;
+}
+
+/* A TRIM a proposer emits never reaches above what a majority of
+ * learners really hold on disk. */
+static void on_trim(sim_world *w, uint32_t from, const px_trim *t)
+{
+    uint64_t b = inv_trim_bound(w);
+    if (t->below > b)
+        sim_fail(w, "trim safety", "n%u's proposer sends TRIM(%llu); a majority of learners "
+                 "hold durable snapshots only up to %llu", from, (unsigned long long)t->below,
+                 (unsigned long long)b);
+}
+
+static void check_trimmed(sim_world *w, uint32_t id)
+{
+    uint64_t t = acceptor_trimmed(w->nodes[id].acc), b = inv_trim_bound(w);
+    if (t > b) {
+        sim_fail(w, "trim safety", "n%u's acceptor trimmed below %llu; a majority of learners "
+                 "hold durable snapshots only up to %llu", id, (unsigned long long)t,
+                 (unsigned long long)b);
+        return;
+    }
+    if (t > w->stat_trimmed) w->stat_trimmed = t;
+}
+
 /* The ballot of a proposer's PREPARE / ACCEPT / HEARTBEAT, or NULL. */
 static const px_ballot *own_ballot(const px_msg *m)
 {
@@ -151,6 +194,9 @@ void inv_on_send(sim_world *w, uint32_t from, int role, const px_msg *m)
         break;
     case PX_MSG_APPLIED:
         if (role == PX_ROLE_LEARNER) on_applied(w, from, &m->u.applied);
+        break;
+    case PX_MSG_TRIM:
+        if (role == PX_ROLE_PROPOSER) on_trim(w, from, &m->u.trim);
         break;
     default:
         break;
@@ -196,10 +242,12 @@ void inv_after_acceptor(sim_world *w, uint32_t id, const px_msg *in, const acc_r
         return;
     }
     nd->acc_promised = p;
+    check_trimmed(w, id);
 }
 
 /* After a restart the acceptor holds every promise and vote it replied
- * about: those were durable before it replied. */
+ * about: those were durable before it replied -- except votes below its
+ * compaction mark, which it forgot on purpose (trim safety bounds the mark). */
 void inv_acceptor_restarted(sim_world *w, uint32_t id)
 {
     sim_node *nd = &w->nodes[id];
@@ -209,17 +257,20 @@ void inv_acceptor_restarted(sim_world *w, uint32_t id)
                  "had replied at (%llu,%u)", id, B(p), B(nd->acc_max_replied));
         return;
     }
-    for (size_t s = 0; s < nd->voted_cap; s++) {
+    uint64_t trimmed = acceptor_trimmed(nd->acc);
+    for (size_t s = trimmed; s < nd->voted_cap; s++) {
         if (px_ballot_is_zero(nd->voted[s])) continue;
         px_ballot vb;
         const px_value *v;
         if (!acceptor_accepted(nd->acc, s, &vb, &v) || px_ballot_cmp(vb, nd->voted[s]) < 0) {
             sim_fail(w, "acceptor forgot vote", "n%u's acceptor sent ACCEPTED(slot %zu, (%llu,%u)) "
-                     "but restarts without it", id, s, B(nd->voted[s]));
+                     "but restarts without it (its mark is %llu)", id, s, B(nd->voted[s]),
+                     (unsigned long long)trimmed);
             return;
         }
     }
     nd->acc_promised = p;
+    check_trimmed(w, id);
 }
 
 static void list_mismatch(sim_world *w, uint32_t id, size_t i, int64_t got)
@@ -235,8 +286,24 @@ static void list_mismatch(sim_world *w, uint32_t id, size_t i, int64_t got)
                  "there", id, (long long)got, i, (long long)w->model[i]);
 }
 
+/* A learner took or installed a snapshot point in its last step.  An
+ * install (from a peer's SNAP_CHUNK) replaces the list and everything
+ * below the point: the whole list is checked again, and the slots inside
+ * the snapshot have no values to check (they are not retained).  A point
+ * taken while applying keeps its last slot; an installed one does not. */
+static void learner_new_point(sim_world *w, sim_node *nd, uint64_t point)
+{
+    const px_value *v;
+    nd->lrn_checked_len = 0;
+    if (point > nd->lrn_checked_slot && !learner_chosen_value(nd->lrn, point - 1, &v)) {
+        w->stat_installs++;
+        nd->lrn_checked_slot = point;
+    }
+}
+
 /* Learners apply in slot order: every learner's list is a prefix of the
- * model list, and every slot it applied holds the chosen value. */
+ * model list -- exactly the model list after every slot it applied --
+ * and every slot it applied holds the chosen value. */
 void inv_after_learner(sim_world *w, uint32_t id)
 {
     sim_node *nd = &w->nodes[id];
@@ -247,6 +314,11 @@ void inv_after_learner(sim_world *w, uint32_t id)
         sim_fail(w, "list shrank", "n%u's list went from %zu to %zu", id, nd->lrn_checked_len, len);
         return;
     }
+    uint64_t point = learner_snapshot_pending(nd->lrn), recv = learner_snapshot_receiving(nd->lrn);
+    if ((point && point != nd->lrn_point) || (nd->lrn_receiving && !recv))
+        learner_new_point(w, nd, point);
+    nd->lrn_point = point;
+    nd->lrn_receiving = recv;
     for (size_t i = nd->lrn_checked_len; i < len; i++) {
         if (i >= w->model_len) {
             sim_fail(w, "agreement", "n%u's list has %zu elements; the chosen log only %zu",
@@ -257,6 +329,13 @@ void inv_after_learner(sim_world *w, uint32_t id)
     }
     nd->lrn_checked_len = len;
     uint64_t upto = learner_applied_upto(nd->lrn);
+    if (upto > w->model_next || len != truth_model_at(w, upto)) {
+        sim_fail(w, "agreement", "n%u's learner applied every slot below %llu with %zu list "
+                 "elements; the chosen log is contiguous below %llu and has %zu elements there",
+                 id, (unsigned long long)upto, len, (unsigned long long)w->model_next,
+                 upto > w->model_next ? w->model_len : truth_model_at(w, upto));
+        return;
+    }
     for (uint64_t s = nd->lrn_checked_slot; s < upto; s++) {
         const px_value *v;
         if (!learner_chosen_value(nd->lrn, s, &v)) continue;
@@ -268,6 +347,36 @@ void inv_after_learner(sim_world *w, uint32_t id)
         }
     }
     if (upto > nd->lrn_checked_slot) nd->lrn_checked_slot = upto;
+}
+
+/* Liveness at the end: once the workload is done, every learner reaches
+ * the end of the chosen log -- including learners that restarted behind
+ * what their peers retain, which need a snapshot transfer and then the
+ * tail.  Lists are prefixes of the model (checked every step), so equal
+ * lengths mean equal lists.  With report, a learner that has not got
+ * there fails `liveness`. */
+int inv_converged(sim_world *w, int report)
+{
+    for (uint32_t id = 1; id <= w->n; id++) {
+        const sim_node *nd = &w->nodes[id];
+        size_t len = 0;
+        uint64_t upto = 0;
+        if (nd->up[PX_ROLE_LEARNER]) {
+            learner_list(nd->lrn, &len);
+            upto = learner_applied_upto(nd->lrn);
+        }
+        if (upto >= w->model_next && len == w->model_len) continue;
+        if (report)
+            sim_fail(w, "liveness", "n%u's learner %s at slot %llu with %zu elements; the "
+                     "chosen log reaches slot %llu with %zu (snapshot %llu on disk, receiving "
+                     "%llu)", id, nd->up[PX_ROLE_LEARNER] ? "stays" : "is down",
+                     (unsigned long long)upto, len, (unsigned long long)w->model_next,
+                     w->model_len, (unsigned long long)nd->snap.slot,
+                     nd->up[PX_ROLE_LEARNER]
+                         ? (unsigned long long)learner_snapshot_receiving(nd->lrn) : 0ull);
+        return 0;
+    }
+    return 1;
 }
 
 /* An acknowledged command: its result is the chosen log's, and results

@@ -62,6 +62,13 @@ static void prop_persist(sim_world *w, uint32_t id)
     if (r > nd->prop_round) nd->prop_round = r;
 }
 
+/* After every learner call: check it, then do the host's snapshot duty. */
+static void learner_stepped(sim_world *w, uint32_t id)
+{
+    inv_after_learner(w, id);
+    snap_after_learner(w, id);
+}
+
 void node_on_timer(sim_world *w, sim_event *e)
 {
     sim_node *nd = &w->nodes[e->node];
@@ -79,7 +86,7 @@ void node_on_timer(sim_world *w, sim_event *e)
         learner_tick(nd->lrn, local, &w->pout);
     }
     net_send(w, e->node, role, &w->pout);
-    if (role == PX_ROLE_LEARNER) inv_after_learner(w, e->node);
+    if (role == PX_ROLE_LEARNER) learner_stepped(w, e->node);
     timer_arm(w, e->node, role, 1);
 }
 
@@ -102,7 +109,7 @@ void node_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
         learner_handle(nd->lrn, m, local, &w->pout);
     }
     net_send(w, id, role, &w->pout);
-    if (role == PX_ROLE_LEARNER) inv_after_learner(w, id);
+    if (role == PX_ROLE_LEARNER) learner_stepped(w, id);
     timer_arm(w, id, role, 0);
 }
 
@@ -128,9 +135,15 @@ static void start_role(sim_world *w, uint32_t id, int role)
         learner_config lc = w->p.lc;
         lc.id = id;
         nd->lrn = learner_new(&lc, local);
+        snap_restore(w, id); /* its last durable snapshot, if any */
         nd->up[role] = 1;
+        /* The restored list is checked whole against the model; the slots
+         * inside the snapshot are not retained, so there is nothing per slot. */
         nd->lrn_checked_len = 0;
-        nd->lrn_checked_slot = w->first_slot;
+        nd->lrn_checked_slot = learner_applied_upto(nd->lrn);
+        nd->lrn_point = learner_snapshot_pending(nd->lrn);
+        nd->lrn_receiving = 0;
+        if (w->steps) inv_after_learner(w, id);
         timer_arm(w, id, role, 0);
     } else {
         nd->up[role] = 1;
@@ -155,6 +168,7 @@ static void stop_role(sim_world *w, uint32_t id, int role)
     } else if (role == PX_ROLE_LEARNER) {
         learner_free(nd->lrn);
         nd->lrn = NULL;
+        snap_crash(w, id);
     }
 }
 
@@ -202,6 +216,7 @@ void nodes_free(sim_world *w)
         if (nd->prop) proposer_free(nd->prop);
         if (nd->lrn) learner_free(nd->lrn);
         disk_free(&nd->disk);
+        snap_free(&nd->snap);
         free(nd->voted);
         nd->acc = NULL;
         nd->prop = NULL;

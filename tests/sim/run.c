@@ -20,7 +20,7 @@ int sim_chance(sim_world *w, uint32_t per_mille)
 
 static int node_bound(int kind)
 {
-    return kind == EV_MSG || kind == EV_TIMER || kind == EV_SYNC;
+    return kind == EV_MSG || kind == EV_TIMER || kind == EV_SYNC || kind == EV_SNAP_WRITE;
 }
 
 static void step(sim_world *w, sim_event *e)
@@ -29,6 +29,8 @@ static void step(sim_world *w, sim_event *e)
     case EV_MSG: net_deliver(w, e); break;
     case EV_TIMER: node_on_timer(w, e); break;
     case EV_SYNC: trace_add(w, e, NULL); disk_on_sync(w, e); break;
+    case EV_SNAP_WRITE: snap_on_write(w, e); break;
+    case EV_SETTLE: trace_add(w, e, NULL); inv_converged(w, 1); break;
     case EV_FAULT: case EV_RESTART: case EV_HEAL: case EV_CALM:
         faults_on_event(w, e);
         break;
@@ -37,6 +39,22 @@ static void step(sim_world *w, sim_event *e)
         client_on_event(w, e);
         break;
     }
+}
+
+/* The workload is done when every client is idle; the run ends once every
+ * learner has also reached the end of the chosen log, which must happen
+ * within liveness_ms (EV_SETTLE judges it). */
+static int settled(sim_world *w)
+{
+    if (inv_converged(w, 0)) return 1;
+    if (!w->settling) {
+        w->settling = 1;
+        sim_event e = {0};
+        e.time = w->now + w->opt.liveness_ms;
+        e.kind = EV_SETTLE;
+        ev_push(w, &e);
+    }
+    return 0;
 }
 
 /* A paused node processes nothing: its events wait for the pause to end. */
@@ -54,7 +72,7 @@ static void loop(sim_world *w)
         w->steps++;
         step(w, &e);
         free(e.buf);
-        if (w->now >= w->stop_at && clients_idle(w)) break;
+        if (w->now >= w->stop_at && clients_idle(w) && !w->failed && settled(w)) break;
         if (w->opt.max_steps && w->steps >= w->opt.max_steps) break;
         if (w->steps >= SIM_RUNAWAY_STEPS) sim_fail(w, "runaway", "%llu steps", SIM_RUNAWAY_STEPS);
     }
@@ -114,13 +132,17 @@ static void summary(const sim_world *w)
         retries += w->clients[i].retries;
     }
     printf("seed %llu: ok: %llu steps, %llu ms, %llu slots chosen, list %zu, %llu commands "
-           "done (%llu retries), %llu msgs (%llu bytes, %llu dropped), %llu faults\n",
+           "done (%llu retries), %llu msgs (%llu bytes, %llu dropped), %llu faults; "
+           "snapshot_every %llu: %llu snapshots written, %llu installed, acceptors trimmed "
+           "up to %llu, %llu log rewrites\n",
            (unsigned long long)w->seed, (unsigned long long)w->steps,
            (unsigned long long)w->now, (unsigned long long)w->stat_chosen, w->model_len,
            (unsigned long long)done, (unsigned long long)retries,
            (unsigned long long)w->stat_msgs, (unsigned long long)w->stat_bytes,
            (unsigned long long)w->stat_drops,
-           (unsigned long long)w->stat_faults);
+           (unsigned long long)w->stat_faults, (unsigned long long)w->p.lc.snapshot_every,
+           (unsigned long long)w->stat_snaps, (unsigned long long)w->stat_installs,
+           (unsigned long long)w->stat_trimmed, (unsigned long long)w->stat_rewrites);
 }
 
 /* Returns 0 if every invariant held, 1 on a violation (its name copied

@@ -32,7 +32,9 @@ enum sim_ev_kind {
     EV_CLIENT_NEXT,    /* client issues its next command */
     EV_CLIENT_SEND,    /* client (re)sends its pending command */
     EV_CLIENT_TIMEOUT, /* client gives up on this attempt (token) */
-    EV_LIVENESS        /* command (client, seq in token) must be done */
+    EV_LIVENESS,       /* command (client, seq in token) must be done */
+    EV_SNAP_WRITE,     /* the learner's snapshot write completes (token = gen) */
+    EV_SETTLE          /* workload done: every learner must have converged */
 };
 
 typedef struct sim_event {
@@ -51,7 +53,22 @@ typedef struct sim_disk {
     uint64_t *seq;
     size_t n, cap, durable;
     int sync_pending;
+    size_t rewrite_n;      /* records right after the last rewrite */
+    uint64_t rewrite_trim; /* the acceptor's mark at the last rewrite */
 } sim_disk;
+
+/* The learner's simulated disk: the last durable snapshot file (it
+ * survives crashes; a restarted learner restores it) and the one write in
+ * flight, which a crash of the learner loses (tmp + rename: the old file
+ * stays). */
+typedef struct sim_snapfile {
+    uint8_t *buf;          /* durable bytes, NULL if none */
+    size_t len;
+    uint64_t slot;         /* their snapshot slot, 0 if none */
+    uint8_t *wbuf;         /* the write in flight, NULL if none */
+    size_t wlen;
+    uint64_t wslot;
+} sim_snapfile;
 
 typedef struct sim_node {
     uint32_t id;
@@ -63,6 +80,7 @@ typedef struct sim_node {
     uint64_t timer_at[SIM_ROLES], timer_tok[SIM_ROLES];
     int timer_pending[SIM_ROLES];
     sim_disk disk;
+    sim_snapfile snap;
     uint64_t prop_round;        /* the proposer's durable round (its proposer.state):
                                  * written before its outbox leaves, survives crashes */
     uint64_t paused_until;
@@ -74,6 +92,8 @@ typedef struct sim_node {
     size_t voted_cap;
     size_t lrn_checked_len;     /* learner list positions already compared */
     uint64_t lrn_checked_slot;  /* learner slots already compared */
+    uint64_t lrn_point;         /* the learner's snapshot point seen after its last step */
+    uint64_t lrn_receiving;     /* the transfer under way after its last step */
 } sim_node;
 
 /* One client command, indexed by seq in its client. */
@@ -130,6 +150,8 @@ typedef struct sim_params {
     uint64_t down_max, part_max, pause_max;
     uint64_t client_to_min, client_to_max, think_max, nack_backoff;
     uint32_t read_pm;
+    uint64_t snap_write_max;            /* a learner snapshot write takes 0..this ms */
+    uint32_t rewrite_pm;                /* chance of an acceptor log rewrite per eligible sync */
     proposer_config pc;
     learner_config lc;
 } sim_params;
@@ -175,6 +197,10 @@ typedef struct sim_world {
     int64_t *model;
     size_t model_len, model_cap;
     uint64_t model_next;
+    size_t *model_at;     /* model_at[s]: model list length after every slot below s
+                           * (valid for first_slot <= s <= model_next) */
+    size_t model_at_cap;
+    int settling;         /* the workload is done; waiting for learners to converge */
     uint64_t rt_watermark;
     uint64_t roundtrip_ctr;
     /* scratch reused by every step */
@@ -189,6 +215,7 @@ typedef struct sim_world {
     char inv[64];
     char detail[512];
     uint64_t stat_msgs, stat_bytes, stat_drops, stat_faults, stat_chosen;
+    uint64_t stat_snaps, stat_installs, stat_rewrites, stat_trimmed;
 } sim_world;
 
 /* run.c */
@@ -225,6 +252,14 @@ void disk_on_sync(sim_world *w, sim_event *e);
 void disk_free(sim_disk *d);
 void acc_output(sim_world *w, uint32_t id);
 
+/* snap.c: the learner host's snapshot files */
+void snap_after_learner(sim_world *w, uint32_t id);
+void snap_on_write(sim_world *w, sim_event *e);
+void snap_restore(sim_world *w, uint32_t id);
+void snap_crash(sim_world *w, uint32_t id);
+void snap_free(sim_snapfile *f);
+int snap_check(sim_world *w, uint32_t id, const uint8_t *buf, size_t len, uint64_t slot);
+
 /* faults.c */
 void faults_params(sim_world *w);
 void faults_start(sim_world *w);
@@ -246,6 +281,7 @@ truth_vote *truth_find(sim_world *w, uint64_t slot, px_ballot b);
 const truth_vote *truth_chosen(const sim_world *w, uint64_t slot);
 void truth_propose(sim_world *w, uint32_t from, const px_accept *a);
 void truth_accepted(sim_world *w, uint32_t acceptor, const px_accepted *a);
+size_t truth_model_at(const sim_world *w, uint64_t slot);
 void truth_free(sim_world *w);
 
 /* invariants.c */
@@ -254,6 +290,8 @@ void inv_after_acceptor(sim_world *w, uint32_t id, const px_msg *in, const acc_r
 void inv_acceptor_restarted(sim_world *w, uint32_t id);
 void inv_after_learner(sim_world *w, uint32_t id);
 void inv_on_complete(sim_world *w, sim_client *c, sim_cmd *cmd, uint32_t node);
+uint64_t inv_trim_bound(const sim_world *w);
+int inv_converged(sim_world *w, int report);
 uint64_t inv_value_hash(const px_value *v);
 
 /* trace.c */

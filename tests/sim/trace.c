@@ -9,8 +9,9 @@
 static const char *ev_name(int kind)
 {
     static const char *names[] = {"?", "MSG", "TIMER", "SYNC", "RESTART", "FAULT", "HEAL",
-                                  "CALM", "CLIENT", "SEND", "TIMEOUT", "LIVENESS"};
-    return kind >= 0 && kind <= EV_LIVENESS ? names[kind] : "?";
+                                  "CALM", "CLIENT", "SEND", "TIMEOUT", "LIVENESS",
+                                  "SNAP-WRITE", "SETTLE"};
+    return kind >= 0 && kind <= EV_SETTLE ? names[kind] : "?";
 }
 
 /* The fields of a message worth seeing in a trace. */
@@ -32,7 +33,10 @@ static void msg_fields(trace_ent *t, const px_msg *m)
     case PX_MSG_REQUEST: t->slot = m->u.request.cmd.seq; t->x = m->u.request.cmd.client; break;
     case PX_MSG_NACK: t->slot = m->u.nack.seq; t->x = m->u.nack.reason; break;
     case PX_MSG_CATCHUP: t->slot = m->u.catchup.from_slot; break;
-    case PX_MSG_LEARNED: t->slot = m->u.learned.applied_upto; break;
+    case PX_MSG_LEARNED: t->slot = m->u.learned.applied_upto; t->x = m->u.learned.snapshot_upto; break;
+    case PX_MSG_TRIM: t->slot = m->u.trim.below; break;
+    case PX_MSG_SNAP_REQ: t->slot = m->u.snap_req.snap_slot; t->x = m->u.snap_req.offset; break;
+    case PX_MSG_SNAP_CHUNK: t->slot = m->u.snap_chunk.snap_slot; t->x = m->u.snap_chunk.offset; break;
     case PX_MSG_APPLIED: t->slot = m->u.applied.slot; t->x = m->u.applied.n; break;
     default: break;
     }

@@ -148,12 +148,29 @@ static void model_apply(sim_world *w, const px_cmd *c)
     w->model[w->model_len++] = c->value;
 }
 
+/* The model list length after every slot below slot (first_slot <= slot
+ * <= model_next): what a learner's list must hold at applied_upto = slot,
+ * and a snapshot at slot. */
+size_t truth_model_at(const sim_world *w, uint64_t slot)
+{
+    if (slot <= w->first_slot || slot > w->model_next || slot >= w->model_at_cap) return 0;
+    return w->model_at[slot];
+}
+
 static void model_advance(sim_world *w)
 {
     const truth_vote *v;
     while ((v = truth_chosen(w, w->model_next)) != NULL) {
         for (uint16_t i = 0; i < v->n; i++) model_apply(w, &v->cmds[i]);
         w->model_next++;
+        if (w->model_next >= w->model_at_cap) {
+            size_t cap = w->model_at_cap ? w->model_at_cap * 2 : 256;
+            while (cap <= w->model_next) cap *= 2;
+            w->model_at = realloc(w->model_at, cap * sizeof *w->model_at);
+            if (!w->model_at) abort();
+            w->model_at_cap = cap;
+        }
+        w->model_at[w->model_next] = w->model_len;
     }
 }
 
@@ -194,6 +211,9 @@ void truth_free(sim_world *w)
     }
     free(w->truth);
     free(w->model);
+    free(w->model_at);
+    w->model_at = NULL;
+    w->model_at_cap = 0;
     w->truth = NULL;
     w->model = NULL;
     w->truth_cap = w->model_len = w->model_cap = 0;
