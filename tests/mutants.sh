@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
 declare -A LIMIT=(
     [acceptor_early_reply]=2000
     [acceptor_low_ballot]=2000
+    [acceptor_forget_silently]=2000
     [proposer_ignore_promised]=2000
     [quorum_too_small]=1000
     [learner_out_of_order]=1000
