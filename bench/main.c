@@ -19,7 +19,9 @@
  * time), --acked FILE records "value index" for every acknowledged paxos
  * append, so a checker can find each one in the final list, and
  * --progress S prints "progress t=S acked=N errors=E" to stderr every S
- * seconds, counting from the start, warmup included. */
+ * seconds, counting from the start, warmup included.  SIGTERM or SIGINT
+ * ends a run early the same way: ops in flight finish, the report and the
+ * acked file are complete (exit 1 if --total was not reached). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -52,6 +54,7 @@ static atomic_ullong next_id = 1;
 static atomic_ullong claimed;  /* --total: successes taken on by workers */
 static atomic_ullong acked, failed; /* over the whole run, for --progress */
 static atomic_int finished;    /* workers that returned */
+static volatile sig_atomic_t stopping; /* SIGTERM/SIGINT: finish the ops in flight, report */
 static FILE *acked_file;
 
 static uint64_t now_ns(void)
@@ -187,7 +190,7 @@ static void *worker_main(void *arg)
     const bench_target *t = &opt.targets[w->idx % opt.n_targets];
     http_conn c;
     http_init(&c, t->host, t->port, NULL, opt.timeout_ms);
-    while (now_ns() < t_end_ns && claim()) one_op(w, &c);
+    while (now_ns() < t_end_ns && !stopping && claim()) one_op(w, &c);
     http_close(&c);
     free(c.buf);
     atomic_fetch_add(&finished, 1);
@@ -232,7 +235,7 @@ static uint64_t wait_for_end(uint64_t t0)
     for (;;) {
         uint64_t t = now_ns();
         if (t >= t_end_ns) return t_end_ns;
-        if (atomic_load(&finished) == opt.concurrency) return t;
+        if (atomic_load(&finished) == opt.concurrency || stopping) return t;
         if (opt.progress_s > 0 && t >= next_progress) {
             progress(t0, t);
             next_progress += (uint64_t)(opt.progress_s * 1e9);
@@ -254,11 +257,19 @@ static FILE *open_acked(void)
     return f;
 }
 
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
     acked_file = open_acked();
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_stop);
+    signal(SIGINT, on_stop);
     if (getrandom(&run_id, sizeof run_id, 0) != (ssize_t)sizeof run_id) run_id = now_ns();
     worker *w = calloc((size_t)opt.concurrency, sizeof *w);
     if (w == NULL) return 1;

@@ -4,7 +4,7 @@
 #
 #   bench/soak.sh [--appends N] [--kill-every K] [--concurrency C] [--out DIR]
 #                 [--keep] [--bin DIR] [--timeout S] [--interval S]
-#                 [--port-base P] [--seed S] [--slack-pct P] [--slack-mb M]
+#                 [--port-base P] [--seed S] [--slack-pct P] [--slack-mb M] [--stall S]
 #   bench/soak.sh --self-test        the flatness verdict on synthetic data
 #   bench/soak.sh --judge DIR        verdict and plots again for a finished run
 #
@@ -48,6 +48,7 @@ INTERVAL=2
 PORT_BASE=7400
 SEED=""
 SLACK_PCT=20
+STALL=120
 SLACK_MB=""
 MODE=run
 JUDGE_DIR=""
@@ -88,6 +89,7 @@ parse_args() {
         --seed) SEED=$2 ;;
         --slack-pct) SLACK_PCT=$2 ;;
         --slack-mb) SLACK_MB=$2 ;;
+        --stall) STALL=$2 ;;
         --judge) MODE=judge; JUDGE_DIR=$2 ;;
         *) usage ;;
         esac
@@ -99,6 +101,7 @@ parse_args() {
     is_uint "$PORT_BASE" && [ "$PORT_BASE" -ge 1024 ] && [ "$PORT_BASE" -le 65400 ] ||
         die "--port-base wants 1024..65400"
     is_num "$INTERVAL" || die "--interval wants seconds"
+    is_uint "$STALL" && [ "$STALL" -ge 10 ] || die "--stall wants seconds (at least 10)"
     is_num "$SLACK_PCT" && is_num "${SLACK_MB:-0}" || die "--slack-pct and --slack-mb want numbers"
     # 45 minutes for a million appends, scaled down, never under 5 minutes.
     if [ -z "$TIMEOUT" ]; then
@@ -550,10 +553,29 @@ wait_converged() {
         sleep 0.5
     done
     log "not converged after $1 s: $seen"
+    show_status
     return 1
 }
 
 fail() { echo "soak: check failed: $*"; FAILED=1; }
+
+# SIGTERM: the bench lets its ops in flight finish (10 s at most) and
+# writes out every acknowledged append; SIGKILL if it does not.
+stop_bench() {
+    local t
+    kill -TERM "$BENCH_PID" 2>/dev/null || return 0
+    for ((t = 0; t < 150; t++)); do kill -0 "$BENCH_PID" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$BENCH_PID" 2>/dev/null || true
+}
+
+# What every gateway says: for a stalled or unconverged run.
+show_status() {
+    local i st
+    for i in 1 2 3; do
+        st=$(curl -s -m 2 "http://$(gw_of "$i")/status" 2>/dev/null || true)
+        log "  n$i: $(jq -c '{leader, chosen_upto, applied_upto, gateway_list_len, pids: (.roles | map_values(.pid))}' <<<"$st" 2>/dev/null || echo "no answer")"
+    done
+}
 
 # Every node's list through the log; equal, no duplicates, complete.
 check_lists() {
@@ -637,9 +659,16 @@ run() {
     monitor "$t0" {LOCK_FD}>&- &
     MON_PID=$!
 
-    local next_kill=$KILL_EVERY t last_log=$SECONDS
+    local next_kill=$KILL_EVERY t last_log=$SECONDS last_ack=0 last_move=$SECONDS
     while kill -0 "$BENCH_PID" 2>/dev/null; do
         bench_progress
+        [ "$ACK" -eq "$last_ack" ] || { last_ack=$ACK; last_move=$SECONDS; }
+        if [ $((SECONDS - last_move)) -ge "$STALL" ]; then
+            fail "stalled: no append acknowledged for ${STALL}s, at $ACK of $APPENDS; the gateways say:"
+            show_status
+            stop_bench
+            break
+        fi
         ms_since "$t0"; secs_of t "$MS"
         if [ "$KILL_EVERY" -gt 0 ] && [ "$ACK" -ge "$next_kill" ] && [ "$ACK" -lt "$APPENDS" ]; then
             kill_one "$t" "$ACK"
@@ -650,7 +679,7 @@ run() {
         fi
         if [ "$SECONDS" -ge "$deadline" ]; then
             fail "timeout: $ACK of $APPENDS acknowledged after ${TIMEOUT}s"
-            kill -9 "$BENCH_PID" 2>/dev/null
+            stop_bench
             break
         fi
         sleep 0.1
@@ -672,10 +701,11 @@ run() {
     EXTRA=0 LIST_LEN=0
     # A learner killed late catches up from its peers: give it what is left.
     local conv=$((deadline - SECONDS - 30))
+    [ "$FAILED" -eq 0 ] || [ "$conv" -le 60 ] || conv=60   # already failed: just look
     [ "$conv" -ge 30 ] || conv=30
     if wait_converged "$conv"; then check_lists; else fail "nodes did not converge in $conv s"; fi
     local lists_ok="lists equal, complete, no duplicates ($LIST_LEN elements, $ACKED acknowledged, $EXTRA unacknowledged also applied)"
-    [ "$FAILED" -eq 0 ] || lists_ok="lists WRONG (see above)"
+    [ "$FAILED" -eq 0 ] || lists_ok="list checks FAILED (see above)"
     log "$lists_ok"
     local flat=0
     judge_and_plot "$OUT" || flat=1
