@@ -34,7 +34,7 @@ plot for [n=1:3] for [r=1:5] samples using "t":(column(sprintf("n%d_%s", n, word
 
 # ---- disk: per node, and the learner snapshot ----------------------------------
 set output dir . "/disk.png"
-set title "disk per node directory (MB): whole directory (solid), learner.snap (dashed), acceptor.log (dotted)"
+set title "disk per node directory (MB): whole directory (solid), learner.snap + .tmp (dashed), acceptor.log (dotted)"
 plot for [n=1:3] samples using "t":(column(sprintf("n%d_disk", n)) / MB) \
         with lines lw 2 lc n title sprintf("n%d dir", n), \
      for [n=1:3] samples using "t":(column(sprintf("n%d_snap", n)) / MB) \

@@ -129,10 +129,11 @@ default_slack() {
 # maximum over the middle third by more than max(SLACK_PCT %, SLACK_MB MB);
 # the first third is warm-up.  A learner or gateway holds the list, so 16
 # bytes per element (the cluster's list length at that sample) are taken
-# off its RSS first; a node's disk is counted without its learner.snap,
-# which holds the list too.  Prints one line per judged line and a summary
-# line "flatness: FLAT ..." or "flatness: NOT FLAT: names"; returns 1 if
-# some line is not flat or there are too few samples to judge.
+# off its RSS first; a node's disk is counted without its learner.snap (and
+# learner.snap.tmp, a snapshot being written), which hold the list too.
+# Prints one line per judged line and a summary line "flatness: FLAT ..."
+# or "flatness: NOT FLAT: names"; returns 1 if some line is not flat or
+# there are too few samples to judge.
 judge() {
     awk -F'\t' -v pct="$SLACK_PCT" -v mb="$SLACK_MB" '
     function isnan(x) { return x == "" || x == "NaN" }
@@ -472,13 +473,15 @@ sample_row() {
     # it, logs included), stat of the files broken out.
     while read -r sz name; do size[$name]=$sz; done < <(
         du -sb "$TMP"/data/node[123] 2>/dev/null
-        stat -c '%s %n' "$TMP"/data/node[123]/{acceptor.log,learner.snap} \
+        stat -c '%s %n' "$TMP"/data/node[123]/{acceptor.log,learner.snap,learner.snap.tmp} \
             "$TMP"/data/node[123]/logs/*.log 2>/dev/null)
     for i in 1 2 3; do
         d=$TMP/data/node$i
         sz=0
         for f in "$d"/logs/*.log; do sz=$((sz + ${size[$f]:-0})); done
-        row+="	${size[$d]:-NaN}	${size[$d/acceptor.log]:-0}	${size[$d/learner.snap]:-0}	$sz"
+        # a snapshot being written (learner.snap.tmp) counts as snapshot
+        row+="	${size[$d]:-NaN}	${size[$d/acceptor.log]:-0}"
+        row+="	$((${size[$d/learner.snap]:-0} + ${size[$d/learner.snap.tmp]:-0}))	$sz"
     done
     echo "$row"
 }
