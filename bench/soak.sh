@@ -424,8 +424,6 @@ rss_of() {
     done 2>/dev/null <"/proc/$pid/status"
 }
 
-size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
-
 # fetch_status: every gateway's /status at once (one curl, in parallel)
 # into $TMP/status.N; a gateway that does not answer (killed, restarting)
 # leaves an empty file.
@@ -458,7 +456,7 @@ sample_header() {
 # One row: time since the bench started, bench progress, list lengths,
 # RSS of all 15 processes, disk of the 3 nodes.
 sample_row() {
-    local t=$1 acked=$2 thr=$3 errors=$4 i r maxlen=0 row lists="" sizes d f sz name
+    local t=$1 acked=$2 thr=$3 errors=$4 i r maxlen=0 row lists="" d f sz name
     local -A size=()
     fetch_status
     for i in 1 2 3; do
