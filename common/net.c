@@ -25,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -47,6 +48,8 @@
 #define NET_REJECT_REASONS 16 /* > largest enum px_wire_err */
 #define NET_ROLES 5           /* indexed by enum px_role (1..4) */
 #define NET_PACK_MAX 65536    /* bytes of frames packed into one nng message */
+#define NET_REDIAL_MS 2000    /* a destination without a connection this long is dialled afresh */
+#define NET_REDIAL_LOG_MS 60000 /* ... and said so at most this often */
 
 _Static_assert(NET_PACK_MAX >= PX_MAX_FRAME, "a packed message must hold the largest frame");
 
@@ -54,6 +57,9 @@ typedef struct net_dest {
     int open;     /* socket created and dialer started */
     int failed;   /* could not be created: do not retry on every send */
     nng_socket s;
+    atomic_int pipes;      /* live connections (nng pipe events, from nng's threads) */
+    uint64_t connected_ms; /* last send that found a connection (or the socket's birth) */
+    uint64_t redial_logged_ms;
     nng_msg *held;                /* frames packed while holding, not sent yet */
     struct net_dest *next_held;   /* the list of destinations with held frames */
 } net_dest;
@@ -327,6 +333,15 @@ static void bind_local_addr(nng_dialer d, const char *host)
     if (rv != 0) px_warn("cannot bind outgoing connections to %s: %s", host, nng_strerror(rv));
 }
 
+/* Counts d's live connections.  Runs on nng's threads. */
+static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    net_dest *d = arg;
+    (void)p;
+    if (ev == NNG_PIPE_EV_ADD_POST) atomic_fetch_add(&d->pipes, 1);
+    else if (ev == NNG_PIPE_EV_REM_POST) atomic_fetch_sub(&d->pipes, 1);
+}
+
 static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
 {
     char url[600];
@@ -348,6 +363,10 @@ static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
 
     int rv = nng_push0_open(&d->s);
     if (rv != 0) goto fail;
+    atomic_store(&d->pipes, 0);
+    d->connected_ms = px_now_ms();
+    nng_pipe_notify(d->s, NNG_PIPE_EV_ADD_POST, pipe_event, d);
+    nng_pipe_notify(d->s, NNG_PIPE_EV_REM_POST, pipe_event, d);
     nng_socket_set_int(d->s, NNG_OPT_SENDBUF, NET_SENDBUF);
     nng_socket_set_ms(d->s, NNG_OPT_RECONNMINT, NET_RECONN_MIN_MS);
     nng_socket_set_ms(d->s, NNG_OPT_RECONNMAXT, NET_RECONN_MAX_MS);
@@ -390,11 +409,37 @@ static int hold_frame(struct px_net *n, net_dest *d, size_t len)
     return nng_msg_append(d->held, n->frame, len) == 0;
 }
 
+/* nng redials a lost connection by itself, but a soak run once saw a
+ * learner's ipc dialer to its restarted gateway never come back: no
+ * connection, every APPLIED dropped, until the learner itself restarted.
+ * So a destination we keep sending to without any connection for
+ * NET_REDIAL_MS gets a fresh socket and dialer.  Against a peer that is
+ * really down this costs one socket every 2 s. */
+static void redial_if_stuck(struct px_net *n, net_dest *d, int role, uint32_t node)
+{
+    uint64_t now = px_now_ms();
+    if (atomic_load(&d->pipes) > 0) {
+        d->connected_ms = now;
+        return;
+    }
+    if (now - d->connected_ms < NET_REDIAL_MS) return;
+    if (d->redial_logged_ms == 0 || now - d->redial_logged_ms >= NET_REDIAL_LOG_MS) {
+        px_warn("no connection to the %s of node %u for %d ms: dialling afresh",
+                px_role_name(role), node, NET_REDIAL_MS);
+        d->redial_logged_ms = now;
+    }
+    /* Frames already held (d->held) stay held and leave on the new socket. */
+    nng_close(d->s);
+    d->open = 0;
+    dest_open(n, d, role, node);
+}
+
 static int send_one(struct px_net *n, int role, uint32_t node, size_t len)
 {
     if (role < 1 || role >= NET_ROLES || node < 1 || node > PX_MAX_NODES) return 0;
     net_dest *d = &n->dest[role][node];
     if (d->failed) return 0;
+    if (d->open) redial_if_stuck(n, d, role, node);
     if (!d->open && dest_open(n, d, role, node) != 0) return 0;
     if (n->holding) return hold_frame(n, d, len);
     /* a full queue (EAGAIN) drops the message: retransmits repair loss */

@@ -18,10 +18,24 @@ void px_outbox_free(px_outbox *o)
     px_outbox_init(o);
 }
 
+/* Envelopes kept across calls.  Most calls need a few; a burst (a learner
+ * applying a caught-up range at once, one APPLIED per slot) can need
+ * thousands of 8 KB envelopes, and keeping those would pin megabytes for
+ * the life of the process -- a soak run saw a restarted learner stay
+ * 20 MB above its peers. */
+#define OUTBOX_KEEP 64
+
 void px_outbox_clear(px_outbox *o)
 {
-    /* Keep the memory: the next call will most likely need as much. */
     o->n = 0;
+    /* Keep the memory the next call will most likely need, not a burst's. */
+    if (o->cap > 4 * OUTBOX_KEEP) {
+        px_envelope *v = realloc(o->v, OUTBOX_KEEP * sizeof *v);
+        if (v) { /* a failed shrink keeps the bigger array: harmless */
+            o->v = v;
+            o->cap = OUTBOX_KEEP;
+        }
+    }
 }
 
 static void outbox_grow(px_outbox *o)
