@@ -3,7 +3,8 @@
 #
 # Suites, in order: unit tests (sanitized build), simulator seeds, mutants,
 # the linearizability checker, the Clojure Jepsen test's sources (they must
-# read), integration tests on real clusters, and short Jepsen runs.  Each suite's output goes to build/test-logs/<suite>.log; a
+# read), integration tests on real clusters, a small soak (20k appends under
+# kill -9, lists checked, memory and disk flat), and short Jepsen runs.  Each suite's output goes to build/test-logs/<suite>.log; a
 # suite reports its own "N passed, N failed" line (or PASS/FAIL lines), and
 # a suite that reports nothing but exits non-zero counts as one failure.
 #
@@ -85,7 +86,7 @@ jepsen_suite() {
 }
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit sim mutants checker clojure integration jepsen)
+[ ${#suites[@]} -eq 0 ] && suites=(unit sim mutants checker clojure integration soak jepsen)
 for s in "${suites[@]}"; do
     case $s in
         unit) run_suite unit unit_suite ;;
@@ -93,9 +94,10 @@ for s in "${suites[@]}"; do
         mutants) run_suite mutants bash tests/mutants.sh ;;
         checker) run_suite checker bash tests/checker.sh ;;
         integration) run_suite integration integration_suite ;;
+        soak) run_suite soak bash tests/soak-smoke.sh ;;
         jepsen) run_suite jepsen jepsen_suite ;;
         clojure) run_suite clojure bash tests/clojure-syntax.sh ;;
-        *) echo "unknown suite: $s (unit sim mutants checker clojure integration jepsen)"; exit 2 ;;
+        *) echo "unknown suite: $s (unit sim mutants checker clojure integration soak jepsen)"; exit 2 ;;
     esac
 done
 
