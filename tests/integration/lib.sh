@@ -9,6 +9,8 @@
 #
 #   PAXOS_BIN=DIR   binaries to test (default bin/)
 #   IT_KEEP=1       keep the temp directory even on success
+#   IT_SNAPSHOT_EVERY=N  write `snapshot_every = N;` into the config (unset:
+#                   no line, the built-in default applies)
 set -euo pipefail
 
 IT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -52,6 +54,7 @@ it_write_config() {
         echo "retransmit_ms = 100;"
         echo "request_timeout_ms = ${IT_REQUEST_TIMEOUT_MS:-3000};"
         echo "fsync = true;"
+        [ -z "${IT_SNAPSHOT_EVERY:-}" ] || echo "snapshot_every = $IT_SNAPSHOT_EVERY;"
         echo "nodes = ("
         for ((i = 1; i <= IT_N; i++)); do
             sep=","; [ "$i" -eq "$IT_N" ] && sep=""
