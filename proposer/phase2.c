@@ -50,13 +50,13 @@ static prop_slot *slot_alloc(struct proposer *p, uint64_t slot)
 }
 
 /* Whether queued client commands should get a slot now rather than wait
- * to fill a bigger one (the rule is at PROP_OPEN_MAX in internal.h).  With
+ * to fill a bigger one (the rule and its defaults are at PROP_OPEN_MAX in internal.h).  With
  * no slot open this is always true: a lone client never waits. */
 static int batch_due(const struct proposer *p, uint64_t now)
 {
     if (p->q.n == 0) return 0;
-    return p->n_open < PROP_OPEN_MAX || p->q.n >= p->cfg.batch_max ||
-           now >= prop_queue_oldest(p) + PROP_BATCH_WAIT_MS;
+    return p->n_open < p->cfg.open_max || p->q.n >= p->cfg.batch_max ||
+           now >= prop_queue_oldest(p) + p->cfg.batch_wait_ms;
 }
 
 /* What goes into the next slot: re-proposals from the last read first
@@ -81,7 +81,7 @@ static int next_proposal(struct proposer *p, uint64_t now, uint64_t *slot, px_va
 uint64_t prop_batch_deadline(const struct proposer *p)
 {
     if (p->q.n == 0 || p->n_used >= p->cfg.pipeline) return UINT64_MAX;
-    return prop_queue_oldest(p) + PROP_BATCH_WAIT_MS;
+    return prop_queue_oldest(p) + p->cfg.batch_wait_ms;
 }
 
 /* Opens slots while the pipeline has room and there is something to

@@ -39,6 +39,8 @@ struct proposer *proposer_new(const proposer_config *cfg, uint64_t now)
     struct proposer *p = calloc(1, sizeof *p);
     if (p == NULL) return NULL;
     p->cfg = *cfg;
+    if (p->cfg.open_max == 0) p->cfg.open_max = PROP_OPEN_MAX;
+    if (p->cfg.batch_wait_ms == 0) p->cfg.batch_wait_ms = PROP_BATCH_WAIT_MS;
     sanitize_config(&p->cfg);
     for (uint32_t i = 0; i < p->cfg.n_nodes; i++) {
         uint32_t id = p->cfg.node_ids[i];

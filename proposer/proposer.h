@@ -42,6 +42,10 @@ typedef struct proposer_config {
     uint64_t seed;                   /* PRNG seed for the election jitter */
     uint64_t initial_round;          /* highest round persisted before a restart, 0 at
                                       * first start: own ballots use rounds above it */
+    uint32_t open_max;               /* batching: a slot opens at once only while fewer
+                                      * are open (0: PROP_OPEN_MAX) */
+    uint64_t batch_wait_ms;          /* ... else when the oldest queued command has
+                                      * waited this long (0: PROP_BATCH_WAIT_MS) */
 } proposer_config;
 
 enum proposer_state {

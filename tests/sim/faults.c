@@ -31,6 +31,9 @@ static void config_params(sim_world *w)
                                                                       : sim_rand(w, 13, 64);
     p->snap_write_max = 5;
     p->rewrite_pm = sim_chance(w, 400) ? 0 : (uint32_t)sim_rand(w, 100, 1000);
+    /* The batching rule under other settings than the production ones. */
+    pc->open_max = (uint32_t)sim_rand(w, 1, 4);
+    pc->batch_wait_ms = sim_rand(w, 1, 3);
 }
 
 static void net_params(sim_world *w)

@@ -43,6 +43,10 @@ static proposer_config mkcfg(uint32_t id, uint32_t n)
     c.election_max_ms = 600;
     c.retransmit_ms = 100;
     c.seed = 1000 + id;
+    /* The batching tests below were written for 3 open slots and a 1 ms
+     * wait; the mechanics do not depend on the production defaults. */
+    c.open_max = 3;
+    c.batch_wait_ms = 1;
     return c;
 }
 
@@ -791,6 +795,34 @@ static void test_batch_wait_deadline(void)
     CHECK(a->value.n == 2 && a->value.cmds[0].seq == 4 && a->value.cmds[1].seq == 5);
     CHECK(proposer_queued(p) == 0 && proposer_in_flight(p) == 4);
     CHECK(proposer_next_deadline(p) == before);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* The production defaults (open_max and batch_wait_ms left 0): one slot
+ * open at a time, and a command behind it waits at most 2 ms. */
+static void test_batching_defaults(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.open_max = 0;
+    c.batch_wait_ms = 0;
+    c.batch_max = 8;
+    c.pipeline = 16;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now;
+    elect(p, 3, 0, &now, &out);
+    px_outbox_clear(&out);
+    for (uint64_t s = 1; s <= 3; s++) proposer_handle(p, request(s, 1, 0), now, &out);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 1 && proposer_in_flight(p) == 1);
+    CHECK(proposer_queued(p) == 2);
+    CHECK(proposer_next_deadline(p) == now + 2);
+    px_outbox_clear(&out);
+    proposer_tick(p, now + 1, &out);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 0);
+    proposer_tick(p, now + 2, &out);
+    CHECK(count_type(&out, PX_MSG_ACCEPT) == 1 && proposer_queued(p) == 0);
     px_outbox_free(&out);
     proposer_free(p);
 }
@@ -2088,6 +2120,7 @@ int main(void)
     RUN(test_batching_while_open);
     RUN(test_lone_command_immediate);
     RUN(test_batch_wait_deadline);
+    RUN(test_batching_defaults);
     RUN(test_busy_nack);
     RUN(test_forwarding_and_nacks);
     RUN(test_candidate_queue_forwarded);
