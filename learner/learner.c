@@ -4,7 +4,8 @@
  * below applied_upto is a duplicate, a slot at or above it waits in the
  * pending ring until every slot before it has been applied.  Applied values
  * move to the retained deque, from which peers are served during catch-up
- * until the compaction seam (learner_forget_below) drops them.
+ * until retention (learner_forget_below, once a snapshot covers them) drops
+ * them.
  *
  * Memory: the list is one growable int64 array (at most 16 bytes per
  * element with doubling); each retained or pending slot is a compact record

@@ -38,7 +38,8 @@ void learner_handle(struct learner *l, const px_msg *in, uint64_t now, px_outbox
 void learner_tick(struct learner *l, uint64_t now, px_outbox *out);
 uint64_t learner_next_deadline(const struct learner *l);
 
-/* Compaction seam: stop retaining chosen values below slot. */
+/* Stop retaining chosen values below slot (the core does this itself when
+ * a snapshot becomes durable; exposed for tests). */
 void learner_forget_below(struct learner *l, uint64_t slot);
 
 /* Snapshots.  The host polls learner_snapshot_pending() after handling
