@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 int px_write_full(int fd, const uint8_t *buf, size_t n)
@@ -26,4 +28,41 @@ int px_fsync_dir(const char *path)
     close(fd);
     errno = saved;
     return rc;
+}
+
+/* fill into a fresh tmp, durably if fsync_on.  0 or -1 (errno). */
+static int write_tmp(const char *tmp, px_fill_fn fill, void *arg, int fsync_on)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    int rc = fill(arg, fd);
+    if (rc == 0 && fsync_on) rc = fsync(fd);
+    int saved = errno;
+    if (close(fd) < 0 && rc == 0) return -1;
+    errno = saved;
+    return rc;
+}
+
+int px_replace_file(const char *dir, const char *name, px_fill_fn fill, void *arg, int fsync_on,
+                    char *err, size_t errlen)
+{
+    char path[600], tmp[610];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (write_tmp(tmp, fill, arg, fsync_on) < 0) {
+        snprintf(err, errlen, "%s: writing: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
+        snprintf(err, errlen, "rename %s to %s: %s", tmp, path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    /* The rename is durable only once the directory is. */
+    if (fsync_on && px_fsync_dir(dir) < 0) {
+        snprintf(err, errlen, "%s: fsync of directory %s: %s", path, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
 }

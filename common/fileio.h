@@ -1,6 +1,6 @@
-/* fileio.h -- the two file operations every durable file here needs: a
- * write that survives short writes and signals, and an fsync of a
- * directory (so a created or renamed file's name is durable too). */
+/* fileio.h -- the file operations every durable file here needs: a write
+ * that survives short writes and signals, an fsync of a directory (so a
+ * created or renamed file's name is durable too), and an atomic replace. */
 #ifndef PX_FILEIO_H
 #define PX_FILEIO_H
 
@@ -12,5 +12,16 @@ int px_write_full(int fd, const uint8_t *buf, size_t n);
 
 /* fsync the directory at path; 0, or -1 with errno set. */
 int px_fsync_dir(const char *path);
+
+/* Writes a file's new contents into an open fd: 0, or -1 with errno set. */
+typedef int (*px_fill_fn)(void *arg, int fd);
+
+/* Replace dir/name atomically: fill writes the new contents into
+ * dir/name.tmp, which is fsynced (if fsync_on), renamed over dir/name, and
+ * the directory fsynced (if fsync_on), so after a crash dir/name is either
+ * the old file or the whole new one.  0, or -1 with err naming the step and
+ * the reason; the .tmp is removed on failure. */
+int px_replace_file(const char *dir, const char *name, px_fill_fn fill, void *arg, int fsync_on,
+                    char *err, size_t errlen);
 
 #endif

@@ -91,23 +91,17 @@ static void snap_path(const learn_proc *lp, const char *name, char *buf, size_t 
     snprintf(buf, len, "%s/%s", lp->p.dir, name);
 }
 
-/* The current point into tmp; 0, or -1 with errno. */
-static int snap_write_tmp(learn_proc *lp, const char *tmp)
+/* The core's current point into fd, for px_replace_file. */
+static int fill_snapshot(void *arg, int fd)
 {
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return -1;
+    learn_proc *lp = arg;
     uint64_t size = learner_snapshot_size(lp->core), off = 0;
-    int rc = 0;
-    while (rc == 0 && off < size) {
+    while (off < size) {
         size_t n = learner_snapshot_read(lp->core, off, lp->io, SNAP_IO);
-        rc = px_write_full(fd, lp->io, n);
+        if (px_write_full(fd, lp->io, n) < 0) return -1;
         off += n;
     }
-    if (rc == 0 && lp->p.cfg.fsync) rc = fsync(fd);
-    int saved = errno;
-    if (close(fd) < 0 && rc == 0) rc = -1, saved = errno;
-    errno = saved;
-    return rc;
+    return 0;
 }
 
 /* Put the core's pending point on disk, atomically, then report it
@@ -117,19 +111,12 @@ static void snap_save(learn_proc *lp)
 {
     uint64_t slot = learner_snapshot_pending(lp->core);
     if (slot == 0 || px_now_ms() < lp->snap_retry_at) return;
-    char tmp[600], path[600];
-    snap_path(lp, SNAP_TMP, tmp, sizeof tmp);
-    snap_path(lp, SNAP_FILE, path, sizeof path);
     uint64_t t0 = px_now_ms(), size = learner_snapshot_size(lp->core);
-    const char *what = "write";
-    int rc = snap_write_tmp(lp, tmp);
-    if (rc == 0 && (what = "rename", rename(tmp, path) < 0)) rc = -1;
-    if (rc == 0 && lp->p.cfg.fsync && (what = "fsync of directory", px_fsync_dir(lp->p.dir) < 0))
-        rc = -1;
-    if (rc < 0) {
-        px_error("snapshot at slot %llu: %s of %s: %s (retrying in %d ms)",
-                 (unsigned long long)slot, what, tmp, strerror(errno), SNAP_RETRY_MS);
-        unlink(tmp);
+    char err[1024];
+    if (px_replace_file(lp->p.dir, SNAP_FILE, fill_snapshot, lp, lp->p.cfg.fsync, err,
+                        sizeof err) < 0) {
+        px_error("snapshot at slot %llu: %s (retrying in %d ms)", (unsigned long long)slot, err,
+                 SNAP_RETRY_MS);
         lp->snap_retry_at = px_now_ms() + SNAP_RETRY_MS;
         return;
     }

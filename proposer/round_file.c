@@ -79,41 +79,18 @@ int prop_round_load(const char *dir, uint64_t *round, char *err, size_t errlen)
 }
 
 
-/* Writes the new contents to tmp, durably if fsync_on.  0 or -1 (errno). */
-static int write_tmp(const char *tmp, uint64_t round, int fsync_on)
+/* The file's 20 bytes, for px_replace_file. */
+static int fill_round(void *arg, int fd)
 {
     uint8_t b[RF_SIZE];
     px_put32(b, RF_MAGIC);
     px_put32(b + 4, RF_VERSION);
-    px_put64(b + 8, round);
+    px_put64(b + 8, *(const uint64_t *)arg);
     px_put32(b + 16, px_crc32c(0, b, 16));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return -1;
-    int rc = px_write_full(fd, b, sizeof b);
-    if (rc == 0 && fsync_on) rc = fsync(fd);
-    int saved = errno;
-    if (close(fd) < 0 && rc == 0) return -1;
-    errno = saved;
-    return rc;
+    return px_write_full(fd, b, sizeof b);
 }
 
 int prop_round_store(const char *dir, uint64_t round, int fsync_on, char *err, size_t errlen)
 {
-    char path[600], tmp[610];
-    snprintf(path, sizeof path, "%s/%s", dir, PROP_ROUND_FILE);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (write_tmp(tmp, round, fsync_on) < 0) {
-        fmt(err, errlen, "%s: writing: %s", tmp, strerror(errno));
-        return -1;
-    }
-    if (rename(tmp, path) < 0) {
-        fmt(err, errlen, "rename %s to %s: %s", tmp, path, strerror(errno));
-        return -1;
-    }
-    /* The rename is durable only once the directory is. */
-    if (fsync_on && px_fsync_dir(dir) < 0) {
-        fmt(err, errlen, "%s: fsync of directory %s: %s", path, dir, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return px_replace_file(dir, PROP_ROUND_FILE, fill_round, &round, fsync_on, err, errlen);
 }
