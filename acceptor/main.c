@@ -119,6 +119,7 @@ static void maybe_rewrite(acc_proc *a)
 
 static void status_json(void *arg, char *json, size_t cap)
 {
+    char rej[1024];
     acc_proc *a = arg;
     px_ballot b = acceptor_promised(a->core);
     snprintf(json, cap,
@@ -127,7 +128,7 @@ static void status_json(void *arg, char *json, size_t cap)
              "\"accepted\":%zu,\"lowest_slot\":%llu,\"highest_slot\":%llu,"
              "\"emitted_seq\":%llu,\"durable_seq\":%llu,\"held_replies\":%zu,"
              "\"log_bytes\":%llu,\"log_records\":%llu,\"log_syncs\":%llu,"
-             "\"log_rewrites\":%llu,\"rejected_frames\":%llu}",
+             "\"log_rewrites\":%llu,\"rejected_frames\":%s}",
              a->p.self, (unsigned long long)b.round, b.node,
              (unsigned long long)acceptor_trimmed(a->core), acceptor_accepted_count(a->core),
              (unsigned long long)acceptor_lowest_slot(a->core),
@@ -138,7 +139,7 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)acc_store_records(a->store),
              (unsigned long long)acc_store_syncs(a->store),
              (unsigned long long)acc_store_rewrites(a->store),
-             (unsigned long long)px_proc_rejected(&a->p));
+             px_proc_rejected_json(&a->p, rej, sizeof rej));
 }
 
 /* One iteration: wait for a message, drain what else is queued, commit. */

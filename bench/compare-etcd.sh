@@ -150,6 +150,8 @@ write_paxos_config() {
         echo ");"
     } >"$PX_CFG"
     grep -q '^fsync = true;' "$PX_CFG" || { log "cluster.cfg does not say fsync = true"; exit 1; }
+    PAXOS_BIN=$BIN "$ROOT/scripts/make-certs.sh" --config "$PX_CFG" >"$TMP/make-certs.log" 2>&1 ||
+        { log "make-certs.sh failed: $(tail -n 3 "$TMP/make-certs.log")"; exit 1; }
 }
 
 start_paxos() {

@@ -353,6 +353,10 @@ write_config() {
     grep -q '^fsync = true;' "$CFG" || die "could not force fsync on in $CFG"
     drop_unknown_settings
     cp "$CFG" "$OUT/cluster.cfg"
+    if "$BIN/paxos-node" --config "$CFG" --tls-paths >/dev/null 2>&1; then
+        PAXOS_BIN=$BIN "$ROOT/scripts/make-certs.sh" --config "$CFG" >"$OUT/make-certs.log" 2>&1 ||
+            die "make-certs.sh failed: $(tail -n 3 "$OUT/make-certs.log")"
+    fi
 }
 
 # Binaries older than cluster.cfg (a --bin snapshot taken before a setting

@@ -27,10 +27,12 @@ typedef struct cfg_ctx {
 static const char *const top_settings[] = {
     "cluster_id", "data_dir", "heartbeat_ms", "election_timeout_min_ms",
     "election_timeout_max_ms", "retransmit_ms", "batch_max", "pipeline",
-    "queue_max", "fsync", "request_timeout_ms", "snapshot_every", "nodes", NULL};
+    "queue_max", "fsync", "request_timeout_ms", "snapshot_every", "tls", "tls_ca",
+    "gateway_https", "nodes", NULL};
 
 static const char *const node_settings[] = {
-    "id", "host", "gateway_port", "acceptor_port", "proposer_port", "learner_port", NULL};
+    "id", "host", "gateway_port", "acceptor_port", "proposer_port", "learner_port",
+    "tls_cert", "tls_key", NULL};
 
 /* Writes "name:line: setting 'path': message" (no line if unknown) and
  * returns -1 so callers can `return fail(...)`. */
@@ -178,6 +180,9 @@ static void set_defaults(px_config *cfg)
     cfg->fsync = 1;
     cfg->request_timeout_ms = 5000;
     cfg->snapshot_every = 4096;
+    cfg->tls = 1;
+    snprintf(cfg->tls_ca, sizeof cfg->tls_ca, "certs/ca.crt");
+    cfg->gateway_https = 0;
 }
 
 static int load_scalars(const cfg_ctx *c, const config_setting_t *root, px_config *cfg)
@@ -196,6 +201,12 @@ static int load_scalars(const cfg_ctx *c, const config_setting_t *root, px_confi
     if (get_bool(c, root, "fsync", &cfg->fsync)) return -1;
     if (get_u64(c, root, "request_timeout_ms", 100, 3600000, &cfg->request_timeout_ms))
         return -1;
+    if (get_bool(c, root, "tls", &cfg->tls)) return -1;
+    if (get_string(c, root, "", "tls_ca", 0, cfg->tls_ca, sizeof cfg->tls_ca)) return -1;
+    if (get_bool(c, root, "gateway_https", &cfg->gateway_https)) return -1;
+    if (cfg->gateway_https && !cfg->tls)
+        return fail(c, config_setting_get_member(root, "gateway_https"), "gateway_https",
+                    "needs tls = true (it serves the node's tls_cert and tls_key)");
     return get_snapshot_every(c, root, cfg);
 }
 
@@ -243,7 +254,11 @@ static int load_node(const cfg_ctx *c, const config_setting_t *s, int index, px_
         if (get_int(c, s, prefix, ports[i], 1, 1, 65535, &v)) return -1;
         *dst[i] = (uint16_t)v;
     }
-    return 0;
+    /* Default: certs/nodeN.crt and .key beside the CA, as make-certs.sh writes them. */
+    snprintf(node->tls_cert, sizeof node->tls_cert, "certs/node%u.crt", node->id);
+    snprintf(node->tls_key, sizeof node->tls_key, "certs/node%u.key", node->id);
+    if (get_string(c, s, prefix, "tls_cert", 0, node->tls_cert, sizeof node->tls_cert)) return -1;
+    return get_string(c, s, prefix, "tls_key", 0, node->tls_key, sizeof node->tls_key);
 }
 
 /* One listening address: which node entry and port setting it came from. */
@@ -393,15 +408,21 @@ const px_node_cfg *px_config_node(const px_config *cfg, uint32_t id)
     return NULL;
 }
 
-void px_config_node_dir(const px_config *cfg, uint32_t id, char *buf, size_t len)
+void px_config_resolve(const px_config *cfg, const char *path, char *buf, size_t len)
 {
     const char *slash = strrchr(cfg->path, '/');
 
     /* Relative to the config file, not the working directory, so the same
-     * file means the same data wherever a process is started from. */
-    if (cfg->data_dir[0] == '/' || !slash)
-        snprintf(buf, len, "%s/node%u", cfg->data_dir, id);
+     * file means the same files wherever a process is started from. */
+    if (path[0] == '/' || !slash)
+        snprintf(buf, len, "%s", path);
     else
-        snprintf(buf, len, "%.*s/%s/node%u", (int)(slash - cfg->path), cfg->path, cfg->data_dir,
-                 id);
+        snprintf(buf, len, "%.*s/%s", (int)(slash - cfg->path), cfg->path, path);
+}
+
+void px_config_node_dir(const px_config *cfg, uint32_t id, char *buf, size_t len)
+{
+    char rel[600];
+    snprintf(rel, sizeof rel, "%s/node%u", cfg->data_dir, id);
+    px_config_resolve(cfg, rel, buf, len);
 }

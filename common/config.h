@@ -12,13 +12,20 @@
  *   fsync = true;                 # false only for throwaway clusters
  *   request_timeout_ms = 5000;    # gateway answers 504 after this
  *   snapshot_every = 4096;        # learner snapshot every N slots; 0 = never, else >= 16
+ *   tls = true;                   # peers talk tls+tcp:// with mutual authentication;
+ *                                 # false: plaintext tcp:// (warned at every start)
+ *   tls_ca = "certs/ca.crt";      # the cluster CA that signs every node's certificate
+ *   gateway_https = false;        # gateways serve HTTPS with their node's cert and key
  *   nodes = (
  *     { id = 1; host = "127.0.0.1"; gateway_port = 5001;
- *       acceptor_port = 6001; proposer_port = 6101; learner_port = 6201; },
+ *       acceptor_port = 6001; proposer_port = 6101; learner_port = 6201;
+ *       tls_cert = "certs/node1.crt"; tls_key = "certs/node1.key"; },
  *     ...
  *   );
  *
- * Every setting but nodes has the default shown. */
+ * Every setting but nodes has the default shown (tls_cert and tls_key
+ * default to certs/nodeN.crt and certs/nodeN.key).  Relative paths are
+ * taken from the folder of the config file. */
 #ifndef PX_CONFIG_H
 #define PX_CONFIG_H
 
@@ -32,6 +39,8 @@ typedef struct px_node_cfg {
     uint16_t acceptor_port;
     uint16_t proposer_port;
     uint16_t learner_port;
+    char tls_cert[256]; /* PEM certificate signed by tls_ca (as written: see px_config_resolve) */
+    char tls_key[256];  /* PEM private key; refused if group or others can read it */
 } px_node_cfg;
 
 typedef struct px_config {
@@ -48,6 +57,9 @@ typedef struct px_config {
     int fsync;
     uint64_t request_timeout_ms;
     uint64_t snapshot_every;
+    int tls;               /* 1: tls+tcp:// between nodes, mutually authenticated */
+    char tls_ca[256];
+    int gateway_https;
     uint32_t n_nodes;
     px_node_cfg nodes[PX_MAX_NODES];
 } px_config;
@@ -64,6 +76,10 @@ int px_config_parse(const char *text, const char *name, px_config *cfg, char *er
 
 /* The node with this id, or NULL. */
 const px_node_cfg *px_config_node(const px_config *cfg, uint32_t id);
+
+/* path as a file name: unchanged if absolute, else relative to the config
+ * file's folder. */
+void px_config_resolve(const px_config *cfg, const char *path, char *buf, size_t len);
 
 /* data_dir/nodeN into buf (data_dir relative to the config file's folder
  * unless absolute). */

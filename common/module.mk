@@ -1,5 +1,5 @@
 # common/: code shared by more than one role.
-CORE_SRCS += common/wire.c common/crc32c.c common/outbox.c common/quorum.c common/rng.c common/types.c
+CORE_SRCS += common/wire.c common/refuse.c common/crc32c.c common/outbox.c common/quorum.c common/rng.c common/types.c
 # Process-side helpers (config, logging) are not in the pure core library.
 COMMON_PROC_SRCS := common/config.c common/log.c
 

@@ -38,14 +38,19 @@
 #include <nng/protocol/pipeline0/push.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+#include <nng/transport/ipc/ipc.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "refuse.h"
+#include "tls.h"
 
 #define NET_SENDBUF 128       /* messages queued per destination before dropping */
 #define NET_RECVBUF 1024      /* messages queued on our inbound socket */
 #define NET_RECONN_MIN_MS 10  /* a restarted peer is found again within ~10 ms */
 #define NET_RECONN_MAX_MS 200 /* ... and a long-dead one is retried 5 times a second */
-#define NET_REJECT_REASONS 16 /* > largest enum px_wire_err */
 #define NET_ROLES 5           /* indexed by enum px_role (1..4) */
 #define NET_PACK_MAX 65536    /* bytes of frames packed into one nng message */
 #define NET_REDIAL_MS 2000    /* a destination without a connection this long is dialled afresh */
@@ -71,14 +76,18 @@ struct px_net {
     nng_socket in;
     net_dest dest[NET_ROLES][PX_MAX_NODES + 1];
     int recv_fd;             /* readable when `in` has a message (NNG_OPT_RECVFD) */
+    nng_listener ipc_listener; /* frames through it come from our own node */
+    nng_tls_config *tls_client[PX_MAX_NODES + 1]; /* per destination node: its name is checked */
+    nng_pipe rx_pipe;        /* the pipe of the message being split ... */
+    int rx_local;            /* ... and whether it came by ipc */
     pthread_mutex_t send_mu;  /* px_net_send may be called from many threads */
     int holding;              /* px_net_hold: pack sends until px_net_flush */
     net_dest *held_head;
     nng_msg *rx;              /* a received message being split into frames ... */
     size_t rx_off;            /* ... and the offset of its next frame */
-    uint64_t rejected[NET_REJECT_REASONS];
-    uint64_t rejected_unlogged[NET_REJECT_REASONS];
-    uint64_t reject_logged_ms[NET_REJECT_REASONS];
+    uint64_t rejected[PX_REFUSE_MAX];
+    uint64_t rejected_unlogged[PX_REFUSE_MAX];
+    uint64_t reject_logged_ms[PX_REFUSE_MAX];
     px_msg scratch; /* a copy of an outgoing message whose from != self */
     uint8_t frame[PX_MAX_FRAME];
 };
@@ -123,9 +132,10 @@ static int ipc_url(const px_config *cfg, uint32_t node, int role, const char *su
     return 0;
 }
 
-static void tcp_url(const px_node_cfg *nc, int role, char *buf, size_t len)
+static void tcp_url(const px_config *cfg, const px_node_cfg *nc, int role, char *buf, size_t len)
 {
-    snprintf(buf, len, "tcp://%s:%u", nc->host, (unsigned)role_port(nc, role));
+    snprintf(buf, len, "%s://%s:%u", cfg->tls ? "tls+tcp" : "tcp", nc->host,
+             (unsigned)role_port(nc, role));
 }
 
 /* "127.0.0.2:40312" or the ipc path: who sent a frame we refused. */
@@ -144,11 +154,72 @@ static void sockaddr_str(const nng_sockaddr *sa, char *buf, size_t len)
 
 /* ------------------------------------------------------------------ inbound */
 
-static int listen_on(nng_socket s, const char *url, char *err, size_t errlen)
+/* Connections refused because the peer process runs as another user, and
+ * when that was last logged (from nng's threads, hence atomics). */
+static atomic_ullong foreign_uid_refused;
+static atomic_ullong foreign_uid_logged_ms;
+
+/* An ipc socket lives in the node directory (mode 0700), so only its owner
+ * can reach it; this is the second lock: a pipe whose peer runs under
+ * another uid is closed before it carries anything.  Runs on nng's threads
+ * for every new pipe of a socket with an ipc listener; a tcp pipe has no
+ * peer uid and passes (TLS authenticates it). */
+static void refuse_foreign_uid(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-    int rv = nng_listen(s, url, NULL, 0);
-    if (rv != 0) snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
-    return rv;
+    (void)ev;
+    (void)arg;
+    uint64_t uid;
+    if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0) return;
+    if (uid == (uint64_t)geteuid()) return;
+    nng_pipe_close(p);
+    unsigned long long n = atomic_fetch_add(&foreign_uid_refused, 1) + 1;
+    uint64_t now = px_now_ms(), last = atomic_load(&foreign_uid_logged_ms);
+    if (last == 0 || now - last >= 1000) {
+        atomic_store(&foreign_uid_logged_ms, now);
+        px_warn("refused an ipc connection from uid %llu (we run as uid %u): local sockets "
+                "are their owner's alone (%llu refused in total)",
+                (unsigned long long)uid, (unsigned)geteuid(), n);
+    }
+}
+
+uint64_t px_net_foreign_uid_refused(void)
+{
+    return atomic_load(&foreign_uid_refused);
+}
+
+/* Listens on an ipc url, refusing peers of another uid. */
+static int listen_ipc(nng_socket s, const char *url, nng_listener *out, char *err, size_t errlen)
+{
+    nng_listener l;
+    int rv = nng_pipe_notify(s, NNG_PIPE_EV_ADD_PRE, refuse_foreign_uid, NULL);
+    if (rv == 0) rv = nng_listener_create(&l, s, url);
+    if (rv == 0) {
+        rv = nng_listener_start(l, 0);
+        if (rv != 0) nng_listener_close(l);
+    }
+    if (rv != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
+        return rv;
+    }
+    if (out) *out = l;
+    return 0;
+}
+
+/* Listens on the node's tcp port, with mutual TLS unless tls = false. */
+static int listen_tcp(struct px_net *n, const char *url, char *err, size_t errlen)
+{
+    nng_listener l;
+    nng_tls_config *tc = NULL;
+    if (n->cfg.tls && px_tls_server(&n->cfg, n->self, &tc, err, errlen) != 0) return -1;
+    int rv = nng_listener_create(&l, n->in, url);
+    if (rv == 0 && tc) rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, tc);
+    if (rv == 0) rv = nng_listener_start(l, 0);
+    if (tc) nng_tls_config_free(tc); /* the listener holds its own reference */
+    if (rv != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
+        return -1;
+    }
+    return 0;
 }
 
 struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *err,
@@ -185,10 +256,10 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
         snprintf(err, errlen, "node directory path too long for an ipc socket: %s", url);
         goto fail;
     }
-    if (listen_on(n->in, url, err, errlen) != 0) goto fail;
+    if (listen_ipc(n->in, url, &n->ipc_listener, err, errlen) != 0) goto fail;
     if (role_port(nc, role) != 0) {
-        tcp_url(nc, role, url, sizeof url);
-        if (listen_on(n->in, url, err, errlen) != 0) goto fail;
+        tcp_url(cfg, nc, role, url, sizeof url);
+        if (listen_tcp(n, url, err, errlen) != 0) goto fail;
     }
     return n;
 fail:
@@ -206,6 +277,8 @@ void px_net_close(struct px_net *n)
         for (int i = 0; i <= PX_MAX_NODES; i++)
             if (n->dest[r][i].open) nng_close(n->dest[r][i].s);
     nng_close(n->in);
+    for (int i = 0; i <= PX_MAX_NODES; i++)
+        if (n->tls_client[i]) nng_tls_config_free(n->tls_client[i]);
     pthread_mutex_destroy(&n->send_mu);
     free(n);
 }
@@ -225,16 +298,16 @@ int px_net_recv_fd(const struct px_net *n)
 
 uint64_t px_net_rejected(const struct px_net *n, int reason)
 {
-    if (reason < 0 || reason >= NET_REJECT_REASONS) return 0;
+    if (reason < 1 || reason >= PX_REFUSE_MAX) return 0;
     return n->rejected[reason];
 }
 
-/* Count a refused frame and say so in the log at most once a second per
- * reason: a misconfigured peer (another cluster id) must be visible, but a
- * flood of garbage must not flood the log. */
-static void note_rejected(struct px_net *n, nng_msg *msg, int reason)
+/* Count a refused frame that came through pipe p, and say so in the log at
+ * most once a second per reason: a misconfigured or hostile peer must be
+ * visible, but a flood of garbage must not flood the log. */
+static void note_rejected(struct px_net *n, nng_pipe p, int reason)
 {
-    if (reason < 0 || reason >= NET_REJECT_REASONS) reason = 0;
+    if (reason < 1 || reason >= PX_REFUSE_MAX) reason = PX_WIRE_FIELD_BAD;
     n->rejected[reason]++;
     n->rejected_unlogged[reason]++;
     uint64_t now = px_now_ms();
@@ -242,13 +315,17 @@ static void note_rejected(struct px_net *n, nng_msg *msg, int reason)
 
     char who[160] = "unknown";
     nng_sockaddr sa;
-    if (nng_pipe_get_addr(nng_msg_get_pipe(msg), NNG_OPT_REMADDR, &sa) == 0)
-        sockaddr_str(&sa, who, sizeof who);
+    if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0) sockaddr_str(&sa, who, sizeof who);
     px_warn("rejected frame from %s: %s (%llu since the last report, %llu in total)",
-            who, px_wire_strerror(-reason), (unsigned long long)n->rejected_unlogged[reason],
+            who, px_refusal_text(reason), (unsigned long long)n->rejected_unlogged[reason],
             (unsigned long long)n->rejected[reason]);
     n->rejected_unlogged[reason] = 0;
     n->reject_logged_ms[reason] = now ? now : 1;
+}
+
+void px_net_refused(struct px_net *n, int reason)
+{
+    if (reason != PX_REFUSE_NONE) note_rejected(n, n->rx_pipe, reason);
 }
 
 static uint32_t get_le32(const uint8_t *p)
@@ -256,30 +333,90 @@ static uint32_t get_le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* By which path a role takes a type: from its own node (ipc), from other
+ * nodes (tcp), or both; 0 if the role never receives it. */
+enum { PATH_LOCAL = 1, PATH_REMOTE = 2, PATH_ANY = 3 };
+
+static int type_paths(int role, int type)
+{
+    switch (role) {
+    case PX_ROLE_ACCEPTOR: /* from proposers */
+        return type == PX_MSG_PREPARE || type == PX_MSG_ACCEPT || type == PX_MSG_TRIM ? PATH_ANY : 0;
+    case PX_ROLE_PROPOSER:
+        switch (type) {
+        case PX_MSG_PROMISE: case PX_MSG_ACCEPTED: case PX_MSG_REJECT: /* acceptors */
+        case PX_MSG_HEARTBEAT:                                      /* the leader */
+        case PX_MSG_REQUEST:              /* our gateway, or a proposer forwarding */
+        case PX_MSG_CATCHUP: case PX_MSG_LEARNED:                   /* learners */
+            return PATH_ANY;
+        default: return 0;
+        }
+    case PX_ROLE_LEARNER:
+        switch (type) {
+        case PX_MSG_CHOSEN: case PX_MSG_HEARTBEAT: case PX_MSG_CATCHUP:
+        case PX_MSG_SNAP_REQ: case PX_MSG_SNAP_CHUNK:
+            return PATH_ANY;
+        case PX_MSG_LIST_REQ: return PATH_LOCAL; /* our gateway only */
+        default: return 0;
+        }
+    case PX_ROLE_GATEWAY: /* our own proposer and learner */
+        return type == PX_MSG_NACK || type == PX_MSG_APPLIED || type == PX_MSG_LIST_CHUNK
+                   ? PATH_LOCAL : 0;
+    default: return 0;
+    }
+}
+
+/* Whether a decoded frame may come to this role by the path it came: a
+ * type the role receives, by ipc only with our own id (nothing else can
+ * reach our ipc sockets), by tcp only from another member. */
+static int path_refusal(const struct px_net *n, const px_msg *m)
+{
+    int paths = type_paths(n->role, m->type);
+    if (paths == 0) return PX_REFUSE_UNEXPECTED_TYPE;
+    if (n->rx_local) return m->from == n->self ? 0 : PX_REFUSE_WRONG_PATH;
+    if (!(paths & PATH_REMOTE) || m->from == n->self) return PX_REFUSE_WRONG_PATH;
+    return px_config_node(&n->cfg, m->from) ? 0 : PX_REFUSE_NOT_MEMBER;
+}
+
 /* The next frame of the message being split.  Returns 1 with *out filled,
  * 0 when the message is used up (and freed).  A frame that does not decode
  * is counted and ends the message: its length field may be garbage too, so
- * nothing after it can be trusted to start where it says. */
+ * nothing after it can be trusted to start where it says.  A frame that
+ * decodes but may not come here by this path is counted and skipped. */
 static int next_frame(struct px_net *n, px_msg *out)
 {
     const uint8_t *body = nng_msg_body(n->rx);
-    size_t left = nng_msg_len(n->rx) - n->rx_off;
-    if (left > 0 || n->rx_off == 0) { /* an empty message is a short frame */
+    for (;;) {
+        size_t left = nng_msg_len(n->rx) - n->rx_off;
+        if (left == 0 && n->rx_off > 0) break; /* an empty message is a short frame */
         size_t flen = left;
         if (left >= PX_WIRE_HEADER) {
             uint64_t want = PX_WIRE_HEADER + (uint64_t)get_le32(body + n->rx_off + 16);
             if (want < left) flen = (size_t)want; /* more frames follow */
         }
         int d = px_decode(body + n->rx_off, flen, n->cfg.cluster_id, out);
-        if (d == 0) {
-            n->rx_off += flen;
-            return 1;
+        if (d != 0) {
+            note_rejected(n, n->rx_pipe, -d);
+            break;
         }
-        note_rejected(n, n->rx, -d);
+        n->rx_off += flen;
+        int why = path_refusal(n, out);
+        if (why == 0) return 1;
+        note_rejected(n, n->rx_pipe, why);
     }
     nng_msg_free(n->rx);
     n->rx = NULL;
     return 0;
+}
+
+/* Starts splitting msg: notes its pipe and whether it came by ipc. */
+static void take_message(struct px_net *n, nng_msg *msg)
+{
+    n->rx = msg;
+    n->rx_off = 0;
+    n->rx_pipe = nng_msg_get_pipe(msg);
+    n->rx_local = nng_listener_id(nng_pipe_listener(n->rx_pipe)) ==
+                  nng_listener_id(n->ipc_listener);
 }
 
 /* Wait until the inbound socket may have a message, at most ms.  poll() on
@@ -310,8 +447,7 @@ int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms)
             px_error("receive failed: %s", nng_strerror(rv));
             return -1;
         }
-        n->rx = msg;
-        n->rx_off = 0;
+        take_message(n, msg);
         if (next_frame(n, out)) return 1;
         /* a bad frame is not a message: keep waiting for a good one */
     }
@@ -342,6 +478,20 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
     else if (ev == NNG_PIPE_EV_REM_POST) atomic_fetch_sub(&d->pipes, 1);
 }
 
+/* Mutual TLS on a dialer to node: our certificate, and theirs checked
+ * against the CA and their host.  One config per peer, built on first use. */
+static int dialer_tls(struct px_net *n, nng_dialer dl, uint32_t node)
+{
+    if (!n->tls_client[node]) {
+        char err[512];
+        if (px_tls_client(&n->cfg, n->self, node, &n->tls_client[node], err, sizeof err) != 0) {
+            px_error("%s", err);
+            return NNG_EINVAL;
+        }
+    }
+    return nng_dialer_set_ptr(dl, NNG_OPT_TLS_CONFIG, n->tls_client[node]);
+}
+
 static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
 {
     char url[600];
@@ -358,7 +508,7 @@ static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
             d->failed = 1;
             return -1;
         }
-        tcp_url(to, role, url, sizeof url);
+        tcp_url(&n->cfg, to, role, url, sizeof url);
     }
 
     int rv = nng_push0_open(&d->s);
@@ -373,7 +523,10 @@ static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
 
     nng_dialer dl;
     rv = nng_dialer_create(&dl, d->s, url);
-    if (rv == 0 && node != n->self) bind_local_addr(dl, me->host);
+    if (rv == 0 && node != n->self) {
+        bind_local_addr(dl, me->host);
+        if (n->cfg.tls) rv = dialer_tls(n, dl, node);
+    }
     /* NONBLOCK: a peer that is down now is dialled again in the background */
     if (rv == 0) rv = nng_dialer_start(dl, NNG_FLAG_NONBLOCK);
     if (rv != 0) {
@@ -518,7 +671,7 @@ struct px_ctl *px_ctl_open(const px_config *cfg, uint32_t self, int role, char *
     }
     if (ipc_url(cfg, self, role, "ctl", url, sizeof url) != 0) {
         snprintf(err, errlen, "node directory path too long for an ipc socket: %s", url);
-    } else if (listen_on(c->s, url, err, errlen) == 0) {
+    } else if (listen_ipc(c->s, url, NULL, err, errlen) == 0) {
         return c;
     }
     nng_close(c->s);

@@ -2,14 +2,19 @@
  *
  * Every process has one inbound PULL socket, listening on
  *   ipc://<node_dir>/<role>.ipc          (always; used by the same node)
- *   tcp://<host>:<role_port>             (acceptor, proposer, learner)
+ *   tls+tcp://<host>:<role_port>         (acceptor, proposer, learner;
+ *                                         tcp:// when tls = false)
  * and one outbound PUSH socket per destination it talks to, dialled lazily:
  * ipc:// for a destination on its own node, tcp:// for other nodes, with the
  * dialer bound to its own node's host address (NNG_OPT_LOCADDR) so per-address
  * network faults hit the right traffic.  Sends never block: a full send
  * buffer drops the message (Paxos tolerates loss; retransmits repair it).
- * Reconnects are nng's.  Frames that fail to decode (garbage, another
- * cluster id) are dropped, counted, and logged (rate-limited).
+ * Reconnects are nng's.  With tls = true (the default) tcp is tls+tcp://
+ * with mutual authentication (tls.h).  Frames that fail to decode
+ * (garbage, another cluster id), a type this role never receives, a frame
+ * over ipc with another node's id or over tcp with ours or a non-member's,
+ * are dropped, counted by reason, and logged (rate-limited).  An ipc
+ * connection from a process of another uid is closed at once.
  *
  * Control: every role also answers CTL_REQ on a REP socket at
  *   ipc://<node_dir>/<role>.ctl
@@ -51,8 +56,18 @@ int px_net_wait_us(struct px_net *n, int us);
  * message (for hosts that wait on several things at once), or -1. */
 int px_net_recv_fd(const struct px_net *n);
 
-/* Frames refused by the decoder, by reason (enum px_wire_err index). */
+/* Frames refused, by reason (enum px_refusal in refuse.h): by the decoder,
+ * by the path check below, or by a role core through px_net_refused. */
 uint64_t px_net_rejected(const struct px_net *n, int reason);
+
+/* Count a refusal (enum px_refusal, 0 = none) of the frame px_net_recv
+ * returned last, and log it, at most once a second per reason, with the
+ * address it came from.  For the protocol bounds the role cores check. */
+void px_net_refused(struct px_net *n, int reason);
+
+/* ipc connections refused in this process because the peer runs as
+ * another user (ipc listeners take only their owner's processes). */
+uint64_t px_net_foreign_uid_refused(void);
 
 /* Control socket, server side: open the REP socket for role. */
 struct px_ctl;

@@ -19,7 +19,12 @@
 #define PX_MAX_FRAME 32768        /* header + payload, the decoder refuses more */
 
 /* A ballot (round, proposer id), totally ordered by round then node.
- * {0,0} is "no ballot": below every real ballot. */
+ * {0,0} is "no ballot": below every real ballot.  Rounds never exceed
+ * PX_MAX_ROUND: decoders refuse a ballot above it and a proposer never
+ * campaigns past it, so round + 1 can never wrap.  An election uses one
+ * round, so 2^60 is out of reach of any real cluster while leaving 2^64 -
+ * 2^60 of room below the overflow. */
+#define PX_MAX_ROUND (UINT64_C(1) << 60)
 typedef struct px_ballot {
     uint64_t round;
     uint32_t node;

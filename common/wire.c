@@ -31,7 +31,7 @@
  *   LIST_REQ    from_index u64                                           8
  *   LIST_CHUNK  from_index u64, total_len u64, n u32, then n x i64  20 + 8n
  *   CTL_REQ     what u8                                                  1
- *   TRIM        below u64                                                8
+ *   TRIM        ballot, below u64                                       20
  *   SNAP_REQ    snap_slot u64, offset u64                               16
  *   SNAP_CHUNK  snap_slot u64, total u64, offset u64, n u16,
  *               then n bytes                                       26 + n
@@ -54,6 +54,8 @@
  *     ctl json len <= PX_MAX_CTL_JSON;
  *   - cmd kind is APPEND or READ; applied flags only DUP|STALE bits;
  *   - ballot node <= PX_MAX_NODES, and node 0 only in the zero ballot;
+ *     ballot round <= PX_MAX_ROUND (BALLOT_BAD, not FIELD_BAD: a round
+ *     near 2^64 would make the next election wrap, so it is named apart);
  *   - acceptor, learner, leader, origin ids in 1..PX_MAX_NODES;
  *     leader_hint in 0..PX_MAX_NODES; acks only bits 1..PX_MAX_NODES;
  *   - reject of_type is PREPARE or ACCEPT; promise done is 0 or 1;
@@ -212,6 +214,28 @@ static int ballot_ok(px_ballot b)
     return b.node != 0 || b.round == 0;
 }
 
+/* Every ballot in m is at or below the round ceiling.  Checked apart from
+ * ballot_ok so a round near 2^64 (which would make the next election's
+ * round + 1 wrap to 0) is counted under a reason of its own. */
+static int rounds_ok(const px_msg *m)
+{
+    switch (m->type) {
+    case PX_MSG_PREPARE: return m->u.prepare.ballot.round <= PX_MAX_ROUND;
+    case PX_MSG_PROMISE:
+        if (m->u.promise.ballot.round > PX_MAX_ROUND) return 0;
+        for (int i = 0; i < m->u.promise.n && i < PX_MAX_PROMISE_ENTRIES; i++)
+            if (m->u.promise.entries[i].vballot.round > PX_MAX_ROUND) return 0;
+        return 1;
+    case PX_MSG_ACCEPT: return m->u.accept.ballot.round <= PX_MAX_ROUND;
+    case PX_MSG_ACCEPTED: return m->u.accepted.ballot.round <= PX_MAX_ROUND;
+    case PX_MSG_REJECT: return m->u.reject.promised.round <= PX_MAX_ROUND;
+    case PX_MSG_CHOSEN: return m->u.chosen.ballot.round <= PX_MAX_ROUND;
+    case PX_MSG_HEARTBEAT: return m->u.heartbeat.ballot.round <= PX_MAX_ROUND;
+    case PX_MSG_TRIM: return m->u.trim.ballot.round <= PX_MAX_ROUND;
+    default: return 1;
+    }
+}
+
 static int cmd_ok(const px_cmd *c)
 {
     return c->kind == PX_CMD_APPEND || c->kind == PX_CMD_READ;
@@ -285,7 +309,7 @@ static int msg_fields_ok(const px_msg *m)
     case PX_MSG_LIST_REQ: return 1;
     case PX_MSG_LIST_CHUNK: return m->u.list_chunk.n <= PX_LIST_CHUNK;
     case PX_MSG_CTL_REQ: return 1;
-    case PX_MSG_TRIM: return 1;
+    case PX_MSG_TRIM: return ballot_ok(m->u.trim.ballot) && !px_ballot_is_zero(m->u.trim.ballot);
     case PX_MSG_SNAP_REQ: return 1;
     case PX_MSG_SNAP_CHUNK: return snap_chunk_ok(&m->u.snap_chunk);
     default: return 0; /* including CTL_REPLY: not a px_msg */
@@ -390,7 +414,10 @@ static void encode_payload(writer *w, const px_msg *m)
     case PX_MSG_LIST_REQ: put_u64(w, m->u.list_req.from_index); break;
     case PX_MSG_LIST_CHUNK: encode_list_chunk(w, &m->u.list_chunk); break;
     case PX_MSG_CTL_REQ: put_u8(w, m->u.ctl_req.what); break;
-    case PX_MSG_TRIM: put_u64(w, m->u.trim.below); break;
+    case PX_MSG_TRIM:
+        put_ballot(w, m->u.trim.ballot);
+        put_u64(w, m->u.trim.below);
+        break;
     case PX_MSG_SNAP_REQ:
         put_u64(w, m->u.snap_req.snap_slot);
         put_u64(w, m->u.snap_req.offset);
@@ -442,7 +469,7 @@ static writer payload_writer(uint8_t *buf, size_t cap)
 
 size_t px_encode(const px_msg *m, uint32_t cluster_id, uint8_t *buf, size_t cap)
 {
-    if (cap < PX_WIRE_HEADER || !node_ok(m->from) || !msg_fields_ok(m)) return 0;
+    if (cap < PX_WIRE_HEADER || !node_ok(m->from) || !msg_fields_ok(m) || !rounds_ok(m)) return 0;
 
     /* The payload first, so its length is known when the header is written. */
     writer w = payload_writer(buf, cap);
@@ -586,7 +613,10 @@ static void decode_payload(reader *r, px_msg *m)
     case PX_MSG_LIST_REQ: m->u.list_req.from_index = get_u64(r); break;
     case PX_MSG_LIST_CHUNK: decode_list_chunk(r, &m->u.list_chunk); break;
     case PX_MSG_CTL_REQ: m->u.ctl_req.what = get_u8(r); break;
-    case PX_MSG_TRIM: m->u.trim.below = get_u64(r); break;
+    case PX_MSG_TRIM:
+        m->u.trim.ballot = get_ballot(r);
+        m->u.trim.below = get_u64(r);
+        break;
     case PX_MSG_SNAP_REQ:
         m->u.snap_req.snap_slot = get_u64(r);
         m->u.snap_req.offset = get_u64(r);
@@ -642,6 +672,7 @@ int px_decode(const uint8_t *buf, size_t len, uint32_t cluster_id, px_msg *out)
     decode_payload(&r, out);
     /* Exactly the bytes the layout implies: no fewer, no trailing ones. */
     if (!r.ok || r.pos != payload_len || !msg_fields_ok(out)) return -PX_WIRE_FIELD_BAD;
+    if (!rounds_ok(out)) return -PX_WIRE_BALLOT_BAD;
     return 0;
 }
 
@@ -684,6 +715,7 @@ const char *px_wire_strerror(int err)
     case PX_WIRE_CRC_BAD: return "crc mismatch";
     case PX_WIRE_FIELD_BAD: return "field out of range or length mismatch";
     case PX_WIRE_NODE_BAD: return "sender id out of range";
+    case PX_WIRE_BALLOT_BAD: return "ballot round above the ceiling";
     default: return "unknown wire error";
     }
 }
@@ -824,7 +856,8 @@ int px_msg_equal(const px_msg *a, const px_msg *b)
     case PX_MSG_LIST_REQ: return a->u.list_req.from_index == b->u.list_req.from_index;
     case PX_MSG_LIST_CHUNK: return list_chunk_eq(&a->u.list_chunk, &b->u.list_chunk);
     case PX_MSG_CTL_REQ: return a->u.ctl_req.what == b->u.ctl_req.what;
-    case PX_MSG_TRIM: return a->u.trim.below == b->u.trim.below;
+    case PX_MSG_TRIM:
+        return ballot_eq(a->u.trim.ballot, b->u.trim.ballot) && a->u.trim.below == b->u.trim.below;
     case PX_MSG_SNAP_REQ:
         return a->u.snap_req.snap_slot == b->u.snap_req.snap_slot &&
                a->u.snap_req.offset == b->u.snap_req.offset;

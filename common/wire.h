@@ -24,7 +24,7 @@
 #include "types.h"
 
 #define PX_WIRE_MAGIC 0x31435850u
-#define PX_WIRE_VERSION 2
+#define PX_WIRE_VERSION 3
 #define PX_WIRE_HEADER 24
 
 enum px_msg_type {
@@ -200,8 +200,12 @@ typedef struct px_list_chunk {
 } px_list_chunk;
 
 /* Leader -> acceptors: a quorum of learners hold durable snapshots of every
- * slot below `below`; forget accepted entries there. */
+ * slot below `below`; forget accepted entries there.  ballot is the
+ * leader's: an acceptor trims only under the ballot it promised, and only
+ * within what it has accepted, so a stray or forged TRIM cannot make it
+ * forget slots a live leader still needs. */
 typedef struct px_trim {
+    px_ballot ballot;
     uint64_t below;
 } px_trim;
 
@@ -270,8 +274,10 @@ enum px_wire_err {
     PX_WIRE_TOO_LONG = 7,    /* length over PX_MAX_FRAME, or trailing bytes */
     PX_WIRE_CRC_BAD = 8,
     PX_WIRE_FIELD_BAD = 9,   /* a count or field out of range, or length mismatch */
-    PX_WIRE_NODE_BAD = 10    /* from outside 1..PX_MAX_NODES */
+    PX_WIRE_NODE_BAD = 10,   /* from outside 1..PX_MAX_NODES */
+    PX_WIRE_BALLOT_BAD = 11  /* a ballot round above PX_MAX_ROUND */
 };
+#define PX_WIRE_ERR_MAX 11
 
 /* Encode m (m->from is the sender id) into buf; returns the frame length,
  * or 0 if cap is too small or m is not encodable (a CTL_REPLY never is:

@@ -60,19 +60,20 @@ static void make_config(const px_proc *p, learner_config *lc)
 
 static void status_json(void *arg, char *json, size_t cap)
 {
+    char rej[1024];
     learn_proc *lp = arg;
     size_t len;
     learner_list(lp->core, &len);
     snprintf(json, cap,
              "{\"role\":\"learner\",\"node\":%u,\"applied_upto\":%llu,\"known_chosen\":%llu,"
              "\"list_length\":%zu,\"dedup_size\":%zu,\"pending\":%zu,\"snapshot_upto\":%llu,"
-             "\"snapshot_bytes\":%llu,\"retained\":%zu,\"rejected_frames\":%llu}",
+             "\"snapshot_bytes\":%llu,\"retained\":%zu,\"rejected_frames\":%s}",
              lp->p.self, (unsigned long long)learner_applied_upto(lp->core),
              (unsigned long long)learner_known_chosen(lp->core), len,
              learner_dedup_size(lp->core), learner_pending(lp->core),
              (unsigned long long)learner_snapshot_upto(lp->core),
              (unsigned long long)lp->snap_bytes, learner_retained(lp->core),
-             (unsigned long long)px_proc_rejected(&lp->p));
+             px_proc_rejected_json(&lp->p, rej, sizeof rej));
 }
 
 /* A learner far behind is worth one line when it catches up. */

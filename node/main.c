@@ -1,7 +1,8 @@
 /* main.c -- paxos-node, the per-node supervisor.
  *
  *   paxos-node --config FILE --node N [--daemon]
- *   paxos-node --config FILE --list-nodes      (prints "id host gateway_port")
+ *   paxos-node --config FILE --list-nodes      (prints "id host gateway_port dir")
+ *   paxos-node --config FILE --tls-paths       (where the CA, certs and keys belong)
  *
  * Starts the node's four role processes (acceptor, learner, proposer,
  * gateway) from the directory of its own executable, appends each one's
@@ -348,7 +349,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: paxos-node --config FILE --node N [--daemon]\n"
-            "       paxos-node --config FILE --list-nodes\n");
+            "       paxos-node --config FILE --list-nodes\n"
+            "       paxos-node --config FILE --tls-paths\n");
     exit(2);
 }
 
@@ -377,11 +379,33 @@ static void list_nodes(void)
     exit(0);
 }
 
+/* For scripts/make-certs.sh: where the CA and each node's certificate and
+ * key belong, resolved as the processes resolve them. */
+static void list_tls_paths(void)
+{
+    char path[600];
+    px_config_resolve(&sv.cfg, sv.cfg.tls_ca, path, sizeof path);
+    printf("ca %s\n", path);
+    for (uint32_t i = 0; i < sv.cfg.n_nodes; i++) {
+        const px_node_cfg *n = &sv.cfg.nodes[i];
+        char cert[600], key[600];
+        px_config_resolve(&sv.cfg, n->tls_cert, cert, sizeof cert);
+        px_config_resolve(&sv.cfg, n->tls_key, key, sizeof key);
+        printf("node %u %s %s %s\n", n->id, n->host, cert, key);
+    }
+    printf("tls %s\n", sv.cfg.tls ? "on" : "off");
+    exit(0);
+}
+
 static void make_dirs(void)
 {
-    char path[700];
-    const char *sub[] = {"", "/logs", "/pids"};
-    for (size_t i = 0; i < 3; i++) {
+    char path[700], err[1024];
+    if (px_node_dir_private(sv.dir, err, sizeof err) != 0) {
+        fprintf(stderr, "paxos-node: %s\n", err);
+        exit(1);
+    }
+    const char *sub[] = {"/logs", "/pids"};
+    for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s%s", sv.dir, sub[i]);
         if (px_mkdirs(path) != 0) {
             fprintf(stderr, "paxos-node: cannot create %s: %s\n", path, strerror(errno));
@@ -423,6 +447,8 @@ static int daemonize(void)
     return p[1];
 }
 
+static int tls_paths;
+
 static void parse_args(int argc, char **argv, int *list)
 {
     const char *config = NULL;
@@ -431,6 +457,7 @@ static void parse_args(int argc, char **argv, int *list)
         else if (!strcmp(argv[i], "--node") && i + 1 < argc) sv.node = (uint32_t)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--daemon")) sv.daemon = 1;
         else if (!strcmp(argv[i], "--list-nodes")) *list = 1;
+        else if (!strcmp(argv[i], "--tls-paths")) *list = tls_paths = 1;
         else usage();
     }
     if (!config) usage();
@@ -447,6 +474,7 @@ int main(int argc, char **argv)
     int list = 0;
     sv.log_fd = -1;
     parse_args(argc, argv, &list);
+    if (tls_paths) list_tls_paths();
     if (list) list_nodes();
     px_config_node_dir(&sv.cfg, sv.node, sv.dir, sizeof sv.dir);
     make_dirs();

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "../common/log.h"
+#include "../common/refuse.h"
 
 volatile sig_atomic_t px_proc_stopping;
 
@@ -45,6 +46,28 @@ int px_mkdirs(const char *path)
     }
     if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
     return 0;
+}
+
+int px_node_dir_private(const char *dir, char *err, size_t errlen)
+{
+    if (px_mkdirs(dir) != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    /* Explicitly, whatever the umask: the ipc and control sockets and the
+     * pid files in here must be reachable by their owner only. */
+    if (chmod(dir, 0700) != 0) {
+        snprintf(err, errlen, "cannot make %s private (chmod 0700): %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void px_proc_warn_plaintext(const px_config *cfg)
+{
+    px_warn("tls = false in %s: traffic between nodes is plaintext tcp:// and not "
+            "authenticated; anyone who can reach the role ports can forge protocol frames "
+            "(see docs/SECURITY.md)", cfg->path);
 }
 
 static void usage(const char *prog)
@@ -103,10 +126,11 @@ void px_proc_start(px_proc *p, int argc, char **argv, int role)
     if (warn[0]) px_warn("%s", warn);
 
     px_config_node_dir(&p->cfg, p->self, p->dir, sizeof p->dir);
-    if (px_mkdirs(p->dir) != 0) {
-        px_error("cannot create %s: %s", p->dir, strerror(errno));
+    if (px_node_dir_private(p->dir, err, sizeof err) != 0) {
+        px_error("%s", err);
         exit(1);
     }
+    if (!p->cfg.tls) px_proc_warn_plaintext(&p->cfg);
     install_signals();
 
     p->net = px_net_open(&p->cfg, p->self, role, err, sizeof err);
@@ -157,6 +181,36 @@ void px_proc_flush(px_proc *p, px_outbox *o)
 uint64_t px_proc_rejected(const px_proc *p)
 {
     uint64_t sum = 0;
-    for (int r = 1; r <= PX_WIRE_NODE_BAD; r++) sum += px_net_rejected(p->net, r);
+    for (int r = 1; r < PX_REFUSE_MAX; r++) sum += px_net_rejected(p->net, r);
     return sum;
+}
+
+void px_proc_refused(px_proc *p, int reason)
+{
+    px_net_refused(p->net, reason);
+}
+
+const char *px_proc_rejected_json(const px_proc *p, char *buf, size_t cap)
+{
+    size_t off = 0;
+    int n = snprintf(buf, cap, "{\"total\":%llu", (unsigned long long)px_proc_rejected(p));
+    if (n > 0) off = (size_t)n;
+    uint64_t uid = px_net_foreign_uid_refused();
+    if (uid && off < cap) {
+        n = snprintf(buf + off, cap - off, ",\"foreign_uid_connections\":%llu", (unsigned long long)uid);
+        if (n > 0) off += (size_t)n;
+    }
+    for (int r = 1; r < PX_REFUSE_MAX && off < cap; r++) {
+        uint64_t c = px_net_rejected(p->net, r);
+        if (c == 0) continue;
+        n = snprintf(buf + off, cap - off, ",\"%s\":%llu", px_refusal_key(r), (unsigned long long)c);
+        if (n > 0) off += (size_t)n;
+    }
+    if (off + 2 <= cap) {
+        buf[off] = '}';
+        buf[off + 1] = 0;
+    } else if (cap >= 3) {
+        snprintf(buf, cap, "{}"); /* cut: still JSON */
+    }
+    return buf;
 }

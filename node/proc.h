@@ -42,10 +42,25 @@ void px_proc_flush(px_proc *p, px_outbox *o);
 void px_proc_hold(px_proc *p);
 void px_proc_release(px_proc *p);
 
-/* Sum of frames the transport refused, over every reason. */
+/* Sum of frames refused, over every reason. */
 uint64_t px_proc_rejected(const px_proc *p);
+
+/* Count and log a refusal (enum px_refusal; 0 = none) of the frame last
+ * received: what a role core returned from its handler. */
+void px_proc_refused(px_proc *p, int reason);
+
+/* The refusal counts as a JSON object {"total":N,"<reason key>":N,...}
+ * (reasons with a zero count left out) in buf; returns buf. */
+const char *px_proc_rejected_json(const px_proc *p, char *buf, size_t cap);
 
 /* mkdir -p; 0 or -1 with errno. */
 int px_mkdirs(const char *path);
+
+/* Creates the node directory if needed and sets its mode to 0700 whatever
+ * the umask (it holds the ipc sockets and pid files).  0, or -1 with err. */
+int px_node_dir_private(const char *dir, char *err, size_t errlen);
+
+/* The warning every process logs at start when tls = false. */
+void px_proc_warn_plaintext(const px_config *cfg);
 
 #endif

@@ -62,6 +62,7 @@ void prop_send_trim(struct proposer *p, px_outbox *out)
 {
     px_msg *m = prop_msg(p, PX_MSG_TRIM);
     memset(&m->u.trim, 0, sizeof m->u.trim);
+    m->u.trim.ballot = p->ballot; /* acceptors trim only under the ballot they promised */
     m->u.trim.below = p->trim_mark;
     px_outbox_push(out, PX_ROLE_ACCEPTOR, PX_NODE_ALL, m);
 }

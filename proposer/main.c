@@ -77,6 +77,7 @@ static const char *state_name(int s)
 
 static void status_json(void *arg, char *json, size_t cap)
 {
+    char rej[1024];
     prop_proc *pp = arg;
     struct proposer *c = pp->core;
     px_ballot b = proposer_ballot(c);
@@ -85,7 +86,7 @@ static void status_json(void *arg, char *json, size_t cap)
              "\"ballot\":{\"round\":%llu,\"node\":%u},\"leader\":%u,\"chosen_upto\":%llu,"
              "\"next_slot\":%llu,\"in_flight\":%u,\"queued\":%u,\"batch_max\":%u,"
              "\"pipeline\":%u,\"slots_chosen\":%llu,\"commands_chosen\":%llu,"
-             "\"trim_mark\":%llu,\"rejected_frames\":%llu}",
+             "\"trim_mark\":%llu,\"rejected_frames\":%s}",
              pp->p.self, state_name(proposer_state(c)), (unsigned long long)b.round, b.node,
              proposer_leader(c), (unsigned long long)proposer_chosen_upto(c),
              (unsigned long long)proposer_next_slot(c), proposer_in_flight(c),
@@ -93,7 +94,7 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)proposer_slots_chosen(c),
              (unsigned long long)proposer_commands_chosen(c),
              (unsigned long long)proposer_trim_mark(c),
-             (unsigned long long)px_proc_rejected(&pp->p));
+             px_proc_rejected_json(&pp->p, rej, sizeof rej));
 }
 
 /* Operators want to see elections in the log, not every heartbeat. */

@@ -25,6 +25,22 @@ done
 [ -f "$CONFIG" ] || { echo "$0: config $CONFIG not found (use --config FILE)" >&2; exit 1; }
 
 nodes=$("$BIN/paxos-node" --config "$CONFIG" --list-nodes)
+
+# Development certificates on first start, so the default cluster is
+# mutually authenticated TLS from the first command (make-certs.sh keeps
+# whatever already exists).
+tls=$("$BIN/paxos-node" --config "$CONFIG" --tls-paths)
+if grep -q '^tls on$' <<<"$tls"; then
+    missing=0
+    while read -r kind _ _ crt key; do
+        [ "$kind" = node ] && { [ -f "$crt" ] && [ -f "$key" ] || missing=1; }
+    done <<<"$tls"
+    if [ "$missing" -eq 1 ]; then
+        echo "no certificates yet: making a development CA and node certificates"
+        PAXOS_BIN=$BIN "$ROOT/scripts/make-certs.sh" --config "$CONFIG"
+    fi
+fi
+
 while read -r id _ _ _; do
     PAXOS_BIN=$BIN "$ROOT/scripts/start-node.sh" "$id" --config "$CONFIG"
 done <<<"$nodes"

@@ -106,6 +106,16 @@ it_begin() {
         exit 1
     fi
     it_write_config "$IT_CFG" 41
+    it_make_certs "$IT_CFG"
+}
+
+# it_make_certs CONFIG: a cluster CA and node certificates at the paths the
+# config names (peers use mutual TLS unless the config says tls = false).
+it_make_certs() {
+    if ! PAXOS_BIN=$BIN "$IT_ROOT/scripts/make-certs.sh" --config "$1" >"$IT_DIR/make-certs.log" 2>&1; then
+        fail "$IT_NAME" "make-certs.sh failed: $(tail -n 3 "$IT_DIR/make-certs.log")"
+        exit 1
+    fi
 }
 
 # Pids of node i: the supervisor first, so it cannot restart what we kill.

@@ -53,7 +53,8 @@ static px_ballot rnd_ballot(void)
 {
     px_ballot b = {0, 0};
     if (rnd(0, 9) == 0) return b; /* the zero ballot is legal too */
-    b.round = rnd_u64() | 1;
+    b.round = (rnd_u64() | 1) % (PX_MAX_ROUND + 1); /* the ceiling itself is legal */
+    if (b.round == 0) b.round = PX_MAX_ROUND;
     b.node = rnd_node();
     return b;
 }
@@ -194,7 +195,11 @@ static void rnd_msg(px_msg *m, int type, int size)
     case PX_MSG_LIST_REQ: m->u.list_req.from_index = rnd_u64(); break;
     case PX_MSG_LIST_CHUNK: rnd_list_chunk(&m->u.list_chunk, size); break;
     case PX_MSG_CTL_REQ: m->u.ctl_req.what = (uint8_t)rnd(0, 255); break;
-    case PX_MSG_TRIM: m->u.trim.below = rnd_u64(); break;
+    case PX_MSG_TRIM:
+        m->u.trim.ballot = rnd_ballot();
+        if (px_ballot_is_zero(m->u.trim.ballot)) m->u.trim.ballot = (px_ballot){1, 1};
+        m->u.trim.below = rnd_u64();
+        break;
     case PX_MSG_SNAP_REQ:
         m->u.snap_req.snap_slot = rnd_u64();
         m->u.snap_req.offset = rnd_u64();
@@ -276,7 +281,7 @@ static void test_crc32c_vector(void)
 static void test_golden_heartbeat(void)
 {
     static const uint8_t want[PX_WIRE_HEADER + 24] = {
-        0x50, 0x58, 0x43, 0x31, 2, 7, 0, 0,             /* magic, version, type, flags */
+        0x50, 0x58, 0x43, 0x31, 3, 7, 0, 0,             /* magic, version, type, flags */
         0x07, 0, 0, 0, 3, 0, 0, 0, 24, 0, 0, 0,         /* cluster, from, length */
         0, 0, 0, 0,                                     /* crc, filled below */
         0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, /* ballot.round */
@@ -352,7 +357,7 @@ static void test_max_sizes_fit(void)
     CHECK(encode_rnd(PX_MSG_SNAP_CHUNK, 1) == PX_WIRE_HEADER + 26 + PX_SNAP_CHUNK);
     CHECK(encode_rnd(PX_MSG_REJECT, 0) == PX_WIRE_HEADER + 33);
     CHECK(encode_rnd(PX_MSG_LEARNED, 0) == PX_WIRE_HEADER + 20);
-    CHECK(encode_rnd(PX_MSG_TRIM, 0) == PX_WIRE_HEADER + 8);
+    CHECK(encode_rnd(PX_MSG_TRIM, 0) == PX_WIRE_HEADER + 20);
     CHECK(encode_rnd(PX_MSG_SNAP_REQ, 0) == PX_WIRE_HEADER + 16);
 }
 
@@ -423,9 +428,9 @@ static void test_header_errors(void)
     frame[0] ^= 1, fix_crc(frame, n);
     CHECK(decode(frame, n) == -PX_WIRE_MAGIC_BAD);
     memcpy(frame, frame2, n);
-    frame[4] = 1, fix_crc(frame, n); /* version 1 frames lack the compaction fields */
+    frame[4] = 2, fix_crc(frame, n); /* version 2 TRIMs carry no ballot */
     CHECK(decode(frame, n) == -PX_WIRE_VERSION_BAD);
-    frame[4] = 3, fix_crc(frame, n);
+    frame[4] = 4, fix_crc(frame, n);
     CHECK(decode(frame, n) == -PX_WIRE_VERSION_BAD);
     memcpy(frame, frame2, n);
     frame[5] = 0, fix_crc(frame, n);
@@ -571,6 +576,53 @@ static void test_field_errors(void)
 
     n = encode_rnd(PX_MSG_PREPARE, 0);
     CHECK(patch_count(n, 8, 4, PX_MAX_NODES + 1) == -PX_WIRE_FIELD_BAD); /* ballot node */
+
+    /* A TRIM carries the leader's ballot: never the zero ballot. */
+    n = encode_rnd(PX_MSG_TRIM, 0);
+    frame[PX_WIRE_HEADER + 8] = 0; /* node 0 with a non-zero round */
+    for (int i = 9; i < 12; i++) frame[PX_WIRE_HEADER + i] = 0;
+    fix_crc(frame, n);
+    CHECK(decode(frame, n) == -PX_WIRE_FIELD_BAD);
+}
+
+/* Writes round as the u64 at payload offset off, fixes the CRC, decodes. */
+static int patch_round(size_t n, size_t off, uint64_t round)
+{
+    for (int i = 0; i < 8; i++) frame[PX_WIRE_HEADER + off + i] = (uint8_t)(round >> (8 * i));
+    fix_crc(frame, n);
+    return decode(frame, n);
+}
+
+/* A round above PX_MAX_ROUND is refused with a reason of its own wherever a
+ * ballot travels: one such PREPARE, promised durably, once made the next
+ * election's round + 1 wrap to 0 and bricked the cluster. */
+static void test_round_ceiling(void)
+{
+    static const struct { int type; size_t off; } at[] = {
+        {PX_MSG_PREPARE, 0},  {PX_MSG_PROMISE, 0}, {PX_MSG_ACCEPT, 0},
+        {PX_MSG_ACCEPTED, 0}, {PX_MSG_REJECT, 0},  {PX_MSG_CHOSEN, 8},
+        {PX_MSG_HEARTBEAT, 0}, {PX_MSG_TRIM, 0},
+    };
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        size_t n;
+        /* a non-zero ballot node, so only the round can be wrong */
+        do n = encode_rnd(at[i].type, 0);
+        while (n == 0 || frame[PX_WIRE_HEADER + at[i].off + 8] == 0);
+        CHECK(patch_round(n, at[i].off, PX_MAX_ROUND) == 0);
+        CHECK(patch_round(n, at[i].off, PX_MAX_ROUND + 1) == -PX_WIRE_BALLOT_BAD);
+        CHECK(patch_round(n, at[i].off, UINT64_MAX) == -PX_WIRE_BALLOT_BAD);
+    }
+    /* An accepted entry's ballot inside a promise, too. */
+    size_t n;
+    do n = encode_rnd(PX_MSG_PROMISE, 0);
+    while (msg_a.u.promise.n == 0 || msg_a.u.promise.entries[0].vballot.node == 0);
+    CHECK(patch_round(n, 42 + 8, UINT64_MAX) == -PX_WIRE_BALLOT_BAD);
+
+    /* The encoder refuses what the decoder would. */
+    rnd_msg(&msg_a, PX_MSG_PREPARE, 0);
+    msg_a.u.prepare.ballot = (px_ballot){PX_MAX_ROUND + 1, 1};
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+    CHECK(strcmp(px_wire_strerror(-PX_WIRE_BALLOT_BAD), "ballot round above the ceiling") == 0);
 }
 
 static void test_encoder_refuses(void)
@@ -749,6 +801,7 @@ int main(void)
     RUN(test_length_errors);
     RUN(test_count_errors);
     RUN(test_field_errors);
+    RUN(test_round_ceiling);
     RUN(test_encoder_refuses);
     RUN(test_equal_ignores_unused);
     RUN(test_garbage_never_crashes);
