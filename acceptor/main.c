@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../common/log.h"
+#include "../common/ready.h"
 #include "../node/proc.h"
 #include "acceptor.h"
 #include "store.h"
@@ -177,6 +178,7 @@ int main(int argc, char **argv)
     acc_out_init(&a.out);
     recover(&a);
     px_info("ready (fsync %s)", a.p.cfg.fsync ? "on" : "off");
+    px_ready();
 
     while (!px_proc_stopping)
         if (step(&a) != 0) return 1;

@@ -11,6 +11,7 @@
 
 #include "../common/config.h"
 #include "../common/log.h"
+#include "../common/ready.h"
 #include "gateway.h"
 
 static void usage(void)
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
     }
     px_info("listening on http://%s:%u (client id base %016llx)", nc->host, nc->gateway_port,
             (unsigned long long)g.client_base);
+    px_ready();
 
     int sig = 0;
     sigwait(&set, &sig);

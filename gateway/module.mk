@@ -4,7 +4,7 @@ GATEWAY_SRCS := gateway/main.c gateway/http.c gateway/parse.c gateway/json.c \
                 gateway/listcopy.c gateway/pending.c gateway/cluster.c gateway/status.c
 
 PROGRAMS += paxos-gateway
-paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/tls.c common/config.c common/log.c
+paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/tls.c common/ready.c common/config.c common/log.c
 paxos-gateway_LIBS := -lmicrohttpd -ljson-c -lnng -lpthread -lconfig
 
 UNIT_TESTS += test_gateway_parse

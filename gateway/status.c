@@ -100,7 +100,8 @@ static json_object *query_role(gw *g, int role)
 
 int gw_status_json(gw *g, gw_buf *b)
 {
-    gw_buf_printf(b, "{\"node\":%u,\"pid\":%ld,\"roles\":{", g->node, (long)getpid());
+    gw_buf_printf(b, "{\"node\":%u,\"cluster_id\":%u,\"pid\":%ld,\"roles\":{", g->node,
+                  g->cfg.cluster_id, (long)getpid());
     for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
         long pid = role_pid(g, roles[i]);
         role_entry(b, px_role_name(roles[i]), pid, pid_alive(pid));

@@ -18,6 +18,7 @@
 
 #include "../common/fileio.h"
 #include "../common/log.h"
+#include "../common/ready.h"
 #include "../node/proc.h"
 #include "learner.h"
 #include "snapshot.h"
@@ -230,6 +231,7 @@ int main(int argc, char **argv)
     px_outbox_init(&lp.out);
     px_info("ready (snapshot every %llu slots%s)",
             (unsigned long long)lc.snapshot_every, lc.snapshot_every ? "" : ": off");
+    px_ready();
 
     while (!px_proc_stopping)
         if (step(&lp) != 0) return 1;

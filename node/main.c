@@ -3,6 +3,7 @@
  *   paxos-node --config FILE --node N [--daemon]
  *   paxos-node --config FILE --list-nodes      (prints "id host gateway_port dir")
  *   paxos-node --config FILE --tls-paths       (where the CA, certs and keys belong)
+ *   paxos-node --config FILE --describe        (cluster id, gateway scheme, CA path)
  *
  * Starts the node's four role processes (acceptor, learner, proposer,
  * gateway) from the directory of its own executable, appends each one's
@@ -10,6 +11,12 @@
  * and restarts a child that dies, with exponential backoff so a child that
  * cannot start (a corrupt log, a port in use) does not spin.  SIGTERM or
  * SIGINT stops every child (SIGTERM, then SIGKILL after 5 s) and exits 0.
+ *
+ * Start-up is all or nothing: each child says "ready" on a pipe once it has
+ * bound its sockets and recovered its state (common/ready.h).  Until every
+ * child has, a child that exits, or a --ready-timeout, stops the whole node
+ * and the supervisor exits 1 with the role's own error lines; with --daemon
+ * the command returns 0 only once the node is ready.
  *
  * Children get PR_SET_PDEATHSIG, so killing the supervisor -9 takes the
  * whole node down, as a machine crash would. */
@@ -48,6 +55,9 @@ typedef struct child {
     uint64_t restart_at;   /* when to start it again (0: now) */
     uint64_t backoff_ms;
     unsigned restarts;
+    int ready_fd;          /* read end of its ready pipe, -1 when closed */
+    int ready;             /* said "ready" since its last start */
+    off_t log_off;         /* size of its log when it was started: where its own lines begin */
 } child;
 
 static child children[] = {
@@ -62,9 +72,15 @@ static struct {
     char dir[512];
     int daemon;
     int log_fd; /* node.log, written besides stderr when in the foreground */
+    int ready_timeout_s;
 } sv;
 
 static volatile sig_atomic_t stopping;
+
+/* Start-up: set until every child has said it is ready.  A child that
+ * exits meanwhile fails the start, described in start_failure. */
+static int starting;
+static char start_failure[2048];
 
 static void on_stop(int sig)
 {
@@ -158,9 +174,9 @@ static uint64_t now_ms(void)
     return px_now_ms();
 }
 
-static void exec_child(const child *c)
+static void exec_child(const child *c, int ready_w)
 {
-    char log_path[700], node[16];
+    char log_path[700], node[16], fdstr[16];
     snprintf(log_path, sizeof log_path, "%s/logs/%s.log", sv.dir, c->role);
     snprintf(node, sizeof node, "%u", sv.node);
     int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -174,17 +190,45 @@ static void exec_child(const child *c)
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    /* the ready pipe survives exec; every other descriptor of ours does not */
+    fcntl(ready_w, F_SETFD, 0);
+    snprintf(fdstr, sizeof fdstr, "%d", ready_w);
+    setenv("PAXOS_READY_FD", fdstr, 1);
     execl(c->exe, c->exe, "--config", sv.config_path, "--node", node, (char *)NULL);
     fprintf(stderr, "paxos-node: cannot run %s: %s\n", c->exe, strerror(errno));
     _exit(127);
 }
 
+/* The size of c's log file now: its next lines start there. */
+static off_t log_size(const child *c)
+{
+    char path[700];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/logs/%s.log", sv.dir, c->role);
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+static void close_ready(child *c)
+{
+    if (c->ready_fd >= 0) close(c->ready_fd);
+    c->ready_fd = -1;
+}
+
 static void start_child(child *c)
 {
     pid_t parent = getpid();
+    int rp[2];
+    if (pipe2(rp, O_CLOEXEC) != 0) {
+        sv_log(PX_LOG_ERROR, "cannot make a pipe for %s: %s", c->role, strerror(errno));
+        c->restart_at = now_ms() + BACKOFF_MAX_MS;
+        return;
+    }
+    c->log_off = log_size(c);
     pid_t pid = fork();
     if (pid < 0) {
         sv_log(PX_LOG_ERROR, "cannot fork %s: %s", c->role, strerror(errno));
+        close(rp[0]);
+        close(rp[1]);
         c->restart_at = now_ms() + BACKOFF_MAX_MS;
         return;
     }
@@ -194,8 +238,13 @@ static void start_child(child *c)
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent) _exit(1); /* the supervisor died before prctl */
-        exec_child(c);
+        exec_child(c, rp[1]);
     }
+    close(rp[1]);
+    fcntl(rp[0], F_SETFL, O_NONBLOCK);
+    close_ready(c);
+    c->ready_fd = rp[0];
+    c->ready = 0;
     c->pid = pid;
     c->started_ms = now_ms();
     write_pid(c->role, pid);
@@ -215,6 +264,43 @@ static void describe_status(int status, char *buf, size_t len)
     }
 }
 
+/* The last lines a child wrote to its log since it was started: its own
+ * account of why it stopped ("cannot listen on ...: Address in use"). */
+static void child_last_lines(const child *c, char *buf, size_t len)
+{
+    char path[700], tail[2048];
+    snprintf(path, sizeof path, "%s/logs/%s.log", sv.dir, c->role);
+    buf[0] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    off_t end = lseek(fd, 0, SEEK_END), from = c->log_off;
+    if (end - from > (off_t)sizeof tail - 1) from = end - (off_t)sizeof tail + 1;
+    ssize_t n = from < end ? pread(fd, tail, (size_t)(end - from), from) : 0;
+    close(fd);
+    if (n <= 0) return;
+    tail[n] = 0;
+    /* the last three non-empty lines, joined */
+    const char *lines[3] = {0};
+    int k = 0;
+    for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n")) {
+        if (k == 3) memmove(lines, lines + 1, 2 * sizeof lines[0]), k = 2;
+        lines[k++] = line;
+    }
+    size_t off = 0;
+    for (int i = 0; i < k && off < len; i++) {
+        int w = snprintf(buf + off, len - off, "%s%s", i ? " | " : "", lines[i]);
+        if (w > 0) off += (size_t)w;
+    }
+}
+
+static void describe_failure(const child *c, const char *why, char *buf, size_t len)
+{
+    char lines[1600];
+    child_last_lines(c, lines, sizeof lines);
+    snprintf(buf, len, "%s %s before it was ready%s%s", c->role, why, lines[0] ? ": " : "",
+             lines);
+}
+
 /* A child died: remember why, and schedule its restart with backoff. */
 static void child_died(child *c, int status)
 {
@@ -227,8 +313,14 @@ static void child_died(child *c, int status)
     remove_pid(c->role);
     c->pid = 0;
     c->restarts++;
+    close_ready(c);
     if (stopping) {
         sv_log(PX_LOG_INFO, "%s %s", c->role, why);
+        return;
+    }
+    if (starting) {
+        if (start_failure[0] == 0) describe_failure(c, why, start_failure, sizeof start_failure);
+        c->restart_at = UINT64_MAX; /* the start failed: nothing is restarted */
         return;
     }
     c->restart_at = now + c->backoff_ms;
@@ -325,14 +417,70 @@ static void locate_binaries(void)
     }
 }
 
-static void supervise(void)
+/* Reads what c said on its ready pipe, if anything. */
+static void poll_ready(child *c)
+{
+    if (c->ready_fd < 0) return;
+    char buf[16];
+    ssize_t n = read(c->ready_fd, buf, sizeof buf);
+    if (n < 0) return; /* nothing yet (EAGAIN) */
+    if (n >= 5 && memcmp(buf, "ready", 5) == 0) {
+        c->ready = 1;
+        if (c->restarts)
+            sv_log(PX_LOG_INFO, "%s ready after %llu ms", c->role,
+                   (unsigned long long)(now_ms() - c->started_ms));
+    }
+    close_ready(c); /* said it, or closed without: its exit tells the rest */
+}
+
+static int all_ready(void)
 {
     for (size_t i = 0; i < N_CHILDREN; i++)
-        if (children[i].skip)
-            sv_log(PX_LOG_WARN, "%s not found: running without a %s", children[i].exe,
-                   children[i].role);
+        if (!children[i].skip && !children[i].ready) return 0;
+    return 1;
+}
+
+/* Starts every child and waits until each has said it is ready.  0, or -1
+ * with the reason in start_failure: a child exited first, the timeout
+ * passed, or we were told to stop. */
+static int start_all(void)
+{
+    starting = 1;
+    for (size_t i = 0; i < N_CHILDREN; i++)
+        if (!children[i].skip) start_child(&children[i]);
+    uint64_t deadline = now_ms() + (uint64_t)sv.ready_timeout_s * 1000;
+    while (!start_failure[0]) {
+        reap();
+        for (size_t i = 0; i < N_CHILDREN; i++) poll_ready(&children[i]);
+        if (start_failure[0]) break;
+        if (all_ready()) {
+            starting = 0;
+            return 0;
+        }
+        if (stopping) {
+            snprintf(start_failure, sizeof start_failure, "stopped by a signal while starting");
+        } else if (now_ms() >= deadline) {
+            for (size_t i = 0; i < N_CHILDREN; i++) {
+                child *c = &children[i];
+                if (c->skip || c->ready) continue;
+                char lines[1600];
+                child_last_lines(c, lines, sizeof lines);
+                snprintf(start_failure, sizeof start_failure, "%s not ready after %d s%s%s",
+                         c->role, sv.ready_timeout_s, lines[0] ? ": " : "", lines);
+                break;
+            }
+        } else {
+            usleep(LOOP_MS * 1000);
+        }
+    }
+    return -1;
+}
+
+static void supervise(void)
+{
     while (!stopping) {
         reap();
+        for (size_t i = 0; i < N_CHILDREN; i++) poll_ready(&children[i]);
         uint64_t now = now_ms();
         for (size_t i = 0; i < N_CHILDREN && !stopping; i++) {
             child *c = &children[i];
@@ -348,9 +496,10 @@ static void supervise(void)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: paxos-node --config FILE --node N [--daemon]\n"
+            "usage: paxos-node --config FILE --node N [--daemon] [--ready-timeout S]\n"
             "       paxos-node --config FILE --list-nodes\n"
-            "       paxos-node --config FILE --tls-paths\n");
+            "       paxos-node --config FILE --tls-paths\n"
+            "       paxos-node --config FILE --describe\n");
     exit(2);
 }
 
@@ -397,6 +546,18 @@ static void list_tls_paths(void)
     exit(0);
 }
 
+/* For the start scripts: what they need to check that a gateway that
+ * answers is this cluster's. */
+static void describe(void)
+{
+    char ca[600];
+    px_config_resolve(&sv.cfg, sv.cfg.tls_ca, ca, sizeof ca);
+    printf("cluster_id %u\n", sv.cfg.cluster_id);
+    printf("gateway_scheme %s\n", sv.cfg.gateway_https ? "https" : "http");
+    printf("ca %s\n", ca);
+    exit(0);
+}
+
 static void make_dirs(void)
 {
     char path[700], err[1024];
@@ -420,14 +581,28 @@ static void make_dirs(void)
 static int daemonize(void)
 {
     int p[2];
-    if (pipe(p) != 0) return -1;
+    /* close-on-exec: the children must not hold the write end open, or the
+     * waiting parent would never see it close */
+    if (pipe2(p, O_CLOEXEC) != 0) return -1;
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid > 0) {
         close(p[1]);
-        char ok = 0;
-        ssize_t r = read(p[0], &ok, 1);
-        exit(r == 1 && ok == 'y' ? 0 : 1);
+        char buf[4096];
+        size_t got = 0;
+        ssize_t r;
+        while (got < sizeof buf - 1 && (r = read(p[0], buf + got, sizeof buf - 1 - got)) > 0) {
+            got += (size_t)r;
+            if (buf[0] == 'y') break;
+        }
+        buf[got] = 0;
+        if (got >= 1 && buf[0] == 'y') exit(0);
+        if (got >= 1 && buf[0] == 'n')
+            fprintf(stderr, "paxos-node: node %u failed to start: %s\n", sv.node, buf + 1);
+        else
+            fprintf(stderr, "paxos-node: node %u: the daemon exited before reporting; see %s/logs/node.log\n",
+                    sv.node, sv.dir);
+        exit(1);
     }
     close(p[0]);
     setsid();
@@ -447,7 +622,7 @@ static int daemonize(void)
     return p[1];
 }
 
-static int tls_paths;
+static int tls_paths, describe_only;
 
 static void parse_args(int argc, char **argv, int *list)
 {
@@ -456,8 +631,13 @@ static void parse_args(int argc, char **argv, int *list)
         if (!strcmp(argv[i], "--config") && i + 1 < argc) config = argv[++i];
         else if (!strcmp(argv[i], "--node") && i + 1 < argc) sv.node = (uint32_t)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--daemon")) sv.daemon = 1;
+        else if (!strcmp(argv[i], "--ready-timeout") && i + 1 < argc) {
+            sv.ready_timeout_s = atoi(argv[++i]);
+            if (sv.ready_timeout_s < 1) usage();
+        }
         else if (!strcmp(argv[i], "--list-nodes")) *list = 1;
         else if (!strcmp(argv[i], "--tls-paths")) *list = tls_paths = 1;
+        else if (!strcmp(argv[i], "--describe")) *list = describe_only = 1;
         else usage();
     }
     if (!config) usage();
@@ -473,8 +653,11 @@ int main(int argc, char **argv)
 {
     int list = 0;
     sv.log_fd = -1;
+    sv.ready_timeout_s = 60;
+    for (size_t i = 0; i < N_CHILDREN; i++) children[i].ready_fd = -1;
     parse_args(argc, argv, &list);
     if (tls_paths) list_tls_paths();
+    if (describe_only) describe();
     if (list) list_nodes();
     px_config_node_dir(&sv.cfg, sv.node, sv.dir, sizeof sv.dir);
     make_dirs();
@@ -508,6 +691,21 @@ int main(int argc, char **argv)
     sv_log(PX_LOG_INFO, "supervisor started (pid %d, config %s, data %s)", (int)getpid(),
            sv.config_path, sv.dir);
     kill_leftovers();
+    for (size_t i = 0; i < N_CHILDREN; i++)
+        if (children[i].skip)
+            sv_log(PX_LOG_WARN, "%s not found: running without a %s", children[i].exe,
+                   children[i].role);
+    if (start_all() != 0) {
+        sv_log(PX_LOG_ERROR, "node %u failed to start: %s", sv.node, start_failure);
+        stop_all();
+        if (ready_fd >= 0) {
+            (void)!write(ready_fd, "n", 1);
+            (void)!write(ready_fd, start_failure, strlen(start_failure));
+            close(ready_fd);
+        }
+        return 1;
+    }
+    sv_log(PX_LOG_INFO, "node %u ready: every role is up", sv.node);
     if (ready_fd >= 0) {
         (void)!write(ready_fd, "y", 1);
         close(ready_fd);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/ready.h"
 #include "../node/proc.h"
 #include "proposer.h"
 #include "round_file.h"
@@ -195,6 +196,7 @@ int main(int argc, char **argv)
     if (lg) linger_us = atoi(lg);
     pp.last_state = PROPOSER_FOLLOWER; /* log from the first change on */
     px_info("ready (%u nodes, batch %u, pipeline %u)", pc.n_nodes, pc.batch_max, pc.pipeline);
+    px_ready();
 
     while (!px_proc_stopping)
         if (step(&pp) != 0) return 1;

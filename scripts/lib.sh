@@ -20,3 +20,55 @@ config_usage() {
     echo "usage: $0 [--config FILE]" >&2
     exit 2
 }
+
+# gateway_url HOST PORT: the node's gateway base URL (http or https, as the
+# config says).  Needs CONFIG and BIN.
+gateway_url() {
+    local scheme
+    scheme=$("$BIN/paxos-node" --config "$CONFIG" --describe | awk '$1 == "gateway_scheme" { print $2 }')
+    echo "$scheme://$1:$2"
+}
+
+# gateway_curl ARGS...: curl that trusts the cluster CA when gateways speak
+# HTTPS (harmless for plain HTTP).
+gateway_curl() {
+    local ca
+    ca=$("$BIN/paxos-node" --config "$CONFIG" --describe | awk '$1 == "ca" { print $2 }')
+    if [ -f "$ca" ]; then curl --cacert "$ca" "$@"; else curl "$@"; fi
+}
+
+# check_gateway_is_ours N HOST PORT DIR: the gateway answering at HOST:PORT
+# must be node N's of this cluster, started by us: its /status names node N,
+# our cluster id, and the gateway pid in DIR/pids/gateway.pid.  Prints why
+# not and returns 1 otherwise (another cluster's gateway on our port once
+# made start-cluster.sh report a cluster "ready" that was not ours).
+check_gateway_is_ours() {
+    local n=$1 host=$2 port=$3 dir=$4 want_cid want_pid st got
+    want_cid=$("$BIN/paxos-node" --config "$CONFIG" --describe | awk '$1 == "cluster_id" { print $2 }')
+    want_pid=$(cat "$dir/pids/gateway.pid" 2>/dev/null || true)
+    if [ -z "$want_pid" ] && [ ! -x "$BIN/paxos-gateway" ]; then
+        return 0 # a node without a gateway binary runs as a replica only: nothing answers for it
+    fi
+    [ -n "$want_pid" ] || { echo "node $n: no gateway pid file in $dir/pids" >&2; return 1; }
+    st=$(gateway_curl -s -m 3 "$(gateway_url "$host" "$port")/status" 2>/dev/null || true)
+    got=$(jq -r '"\(.node) \(.cluster_id) \(.pid)"' <<<"$st" 2>/dev/null || true)
+    if [ "$got" != "$n $want_cid $want_pid" ]; then
+        echo "node $n: the gateway at $host:$port is not ours: it says node/cluster_id/pid" \
+            "'${got:-no answer}', expected '$n $want_cid $want_pid'" >&2
+        return 1
+    fi
+}
+
+# stop_node_dir DIR: SIGTERM the supervisor whose pid is in DIR/pids/node.pid
+# and wait up to 10 s for it.
+stop_node_dir() {
+    local pid t
+    pid=$(cat "$1/pids/node.pid" 2>/dev/null || true)
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((t = 0; t < 100; t++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}

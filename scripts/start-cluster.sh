@@ -4,10 +4,11 @@
 # Starts every node of the config (daemonized) and waits, bounded, until a
 # leader is elected and a linearizable read (GET /list, which goes through
 # the log) answers.  Prints each node's gateway URL.  PAXOS_BIN overrides bin/.
+# Each node must start and answer as itself (see start-node.sh); on any
+# failure the nodes this run started are stopped again and it exits 1.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${PAXOS_BIN:-$ROOT/bin}
-CONFIG=${PAXOS_CONFIG:-$ROOT/cluster.cfg}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 TIMEOUT=20
 
 usage() {
@@ -41,19 +42,33 @@ if grep -q '^tls on$' <<<"$tls"; then
     fi
 fi
 
-while read -r id _ _ _; do
-    PAXOS_BIN=$BIN "$ROOT/scripts/start-node.sh" "$id" --config "$CONFIG"
+# What this run started, to stop again if the whole start fails.
+started=()
+undo() {
+    local d
+    [ ${#started[@]} -gt 0 ] || return 0
+    echo "$0: stopping the nodes this run started" >&2
+    for d in "${started[@]}"; do stop_node_dir "$d" || true; done
+}
+
+while read -r id _ _ dir; do
+    if ! PAXOS_BIN=$BIN "$ROOT/scripts/start-node.sh" "$id" --config "$CONFIG"; then
+        undo
+        exit 1
+    fi
+    started+=("$dir")
 done <<<"$nodes"
 
 # Ready = some gateway names a leader, and a read through the log succeeds.
 deadline=$((SECONDS + TIMEOUT))
 while [ $SECONDS -lt $deadline ]; do
     while read -r id host port _; do
-        st=$(curl -s -m 1 "http://$host:$port/status" 2>/dev/null || true)
+        url=$(gateway_url "$host" "$port")
+        st=$(gateway_curl -s -m 1 "$url/status" 2>/dev/null || true)
         if grep -Eq '"leader": *[1-9]' <<<"$st" &&
-            [ "$(curl -s -m 3 -o /dev/null -w '%{http_code}' "http://$host:$port/list")" = 200 ]; then
+            [ "$(gateway_curl -s -m 3 -o /dev/null -w '%{http_code}' "$url/list")" = 200 ]; then
             echo "cluster ready (leader elected, reads answer):"
-            while read -r i h p _; do echo "  node $i: http://$h:$p"; done <<<"$nodes"
+            while read -r i h p _; do echo "  node $i: $(gateway_url "$h" "$p")"; done <<<"$nodes"
             exit 0
         fi
     done <<<"$nodes"
@@ -61,4 +76,5 @@ while [ $SECONDS -lt $deadline ]; do
 done
 echo "$0: cluster not ready after ${TIMEOUT}s; see the logs under each node's logs/ directory:" >&2
 while read -r _ _ _ dir; do echo "  $dir/logs" >&2; done <<<"$nodes"
+undo
 exit 1

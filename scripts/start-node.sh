@@ -4,11 +4,16 @@
 # Starts node N's supervisor (bin/paxos-node), which runs the node's
 # acceptor, proposer, learner and gateway.  Daemonized by default; with
 # --foreground it stays attached and logs to the terminal too.
+#
+# Daemonized, it returns 0 only when every role has bound its sockets and
+# said it is ready (paxos-node --daemon waits for that) and the gateway that
+# answers on the node's port is this node's of this cluster (node id,
+# cluster id, and the pid we started); otherwise it stops what it started,
+# prints why, and exits 1.
 # Builds nothing: run `make` first.  PAXOS_BIN overrides bin/.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${PAXOS_BIN:-$ROOT/bin}
-CONFIG=${PAXOS_CONFIG:-$ROOT/cluster.cfg}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 FOREGROUND=0
 NODE=""
 
@@ -36,8 +41,16 @@ line=$("$BIN/paxos-node" --config "$CONFIG" --list-nodes | awk -v n="$NODE" '$1 
 read -r _ host port dir <<<"$line"
 
 if [ "$FOREGROUND" -eq 1 ]; then
-    echo "node $NODE: gateway http://$host:$port  data $dir  logs $dir/logs"
+    echo "node $NODE: gateway $(gateway_url "$host" "$port")  data $dir  logs $dir/logs"
     exec "$BIN/paxos-node" --config "$CONFIG" --node "$NODE"
 fi
-"$BIN/paxos-node" --config "$CONFIG" --node "$NODE" --daemon >/dev/null
-echo "node $NODE: gateway http://$host:$port  data $dir  logs $dir/logs"
+if ! "$BIN/paxos-node" --config "$CONFIG" --node "$NODE" --daemon >/dev/null; then
+    echo "$0: node $NODE did not start (logs in $dir/logs)" >&2
+    exit 1
+fi
+if ! check_gateway_is_ours "$NODE" "$host" "$port" "$dir"; then
+    stop_node_dir "$dir" || true
+    echo "$0: stopped node $NODE again" >&2
+    exit 1
+fi
+echo "node $NODE: gateway $(gateway_url "$host" "$port")  data $dir  logs $dir/logs"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A flipped byte in an early record of acceptor.log: the acceptor refuses to
-# start, its log names the file and the offset, the supervisor logs the exit
-# (and backs off), and the other nodes keep serving.
+# start, its log names the file and the offset, the node's start fails with
+# the acceptor's own error (and leaves nothing running), and the other nodes
+# keep serving.
 source "$(dirname "$0")/lib.sh"
 it_begin corrupt-log
 it_start_cluster
@@ -15,7 +16,17 @@ b=$(od -An -tu1 -j22 -N1 "$log" | tr -d ' ')
 printf "$(printf '\\%03o' $((b ^ 0xff)))" | dd of="$log" bs=1 seek=22 conv=notrunc status=none
 note "flipped byte 22 of node 3's acceptor.log"
 : >"$(node_dir 3)/logs/acceptor.log"
-it_start_node 3
+if it_start_node 3 2>"$IT_DIR/start3.err"; then
+    fail corrupt-log-start-fails "start-node.sh 3 succeeded on a corrupt log"
+else
+    pass corrupt-log-start-fails
+    note "$(head -n 1 "$IT_DIR/start3.err")"
+fi
+grep -q "acceptor exited with code 1 before it was ready: .*corrupt record at offset" "$IT_DIR/start3.err" &&
+    pass corrupt-log-start-says-why ||
+    fail corrupt-log-start-says-why "start-node's error does not carry the acceptor's: $(head -c 300 "$IT_DIR/start3.err")"
+left=$(it_node_pids 3 | xargs -r ps -o pid= -p 2>/dev/null | wc -l)
+[ "$left" -eq 0 ] && pass corrupt-log-nothing-left || fail corrupt-log-nothing-left "$left processes of node 3 still running"
 
 alog=$(node_dir 3)/logs/acceptor.log
 if it_wait_log "$alog" "acceptor\.log: corrupt record at offset [0-9]+" 10; then
@@ -24,9 +35,9 @@ if it_wait_log "$alog" "acceptor\.log: corrupt record at offset [0-9]+" 10; then
 else
     fail corrupt-log-refused "no 'corrupt record at offset' in node 3's acceptor log: $(tail -n 2 "$alog")"
 fi
-if it_wait_log "$(node_dir 3)/logs/node.log" "acceptor exited with code 1" 10; then
+if it_wait_log "$(node_dir 3)/logs/node.log" "node 3 failed to start: acceptor exited with code 1" 10; then
     pass corrupt-log-supervisor-logs
-    note "$(grep -m1 'acceptor exited with code 1' "$(node_dir 3)/logs/node.log")"
+    note "$(grep -m1 'failed to start' "$(node_dir 3)/logs/node.log" | cut -c1-200)"
 else
     fail corrupt-log-supervisor-logs "node.log of node 3 does not report the acceptor's exit"
 fi
