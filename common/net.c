@@ -187,12 +187,15 @@ uint64_t px_net_foreign_uid_refused(void)
     return atomic_load(&foreign_uid_refused);
 }
 
-/* Listens on an ipc url, refusing peers of another uid. */
+/* Listens on an ipc url: a socket file of mode 0600, and peers of another
+ * uid refused. */
 static int listen_ipc(nng_socket s, const char *url, nng_listener *out, char *err, size_t errlen)
 {
     nng_listener l;
     int rv = nng_pipe_notify(s, NNG_PIPE_EV_ADD_PRE, refuse_foreign_uid, NULL);
     if (rv == 0) rv = nng_listener_create(&l, s, url);
+    /* the socket file itself is the owner's too, whatever the umask */
+    if (rv == 0) rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600);
     if (rv == 0) {
         rv = nng_listener_start(l, 0);
         if (rv != 0) nng_listener_close(l);
