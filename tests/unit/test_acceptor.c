@@ -233,7 +233,7 @@ static void test_accept_ballots(void)
     accept(a, &o, 2, B(2, 2), 5, val(5, 2)); /* equal */
     accept(a, &o, 3, B(3, 3), 5, val(6, 1)); /* higher: overwrites, raises */
     accept(a, &o, 2, B(2, 2), 7, val(7, 1)); /* lower now */
-    accept(a, &o, 4, B(3, 1), 8, val(8, 1)); /* same round, lower node */
+    accept(a, &o, 1, B(3, 1), 8, val(8, 1)); /* same round, lower node */
     flush(a, &o);
 
     REQUIRE(o.persist.n == 3);
@@ -255,7 +255,7 @@ static void test_accept_ballots(void)
         CHECK(msg(&o, i)->u.reject.of_type == PX_MSG_ACCEPT);
     }
     CHECK(msg(&o, 3)->u.reject.slot == 7 && o.msgs.v[3].node == 2);
-    CHECK(msg(&o, 4)->u.reject.slot == 8 && o.msgs.v[4].node == 4);
+    CHECK(msg(&o, 4)->u.reject.slot == 8 && o.msgs.v[4].node == 1);
 
     px_ballot vb;
     const px_value *v;
@@ -309,7 +309,7 @@ static void test_reply_waits_for_durable(void)
      * ones: a reject must not overtake a pending vote. */
     acc_out_clear(&o);
     accept(a, &o, 2, B(1, 2), 1, val(2, 1));
-    prepare(a, &o, 9, B(1, 1), 0);
+    prepare(a, &o, 1, B(1, 1), 0);
     CHECK(o.msgs.n == 0);
     acceptor_durable(a, 3, &o);
     REQUIRE(o.msgs.n == 2);
@@ -325,7 +325,9 @@ static void test_group_commit(void)
     struct acceptor *a = acceptor_new(ME);
     acc_out o;
     acc_out_init(&o);
-    for (int i = 0; i < N; i++) accept(a, &o, 2 + i % 3, B(1, 2), (uint64_t)i, val(i, i % 4));
+    /* Proposers 2, 3, 4 in turn, each with a ballot above the last. */
+    for (int i = 0; i < N; i++)
+        accept(a, &o, 2 + i % 3, B(1 + (uint64_t)i, 2 + (uint32_t)i % 3), (uint64_t)i, val(i, i % 4));
     CHECK(o.persist.n == N && o.persist.last_seq == N);
     CHECK(o.msgs.n == 0 && acceptor_held_replies(a) == N);
 
@@ -469,13 +471,21 @@ static void test_forget_and_ignore(void)
 
 /* ---- compaction ------------------------------------------------------------ */
 
-static void trim(struct acceptor *a, acc_out *o, uint64_t below)
+/* TRIM(b, below) from b's proposer; returns the acceptor's verdict. */
+static int trim_as(struct acceptor *a, acc_out *o, px_ballot b, uint64_t below)
 {
     memset(&in, 0, sizeof(in));
     in.type = PX_MSG_TRIM;
-    in.from = 2;
+    in.from = b.node;
+    in.u.trim.ballot = b;
     in.u.trim.below = below;
-    acceptor_handle(a, &in, o);
+    return acceptor_handle(a, &in, o);
+}
+
+/* TRIM from the leader the acceptor promised, as honest leaders send it. */
+static int trim(struct acceptor *a, acc_out *o, uint64_t below)
+{
+    return trim_as(a, o, acceptor_promised(a), below);
 }
 
 /* Slots 0..9 accepted at (1,2), value val(s, s % 4 + 1), all durable. */
@@ -500,7 +510,7 @@ static void test_trim_forgets_and_records(void)
     acc_out_init(&o);
     CHECK(acceptor_trimmed(a) == 0);
     uint64_t seq = acceptor_emitted_seq(a);
-    trim(a, &o, 6);
+    CHECK(trim(a, &o, 6) == 0);
     REQUIRE(o.persist.n == 1);
     CHECK(o.persist.v[0].type == ACC_REC_TRIM && o.persist.v[0].slot == 6);
     CHECK(beq(o.persist.v[0].ballot, B(1, 2)));
@@ -516,14 +526,15 @@ static void test_trim_forgets_and_records(void)
     CHECK(beq(vb, B(1, 2)) && veq(v, &want));
 
     acc_out_clear(&o);
-    trim(a, &o, 6);
-    trim(a, &o, 3);
+    CHECK(trim(a, &o, 6) == 0 && trim(a, &o, 3) == 0); /* repeats, not refusals */
     CHECK(o.persist.n == 0 && o.msgs.n == 0 && acceptor_trimmed(a) == 6);
-    /* A mark past every entry forgets them all. */
-    trim(a, &o, 100);
+    /* A mark just past the highest accepted slot forgets them all; the
+     * mark then keeps accepted_upto where it was. */
+    CHECK(acceptor_accepted_upto(a) == 10);
+    CHECK(trim(a, &o, 10) == 0);
     REQUIRE(o.persist.n == 1);
-    CHECK(o.persist.v[0].slot == 100 && acceptor_accepted_count(a) == 0);
-    CHECK(acceptor_trimmed(a) == 100);
+    CHECK(o.persist.v[0].slot == 10 && acceptor_accepted_count(a) == 0);
+    CHECK(acceptor_trimmed(a) == 10 && acceptor_accepted_upto(a) == 10);
     acc_out_free(&o);
     acceptor_free(a);
 }
@@ -598,14 +609,14 @@ static void test_prepare_after_trim(void)
     CHECK(p.from_slot == 8 && p.trimmed == 6 && p.n == 2 && p.entries[0].slot == 8);
     /* Everything forgotten: an empty chunk from the mark, done. */
     acc_out_init(&o);
-    trim(a, &o, 20);
+    CHECK(trim(a, &o, 10) == 0);
     flush(a, &o);
     acc_out_free(&o);
     p = chunk(a, 3);
-    CHECK(p.from_slot == 3 && p.trimmed == 20 && p.n == 0);
-    CHECK(p.next_slot == 20 && p.done == 1);
+    CHECK(p.from_slot == 3 && p.trimmed == 10 && p.n == 0);
+    CHECK(p.next_slot == 10 && p.done == 1);
     p = chunk(a, 25);
-    CHECK(p.next_slot == 25 && p.trimmed == 20);
+    CHECK(p.next_slot == 25 && p.trimmed == 10);
     acceptor_free(a);
 }
 

@@ -46,7 +46,7 @@ static px_msg *chosen(uint64_t slot, const px_cmd *cmds, int n)
     m.from = 2;
     m.u.chosen.slot = slot;
     m.u.chosen.ballot = (px_ballot){.round = 7, .node = 2};
-    m.u.chosen.acks = 0x6;
+    m.u.chosen.acks = 0xE; /* acceptors 1, 2, 3: a quorum of 3 or of 5 */
     m.u.chosen.value.n = (uint16_t)n;
     for (int i = 0; i < n; i++) m.u.chosen.value.cmds[i] = cmds[i];
     return &m;
@@ -389,7 +389,7 @@ static void test_serve_catchup(void)
         const px_chosen *c = &o.v[i].msg.u.chosen;
         CHECK(c->slot == 10 + i);
         CHECK(c->value.n == 1 && c->value.cmds[0].value == (int64_t)c->slot * 3);
-        CHECK(c->ballot.round == 7 && c->ballot.node == 2 && c->acks == 0x6);
+        CHECK(c->ballot.round == 7 && c->ballot.node == 2 && c->acks == 0xE);
     }
 
     req.u.catchup.from_slot = 98;
