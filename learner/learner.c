@@ -320,6 +320,7 @@ static int chosen_refusal(const struct learner *l, const px_chosen *c)
 #else
     /* PLANTED BUG (mutant LEARNER_TRUST_ACKS): any acks will do, so one
      * CHOSEN that nobody decided makes this learner's list diverge. */
+    (void)l;
 #endif
     return 0;
 }
