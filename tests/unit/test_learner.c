@@ -1,6 +1,10 @@
 /* test_learner.c -- unit tests of the learner core: in-order apply, dedup,
  * catch-up (asking and serving), status reports, list chunks, compaction,
- * snapshot points, retention, snapshot transfer and restore. */
+ * snapshot points, retention, snapshot transfer and restore, and the
+ * refusals (common/refuse.h).
+ *
+ * Mutant tripwire: test_chosen_needs_quorum_acks fails under
+ * PX_MUTANT_LEARNER_TRUST_ACKS. */
 #include "learner/learner.h"
 #include "learner/dedup.h"
 #include "learner/snapshot.h"
