@@ -32,6 +32,7 @@
  * are on disk, calls acceptor_durable(a, out->persist.last_seq, ...).
  */
 #include "acceptor.h"
+#include "../common/refuse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -461,12 +462,28 @@ static void reply_promise(struct acceptor *a, uint32_t node, px_ballot b, uint64
 
 /* ---- message handling ----------------------------------------------------- */
 
-static void on_prepare(struct acceptor *a, uint32_t from, const px_prepare *pr, acc_out *out)
+/* Why a proposer's ballot in a frame from `from` cannot be real, or 0.
+ * (0,0) is "no ballot": no proposer sends it.  A round above the ceiling
+ * the decoder already refuses; checked again so the core holds the bound
+ * whatever feeds it.  A proposer only ever sends its own ballot, so one
+ * naming another node is a peer voting under someone else's name: taken,
+ * it could put a second value under that proposer's ballot. */
+static int ballot_refusal(px_ballot b, uint32_t from)
 {
+    if (px_ballot_is_zero(b)) return PX_REFUSE_BALLOT_ZERO;
+    if (b.round > PX_MAX_ROUND) return PX_WIRE_BALLOT_BAD;
+    if (b.node != from) return PX_REFUSE_SENDER_MISMATCH;
+    return 0;
+}
+
+static int on_prepare(struct acceptor *a, uint32_t from, const px_prepare *pr, acc_out *out)
+{
+    int why = ballot_refusal(pr->ballot, from);
+    if (why) return why;
     int c = px_ballot_cmp(pr->ballot, a->promised);
     if (c < 0) {
         reply_reject(a, from, PX_MSG_PREPARE, pr->from_slot);
-        return;
+        return 0;
     }
     if (c > 0) {
         a->promised = pr->ballot;
@@ -474,6 +491,7 @@ static void on_prepare(struct acceptor *a, uint32_t from, const px_prepare *pr, 
     }
     /* c == 0: a request for the next chunk; the promise is already made. */
     reply_promise(a, from, pr->ballot, pr->from_slot);
+    return 0;
 }
 
 /* Stores the vote and emits its record, unless this exact vote is already
@@ -492,23 +510,26 @@ static void vote(struct acceptor *a, acc_out *out, const px_accept *ac)
     r->value = ac->value;
 }
 
-static void on_accept(struct acceptor *a, uint32_t from, const px_accept *ac, acc_out *out)
+static int on_accept(struct acceptor *a, uint32_t from, const px_accept *ac, acc_out *out)
 {
-    /* A slot of UINT64_MAX would make next_slot wrap in a promise chunk;
-     * no real log gets there, so treat it as malformed. */
-    if (ac->value.n > PX_MAX_BATCH || ac->slot == UINT64_MAX) return;
+    int why = ballot_refusal(ac->ballot, from);
+    if (why) return why;
+    if (ac->value.n > PX_MAX_BATCH) return PX_WIRE_FIELD_BAD;
+    /* A slot of UINT64_MAX would make next_slot wrap in a promise chunk
+     * and accepted_upto overflow; no real log gets there. */
+    if (ac->slot == UINT64_MAX) return PX_REFUSE_SLOT_BAD;
     /* Below the mark the slot is chosen and a quorum of learners holds it
      * in snapshots; voting again could help a no-op overwrite it.  Nothing
      * is stored, so the promise is not raised either. */
     if (ac->slot < told_mark(a)) {
         reply_reject(a, from, PX_MSG_ACCEPT, ac->slot);
-        return;
+        return 0;
     }
     if (px_ballot_cmp(ac->ballot, a->promised) >= 0) {
         a->promised = ac->ballot; /* the ACCEPT record implies the promise */
         vote(a, out, ac);
         reply_accepted(a, from, ac->ballot, ac->slot);
-        return;
+        return 0;
     }
 #ifdef PX_MUTANT_ACCEPTOR_LOW_BALLOT
     /* PLANTED BUG (mutant ACCEPTOR_LOW_BALLOT): votes for a ballot below its
@@ -516,38 +537,60 @@ static void on_accept(struct acceptor *a, uint32_t from, const px_accept *ac, ac
      * leader's phase 1 already counted on this acceptor's promise. */
     vote(a, out, ac);
     reply_accepted(a, from, ac->ballot, ac->slot);
-    return;
+    return 0;
 #endif
     reply_reject(a, from, PX_MSG_ACCEPT, ac->slot);
+    return 0;
 }
 
 /* The leader says a quorum of learners holds every slot below `below` in
  * durable snapshots: forget those entries.  Sent again with every heartbeat,
- * so only a mark above ours costs a record.  No reply: a lost TRIM is
- * covered by the next one. */
-static void on_trim(struct acceptor *a, const px_trim *t, acc_out *out)
+ * so a mark at or below ours is a repeat that asks for nothing (whatever
+ * its ballot).  No reply: a lost TRIM is covered by the next one.
+ *
+ * Two bounds make a TRIM that is stray (a deposed leader's) or false (a
+ * buggy peer's, a corrupted one) harmless:
+ *   - it must come under the ballot we promised: only the leader we follow
+ *     may make us forget;
+ *   - it may not reach past what we have accepted (accepted_upto): every
+ *     slot below a true mark is chosen, and we can only know that of slots
+ *     up to the highest we voted in.  A TRIM far ahead would make us refuse
+ *     ACCEPTs for slots nobody decided yet, and report a mark that makes
+ *     new leaders skip them: the log would wedge.
+ * Refusing a TRIM is always safe: the acceptor keeps its entries, as one
+ * that has not heard the TRIM yet does.  An honest leader's TRIM is refused
+ * only by an acceptor that lags (it missed the last slots, or the leader's
+ * phase 1, or the TRIM overtook them) or by one that has promised a newer
+ * ballot (the TRIM is a deposed leader's).  The laggard keeps its entries
+ * until it votes under that leader for a slot at or above the mark -- every
+ * new slot needs a quorum of such votes -- and the next heartbeat's TRIM
+ * then goes through; until then its memory is what it already held plus
+ * the slots it accepts, as before the TRIM existed. */
+static int on_trim(struct acceptor *a, uint32_t from, const px_trim *t, acc_out *out)
 {
-    if (t->below <= a->trimmed) return;
+    int why = ballot_refusal(t->ballot, from);
+    if (why) return why;
+    if (t->below <= a->trimmed) return 0;
+    if (px_ballot_cmp(t->ballot, a->promised) != 0) return PX_REFUSE_TRIM_BALLOT;
+    if (t->below > acceptor_accepted_upto(a)) return PX_REFUSE_TRIM_AHEAD;
     trim_to(a, t->below);
     acc_record *r = emit_record(a, out, ACC_REC_TRIM, a->promised);
     r->slot = t->below;
+    return 0;
 }
 
-void acceptor_handle(struct acceptor *a, const px_msg *in, acc_out *out)
+int acceptor_handle(struct acceptor *a, const px_msg *in, acc_out *out)
 {
-    /* (0,0) is "no ballot": no proposer sends it, so it is malformed. */
-    if (in->type == PX_MSG_PREPARE) {
-        if (px_ballot_is_zero(in->u.prepare.ballot)) return;
-        on_prepare(a, in->from, &in->u.prepare, out);
-    } else if (in->type == PX_MSG_ACCEPT) {
-        if (px_ballot_is_zero(in->u.accept.ballot)) return;
-        on_accept(a, in->from, &in->u.accept, out);
-    } else if (in->type == PX_MSG_TRIM) {
-        on_trim(a, &in->u.trim, out);
-    } else {
-        return;
+    int why;
+    switch (in->type) {
+    case PX_MSG_PREPARE: why = on_prepare(a, in->from, &in->u.prepare, out); break;
+    case PX_MSG_ACCEPT: why = on_accept(a, in->from, &in->u.accept, out); break;
+    case PX_MSG_TRIM: why = on_trim(a, in->from, &in->u.trim, out); break;
+    default: return PX_REFUSE_UNEXPECTED_TYPE; /* only proposers write to us */
     }
-    release_ready(a, out);
+    /* A refused message changed nothing, so nothing new can be released. */
+    if (why == 0) release_ready(a, out);
+    return why;
 }
 
 void acceptor_durable(struct acceptor *a, uint64_t seq, acc_out *out)
@@ -640,4 +683,19 @@ uint64_t acceptor_lowest_slot(const struct acceptor *a)
 uint64_t acceptor_highest_slot(const struct acceptor *a)
 {
     return a->n_ent ? a->ent[a->n_ent - 1].slot : 0;
+}
+
+/* From the entries and the mark alone, which the log (or its rewrite, via
+ * acceptor_export) replays exactly: the same after any restart.  The mark
+ * counts because a TRIM may forget every entry, and it never passed what
+ * was accepted when it was taken. */
+uint64_t acceptor_accepted_upto(const struct acceptor *a)
+{
+    uint64_t upto = a->trimmed;
+    if (a->n_ent) {
+        uint64_t last = a->ent[a->n_ent - 1].slot;
+        uint64_t next = last == UINT64_MAX ? UINT64_MAX : last + 1;
+        if (next > upto) upto = next;
+    }
+    return upto;
 }

@@ -63,17 +63,29 @@ void acceptor_free(struct acceptor *a);
  * ACCEPT record below the mark stores nothing. */
 void acceptor_restore(struct acceptor *a, const acc_record *r);
 
-/* Handle one decoded message (PREPARE, ACCEPT or TRIM; anything else is
- * ignored).  Appends records to persist to out->persist and may release held
- * replies into out->msgs (replies that need no new record still wait for
- * every earlier record, so replies leave in order).
+/* Handle one decoded message (PREPARE, ACCEPT or TRIM).  Appends records to
+ * persist to out->persist and may release held replies into out->msgs
+ * (replies that need no new record still wait for every earlier record, so
+ * replies leave in order).
  *
- * Compaction: TRIM(below) above the current mark forgets every entry below
- * it and emits an ACC_REC_TRIM record; it has no reply.  From then on a
- * PROMISE reports entries from max(from, mark) on and carries the mark in
+ * Returns 0 when the message was taken, or ignored as normal Paxos (a
+ * stale ballot answered by REJECT, a repeated TRIM), else an enum
+ * px_refusal (common/refuse.h) for the host to count: a message no honest
+ * proposer sends -- another type (UNEXPECTED_TYPE), a zero ballot
+ * (BALLOT_ZERO), a round above PX_MAX_ROUND (PX_WIRE_BALLOT_BAD), a ballot
+ * whose node is not the sender (SENDER_MISMATCH), an ACCEPT for slot
+ * UINT64_MAX (SLOT_BAD) or of more than PX_MAX_BATCH commands
+ * (PX_WIRE_FIELD_BAD) -- or a TRIM it must not obey (below).  A refused
+ * message changes nothing and produces nothing.
+ *
+ * Compaction: TRIM(ballot, below) above the current mark forgets every
+ * entry below it and emits an ACC_REC_TRIM record; it has no reply.  It is
+ * refused unless ballot is the promised one (TRIM_BALLOT) and below is at
+ * most acceptor_accepted_upto() (TRIM_AHEAD).  From then on a PROMISE
+ * reports entries from max(from, mark) on and carries the mark in
  * `trimmed`; an ACCEPT below the mark stores nothing and gets a REJECT
  * carrying the mark (every REJECT carries it). */
-void acceptor_handle(struct acceptor *a, const px_msg *in, acc_out *out);
+int acceptor_handle(struct acceptor *a, const px_msg *in, acc_out *out);
 
 /* The host reports every record up to and including seq durable; held
  * replies that depended only on those are appended to out->msgs. */
@@ -104,6 +116,10 @@ uint64_t acceptor_trimmed(const struct acceptor *a);      /* the compaction mark
 size_t acceptor_accepted_count(const struct acceptor *a);
 uint64_t acceptor_lowest_slot(const struct acceptor *a);  /* 0 if none */
 uint64_t acceptor_highest_slot(const struct acceptor *a); /* 0 if none */
+/* One past the highest slot ever accepted and not forgotten, or the mark if
+ * higher: how far a TRIM may reach.  Derived from the entries and the mark,
+ * so a restart or a log rewrite gives it back unchanged. */
+uint64_t acceptor_accepted_upto(const struct acceptor *a);
 uint64_t acceptor_emitted_seq(const struct acceptor *a);  /* last record seq emitted */
 uint64_t acceptor_durable_seq(const struct acceptor *a);
 size_t acceptor_held_replies(const struct acceptor *a);

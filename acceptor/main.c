@@ -148,7 +148,7 @@ static int step(acc_proc *a)
 {
     int r = px_net_recv(a->p.net, a->msg, WAIT_CAP_MS);
     for (int n = 0; r == 1; n++) {
-        acceptor_handle(a->core, a->msg, &a->out);
+        px_proc_refused(&a->p, acceptor_handle(a->core, a->msg, &a->out));
         if (n + 1 >= DRAIN_MAX) break;
         r = px_net_recv(a->p.net, a->msg, 0);
     }

@@ -24,6 +24,7 @@ const char *px_refusal_key(int reason)
     case PX_REFUSE_SLOT_BAD: return "bad_slot";
     case PX_REFUSE_BALLOT_ZERO: return "zero_ballot";
     case PX_REFUSE_SNAPSHOT_BAD: return "bad_snapshot";
+    case PX_REFUSE_SENDER_MISMATCH: return "sender_mismatch";
     default: return "unknown";
     }
 }
@@ -41,6 +42,7 @@ const char *px_refusal_text(int reason)
     case PX_REFUSE_SLOT_BAD: return "slot out of range";
     case PX_REFUSE_BALLOT_ZERO: return "zero ballot";
     case PX_REFUSE_SNAPSHOT_BAD: return "snapshot failed verification";
+    case PX_REFUSE_SENDER_MISMATCH: return "an id in the frame is not its sender's";
     default: return "unknown reason";
     }
 }

@@ -22,6 +22,8 @@ enum px_refusal {
     PX_REFUSE_SLOT_BAD,      /* a slot no real log reaches (e.g. UINT64_MAX) */
     PX_REFUSE_BALLOT_ZERO,   /* the zero ballot where a real one is needed */
     PX_REFUSE_SNAPSHOT_BAD,  /* a transferred snapshot that fails verification */
+    PX_REFUSE_SENDER_MISMATCH, /* an id in the frame that must be its sender's is not
+                                * (ACCEPTED.acceptor, a PREPARE's ballot node, ...) */
     PX_REFUSE_MAX            /* one past the last reason */
 };
 

@@ -21,6 +21,8 @@
 #include "learner.h"
 #include "dedup.h"
 #include "snapshot.h"
+#include "../common/quorum.h"
+#include "../common/refuse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,7 @@ typedef struct snap_xfer {
 
 struct learner {
     learner_config cfg;
+    uint32_t members;      /* bit i: node i is in the cluster (acks use the same bits) */
     uint64_t applied_upto; /* next slot to apply */
     uint64_t known_chosen; /* every slot below is known to be chosen */
 
@@ -292,12 +295,44 @@ static void apply_ready(struct learner *l, px_outbox *out)
 
 /* ---- messages ---- */
 
-static void on_chosen(struct learner *l, const px_chosen *c, px_outbox *out)
+/* Whether node is one of the cluster's. */
+static int is_member(const struct learner *l, uint32_t node)
 {
-    if (c->value.n > PX_MAX_BATCH || c->slot == UINT64_MAX) return;
+    return node >= 1 && node <= PX_MAX_NODES && (l->members & (1u << node));
+}
+
+/* Why a CHOSEN cannot be a decision, or 0.  The leader sends one only
+ * after a quorum of acceptors accepted it, naming them in acks, and a
+ * learner re-serves a slot with the acks it was learned with; so acks
+ * that name a non-member or fewer than a quorum are a bug or corruption.
+ * Taken, a CHOSEN nobody decided would put a value in this learner's list
+ * that no other learner has, for good.  (A peer that lies with a quorum of
+ * acks cannot be caught here: Paxos does not survive Byzantine peers.) */
+static int chosen_refusal(const struct learner *l, const px_chosen *c)
+{
+    if (c->value.n > PX_MAX_BATCH) return PX_WIRE_FIELD_BAD;
+    if (c->slot == UINT64_MAX) return PX_REFUSE_SLOT_BAD; /* slot + 1 would wrap */
+    if (px_ballot_is_zero(c->ballot)) return PX_REFUSE_BALLOT_ZERO;
+    if (c->ballot.round > PX_MAX_ROUND) return PX_WIRE_BALLOT_BAD;
+#ifndef PX_MUTANT_LEARNER_TRUST_ACKS
+    if ((c->acks & ~l->members) != 0 || px_acks_count(c->acks) < px_quorum(l->cfg.n_nodes))
+        return PX_REFUSE_CHOSEN_QUORUM;
+#else
+    /* PLANTED BUG (mutant LEARNER_TRUST_ACKS): any acks will do, so one
+     * CHOSEN that nobody decided makes this learner's list diverge. */
+    (void)l;
+#endif
+    return 0;
+}
+
+static int on_chosen(struct learner *l, const px_chosen *c, px_outbox *out)
+{
+    int why = chosen_refusal(l, c);
+    if (why) return why;
     if (c->slot + 1 > l->known_chosen) l->known_chosen = c->slot + 1;
-    if (c->slot < l->applied_upto) return; /* already applied: a duplicate */
-    if (c->slot - l->applied_upto > LEARNER_PENDING_MAX) return;
+    if (c->slot < l->applied_upto) return 0; /* already applied: a duplicate */
+    /* Far ahead (we are far behind): catch-up fetches it once we are near. */
+    if (c->slot - l->applied_upto > LEARNER_PENDING_MAX) return 0;
 #ifdef PX_MUTANT_LEARNER_OUT_OF_ORDER
     /* MUTANT LEARNER_OUT_OF_ORDER: apply in arrival order.  Skipped slots
      * become holes (NULL) in the retained deque and applied_upto jumps to
@@ -308,21 +343,37 @@ static void on_chosen(struct learner *l, const px_chosen *c, px_outbox *out)
         l->applied_upto++;
     }
 #endif
-    if (pend_at(l, c->slot)) return; /* already waiting: same value, by Paxos */
+    if (pend_at(l, c->slot)) return 0; /* already waiting: same value, by Paxos */
     pend_reserve(l, c->slot - l->applied_upto);
     l->pend[c->slot & (l->pend_cap - 1)] = rec_new(c);
     l->pend_n++;
     apply_ready(l, out);
+    return 0;
 }
 
-static void on_heartbeat(struct learner *l, const px_heartbeat *h)
+/* A leader announces itself to every learner with its own ballot: leader,
+ * sender and the ballot's node are one node, a member. */
+static int on_heartbeat(struct learner *l, uint32_t from, const px_heartbeat *h)
 {
+    if (px_ballot_is_zero(h->ballot)) return PX_REFUSE_BALLOT_ZERO;
+    if (h->ballot.round > PX_MAX_ROUND) return PX_WIRE_BALLOT_BAD;
+    if (!is_member(l, h->leader)) return PX_REFUSE_NOT_MEMBER;
+    if (h->leader != from || h->ballot.node != from) return PX_REFUSE_SENDER_MISMATCH;
     /* A deposed leader's late heartbeat must not redirect escalation. */
     if (px_ballot_cmp(h->ballot, l->leader_ballot) >= 0) {
         l->leader_ballot = h->ballot;
         l->leader = h->leader;
     }
     if (h->chosen_upto > l->known_chosen) l->known_chosen = h->chosen_upto;
+    return 0;
+}
+
+/* Only peers ask for catch-up and snapshots, and answers go to the
+ * sender's learner: it must be a member other than ourselves. */
+static int peer_refusal(const struct learner *l, uint32_t from)
+{
+    if (from == l->cfg.id) return PX_REFUSE_WRONG_PATH;
+    return is_member(l, from) ? 0 : PX_REFUSE_NOT_MEMBER;
 }
 
 static int serve_one(const struct learner *l, const lrec *r, uint32_t to, px_outbox *out)
@@ -356,25 +407,30 @@ static void send_chunk(const struct learner *l, uint32_t to, uint64_t off, px_ou
 
 /* The point asked for, or the start of the current one if it moved on
  * (the peer then restarts on the new slot). */
-static void on_snap_req(const struct learner *l, uint32_t to, const px_snap_req *r, px_outbox *out)
+static int on_snap_req(const struct learner *l, uint32_t to, const px_snap_req *r, px_outbox *out)
 {
-    if (to == l->cfg.id || l->pt.slot == 0) return;
+    int why = peer_refusal(l, to);
+    if (why || l->pt.slot == 0) return why;
     if (r->snap_slot != l->pt.slot) {
         send_chunk(l, to, 0, out);
     } else if (r->offset < l->pt.size) {
         send_chunk(l, to, r->offset, out);
     }
+    return 0;
 }
 
 /* Send the peer what we retain from `from` on, applied slots first, then
  * pending ones (they may fill the peer's gap even if not ours).  If it
  * needs slots we no longer retain, it gets our snapshot point instead. */
-static void on_catchup(const struct learner *l, uint32_t to, uint64_t from, px_outbox *out)
+static int on_catchup(const struct learner *l, uint32_t to, const px_catchup *c, px_outbox *out)
 {
-    if (to == l->cfg.id) return;
+    int why = peer_refusal(l, to);
+    if (why) return why;
+    if (c->learner != to) return PX_REFUSE_SENDER_MISMATCH; /* it asks for itself */
+    uint64_t from = c->from_slot;
     if (from < l->ret_base && l->pt.slot > from) {
         send_chunk(l, to, 0, out);
-        return;
+        return 0;
     }
     unsigned sent = 0;
     uint64_t s = from > l->ret_base ? from : l->ret_base;
@@ -387,6 +443,7 @@ static void on_catchup(const struct learner *l, uint32_t to, uint64_t from, px_o
         seen += r != NULL;
         sent += serve_one(l, r, to, out);
     }
+    return 0;
 }
 
 /* ---- receiving snapshots ---- */
@@ -449,28 +506,51 @@ static void install(struct learner *l, const px_snap_view *v)
 }
 
 /* A complete transfer: check it like a file from disk, then install it if
- * it still takes us forward. */
-static void xfer_finish(struct learner *l, px_outbox *out)
+ * it still takes us forward.  One that fails the check (or is not the
+ * snapshot its chunks announced) is refused: peers serve the same bytes
+ * they write to disk, so it is corruption or a bug. */
+static int xfer_finish(struct learner *l, px_outbox *out)
 {
     px_snap_view v;
-    if (px_snap_parse(l->xf.buf, (size_t)l->xf.total, l->dd.max, &v, NULL, 0) == 0 &&
-        v.slot == l->xf.slot && v.slot > l->applied_upto) {
+    int why = 0;
+    if (px_snap_parse(l->xf.buf, (size_t)l->xf.total, l->dd.max, &v, NULL, 0) != 0 ||
+        v.slot != l->xf.slot) {
+        why = PX_REFUSE_SNAPSHOT_BAD;
+    } else if (v.slot > l->applied_upto) {
         install(l, &v);
         apply_ready(l, out); /* pending slots right above the snapshot */
     }
     xfer_drop(l);
+    return why;
+}
+
+/* Why a chunk cannot be part of a real transfer, or 0.  A peer serves
+ * chunks of at least one byte, within the total, of a snapshot of at
+ * least PX_SNAP_MIN bytes; one above PX_SNAP_MAX (a list of over 2^27
+ * elements) would have to be buffered whole before its CRC can be
+ * checked, so it is refused too -- a limit an honest cluster can reach,
+ * and then sees counted and logged. */
+static int chunk_refusal(const struct learner *l, uint32_t from, const px_snap_chunk *c)
+{
+    int why = peer_refusal(l, from);
+    if (why) return why;
+    if (c->n == 0 || c->n > PX_SNAP_CHUNK || c->offset > c->total ||
+        c->n > c->total - c->offset)
+        return PX_WIRE_FIELD_BAD; /* the decoder refuses these too */
+    if (c->total > PX_SNAP_MAX || c->total < PX_SNAP_MIN) return PX_REFUSE_SNAPSHOT_BAD;
+    return 0;
 }
 
 /* Starts a transfer at offset 0 (a higher slot replaces the current one),
  * continues it in order from the same peer, and asks for the next piece. */
-static void on_snap_chunk(struct learner *l, uint32_t from, const px_snap_chunk *c, px_outbox *out)
+static int on_snap_chunk(struct learner *l, uint32_t from, const px_snap_chunk *c, px_outbox *out)
 {
+    int why = chunk_refusal(l, from, c);
+    if (why) return why;
     if (l->xf.slot != 0 && l->xf.slot <= l->applied_upto) xfer_drop(l); /* overtaken by CHOSENs */
-    if (from == l->cfg.id || c->n == 0 || c->snap_slot <= l->applied_upto) return;
-    if (c->offset + c->n > c->total) return; /* the decoder refuses it too */
+    if (c->snap_slot <= l->applied_upto) return 0; /* we are past it already */
     if (c->offset == 0) {
-        if (c->snap_slot <= l->xf.slot) return; /* a duplicate, or an older point */
-        if (c->total > PX_SNAP_MAX || c->total < PX_SNAP_MIN) return;
+        if (c->snap_slot <= l->xf.slot) return 0; /* a duplicate, or an older point */
         xfer_drop(l);
         l->xf = (snap_xfer){.slot = c->snap_slot, .peer = from, .total = c->total};
         /* Every slot below a peer's snapshot is chosen: that is a gap,
@@ -478,7 +558,7 @@ static void on_snap_chunk(struct learner *l, uint32_t from, const px_snap_chunk 
         if (l->known_chosen < c->snap_slot) l->known_chosen = c->snap_slot;
     } else if (c->snap_slot != l->xf.slot || from != l->xf.peer || c->total != l->xf.total ||
                c->offset != l->xf.received) {
-        return;
+        return 0; /* a duplicate or a late chunk, or another transfer's */
     }
     if (l->xf.received + c->n > l->xf.cap) {
         size_t cap = l->xf.cap ? l->xf.cap : 65536;
@@ -489,10 +569,9 @@ static void on_snap_chunk(struct learner *l, uint32_t from, const px_snap_chunk 
     }
     memcpy(l->xf.buf + l->xf.received, c->data, c->n);
     l->xf.received += c->n;
-    if (l->xf.received == l->xf.total)
-        xfer_finish(l, out);
-    else
-        send_snap_req(l, out);
+    if (l->xf.received == l->xf.total) return xfer_finish(l, out);
+    send_snap_req(l, out);
+    return 0;
 }
 
 /* Called once per catch-up round: resend the request if nothing came
@@ -595,6 +674,10 @@ struct learner *learner_new(const learner_config *cfg, uint64_t now)
     }
     l->cfg = *cfg;
     if (l->cfg.n_nodes > PX_MAX_NODES) l->cfg.n_nodes = PX_MAX_NODES;
+    for (uint32_t i = 0; i < l->cfg.n_nodes; i++) {
+        uint32_t id = l->cfg.node_ids[i];
+        if (id >= 1 && id <= PX_MAX_NODES) l->members |= 1u << id;
+    }
     /* A zero period would make a due timer due again at once: spin. */
     if (l->cfg.catchup_ms == 0) l->cfg.catchup_ms = 1;
     if (l->cfg.status_ms == 0) l->cfg.status_ms = 1;
@@ -618,33 +701,28 @@ void learner_free(struct learner *l)
     free(l);
 }
 
-void learner_handle(struct learner *l, const px_msg *in, uint64_t now, px_outbox *out)
+int learner_handle(struct learner *l, const px_msg *in, uint64_t now, px_outbox *out)
 {
+    int why;
     switch (in->type) {
-    case PX_MSG_CHOSEN:
-        on_chosen(l, &in->u.chosen, out);
-        break;
-    case PX_MSG_HEARTBEAT:
-        on_heartbeat(l, &in->u.heartbeat);
-        break;
-    case PX_MSG_CATCHUP:
-        on_catchup(l, in->from, in->u.catchup.from_slot, out);
-        break;
+    case PX_MSG_CHOSEN: why = on_chosen(l, &in->u.chosen, out); break;
+    case PX_MSG_HEARTBEAT: why = on_heartbeat(l, in->from, &in->u.heartbeat); break;
+    case PX_MSG_CATCHUP: why = on_catchup(l, in->from, &in->u.catchup, out); break;
     case PX_MSG_LIST_REQ:
-        /* Only the local gateway asks, so in->from is our own node; fall
-         * back to it if a host leaves from unset. */
-        on_list_req(l, in->from ? in->from : l->cfg.id, in->u.list_req.from_index, out);
+        /* Only the local gateway asks (a host that leaves from unset means
+         * it): the list goes to our own node's gateway. */
+        if (in->from != 0 && in->from != l->cfg.id) return PX_REFUSE_WRONG_PATH;
+        on_list_req(l, l->cfg.id, in->u.list_req.from_index, out);
+        why = 0;
         break;
-    case PX_MSG_SNAP_REQ:
-        on_snap_req(l, in->from, &in->u.snap_req, out);
-        break;
-    case PX_MSG_SNAP_CHUNK:
-        on_snap_chunk(l, in->from, &in->u.snap_chunk, out);
-        break;
-    default:
-        break;
+    case PX_MSG_SNAP_REQ: why = on_snap_req(l, in->from, &in->u.snap_req, out); break;
+    case PX_MSG_SNAP_CHUNK: why = on_snap_chunk(l, in->from, &in->u.snap_chunk, out); break;
+    default: return PX_REFUSE_UNEXPECTED_TYPE;
     }
+    /* A refused message changed nothing, except a transfer that failed its
+     * check: it is dropped, and the next catch-up round starts a fresh one. */
     gap_update(l, now);
+    return why;
 }
 
 void learner_tick(struct learner *l, uint64_t now, px_outbox *out)

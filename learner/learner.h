@@ -33,8 +33,21 @@ struct learner *learner_new(const learner_config *cfg, uint64_t now);
 void learner_free(struct learner *l);
 
 /* Handle CHOSEN, HEARTBEAT, CATCHUP, LIST_REQ, SNAP_REQ, SNAP_CHUNK.
- * Anything else is ignored. */
-void learner_handle(struct learner *l, const px_msg *in, uint64_t now, px_outbox *out);
+ *
+ * Returns 0 when the message was taken or ignored as normal (a duplicate,
+ * an old or overtaken one), else an enum px_refusal (common/refuse.h) for
+ * the host to count; a refused message changes nothing.  Refused: another
+ * type (UNEXPECTED_TYPE); a CHOSEN whose acks name a non-member or fewer
+ * than a quorum (CHOSEN_QUORUM), or with a zero ballot (BALLOT_ZERO), slot
+ * UINT64_MAX (SLOT_BAD); a HEARTBEAT whose leader is not a member
+ * (NOT_MEMBER) or is not its sender and its ballot's node
+ * (SENDER_MISMATCH); a CATCHUP whose learner is not its sender
+ * (SENDER_MISMATCH); CATCHUP, SNAP_REQ or SNAP_CHUNK from ourselves
+ * (WRONG_PATH) or a non-member (NOT_MEMBER); LIST_REQ from another node
+ * (WRONG_PATH); a snapshot chunk announcing a size out of
+ * [PX_SNAP_MIN, PX_SNAP_MAX], or a transfer that fails verification
+ * (SNAPSHOT_BAD: the transfer is dropped, and catch-up starts another). */
+int learner_handle(struct learner *l, const px_msg *in, uint64_t now, px_outbox *out);
 void learner_tick(struct learner *l, uint64_t now, px_outbox *out);
 uint64_t learner_next_deadline(const struct learner *l);
 

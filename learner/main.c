@@ -195,7 +195,7 @@ static int step(learn_proc *lp)
     /* hold what this burst sends: one message per destination at the end */
     px_proc_hold(&lp->p);
     for (int n = 0; r == 1; n++) {
-        learner_handle(lp->core, lp->msg, px_now_ms(), &lp->out);
+        px_proc_refused(&lp->p, learner_handle(lp->core, lp->msg, px_now_ms(), &lp->out));
         /* send at once: envelopes are large, a short outbox stays in cache */
         px_proc_flush(&lp->p, &lp->out);
         if (n + 1 >= DRAIN_MAX) break;

@@ -150,16 +150,20 @@ struct proposer {
 int prop_is_member(const struct proposer *p, uint32_t node);
 px_msg *prop_msg(struct proposer *p, int type);
 
+/* leadership.c, proposer.c and phase*.c: handlers of messages that can be
+ * refused return 0 or an enum px_refusal (common/refuse.h). */
+
 /* leadership.c */
 void prop_arm_election(struct proposer *p, uint64_t now);
 void prop_start_election(struct proposer *p, uint64_t now, px_outbox *out);
+int prop_rounds_exhausted(const struct proposer *p);
 void prop_become_leader(struct proposer *p, uint64_t now, px_outbox *out);
 void prop_step_down(struct proposer *p, uint32_t leader, uint64_t now, px_outbox *out);
 void prop_send_heartbeat(struct proposer *p, uint64_t now, px_outbox *out);
 void prop_candidate_heartbeat(struct proposer *p, uint64_t now, px_outbox *out);
 uint64_t prop_candidate_heartbeat_deadline(const struct proposer *p);
-void prop_on_heartbeat(struct proposer *p, const px_heartbeat *hb, uint64_t now, px_outbox *out);
-void prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_outbox *out);
+int prop_on_heartbeat(struct proposer *p, const px_heartbeat *hb, uint64_t now, px_outbox *out);
+int prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_outbox *out);
 void prop_on_learned(struct proposer *p, const px_learned *l, px_outbox *out);
 void prop_send_trim(struct proposer *p, px_outbox *out);
 uint64_t prop_phase1_from(const struct proposer *p);
@@ -168,7 +172,7 @@ uint64_t prop_phase1_from(const struct proposer *p);
 void prop_read_start(struct proposer *p, int kind, uint64_t from, uint64_t limit,
                      uint64_t now, px_outbox *out);
 void prop_read_stop(struct proposer *p);
-void prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_outbox *out);
+int prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_outbox *out);
 void prop_on_catchup(struct proposer *p, const px_catchup *c, uint64_t now, px_outbox *out);
 void prop_read_retransmit(struct proposer *p, uint64_t now, px_outbox *out);
 uint64_t prop_read_deadline(const struct proposer *p);
@@ -181,7 +185,7 @@ void prop_rec_reset(struct proposer *p);
 int prop_slots_init(struct proposer *p);
 void prop_slots_abandon(struct proposer *p);
 void prop_pump(struct proposer *p, uint64_t now, px_outbox *out);
-void prop_on_accepted(struct proposer *p, const px_accepted *a, px_outbox *out);
+int prop_on_accepted(struct proposer *p, const px_accepted *a, px_outbox *out);
 void prop_accept_retransmit(struct proposer *p, uint64_t now, px_outbox *out);
 void prop_slots_trimmed(struct proposer *p, uint64_t below);
 uint64_t prop_accept_deadline(const struct proposer *p);

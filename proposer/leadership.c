@@ -5,6 +5,7 @@
 #include <string.h>
 #include "internal.h"
 #include "../common/quorum.h"
+#include "../common/refuse.h"
 
 /* The next election fires a fresh random time from now.  The jitter is what
  * breaks ties between candidates that time out together (dueling
@@ -69,7 +70,6 @@ void prop_send_trim(struct proposer *p, px_outbox *out)
 
 void prop_on_learned(struct proposer *p, const px_learned *l, px_outbox *out)
 {
-    if (!prop_is_member(p, l->learner)) return;
     /* The highest report: applied marks only go up, except after a
      * learner restart (see prop_phase1_from), and LEARNED may be reordered. */
     if (l->applied_upto > p->learned[l->learner]) p->learned[l->learner] = l->applied_upto;
@@ -81,11 +81,29 @@ void prop_on_learned(struct proposer *p, const px_learned *l, px_outbox *out)
     if (p->state == PROPOSER_LEADER) prop_send_trim(p, out);
 }
 
+/* No round is left above the highest seen: the next would pass
+ * PX_MAX_ROUND, the ceiling every decoder enforces, and a few more past it
+ * would wrap to 0.  Only a ballot at the ceiling gets us here -- 2^60
+ * elections are out of any real cluster's reach, and no single flipped bit
+ * of a real round lands exactly on it (bit 60 set with a round of 0 is not
+ * a ballot) -- so it takes a buggy or hostile peer, and it is shown in
+ * /roles/proposer rather than hidden by a wrap. */
+int prop_rounds_exhausted(const struct proposer *p)
+{
+    return p->highest.round >= PX_MAX_ROUND;
+}
+
 /* Phase 1 with a ballot above everything seen.  Anything of an earlier
  * leadership or read is dropped; queued client commands stay (a candidate
- * serves them if it wins). */
+ * serves them if it wins).  With no round left we stay a follower (a
+ * leader at the ceiling is still followed) and try again at the next
+ * timeout, which costs nothing. */
 void prop_start_election(struct proposer *p, uint64_t now, px_outbox *out)
 {
+    if (prop_rounds_exhausted(p)) {
+        prop_step_down(p, 0, now, out);
+        return;
+    }
     p->state = PROPOSER_CANDIDATE;
     p->leader = 0;
     p->ballot.round = p->highest.round + 1;
@@ -189,16 +207,20 @@ uint64_t prop_candidate_heartbeat_deadline(const struct proposer *p)
  * have seen (so a stale leader back from a partition is not).  For a
  * leader or candidate that ballot is above its own (ballots carry the node
  * id, so no other node has ours): it steps down. */
-void prop_on_heartbeat(struct proposer *p, const px_heartbeat *hb, uint64_t now, px_outbox *out)
+int prop_on_heartbeat(struct proposer *p, const px_heartbeat *hb, uint64_t now, px_outbox *out)
 {
-    if (!prop_is_member(p, hb->leader) || hb->ballot.node != hb->leader) return;
+    /* The leader (a member, the sender: proposer_handle checked) sends its
+     * own ballot. */
+    if (px_ballot_is_zero(hb->ballot)) return PX_REFUSE_BALLOT_ZERO;
+    if (hb->ballot.round > PX_MAX_ROUND) return PX_WIRE_BALLOT_BAD;
+    if (hb->ballot.node != hb->leader) return PX_REFUSE_SENDER_MISMATCH;
     if (hb->leader == p->cfg.id) {
         /* Our own broadcast echoed back, or one from before a restart: never
          * follow ourselves, but never reuse that ballot either. */
         if (px_ballot_cmp(hb->ballot, p->highest) > 0) p->highest = hb->ballot;
-        return;
+        return 0;
     }
-    if (px_ballot_cmp(hb->ballot, p->highest) < 0) return;
+    if (px_ballot_cmp(hb->ballot, p->highest) < 0) return 0;
     p->highest = hb->ballot;
     if (p->state != PROPOSER_FOLLOWER) {
         prop_step_down(p, hb->leader, now, out);
@@ -208,20 +230,23 @@ void prop_on_heartbeat(struct proposer *p, const px_heartbeat *hb, uint64_t now,
         prop_arm_election(p, now);
     }
     if (hb->chosen_upto > p->chosen_upto) p->chosen_upto = hb->chosen_upto;
+    return 0;
 }
 
 /* An acceptor promised a higher ballot: our PREPARE or ACCEPT can never
  * succeed, so stop at once instead of waiting for a heartbeat.  Who won is
  * unknown (the promise may be a candidate that fails), so the leader is
  * unknown until a heartbeat names it. */
-void prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_outbox *out)
+int prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_outbox *out)
 {
-    if (!prop_is_member(p, rj->acceptor)) return;
+    /* The decoder refuses it too; checked here so that no input, however
+     * it reaches the core, can make the next round wrap. */
+    if (rj->promised.round > PX_MAX_ROUND) return PX_WIRE_BALLOT_BAD;
     if (px_ballot_cmp(rj->promised, p->highest) > 0) p->highest = rj->promised;
-    if (p->state == PROPOSER_FOLLOWER) return;
+    if (p->state == PROPOSER_FOLLOWER) return 0;
     if (px_ballot_cmp(rj->promised, p->ballot) > 0) {
         prop_step_down(p, 0, now, out);
-        return;
+        return 0;
     }
     /* Not a higher ballot: an ACCEPT below the acceptor's compaction mark.
      * Every slot below the mark is chosen (and forgotten by that acceptor),
@@ -230,4 +255,5 @@ void prop_on_reject(struct proposer *p, const px_reject *rj, uint64_t now, px_ou
     if (rj->of_type == PX_MSG_ACCEPT && rj->slot < rj->trimmed && p->state == PROPOSER_LEADER)
         prop_slots_trimmed(p, rj->trimmed);
     /* Otherwise it answers an older ballot of ours. */
+    return 0;
 }

@@ -36,6 +36,7 @@ typedef struct prop_proc {
     px_msg *msg;
     uint32_t last_leader; /* to log leadership changes once */
     int last_state;
+    int last_exhausted;    /* to log running out of rounds once */
     uint64_t stored_round; /* the round proposer.state holds */
 } prop_proc;
 
@@ -87,7 +88,7 @@ static void status_json(void *arg, char *json, size_t cap)
              "\"ballot\":{\"round\":%llu,\"node\":%u},\"leader\":%u,\"chosen_upto\":%llu,"
              "\"next_slot\":%llu,\"in_flight\":%u,\"queued\":%u,\"batch_max\":%u,"
              "\"pipeline\":%u,\"slots_chosen\":%llu,\"commands_chosen\":%llu,"
-             "\"trim_mark\":%llu,\"rejected_frames\":%s}",
+             "\"trim_mark\":%llu,\"round_exhausted\":%s,\"rejected_frames\":%s}",
              pp->p.self, state_name(proposer_state(c)), (unsigned long long)b.round, b.node,
              proposer_leader(c), (unsigned long long)proposer_chosen_upto(c),
              (unsigned long long)proposer_next_slot(c), proposer_in_flight(c),
@@ -95,12 +96,19 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)proposer_slots_chosen(c),
              (unsigned long long)proposer_commands_chosen(c),
              (unsigned long long)proposer_trim_mark(c),
+             proposer_round_exhausted(c) ? "true" : "false",
              px_proc_rejected_json(&pp->p, rej, sizeof rej));
 }
 
 /* Operators want to see elections in the log, not every heartbeat. */
 static void log_changes(prop_proc *pp)
 {
+    int ex = proposer_round_exhausted(pp->core);
+    if (ex && !pp->last_exhausted)
+        px_error("the highest ballot seen is at the round ceiling (2^60): this proposer "
+                 "cannot run another election and stays a follower (a buggy or hostile "
+                 "peer sent that ballot; see docs/PROTOCOL.md, Bounds and refusals)");
+    pp->last_exhausted = ex;
     int st = proposer_state(pp->core);
     uint32_t leader = proposer_leader(pp->core);
     if (st == pp->last_state && leader == pp->last_leader) return;
@@ -150,7 +158,7 @@ static int step(prop_proc *pp)
     px_proc_hold(&pp->p);
     int lingered = linger_us <= 0 || proposer_in_flight(pp->core) == 0;
     for (int n = 0; r == 1; n++) {
-        proposer_handle(pp->core, pp->msg, px_now_ms(), &pp->out);
+        px_proc_refused(&pp->p, proposer_handle(pp->core, pp->msg, px_now_ms(), &pp->out));
         /* send at once: envelopes are large, a short outbox stays in cache */
         flush(pp);
         if (n + 1 >= DRAIN_MAX) break;

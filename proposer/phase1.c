@@ -17,6 +17,7 @@
 #include <string.h>
 #include "internal.h"
 #include "../common/quorum.h"
+#include "../common/refuse.h"
 
 /* ---- the recovery map: slot -> highest (vballot, value) ----------------- */
 
@@ -186,34 +187,56 @@ static void read_complete(struct proposer *p, uint64_t now, px_outbox *out)
     prop_become_leader(p, now, out);
 }
 
+/* Why a promise chunk cannot be an acceptor's, or 0.  An acceptor answers
+ * a real ballot (it refuses (0,0)) with the entries it holds from the
+ * asked slot on -- each voted under a real ballot, none at UINT64_MAX (it
+ * refuses that slot) -- and, when it stops short of the end, a next slot
+ * past the asked one.  Anything else would corrupt the recovery map (a
+ * merged entry is re-proposed) or make us ask for the same chunk forever. */
+static int promise_refusal(const px_promise *pr)
+{
+    if (px_ballot_is_zero(pr->ballot)) return PX_REFUSE_BALLOT_ZERO;
+    /* Rounds above the ceiling the decoder refuses; checked here so the
+     * core holds the bound whatever feeds it. */
+    if (pr->ballot.round > PX_MAX_ROUND) return PX_WIRE_BALLOT_BAD;
+    if (pr->n > PX_MAX_PROMISE_ENTRIES) return PX_WIRE_FIELD_BAD;
+    for (uint32_t i = 0; i < pr->n; i++) {
+        const px_promise_entry *pe = &pr->entries[i];
+        if (pe->value.n > PX_MAX_BATCH) return PX_WIRE_FIELD_BAD;
+        if (px_ballot_is_zero(pe->vballot)) return PX_REFUSE_BALLOT_ZERO;
+        if (pe->vballot.round > PX_MAX_ROUND) return PX_WIRE_BALLOT_BAD;
+        if (pe->slot < pr->from_slot || pe->slot == UINT64_MAX) return PX_REFUSE_SLOT_BAD;
+    }
+    if (!pr->done && pr->next_slot <= pr->from_slot) return PX_REFUSE_SLOT_BAD;
+    return 0;
+}
+
+/* Every entry is at or above the chunk's from_slot (promise_refusal), and
+ * only a chunk asked for counts, whose from_slot is at or above the
+ * read's from: all of it is ours to re-propose. */
 static void merge_chunk(struct proposer *p, const px_promise *pr)
 {
     prop_read *rd = &p->rd;
     for (uint32_t i = 0; i < pr->n; i++) {
         const px_promise_entry *pe = &pr->entries[i];
-        /* Below from is not ours to re-propose; UINT64_MAX has no successor
-         * slot; an oversized batch is malformed. */
-        if (pe->slot < rd->from || pe->slot == UINT64_MAX || pe->value.n > PX_MAX_BATCH)
-            continue;
         rec_merge(&p->rec, pe);
         if (!rd->any || pe->slot > rd->max_slot) rd->max_slot = pe->slot;
         rd->any = 1;
     }
 }
 
-void prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_outbox *out)
+int prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_outbox *out)
 {
+    int why = promise_refusal(pr);
+    if (why) return why;
     prop_read *rd = &p->rd;
-    if (rd->kind == READ_NONE || px_ballot_cmp(pr->ballot, rd->ballot) != 0) return;
-    if (!prop_is_member(p, pr->acceptor) || pr->n > PX_MAX_PROMISE_ENTRIES) return;
+    if (rd->kind == READ_NONE || px_ballot_cmp(pr->ballot, rd->ballot) != 0) return 0;
     /* The mark is a fact about the log whichever chunk carries it. */
     if (pr->trimmed > rd->trimmed) rd->trimmed = pr->trimmed;
     prop_read_acc *a = &rd->acc[pr->acceptor];
     /* Only the chunk we asked for last counts: a duplicate, or the answer to
      * a retransmit that crossed the first answer, is dropped. */
-    if (a->done || pr->from_slot != a->next) return;
-    /* A chunk that does not advance would make us ask for it forever. */
-    if (!pr->done && pr->next_slot <= pr->from_slot) return;
+    if (a->done || pr->from_slot != a->next) return 0;
     merge_chunk(p, pr);
     a->heard = 1;
     a->heard_at = now;
@@ -223,11 +246,12 @@ void prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_
     if (pr->done || pr->next_slot >= rd->limit) {
         a->done = 1;
         if (++rd->n_done >= px_quorum(p->cfg.n_nodes)) read_complete(p, now, out);
-        return;
+        return 0;
     }
     a->next = pr->next_slot;
     a->sent_at = now;
     send_prepare(p, pr->acceptor, a->next, out);
+    return 0;
 }
 
 /* Resends the pending chunk request to acceptors that went quiet. */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "internal.h"
 #include "../common/quorum.h"
+#include "../common/refuse.h"
 
 int prop_slots_init(struct proposer *p)
 {
@@ -167,14 +168,19 @@ static void slot_chosen(struct proposer *p, prop_slot *e, px_outbox *out)
 
 /* Duplicates set a bit already set; answers for another ballot, or for a
  * slot already chosen or abandoned, are ignored. */
-void prop_on_accepted(struct proposer *p, const px_accepted *a, px_outbox *out)
+int prop_on_accepted(struct proposer *p, const px_accepted *a, px_outbox *out)
 {
-    if (p->state != PROPOSER_LEADER || px_ballot_cmp(a->ballot, p->ballot) != 0) return;
-    if (!prop_is_member(p, a->acceptor)) return;
+    /* An acceptor votes only under a real ballot: (0,0) is none. */
+    if (px_ballot_is_zero(a->ballot)) return PX_REFUSE_BALLOT_ZERO;
+    if (a->ballot.round > PX_MAX_ROUND) return PX_WIRE_BALLOT_BAD;
+    if (p->state != PROPOSER_LEADER || px_ballot_cmp(a->ballot, p->ballot) != 0) return 0;
     prop_slot *e = slot_find(p, a->slot);
-    if (e == NULL || e->state != SLOT_OPEN) return;
+    if (e == NULL || e->state != SLOT_OPEN) return 0;
+    /* The acceptor is the sender, a member (proposer_handle checked): one
+     * peer sets one bit, so acks counts distinct acceptors. */
     e->acks |= 1u << a->acceptor;
     if (px_acks_count(e->acks) >= px_quorum(p->cfg.n_nodes)) slot_chosen(p, e, out);
+    return 0;
 }
 
 /* Resends ACCEPT, only to the acceptors that have not answered, for slots

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "../common/refuse.h"
 
 int prop_is_member(const struct proposer *p, uint32_t node)
 {
@@ -75,23 +76,53 @@ void proposer_free(struct proposer *p)
     free(p);
 }
 
-void proposer_handle(struct proposer *p, const px_msg *in, uint64_t now, px_outbox *out)
+/* Why the ids in a frame are not ones an honest sender writes, or 0.  Each
+ * reply names its sender (the acceptor of a PROMISE, ACCEPTED or REJECT,
+ * the leader of a HEARTBEAT, the learner of a CATCHUP or LEARNED), and it
+ * must be the frame's sender, a member: otherwise one peer could vote as
+ * several acceptors, or speak for a learner or leader it is not.  A
+ * REQUEST's origin is the member whose gateway waits for the answer. */
+static int ids_refusal(const struct proposer *p, const px_msg *in)
 {
+    uint32_t id;
     switch (in->type) {
-    case PX_MSG_PROMISE: prop_on_promise(p, &in->u.promise, now, out); break;
-    case PX_MSG_ACCEPTED: prop_on_accepted(p, &in->u.accepted, out); break;
-    case PX_MSG_REJECT: prop_on_reject(p, &in->u.reject, now, out); break;
-    case PX_MSG_HEARTBEAT: prop_on_heartbeat(p, &in->u.heartbeat, now, out); break;
+    case PX_MSG_PROMISE: id = in->u.promise.acceptor; break;
+    case PX_MSG_ACCEPTED: id = in->u.accepted.acceptor; break;
+    case PX_MSG_REJECT: id = in->u.reject.acceptor; break;
+    case PX_MSG_HEARTBEAT: id = in->u.heartbeat.leader; break;
+    case PX_MSG_CATCHUP: id = in->u.catchup.learner; break;
+    case PX_MSG_LEARNED: id = in->u.learned.learner; break;
+    case PX_MSG_REQUEST:
+        return prop_is_member(p, in->u.request.origin) ? 0 : PX_REFUSE_NOT_MEMBER;
+    default: return PX_REFUSE_UNEXPECTED_TYPE; /* nobody sends us anything else */
+    }
+    if (!prop_is_member(p, id)) return PX_REFUSE_NOT_MEMBER;
+    return id == in->from ? 0 : PX_REFUSE_SENDER_MISMATCH;
+}
+
+int proposer_handle(struct proposer *p, const px_msg *in, uint64_t now, px_outbox *out)
+{
+    int why = ids_refusal(p, in);
+    if (why) return why;
+    switch (in->type) {
+    case PX_MSG_PROMISE: why = prop_on_promise(p, &in->u.promise, now, out); break;
+    case PX_MSG_ACCEPTED: why = prop_on_accepted(p, &in->u.accepted, out); break;
+    case PX_MSG_REJECT: why = prop_on_reject(p, &in->u.reject, now, out); break;
+    case PX_MSG_HEARTBEAT: why = prop_on_heartbeat(p, &in->u.heartbeat, now, out); break;
     case PX_MSG_REQUEST: prop_on_request(p, &in->u.request, now, out); break;
     case PX_MSG_CATCHUP: prop_on_catchup(p, &in->u.catchup, now, out); break;
     case PX_MSG_LEARNED: prop_on_learned(p, &in->u.learned, out); break;
-    default: break; /* not for us */
+    default: break;
     }
+    /* A refused message changed nothing: nothing new to pump or announce
+     * (what time makes due, proposer_tick does). */
+    if (why) return why;
     /* Whatever freed pipeline room or added work, use it at once rather
      * than at the next tick. */
     prop_pump(p, now, out);
     /* A chunk may have made a quiet candidate's read advance again. */
     prop_candidate_heartbeat(p, now, out);
+    return 0;
 }
 
 void proposer_tick(struct proposer *p, uint64_t now, px_outbox *out)
@@ -132,3 +163,4 @@ uint32_t proposer_queued(const struct proposer *p) { return p->q.n; }
 uint64_t proposer_slots_chosen(const struct proposer *p) { return p->slots_chosen; }
 uint64_t proposer_commands_chosen(const struct proposer *p) { return p->commands_chosen; }
 uint64_t proposer_trim_mark(const struct proposer *p) { return p->trim_mark; }
+int proposer_round_exhausted(const struct proposer *p) { return prop_rounds_exhausted(p); }

@@ -60,14 +60,27 @@ struct proposer *proposer_new(const proposer_config *cfg, uint64_t now);
 void proposer_free(struct proposer *p);
 
 /* Handle one decoded message: PROMISE, ACCEPTED, REJECT, HEARTBEAT,
- * REQUEST, CATCHUP, LEARNED.  Anything else is ignored.
+ * REQUEST, CATCHUP, LEARNED.
+ *
+ * Returns 0 when the message was taken or ignored as normal Paxos (a stale
+ * ballot, a duplicate, an old chunk), else an enum px_refusal
+ * (common/refuse.h) for the host to count; a refused message changes
+ * nothing and produces nothing.  Refused: another type (UNEXPECTED_TYPE);
+ * an acceptor, leader or learner id that is not a member (NOT_MEMBER) or
+ * not the frame's sender (SENDER_MISMATCH), a heartbeat ballot whose node
+ * is not the leader (SENDER_MISMATCH); a REQUEST whose origin is not a
+ * member (NOT_MEMBER); a zero ballot in PROMISE, one of its entries,
+ * ACCEPTED or HEARTBEAT (BALLOT_ZERO); a round above PX_MAX_ROUND
+ * (PX_WIRE_BALLOT_BAD, as the decoder); a PROMISE entry below the chunk's
+ * from_slot or at UINT64_MAX, or an unfinished chunk that does not advance
+ * (SLOT_BAD).
  *
  * Compaction: LEARNED carries each learner's durable snapshot mark; the
  * trim mark T is the highest slot that a quorum of learners' snapshots
  * reach.  A leader sends TRIM(T) to every acceptor when T rises and with
  * every heartbeat while T > 0.  Acceptors report their own mark in PROMISE
  * and REJECT: nothing below it is proposed again. */
-void proposer_handle(struct proposer *p, const px_msg *in, uint64_t now, px_outbox *out);
+int proposer_handle(struct proposer *p, const px_msg *in, uint64_t now, px_outbox *out);
 
 /* Advance timers: heartbeats, election timeout, retransmits. */
 void proposer_tick(struct proposer *p, uint64_t now, px_outbox *out);
@@ -91,5 +104,8 @@ uint32_t proposer_queued(const struct proposer *p);
 uint64_t proposer_slots_chosen(const struct proposer *p);    /* counters since start */
 uint64_t proposer_commands_chosen(const struct proposer *p);
 uint64_t proposer_trim_mark(const struct proposer *p);        /* T, 0 if none */
+/* 1 when the highest ballot seen is at PX_MAX_ROUND: no round is left to
+ * campaign with, so this proposer stays a follower (and says so). */
+int proposer_round_exhausted(const struct proposer *p);
 
 #endif

@@ -11,6 +11,7 @@
 #include "round_file.h"
 #include "../common/bytes.h"
 #include "../common/fileio.h"
+#include "../common/types.h"
 
 #define RF_MAGIC 0x53505850u /* "PXPS" little-endian */
 #define RF_VERSION 1u
@@ -48,6 +49,10 @@ static const char *check(const uint8_t *b, ssize_t len)
     if (px_get32(b) != RF_MAGIC) return "bad magic";
     if (px_get32(b + 4) != RF_VERSION) return "unknown version";
     if (px_get32(b + 16) != px_crc32c(0, b, 16)) return "bad CRC";
+    /* No proposer campaigns above the ceiling (PX_MAX_ROUND) and no decoder
+     * takes a ballot above it, so such a round was never ours: a bug or a
+     * forged file, and the next round + 1 could wrap. */
+    if (px_get64(b + 8) > PX_MAX_ROUND) return "round above the ceiling 2^60";
     return NULL;
 }
 

@@ -16,8 +16,8 @@
 
 /* Reads dir/proposer.state into *round: 0 if the file does not exist.  A
  * file that exists but cannot be read or fails a check (size, magic,
- * version, CRC) is an error, never round 0: forgetting the round is the
- * very bug the file prevents.  0 on success, -1 with a message in err. */
+ * version, CRC, a round above PX_MAX_ROUND) is an error, never round 0:
+ * forgetting the round is the very bug the file prevents.  0 on success, -1 with a message in err. */
 int prop_round_load(const char *dir, uint64_t *round, char *err, size_t errlen);
 
 /* Replaces dir/proposer.state with round.  fsync_on = 0 skips the fsyncs

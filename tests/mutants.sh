@@ -25,6 +25,7 @@ declare -A LIMIT=(
     [quorum_too_small]=1000
     [learner_out_of_order]=1000
     [learner_no_dedup]=1000
+    [learner_trust_acks]=1000
 )
 DEFAULT_LIMIT=2000
 

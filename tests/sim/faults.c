@@ -1,7 +1,7 @@
 /* faults.c -- what goes wrong, and how often, all drawn from the seed.
  * Each run gets its own mix (loss, duplication, long delays, partitions,
- * crashes, pauses, torn disk tails), so some seeds are gentle and some
- * brutal.  Faults run until calm_at; then everything heals, every crashed
+ * crashes, pauses, torn disk tails, forged frames: forge.c), so some seeds
+ * are gentle and some brutal.  Faults run until calm_at; then everything heals, every crashed
  * role restarts and every pause ends, and liveness is judged. */
 #include <string.h>
 #include "sim.h"
@@ -83,6 +83,9 @@ void faults_params(sim_world *w)
     net_params(w);
     fault_params(w);
     client_params(w);
+    /* Forged frames (forge.c) in 70% of runs; drawn after the rest, which
+     * so keep the values they had for a seed before this fault existed. */
+    w->p.w_forge = sim_chance(w, 300) ? 0 : (uint32_t)sim_rand(w, 1, 10);
 }
 
 int net_blocked(const sim_world *w, uint32_t from, uint32_t to)
@@ -192,10 +195,11 @@ static void pause_node(sim_world *w)
 static void fault_pick(sim_world *w)
 {
     const sim_params *p = &w->p;
-    uint32_t ws[8] = {p->w_part, p->w_isolate, p->w_oneway, p->w_crash_role,
-                      p->w_crash_node, p->w_crash_unsynced, p->w_pause, p->w_heal};
+    uint32_t ws[9] = {p->w_part, p->w_isolate, p->w_oneway, p->w_crash_role,
+                      p->w_crash_node, p->w_crash_unsynced, p->w_pause, p->w_heal,
+                      p->w_forge};
     uint32_t total = 0;
-    for (int i = 0; i < 8; i++) total += ws[i];
+    for (int i = 0; i < 9; i++) total += ws[i];
     uint64_t r = sim_rand(w, 0, total - 1);
     int k = 0;
     while (r >= ws[k]) r -= ws[k++];
@@ -208,7 +212,8 @@ static void fault_pick(sim_world *w)
     case 4: crash(w, random_node(w), 0, p->down_max); break;
     case 5: fault_crash_unsynced(w); break;
     case 6: pause_node(w); break;
-    default: heal(w); trace_note(w, "heal", 0, 0, 0); break;
+    case 7: heal(w); trace_note(w, "heal", 0, 0, 0); break;
+    default: forge_burst(w); break;
     }
 }
 

@@ -90,27 +90,82 @@ void node_on_timer(sim_world *w, sim_event *e)
     timer_arm(w, e->node, role, 1);
 }
 
-void node_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
+/* Refusals that honest nodes can cause, and why; any other reason on a
+ * frame an honest core sent is a bug in the sender or in the check.
+ *   TRIM_BALLOT: TRIM goes out with every heartbeat under the leader's
+ *     ballot.  It arrives after the acceptor promised a newer candidate
+ *     (a deposed leader's), or before the acceptor heard the new leader
+ *     at all (it was outside phase 1's quorum -- down, cut off, or its
+ *     PREPARE lost -- and no ACCEPT has reached it yet, or the TRIM
+ *     overtook them on a reordering network).
+ *   TRIM_AHEAD: the mark is a slot a quorum of learners snapshotted, so a
+ *     quorum voted in every slot below it -- but not necessarily this
+ *     acceptor, which may have missed the last ones (lost ACCEPTs, a
+ *     partition, a crash that lost votes it had not synced, hence never
+ *     acknowledged).
+ * Both only delay compaction on that acceptor: it keeps its entries until
+ * it votes under the leader for a slot at or above the mark.  Everything
+ * else an honest node never sends: CHOSEN always carries the acks of the
+ * quorum that chose it (leader) or that it was learned with (learners
+ * re-serving), ids are always the sender's own, ballots real and below the
+ * ceiling, snapshots served are the bytes of a point. */
+static int honest_refusal(int reason)
+{
+    return reason == PX_REFUSE_TRIM_BALLOT || reason == PX_REFUSE_TRIM_AHEAD;
+}
+
+/* One decoded message into a core, its outputs on their way, the checks of
+ * what the step changed run.  Returns the core's verdict; a refusal must
+ * leave no output at all. */
+static int core_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
 {
     sim_node *nd = &w->nodes[id];
     uint64_t local = node_local(w, id);
+    int why;
+    size_t emitted;
     if (role == PX_ROLE_ACCEPTOR) {
         acc_out_clear(&w->aout);
-        acceptor_handle(nd->acc, m, &w->aout);
+        why = acceptor_handle(nd->acc, m, &w->aout);
+        emitted = w->aout.persist.n + w->aout.msgs.n;
         acc_output(w, id);
         inv_after_acceptor(w, id, m, &w->aout.persist);
-        return;
-    }
-    px_outbox_clear(&w->pout);
-    if (role == PX_ROLE_PROPOSER) {
-        proposer_handle(nd->prop, m, local, &w->pout);
-        prop_persist(w, id);
     } else {
-        learner_handle(nd->lrn, m, local, &w->pout);
+        px_outbox_clear(&w->pout);
+        if (role == PX_ROLE_PROPOSER) {
+            why = proposer_handle(nd->prop, m, local, &w->pout);
+            prop_persist(w, id);
+        } else {
+            why = learner_handle(nd->lrn, m, local, &w->pout);
+        }
+        emitted = w->pout.n;
+        net_send(w, id, role, &w->pout);
+        if (role == PX_ROLE_LEARNER) learner_stepped(w, id);
+        timer_arm(w, id, role, 0);
     }
-    net_send(w, id, role, &w->pout);
-    if (role == PX_ROLE_LEARNER) learner_stepped(w, id);
-    timer_arm(w, id, role, 0);
+    if (why != 0 && emitted != 0)
+        sim_fail(w, "refusal", "n%u/%s refuses %s from n%u (%s) but emits %zu messages or "
+                 "records", id, px_role_name(role), px_msg_type_name(m->type), m->from,
+                 px_refusal_key(why), emitted);
+    return why;
+}
+
+/* A frame an honest core sent: taken, or refused for a reason honest
+ * nodes can cause (counted). */
+void node_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
+{
+    int why = core_deliver(w, id, role, m);
+    if (why == 0 || w->failed) return;
+    if (why > 0 && why < PX_REFUSE_MAX) w->refused[0][why]++;
+    if (!honest_refusal(why))
+        sim_fail(w, "honest refusal", "n%u/%s refuses %s from n%u: %s (%s)", id,
+                 px_role_name(role), px_msg_type_name(m->type), m->from, px_refusal_key(why),
+                 px_refusal_text(why));
+}
+
+/* A forged frame (forge.c): the caller judges the verdict. */
+int node_deliver_forged(sim_world *w, uint32_t id, int role, const px_msg *m)
+{
+    return core_deliver(w, id, role, m);
 }
 
 static void start_role(sim_world *w, uint32_t id, int role)

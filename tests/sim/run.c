@@ -124,6 +124,25 @@ static void report(const sim_world *w)
     fflush(stdout);
 }
 
+/* "reason=count ..." for one row of refusal counts ("none" if empty). */
+static void print_refusals(const uint64_t *row)
+{
+    int any = 0;
+    for (int r = 1; r < PX_REFUSE_MAX; r++) {
+        if (!row[r]) continue;
+        printf(" %s=%llu", px_refusal_key(r), (unsigned long long)row[r]);
+        any = 1;
+    }
+    if (!any) printf(" none");
+}
+
+void sim_print_refusals(const char *what, const uint64_t *row)
+{
+    printf("%s:", what);
+    print_refusals(row);
+    printf("\n");
+}
+
 static void summary(const sim_world *w)
 {
     uint64_t done = 0, retries = 0;
@@ -143,11 +162,24 @@ static void summary(const sim_world *w)
            (unsigned long long)w->stat_faults, (unsigned long long)w->p.lc.snapshot_every,
            (unsigned long long)w->stat_snaps, (unsigned long long)w->stat_installs,
            (unsigned long long)w->stat_trimmed, (unsigned long long)w->stat_rewrites);
+    sim_print_refusals("  refused, honest frames", w->refused[0]);
+    printf("  %llu forged frames;", (unsigned long long)w->stat_forged);
+    sim_print_refusals(" refused", w->refused[1]);
+}
+
+static void add_totals(const sim_world *w, sim_totals *t)
+{
+    t->runs++;
+    t->forged += w->stat_forged;
+    for (int k = 0; k < 2; k++)
+        for (int r = 0; r < PX_REFUSE_MAX; r++) t->refused[k][r] += w->refused[k][r];
 }
 
 /* Returns 0 if every invariant held, 1 on a violation (its name copied
- * into inv_out).  With opt->verbose a passing run prints a summary. */
-int sim_run(uint64_t seed, const sim_opts *opt, char *inv_out, size_t inv_len)
+ * into inv_out).  With opt->verbose a passing run prints a summary.  The
+ * run's refusal counts are added to *totals if given. */
+int sim_run(uint64_t seed, const sim_opts *opt, char *inv_out, size_t inv_len,
+            sim_totals *totals)
 {
     sim_world *w = world_new(seed, opt);
     nodes_init(w);
@@ -158,6 +190,7 @@ int sim_run(uint64_t seed, const sim_opts *opt, char *inv_out, size_t inv_len)
     if (failed) report(w);
     else if (opt->verbose) summary(w);
     if (inv_out && inv_len) snprintf(inv_out, inv_len, "%s", failed ? w->inv : "");
+    if (totals) add_totals(w, totals);
     world_free(w);
     return failed;
 }

@@ -3,7 +3,9 @@
  *
  *   paxos-sim --seed N [-v]        one run, exact replay of seed N
  *   paxos-sim --seeds A-B          every seed in [A, B]; progress, seeds/s,
- *                                  and "N passed, N failed" at the end
+ *                                  refusals by reason (honest and forged
+ *                                  frames), and "N passed, N failed" at
+ *                                  the end
  *   options: --nodes 3|5  --time MS (simulated workload, default 1000)
  *            --steps N  --liveness MS  --quiet  --first-fail  -v
  *            --continue-on INV  (with --first-fail: a violation of INV is
@@ -75,10 +77,11 @@ int main(int argc, char **argv)
     int range = hi > lo;
     if (range) opt.verbose = 0;
     uint64_t passed = 0, failed = 0;
+    sim_totals tot = {0};
     double t0 = wall();
     for (uint64_t s = lo; s <= hi; s++) {
         char inv[64];
-        if (sim_run(s, &opt, inv, sizeof inv)) {
+        if (sim_run(s, &opt, inv, sizeof inv, &tot)) {
             failed++;
             printf("FAIL seed %llu (%s)\n", (unsigned long long)s, inv);
             fflush(stdout);
@@ -92,9 +95,13 @@ int main(int argc, char **argv)
                     (double)(s - lo + 1) / (wall() - t0));
     }
     double dt = wall() - t0;
-    if (range)
+    if (range) {
         printf("%llu seeds in %.1f s: %.0f seeds/s\n", (unsigned long long)(passed + failed), dt,
                (double)(passed + failed) / (dt > 0 ? dt : 1e-9));
+        sim_print_refusals("refused, honest frames", tot.refused[0]);
+        printf("%llu forged frames;", (unsigned long long)tot.forged);
+        sim_print_refusals(" refused", tot.refused[1]);
+    }
     printf("%llu passed, %llu failed\n", (unsigned long long)passed, (unsigned long long)failed);
     return failed ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include "../../proposer/proposer.h"
 #include "../../learner/learner.h"
 #include "../../common/rng.h"
+#include "../../common/refuse.h"
 
 #define SIM_CLUSTER_ID 1u
 #define SIM_TRACE 40          /* events kept for a violation report */
@@ -146,7 +147,7 @@ typedef struct sim_params {
     uint32_t torn_pm;
     uint64_t fault_gap_min, fault_gap_max;
     uint32_t w_part, w_isolate, w_oneway, w_crash_role, w_crash_node,
-             w_crash_unsynced, w_pause, w_heal;
+             w_crash_unsynced, w_pause, w_heal, w_forge;
     uint64_t down_max, part_max, pause_max;
     uint64_t client_to_min, client_to_max, think_max, nack_backoff;
     uint32_t read_pm;
@@ -216,11 +217,21 @@ typedef struct sim_world {
     char detail[512];
     uint64_t stat_msgs, stat_bytes, stat_drops, stat_faults, stat_chosen;
     uint64_t stat_snaps, stat_installs, stat_rewrites, stat_trimmed;
+    uint64_t stat_forged;                /* forged frames delivered (forge.c) */
+    uint64_t refused[2][PX_REFUSE_MAX];  /* refusals by reason: [0] honest frames, [1] forged */
 } sim_world;
 
+/* What a range of runs adds up to (sim.c prints it). */
+typedef struct sim_totals {
+    uint64_t runs, forged;
+    uint64_t refused[2][PX_REFUSE_MAX];
+} sim_totals;
+
 /* run.c */
-int sim_run(uint64_t seed, const sim_opts *opt, char *inv_out, size_t inv_len);
+int sim_run(uint64_t seed, const sim_opts *opt, char *inv_out, size_t inv_len,
+            sim_totals *totals);
 uint64_t sim_rand(sim_world *w, uint64_t lo, uint64_t hi);
+void sim_print_refusals(const char *what, const uint64_t *row); /* "what: key=N ..." */
 int sim_chance(sim_world *w, uint32_t per_mille);
 
 /* queue.c */
@@ -241,6 +252,7 @@ uint64_t node_local(const sim_world *w, uint32_t id);
 void node_crash(sim_world *w, uint32_t id, int role);
 void node_restart(sim_world *w, uint32_t id, int role);
 void node_deliver(sim_world *w, uint32_t id, int role, const px_msg *m);
+int node_deliver_forged(sim_world *w, uint32_t id, int role, const px_msg *m);
 void node_on_timer(sim_world *w, sim_event *e);
 int node_has_unsynced(const sim_world *w, uint32_t id);
 
@@ -259,6 +271,9 @@ void snap_restore(sim_world *w, uint32_t id);
 void snap_crash(sim_world *w, uint32_t id);
 void snap_free(sim_snapfile *f);
 int snap_check(sim_world *w, uint32_t id, const uint8_t *buf, size_t len, uint64_t slot);
+
+/* forge.c: the forged-frame fault */
+void forge_burst(sim_world *w);
 
 /* faults.c */
 void faults_params(sim_world *w);

@@ -34,7 +34,7 @@ static void msg_fields(trace_ent *t, const px_msg *m)
     case PX_MSG_NACK: t->slot = m->u.nack.seq; t->x = m->u.nack.reason; break;
     case PX_MSG_CATCHUP: t->slot = m->u.catchup.from_slot; break;
     case PX_MSG_LEARNED: t->slot = m->u.learned.applied_upto; t->x = m->u.learned.snapshot_upto; break;
-    case PX_MSG_TRIM: t->slot = m->u.trim.below; break;
+    case PX_MSG_TRIM: t->b = m->u.trim.ballot; t->slot = m->u.trim.below; break;
     case PX_MSG_SNAP_REQ: t->slot = m->u.snap_req.snap_slot; t->x = m->u.snap_req.offset; break;
     case PX_MSG_SNAP_CHUNK: t->slot = m->u.snap_chunk.snap_slot; t->x = m->u.snap_chunk.offset; break;
     case PX_MSG_APPLIED: t->slot = m->u.applied.slot; t->x = m->u.applied.n; break;

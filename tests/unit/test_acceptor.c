@@ -7,6 +7,7 @@
  * PX_MUTANT_ACCEPTOR_LOW_BALLOT, test_prepare_after_trim and
  * test_accept_below_mark under PX_MUTANT_ACCEPTOR_FORGET_SILENTLY. */
 #include "acceptor/acceptor.h"
+#include "common/refuse.h"
 #include "check.h"
 
 #include <stdlib.h>
@@ -233,7 +234,7 @@ static void test_accept_ballots(void)
     accept(a, &o, 2, B(2, 2), 5, val(5, 2)); /* equal */
     accept(a, &o, 3, B(3, 3), 5, val(6, 1)); /* higher: overwrites, raises */
     accept(a, &o, 2, B(2, 2), 7, val(7, 1)); /* lower now */
-    accept(a, &o, 4, B(3, 1), 8, val(8, 1)); /* same round, lower node */
+    accept(a, &o, 1, B(3, 1), 8, val(8, 1)); /* same round, lower node */
     flush(a, &o);
 
     REQUIRE(o.persist.n == 3);
@@ -255,7 +256,7 @@ static void test_accept_ballots(void)
         CHECK(msg(&o, i)->u.reject.of_type == PX_MSG_ACCEPT);
     }
     CHECK(msg(&o, 3)->u.reject.slot == 7 && o.msgs.v[3].node == 2);
-    CHECK(msg(&o, 4)->u.reject.slot == 8 && o.msgs.v[4].node == 4);
+    CHECK(msg(&o, 4)->u.reject.slot == 8 && o.msgs.v[4].node == 1);
 
     px_ballot vb;
     const px_value *v;
@@ -309,7 +310,7 @@ static void test_reply_waits_for_durable(void)
      * ones: a reject must not overtake a pending vote. */
     acc_out_clear(&o);
     accept(a, &o, 2, B(1, 2), 1, val(2, 1));
-    prepare(a, &o, 9, B(1, 1), 0);
+    prepare(a, &o, 1, B(1, 1), 0);
     CHECK(o.msgs.n == 0);
     acceptor_durable(a, 3, &o);
     REQUIRE(o.msgs.n == 2);
@@ -325,7 +326,9 @@ static void test_group_commit(void)
     struct acceptor *a = acceptor_new(ME);
     acc_out o;
     acc_out_init(&o);
-    for (int i = 0; i < N; i++) accept(a, &o, 2 + i % 3, B(1, 2), (uint64_t)i, val(i, i % 4));
+    /* Proposers 2, 3, 4 in turn, each with a ballot above the last. */
+    for (int i = 0; i < N; i++)
+        accept(a, &o, 2 + i % 3, B(1 + (uint64_t)i, 2 + (uint32_t)i % 3), (uint64_t)i, val(i, i % 4));
     CHECK(o.persist.n == N && o.persist.last_seq == N);
     CHECK(o.msgs.n == 0 && acceptor_held_replies(a) == N);
 
@@ -469,13 +472,21 @@ static void test_forget_and_ignore(void)
 
 /* ---- compaction ------------------------------------------------------------ */
 
-static void trim(struct acceptor *a, acc_out *o, uint64_t below)
+/* TRIM(b, below) from b's proposer; returns the acceptor's verdict. */
+static int trim_as(struct acceptor *a, acc_out *o, px_ballot b, uint64_t below)
 {
     memset(&in, 0, sizeof(in));
     in.type = PX_MSG_TRIM;
-    in.from = 2;
+    in.from = b.node;
+    in.u.trim.ballot = b;
     in.u.trim.below = below;
-    acceptor_handle(a, &in, o);
+    return acceptor_handle(a, &in, o);
+}
+
+/* TRIM from the leader the acceptor promised, as honest leaders send it. */
+static int trim(struct acceptor *a, acc_out *o, uint64_t below)
+{
+    return trim_as(a, o, acceptor_promised(a), below);
 }
 
 /* Slots 0..9 accepted at (1,2), value val(s, s % 4 + 1), all durable. */
@@ -500,7 +511,7 @@ static void test_trim_forgets_and_records(void)
     acc_out_init(&o);
     CHECK(acceptor_trimmed(a) == 0);
     uint64_t seq = acceptor_emitted_seq(a);
-    trim(a, &o, 6);
+    CHECK(trim(a, &o, 6) == 0);
     REQUIRE(o.persist.n == 1);
     CHECK(o.persist.v[0].type == ACC_REC_TRIM && o.persist.v[0].slot == 6);
     CHECK(beq(o.persist.v[0].ballot, B(1, 2)));
@@ -516,14 +527,15 @@ static void test_trim_forgets_and_records(void)
     CHECK(beq(vb, B(1, 2)) && veq(v, &want));
 
     acc_out_clear(&o);
-    trim(a, &o, 6);
-    trim(a, &o, 3);
+    CHECK(trim(a, &o, 6) == 0 && trim(a, &o, 3) == 0); /* repeats, not refusals */
     CHECK(o.persist.n == 0 && o.msgs.n == 0 && acceptor_trimmed(a) == 6);
-    /* A mark past every entry forgets them all. */
-    trim(a, &o, 100);
+    /* A mark just past the highest accepted slot forgets them all; the
+     * mark then keeps accepted_upto where it was. */
+    CHECK(acceptor_accepted_upto(a) == 10);
+    CHECK(trim(a, &o, 10) == 0);
     REQUIRE(o.persist.n == 1);
-    CHECK(o.persist.v[0].slot == 100 && acceptor_accepted_count(a) == 0);
-    CHECK(acceptor_trimmed(a) == 100);
+    CHECK(o.persist.v[0].slot == 10 && acceptor_accepted_count(a) == 0);
+    CHECK(acceptor_trimmed(a) == 10 && acceptor_accepted_upto(a) == 10);
     acc_out_free(&o);
     acceptor_free(a);
 }
@@ -598,14 +610,14 @@ static void test_prepare_after_trim(void)
     CHECK(p.from_slot == 8 && p.trimmed == 6 && p.n == 2 && p.entries[0].slot == 8);
     /* Everything forgotten: an empty chunk from the mark, done. */
     acc_out_init(&o);
-    trim(a, &o, 20);
+    CHECK(trim(a, &o, 10) == 0);
     flush(a, &o);
     acc_out_free(&o);
     p = chunk(a, 3);
-    CHECK(p.from_slot == 3 && p.trimmed == 20 && p.n == 0);
-    CHECK(p.next_slot == 20 && p.done == 1);
+    CHECK(p.from_slot == 3 && p.trimmed == 10 && p.n == 0);
+    CHECK(p.next_slot == 10 && p.done == 1);
     p = chunk(a, 25);
-    CHECK(p.next_slot == 25 && p.trimmed == 20);
+    CHECK(p.next_slot == 25 && p.trimmed == 10);
     acceptor_free(a);
 }
 
@@ -760,6 +772,176 @@ static void test_compact_storage_model(void)
     acceptor_free(a);
 }
 
+
+/* ---- refusals -------------------------------------------------------------- */
+
+/* The verdict on in, and that the acceptor produced nothing for it. */
+static int verdict(struct acceptor *a, acc_out *o)
+{
+    acc_out_clear(o);
+    int why = acceptor_handle(a, &in, o);
+    if (why != 0 && (o->persist.n != 0 || o->msgs.n != 0)) return -1;
+    return why;
+}
+
+static void mk_prepare(uint32_t from, px_ballot b)
+{
+    memset(&in, 0, sizeof(in));
+    in.type = PX_MSG_PREPARE;
+    in.from = from;
+    in.u.prepare.ballot = b;
+}
+
+static void mk_accept(uint32_t from, px_ballot b, uint64_t slot, int k)
+{
+    memset(&in, 0, sizeof(in));
+    in.type = PX_MSG_ACCEPT;
+    in.from = from;
+    in.u.accept.ballot = b;
+    in.u.accept.slot = slot;
+    in.u.accept.value = val(3, k > PX_MAX_BATCH ? PX_MAX_BATCH : k);
+    in.u.accept.value.n = (uint16_t)k;
+}
+
+/* What no proposer sends is refused with its reason, and changes nothing:
+ * no record, no reply, no promise, no entry. */
+static void test_refuse_malformed(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    memset(&in, 0, sizeof(in));
+    in.type = PX_MSG_HEARTBEAT;
+    in.from = 2;
+    CHECK(verdict(a, &o) == PX_REFUSE_UNEXPECTED_TYPE);
+    in.type = PX_MSG_CHOSEN;
+    CHECK(verdict(a, &o) == PX_REFUSE_UNEXPECTED_TYPE);
+
+    mk_prepare(2, B(0, 0));
+    CHECK(verdict(a, &o) == PX_REFUSE_BALLOT_ZERO);
+    mk_accept(2, B(0, 0), 1, 1);
+    CHECK(verdict(a, &o) == PX_REFUSE_BALLOT_ZERO);
+    CHECK(trim_as(a, &o, B(0, 0), 1) == PX_REFUSE_BALLOT_ZERO && o.persist.n == 0);
+
+    /* The ballot's node is the sender: a proposer only sends its own.
+     * Taken, a peer could put a second value under another's ballot. */
+    mk_prepare(3, B(1, 2));
+    CHECK(verdict(a, &o) == PX_REFUSE_SENDER_MISMATCH);
+    mk_accept(3, B(1, 2), 1, 1);
+    CHECK(verdict(a, &o) == PX_REFUSE_SENDER_MISMATCH);
+    memset(&in, 0, sizeof(in));
+    in.type = PX_MSG_TRIM;
+    in.from = 3;
+    in.u.trim.ballot = B(1, 2);
+    in.u.trim.below = 1;
+    CHECK(verdict(a, &o) == PX_REFUSE_SENDER_MISMATCH);
+
+    /* Above the round ceiling (the decoder refuses it too); the ceiling
+     * itself is a real round. */
+    mk_prepare(2, B(PX_MAX_ROUND + 1, 2));
+    CHECK(verdict(a, &o) == PX_WIRE_BALLOT_BAD);
+    mk_prepare(2, B(UINT64_MAX, 2));
+    CHECK(verdict(a, &o) == PX_WIRE_BALLOT_BAD);
+    mk_accept(2, B(UINT64_MAX, 2), 1, 1);
+    CHECK(verdict(a, &o) == PX_WIRE_BALLOT_BAD);
+    CHECK(trim_as(a, &o, B(PX_MAX_ROUND + 1, 2), 1) == PX_WIRE_BALLOT_BAD);
+
+    mk_accept(2, B(1, 2), UINT64_MAX, 1);
+    CHECK(verdict(a, &o) == PX_REFUSE_SLOT_BAD);
+    mk_accept(2, B(1, 2), 4, PX_MAX_BATCH + 1);
+    CHECK(verdict(a, &o) == PX_WIRE_FIELD_BAD);
+
+    CHECK(px_ballot_is_zero(acceptor_promised(a)) && acceptor_accepted_count(a) == 0);
+    CHECK(acceptor_emitted_seq(a) == 0 && acceptor_held_replies(a) == 0);
+
+    /* The ceiling is a real round; a stale ballot is answered, not refused. */
+    mk_prepare(2, B(PX_MAX_ROUND, 2));
+    CHECK(verdict(a, &o) == 0 && o.persist.n == 1);
+    mk_accept(3, B(5, 3), 1, 1);
+    CHECK(verdict(a, &o) == 0);
+    flush(a, &o);
+    CHECK(o.msgs.n == 2 && msg(&o, 1)->type == PX_MSG_REJECT);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+/* TRIM only under the promised ballot: a deposed leader's (below it) and
+ * one the acceptor has not promised yet (above it) forget nothing.  A TRIM
+ * at or below the mark asks for nothing and is a repeat, whatever its
+ * ballot. */
+static void test_trim_ballot(void)
+{
+    struct acceptor *a = ten_slots(); /* promised (1,2) */
+    acc_out o;
+    acc_out_init(&o);
+    CHECK(trim_as(a, &o, B(2, 3), 5) == PX_REFUSE_TRIM_BALLOT);
+    CHECK(trim_as(a, &o, B(1, 1), 5) == PX_REFUSE_TRIM_BALLOT);
+    CHECK(o.persist.n == 0 && o.msgs.n == 0);
+    CHECK(acceptor_trimmed(a) == 0 && acceptor_accepted_count(a) == 10);
+    CHECK(trim_as(a, &o, B(1, 2), 5) == 0 && acceptor_trimmed(a) == 5);
+
+    /* A new leader's promise deposes (1,2): its TRIMs are refused now. */
+    prepare(a, &o, 3, B(2, 3), 0);
+    flush(a, &o);
+    acc_out_clear(&o);
+    CHECK(trim_as(a, &o, B(1, 2), 8) == PX_REFUSE_TRIM_BALLOT);
+    CHECK(trim_as(a, &o, B(1, 2), 5) == 0 && trim_as(a, &o, B(9, 9), 4) == 0); /* repeats */
+    CHECK(o.persist.n == 0 && acceptor_trimmed(a) == 5 && acceptor_accepted_count(a) == 5);
+    CHECK(trim_as(a, &o, B(2, 3), 8) == 0 && acceptor_trimmed(a) == 8);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
+/* TRIM never reaches past what the acceptor accepted: such a mark would
+ * make it refuse ACCEPTs of slots nobody decided and tell new leaders to
+ * skip them.  The bound comes from durable state: the same after a
+ * restart and after a log rewrite (acceptor_export), also once a trim
+ * forgot every entry.  A lagging acceptor takes the TRIM once it has voted
+ * far enough. */
+static void test_trim_ahead(void)
+{
+    struct acceptor *a = ten_slots(); /* slots 0..9 at (1,2) */
+    acc_out o, all;
+    acc_out_init(&o);
+    acc_out_init(&all);
+    CHECK(acceptor_accepted_upto(a) == 10);
+    CHECK(trim(a, &o, 11) == PX_REFUSE_TRIM_AHEAD);
+    CHECK(trim(a, &o, UINT64_MAX) == PX_REFUSE_TRIM_AHEAD);
+    CHECK(o.persist.n == 0 && acceptor_trimmed(a) == 0 && acceptor_accepted_count(a) == 10);
+    CHECK(trim(a, &o, 10) == 0 && acceptor_accepted_count(a) == 0);
+    CHECK(trim(a, &o, 11) == PX_REFUSE_TRIM_AHEAD);
+    acceptor_free(a);
+
+    /* A log: PROMISE, ten ACCEPTs, a TRIM to 10 forgetting them all. */
+    a = acceptor_new(ME);
+    prepare(a, &all, 2, B(1, 2), 0);
+    for (int s = 0; s < 10; s++) accept(a, &all, 2, B(1, 2), (uint64_t)s, val(s, 1));
+    CHECK(trim(a, &all, 10) == 0);
+    struct acceptor *r = acceptor_new(ME), *x = acceptor_new(ME);
+    for (size_t i = 0; i < all.persist.n; i++) acceptor_restore(r, &all.persist.v[i]);
+    acceptor_export(a, restore_into, x);
+    CHECK(acceptor_accepted_upto(r) == 10 && acceptor_accepted_upto(x) == 10);
+    CHECK(acceptor_accepted_count(r) == 0 && acceptor_accepted_count(x) == 0);
+    acc_out_clear(&o);
+    CHECK(trim(r, &o, 11) == PX_REFUSE_TRIM_AHEAD && trim(x, &o, 11) == PX_REFUSE_TRIM_AHEAD);
+    CHECK(o.persist.n == 0);
+
+    /* A laggard: slots 0..4 only, the leader trims to 8 (the others voted
+     * in 5..7).  Refused until it votes in slot 7 or above. */
+    struct acceptor *l = acceptor_new(ME);
+    acc_out_clear(&o);
+    for (int s = 0; s < 5; s++) accept(l, &o, 2, B(1, 2), (uint64_t)s, val(s, 1));
+    CHECK(trim(l, &o, 8) == PX_REFUSE_TRIM_AHEAD && acceptor_accepted_count(l) == 5);
+    accept(l, &o, 2, B(1, 2), 12, val(12, 1));
+    CHECK(trim(l, &o, 8) == 0 && acceptor_trimmed(l) == 8 && acceptor_accepted_count(l) == 1);
+    acc_out_free(&o);
+    acc_out_free(&all);
+    acceptor_free(a);
+    acceptor_free(r);
+    acceptor_free(x);
+    acceptor_free(l);
+}
+
 int main(void)
 {
     RUN(test_prepare_promise);
@@ -779,5 +961,8 @@ int main(void)
     RUN(test_accept_below_mark);
     RUN(test_export_restore);
     RUN(test_compact_storage_model);
+    RUN(test_refuse_malformed);
+    RUN(test_trim_ballot);
+    RUN(test_trim_ahead);
     return check_summary();
 }

@@ -1,9 +1,14 @@
 /* test_learner.c -- unit tests of the learner core: in-order apply, dedup,
  * catch-up (asking and serving), status reports, list chunks, compaction,
- * snapshot points, retention, snapshot transfer and restore. */
+ * snapshot points, retention, snapshot transfer and restore, and the
+ * refusals (common/refuse.h).
+ *
+ * Mutant tripwire: test_chosen_needs_quorum_acks fails under
+ * PX_MUTANT_LEARNER_TRUST_ACKS. */
 #include "learner/learner.h"
 #include "learner/dedup.h"
 #include "learner/snapshot.h"
+#include "common/refuse.h"
 #include "tests/unit/check.h"
 
 #include <stdlib.h>
@@ -46,7 +51,7 @@ static px_msg *chosen(uint64_t slot, const px_cmd *cmds, int n)
     m.from = 2;
     m.u.chosen.slot = slot;
     m.u.chosen.ballot = (px_ballot){.round = 7, .node = 2};
-    m.u.chosen.acks = 0x6;
+    m.u.chosen.acks = 0xE; /* acceptors 1, 2, 3: a quorum of 3 or of 5 */
     m.u.chosen.value.n = (uint16_t)n;
     for (int i = 0; i < n; i++) m.u.chosen.value.cmds[i] = cmds[i];
     return &m;
@@ -389,7 +394,7 @@ static void test_serve_catchup(void)
         const px_chosen *c = &o.v[i].msg.u.chosen;
         CHECK(c->slot == 10 + i);
         CHECK(c->value.n == 1 && c->value.cmds[0].value == (int64_t)c->slot * 3);
-        CHECK(c->ballot.round == 7 && c->ballot.node == 2 && c->acks == 0x6);
+        CHECK(c->ballot.round == 7 && c->ballot.node == 2 && c->acks == 0xE);
     }
 
     req.u.catchup.from_slot = 98;
@@ -1174,14 +1179,20 @@ static void test_transfer_refusals(void)
 
     px_msg *m = chunk_msg(1, 256, bytes, len, 0);
     m->u.snap_chunk.total = PX_SNAP_MAX + 1;
-    learner_handle(b, m, 0, &o);
-    CHECK(learner_snapshot_receiving(b) == 0);
+    CHECK(learner_handle(b, m, 0, &o) == PX_REFUSE_SNAPSHOT_BAD);
+    CHECK(learner_snapshot_receiving(b) == 0 && learner_known_chosen(b) == 0);
     m = chunk_msg(1, 256, bytes, PX_SNAP_MIN - 1, 0);
-    learner_handle(b, m, 0, &o);
+    CHECK(learner_handle(b, m, 0, &o) == PX_REFUSE_SNAPSHOT_BAD);
     CHECK(learner_snapshot_receiving(b) == 0);
-    learner_handle(b, chunk_msg(2, 256, bytes, len, 0), 0, &o); /* from ourselves */
-    CHECK(learner_snapshot_receiving(b) == 0);
-    learner_handle(b, chunk_msg(1, 256, bytes, len, PX_SNAP_CHUNK), 0, &o); /* no start */
+    /* From ourselves, from a non-member, or empty: no peer sends those. */
+    CHECK(learner_handle(b, chunk_msg(2, 256, bytes, len, 0), 0, &o) == PX_REFUSE_WRONG_PATH);
+    CHECK(learner_handle(b, chunk_msg(7, 256, bytes, len, 0), 0, &o) == PX_REFUSE_NOT_MEMBER);
+    m = chunk_msg(1, 256, bytes, len, 0);
+    m->u.snap_chunk.n = 0;
+    CHECK(learner_handle(b, m, 0, &o) == PX_WIRE_FIELD_BAD);
+    CHECK(learner_snapshot_receiving(b) == 0 && learner_known_chosen(b) == 0);
+    /* A later chunk with no transfer under way is ignored, not refused. */
+    CHECK(learner_handle(b, chunk_msg(1, 256, bytes, len, PX_SNAP_CHUNK), 0, &o) == 0);
     CHECK(learner_snapshot_receiving(b) == 0 && o.n == 0);
 
     learner_handle(b, chunk_msg(1, 256, bytes, len, 0), 0, &o);
@@ -1202,10 +1213,13 @@ static void test_transfer_refusals(void)
     REQUIRE(e);
     CHECK(e->node == 1 && e->msg.u.snap_req.offset == 2 * PX_SNAP_CHUNK);
 
-    /* A corrupt byte in transit: the complete transfer is refused. */
+    /* A corrupt byte in transit: the complete transfer is refused (the
+     * last chunk is the one that completes it), counted, and dropped. */
     bytes[2 * PX_SNAP_CHUNK + 5] ^= 1;
+    int last = -1;
     for (uint64_t off = 2 * PX_SNAP_CHUNK; off < len; off += PX_SNAP_CHUNK)
-        learner_handle(b, chunk_msg(1, 256, bytes, len, off), 0, &o);
+        last = learner_handle(b, chunk_msg(1, 256, bytes, len, off), 0, &o);
+    CHECK(last == PX_REFUSE_SNAPSHOT_BAD);
     CHECK(learner_snapshot_receiving(b) == 0);
     CHECK(learner_applied_upto(b) == 0 && learner_snapshot_pending(b) == 0);
     /* Sent intact, it installs. */
@@ -1309,6 +1323,155 @@ static void test_restore_from_bytes(void)
     learner_free(r);
 }
 
+
+/* ---- refusals ---- */
+
+/* The verdict on m, and that a refusal produced nothing. */
+static int verdict(struct learner *l, const px_msg *m, px_outbox *o)
+{
+    px_outbox_clear(o);
+    int why = learner_handle(l, m, 0, o);
+    return why != 0 && o->n != 0 ? -1 : why;
+}
+
+/* A CHOSEN that no quorum of members acknowledged is refused before it
+ * touches anything: one such frame at a fresh slot (a value nobody
+ * appended) would otherwise make this learner's list diverge for good.
+ * Fails under PX_MUTANT_LEARNER_TRUST_ACKS. */
+static void test_chosen_needs_quorum_acks(void)
+{
+    learner_config cfg = mkcfg(1, 3, 100);
+    struct learner *l = learner_new(&cfg, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    px_cmd c = app(666, 1, -666);
+    px_msg *m = chosen(0, &c, 1);
+    static const uint32_t bad[] = {0x0, 0x2, 0x4, 0x10, 0x12, 0x30, 0x3F0, 0x212};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        m->u.chosen.acks = bad[i];
+        CHECK(verdict(l, m, &o) == PX_REFUSE_CHOSEN_QUORUM);
+    }
+    /* Far ahead it would not be applied, but it still must not raise
+     * known_chosen (catch-up rounds forever). */
+    m->u.chosen.slot = 1000000;
+    m->u.chosen.acks = 0x2;
+    CHECK(verdict(l, m, &o) == PX_REFUSE_CHOSEN_QUORUM);
+    CHECK(learner_applied_upto(l) == 0 && learner_known_chosen(l) == 0);
+    CHECK(learner_pending(l) == 0 && list_is(l, NULL, 0));
+
+    m = chosen(0, &c, 1);
+    m->u.chosen.ballot = (px_ballot){0, 0};
+    CHECK(verdict(l, m, &o) == PX_REFUSE_BALLOT_ZERO);
+    m = chosen(0, &c, 1);
+    m->u.chosen.ballot.round = PX_MAX_ROUND + 1;
+    CHECK(verdict(l, m, &o) == PX_WIRE_BALLOT_BAD);
+    m = chosen(UINT64_MAX, &c, 1);
+    CHECK(verdict(l, m, &o) == PX_REFUSE_SLOT_BAD);
+    m = chosen(0, &c, 1);
+    m->u.chosen.value.n = PX_MAX_BATCH + 1;
+    CHECK(verdict(l, m, &o) == PX_WIRE_FIELD_BAD);
+    CHECK(learner_applied_upto(l) == 0 && learner_known_chosen(l) == 0);
+
+    /* Two of three members is a quorum; so is all of them. */
+    m = chosen(0, &c, 1);
+    m->u.chosen.acks = 0x6;
+    CHECK(verdict(l, m, &o) == 0 && learner_applied_upto(l) == 1);
+    m = chosen(1, &c, 1);
+    m->u.chosen.acks = 0xA;
+    CHECK(verdict(l, m, &o) == 0 && learner_applied_upto(l) == 2);
+    learner_free(l);
+
+    /* With five members, two acks are not enough and ids 1..5 count. */
+    learner_config c5 = mkcfg(1, 5, 100);
+    l = learner_new(&c5, 0);
+    m = chosen(0, &c, 1);
+    m->u.chosen.acks = 0x6;
+    CHECK(verdict(l, m, &o) == PX_REFUSE_CHOSEN_QUORUM);
+    m->u.chosen.acks = 0x70; /* 4, 5, 6: 6 is no member */
+    CHECK(verdict(l, m, &o) == PX_REFUSE_CHOSEN_QUORUM);
+    m->u.chosen.acks = 0x38; /* 3, 4, 5 */
+    CHECK(verdict(l, m, &o) == 0 && learner_applied_upto(l) == 1);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
+/* A heartbeat names its leader, who sends it under its own ballot: a
+ * leader that is not a member or not the sender would redirect the
+ * escalation of catch-up (and raise known_chosen) on a peer's say-so. */
+static void test_heartbeat_refusals(void)
+{
+    learner_config cfg = mkcfg(1, 3, 100);
+    struct learner *l = learner_new(&cfg, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    px_msg *m = heartbeat(5, 2, 50);
+    m->from = 3;
+    CHECK(verdict(l, m, &o) == PX_REFUSE_SENDER_MISMATCH);
+    m = heartbeat(5, 2, 50);
+    m->u.heartbeat.ballot.node = 3;
+    CHECK(verdict(l, m, &o) == PX_REFUSE_SENDER_MISMATCH);
+    m->from = 3; /* 3, under its own ballot, naming 2 the leader */
+    CHECK(verdict(l, m, &o) == PX_REFUSE_SENDER_MISMATCH);
+    m = heartbeat(5, 7, 50); /* from 7 too: the transport would refuse it first */
+    CHECK(verdict(l, m, &o) == PX_REFUSE_NOT_MEMBER);
+    m = heartbeat(0, 2, 50);
+    m->u.heartbeat.ballot.node = 0;
+    CHECK(verdict(l, m, &o) == PX_REFUSE_BALLOT_ZERO);
+    m = heartbeat(PX_MAX_ROUND + 1, 2, 50);
+    CHECK(verdict(l, m, &o) == PX_WIRE_BALLOT_BAD);
+    CHECK(learner_known_chosen(l) == 0);
+    /* Nothing was taken: no gap, so no catch-up round ever goes out. */
+    learner_tick(l, 10 * CATCHUP_MS, &o);
+    CHECK(count_type(&o, PX_MSG_CATCHUP) == 0);
+    CHECK(verdict(l, heartbeat(5, 2, 50), &o) == 0 && learner_known_chosen(l) == 50);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
+/* Catch-up and snapshot requests come from peers, for themselves; list
+ * requests from our own gateway; nothing else comes to a learner. */
+static void test_peer_refusals(void)
+{
+    learner_config cfg = mkcfg(1, 3, 100);
+    struct learner *l = learner_new(&cfg, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    give(l, 0, 10, 0, &o);
+    give(l, 1, 11, 0, &o);
+
+    px_msg *m = catchup_msg(2, 0);
+    m->u.catchup.learner = 3; /* 2 asking for 3: the answer would go to 2 anyway */
+    CHECK(verdict(l, m, &o) == PX_REFUSE_SENDER_MISMATCH);
+    CHECK(verdict(l, catchup_msg(1, 0), &o) == PX_REFUSE_WRONG_PATH);
+    CHECK(verdict(l, catchup_msg(6, 0), &o) == PX_REFUSE_NOT_MEMBER);
+    CHECK(verdict(l, catchup_msg(2, 0), &o) == 0 && count_type(&o, PX_MSG_CHOSEN) == 2);
+
+    CHECK(verdict(l, snap_req_msg(1, 0, 0), &o) == PX_REFUSE_WRONG_PATH);
+    CHECK(verdict(l, snap_req_msg(8, 0, 0), &o) == PX_REFUSE_NOT_MEMBER);
+    CHECK(verdict(l, snap_req_msg(2, 0, 0), &o) == 0); /* no point: nothing to send */
+
+    static px_msg r;
+    memset(&r, 0, sizeof r);
+    r.type = PX_MSG_LIST_REQ;
+    r.from = 2;
+    CHECK(verdict(l, &r, &o) == PX_REFUSE_WRONG_PATH);
+    r.from = 1;
+    CHECK(verdict(l, &r, &o) == 0 && count_type(&o, PX_MSG_LIST_CHUNK) == 1);
+
+    static const int others[] = {PX_MSG_PREPARE, PX_MSG_PROMISE, PX_MSG_ACCEPT, PX_MSG_ACCEPTED,
+                                 PX_MSG_REJECT, PX_MSG_REQUEST, PX_MSG_NACK, PX_MSG_LEARNED,
+                                 PX_MSG_APPLIED, PX_MSG_LIST_CHUNK, PX_MSG_TRIM};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        memset(&r, 0, sizeof r);
+        r.type = (uint8_t)others[i];
+        r.from = 2;
+        CHECK(verdict(l, &r, &o) == PX_REFUSE_UNEXPECTED_TYPE);
+    }
+    CHECK(learner_applied_upto(l) == 2 && learner_known_chosen(l) == 2);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
 int main(void)
 {
     RUN(test_in_order_apply);
@@ -1342,5 +1505,8 @@ int main(void)
     RUN(test_transfer_refusals);
     RUN(test_install_keeps_pending_above);
     RUN(test_restore_from_bytes);
+    RUN(test_chosen_needs_quorum_acks);
+    RUN(test_heartbeat_refusals);
+    RUN(test_peer_refusals);
     return check_summary();
 }

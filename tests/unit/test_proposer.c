@@ -19,6 +19,7 @@
 #include "proposer/proposer.h"
 #include "acceptor/acceptor.h"
 #include "common/quorum.h"
+#include "common/refuse.h"
 #include "common/rng.h"
 #include "common/wire.h"
 #include "check.h"
@@ -2102,6 +2103,225 @@ static void test_reject_trimmed_frees_slots(void)
     proposer_free(p);
 }
 
+
+/* ---- refusals -------------------------------------------------------------- */
+
+/* The verdict on m, and that a refusal produced nothing. */
+static int verdict(struct proposer *p, px_msg *m, uint64_t now, px_outbox *out)
+{
+    px_outbox_clear(out);
+    int why = proposer_handle(p, m, now, out);
+    return why != 0 && out->n != 0 ? -1 : why;
+}
+
+/* A leader at (1,1) of 3 with one open slot (0), ACCEPT sent. */
+static struct proposer *leader_with_slot(uint64_t *now, px_outbox *out)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    elect(p, 3, 0, now, out);
+    proposer_handle(p, request(1, 1, 0), *now, out);
+    return p;
+}
+
+/* One peer must not speak for another: the acceptor a reply names must be
+ * its sender, or one peer could vote as several acceptors and make a
+ * quorum of one.  Ids that are not members are refused too. */
+static void test_reply_ids_refused(void)
+{
+    uint64_t now;
+    px_outbox out;
+    px_outbox_init(&out);
+    struct proposer *p = leader_with_slot(&now, &out);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER && proposer_in_flight(p) == 1);
+    px_ballot b = proposer_ballot(p);
+    CHECK(verdict(p, accepted(b, 2, 0), now, &out) == 0);
+    px_msg *m = accepted(b, 3, 0);
+    m->from = 2; /* acceptor 2 signs as 3 */
+    CHECK(verdict(p, m, now, &out) == PX_REFUSE_SENDER_MISMATCH);
+    CHECK(verdict(p, accepted(b, 5, 0), now, &out) == PX_REFUSE_NOT_MEMBER);
+    CHECK(proposer_in_flight(p) == 1 && proposer_slots_chosen(p) == 0);
+    /* Zero and over-the-ceiling ballots are no vote either. */
+    CHECK(verdict(p, accepted(B(0, 0), 3, 0), now, &out) == PX_REFUSE_BALLOT_ZERO);
+    CHECK(verdict(p, accepted(B(PX_MAX_ROUND + 1, 1), 3, 0), now, &out) == PX_WIRE_BALLOT_BAD);
+    CHECK(proposer_slots_chosen(p) == 0);
+    CHECK(verdict(p, accepted(b, 3, 0), now, &out) == 0);
+    REQUIRE(count_type(&out, PX_MSG_CHOSEN) == 1);
+    CHECK(nth(&out, PX_MSG_CHOSEN, 0)->msg.u.chosen.acks == 0xC);
+
+    /* A REJECT in another's name must not depose the leader. */
+    m = reject(B(9, 3), 3, PX_MSG_ACCEPT, 1);
+    m->from = 2;
+    CHECK(verdict(p, m, now, &out) == PX_REFUSE_SENDER_MISMATCH);
+    CHECK(verdict(p, reject(B(9, 3), 6, PX_MSG_ACCEPT, 1), now, &out) == PX_REFUSE_NOT_MEMBER);
+    CHECK(verdict(p, reject(B(PX_MAX_ROUND + 1, 3), 3, PX_MSG_ACCEPT, 1), now, &out) ==
+          PX_WIRE_BALLOT_BAD);
+    CHECK(proposer_state(p) == PROPOSER_LEADER);
+
+    /* Learners speak for themselves: a LEARNED in another's name would move
+     * the trim mark, a CATCHUP start a re-read. */
+    m = snapped(3, 40, 40);
+    m->from = 2;
+    CHECK(verdict(p, m, now, &out) == PX_REFUSE_SENDER_MISMATCH);
+    CHECK(verdict(p, snapped(7, 40, 40), now, &out) == PX_REFUSE_NOT_MEMBER);
+    CHECK(verdict(p, snapped(2, 40, 40), now, &out) == 0 && proposer_trim_mark(p) == 0);
+    m = catchup(3, 0);
+    m->from = 2;
+    CHECK(verdict(p, m, now + 1000, &out) == PX_REFUSE_SENDER_MISMATCH);
+    CHECK(verdict(p, catchup(9, 0), now + 1000, &out) == PX_REFUSE_NOT_MEMBER);
+    CHECK(verdict(p, request(2, 4, 0), now, &out) == PX_REFUSE_NOT_MEMBER);
+    CHECK(proposer_queued(p) == 0);
+
+    static const int others[] = {PX_MSG_PREPARE, PX_MSG_ACCEPT, PX_MSG_CHOSEN, PX_MSG_NACK,
+                                 PX_MSG_APPLIED, PX_MSG_LIST_REQ, PX_MSG_LIST_CHUNK,
+                                 PX_MSG_TRIM, PX_MSG_SNAP_REQ, PX_MSG_SNAP_CHUNK};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        CHECK(verdict(p, mk(others[i], 2), now, &out) == PX_REFUSE_UNEXPECTED_TYPE);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* A heartbeat is its leader's, under the leader's own ballot. */
+static void test_heartbeat_ids_refused(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *f = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    px_msg *m = heartbeat(B(4, 2), 2, 30);
+    m->from = 3;
+    CHECK(verdict(f, m, 10, &out) == PX_REFUSE_SENDER_MISMATCH);
+    m = heartbeat(B(4, 3), 2, 30); /* 2 under 3's ballot */
+    CHECK(verdict(f, m, 10, &out) == PX_REFUSE_SENDER_MISMATCH);
+    CHECK(verdict(f, heartbeat(B(4, 8), 8, 30), 10, &out) == PX_REFUSE_NOT_MEMBER);
+    CHECK(verdict(f, heartbeat(B(0, 0), 2, 30), 10, &out) == PX_REFUSE_BALLOT_ZERO);
+    CHECK(verdict(f, heartbeat(B(UINT64_MAX, 2), 2, 30), 10, &out) == PX_WIRE_BALLOT_BAD);
+    CHECK(proposer_leader(f) == 0 && proposer_chosen_upto(f) == 0);
+    CHECK(verdict(f, heartbeat(B(4, 2), 2, 30), 10, &out) == 0);
+    CHECK(proposer_leader(f) == 2 && proposer_chosen_upto(f) == 30);
+    px_outbox_free(&out);
+    proposer_free(f);
+}
+
+/* A promise chunk no acceptor could send is refused whole: nothing of it
+ * enters the recovery map (a merged entry would be re-proposed), and it
+ * does not count toward the quorum. */
+static void test_promise_refusals(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    uint64_t now = proposer_next_deadline(p);
+    proposer_tick(p, now, &out);
+    px_ballot b = proposer_ballot(p);
+
+    /* Each bad chunk from acceptor 2 also reports slot 7 = 77: were any
+     * taken, phase 1 would re-propose slot 7. */
+    px_msg *m;
+    m = promise(b, 2, 0, 0, 1);
+    promise_add(m, 7, B(1, 3), 77);
+    promise_add(m, UINT64_MAX, B(1, 3), 5);
+    CHECK(verdict(p, m, now, &out) == PX_REFUSE_SLOT_BAD);
+    m = promise(b, 2, 5, 9, 1);
+    promise_add(m, 3, B(1, 3), 3); /* below the chunk's from_slot */
+    promise_add(m, 7, B(1, 3), 77);
+    CHECK(verdict(p, m, now, &out) == PX_REFUSE_SLOT_BAD);
+    m = promise(b, 2, 0, 0, 0); /* not done, and does not advance */
+    CHECK(verdict(p, m, now, &out) == PX_REFUSE_SLOT_BAD);
+    m = promise(b, 2, 0, 0, 1);
+    promise_add(m, 7, B(0, 0), 77);
+    CHECK(verdict(p, m, now, &out) == PX_REFUSE_BALLOT_ZERO);
+    m = promise(b, 2, 0, 0, 1);
+    promise_add(m, 7, B(PX_MAX_ROUND + 1, 3), 77);
+    CHECK(verdict(p, m, now, &out) == PX_WIRE_BALLOT_BAD);
+    m = promise(b, 2, 0, 0, 1);
+    promise_add(m, 7, B(1, 3), 77);
+    m->u.promise.entries[0].value.n = PX_MAX_BATCH + 1;
+    CHECK(verdict(p, m, now, &out) == PX_WIRE_FIELD_BAD);
+    m = promise(b, 2, 0, 0, 1);
+    m->u.promise.n = PX_MAX_PROMISE_ENTRIES + 1;
+    CHECK(verdict(p, m, now, &out) == PX_WIRE_FIELD_BAD);
+    m = promise(B(0, 0), 2, 0, 0, 1);
+    CHECK(verdict(p, m, now, &out) == PX_REFUSE_BALLOT_ZERO);
+    m = promise(B(PX_MAX_ROUND + 1, 1), 2, 0, 0, 1);
+    CHECK(verdict(p, m, now, &out) == PX_WIRE_BALLOT_BAD);
+    m = promise(b, 3, 0, 0, 1);
+    m->from = 2; /* 2 promising in 3's name */
+    CHECK(verdict(p, m, now, &out) == PX_REFUSE_SENDER_MISMATCH);
+    CHECK(verdict(p, promise(b, 4, 0, 0, 1), now, &out) == PX_REFUSE_NOT_MEMBER);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    CHECK(verdict(p, promise(b, 2, 0, 0, 1), now, &out) == 0);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE); /* one real promise is no quorum */
+    CHECK(verdict(p, promise(b, 3, 0, 0, 1), now, &out) == 0);
+    REQUIRE(proposer_state(p) == PROPOSER_LEADER);
+    CHECK(proposer_next_slot(p) == 0 && count_type(&out, PX_MSG_ACCEPT) == 0);
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
+/* Rounds never pass PX_MAX_ROUND: a proposer that has seen a ballot at the
+ * ceiling runs no election (round + 1 would pass it, and a few more would
+ * wrap), stays a follower, says so, and still follows a leader at the
+ * ceiling.  Rounds above it are refused where they come in. */
+static void test_round_ceiling(void)
+{
+    proposer_config c = mkcfg(1, 3);
+    c.initial_round = PX_MAX_ROUND - 1;
+    struct proposer *p = proposer_new(&c, 0);
+    px_outbox out;
+    px_outbox_init(&out);
+    CHECK(!proposer_round_exhausted(p));
+    uint64_t t = proposer_next_deadline(p);
+    proposer_tick(p, t, &out);
+    REQUIRE(count_type(&out, PX_MSG_PREPARE) == 1);
+    CHECK(beq(proposer_ballot(p), B(PX_MAX_ROUND, 1))); /* the ceiling is a real round */
+    CHECK(proposer_round_exhausted(p));
+    /* Phase 1 fails (a peer at (MAX, 3)): no next round exists. */
+    CHECK(verdict(p, reject(B(PX_MAX_ROUND + 1, 3), 2, PX_MSG_PREPARE, 0), t, &out) ==
+          PX_WIRE_BALLOT_BAD);
+    CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    CHECK(verdict(p, reject(B(PX_MAX_ROUND, 3), 2, PX_MSG_PREPARE, 0), t, &out) == 0);
+    CHECK(proposer_state(p) == PROPOSER_FOLLOWER && proposer_round_exhausted(p));
+    for (int i = 0; i < 10; i++) {
+        px_outbox_clear(&out);
+        t = proposer_next_deadline(p);
+        proposer_tick(p, t, &out);
+        CHECK(count_type(&out, PX_MSG_PREPARE) == 0 && count_type(&out, PX_MSG_HEARTBEAT) == 0);
+        CHECK(proposer_state(p) == PROPOSER_FOLLOWER);
+    }
+    CHECK(t > 10 * 300); /* it waited a timeout each time: no spin */
+    CHECK(proposer_round_to_persist(p) == PX_MAX_ROUND && proposer_ballot(p).round == PX_MAX_ROUND);
+    /* Leaderless, it says so to clients. */
+    px_outbox_clear(&out);
+    proposer_handle(p, request(1, 1, 0), t, &out);
+    REQUIRE(count_type(&out, PX_MSG_NACK) == 1);
+    CHECK(nth(&out, PX_MSG_NACK, 0)->msg.u.nack.reason == PX_NACK_NO_LEADER);
+    /* A leader at the ceiling is followed. */
+    CHECK(verdict(p, heartbeat(B(PX_MAX_ROUND, 3), 3, 5), t, &out) == 0);
+    CHECK(proposer_leader(p) == 3);
+    proposer_free(p);
+
+    /* Restarted with the ceiling persisted: no election at all. */
+    c.initial_round = PX_MAX_ROUND;
+    p = proposer_new(&c, 0);
+    CHECK(proposer_round_exhausted(p));
+    px_outbox_clear(&out);
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    CHECK(count_type(&out, PX_MSG_PREPARE) == 0 && proposer_state(p) == PROPOSER_FOLLOWER);
+    proposer_free(p);
+
+    /* A heartbeat over the ceiling is refused and exhausts nothing. */
+    c.initial_round = 0;
+    p = proposer_new(&c, 0);
+    CHECK(verdict(p, heartbeat(B(PX_MAX_ROUND + 1, 2), 2, 0), 5, &out) == PX_WIRE_BALLOT_BAD);
+    CHECK(!proposer_round_exhausted(p));
+    proposer_tick(p, proposer_next_deadline(p), &out);
+    CHECK(beq(proposer_ballot(p), B(1, 1)));
+    px_outbox_free(&out);
+    proposer_free(p);
+}
+
 int main(void)
 {
     RUN(test_election_after_timeout);
@@ -2144,5 +2364,9 @@ int main(void)
     RUN(test_cluster_long_phase1_not_preempted);
     RUN(test_cluster_stuck_candidate_goes_quiet);
     RUN(test_cluster_dup_and_reorder);
+    RUN(test_reply_ids_refused);
+    RUN(test_heartbeat_ids_refused);
+    RUN(test_promise_refusals);
+    RUN(test_round_ceiling);
     return check_summary();
 }

@@ -2,6 +2,7 @@
  * file is round 0, a stored round reads back, and every kind of damage is
  * refused with the file named -- never read as round 0. */
 #include "proposer/round_file.h"
+#include "common/types.h"
 #include "check.h"
 
 #include <stdio.h>
@@ -89,9 +90,29 @@ static void test_damage_refused(void)
     damaged(-1, 0, -1, "wrong size"); /* one byte too many */
 }
 
+/* A round above the ceiling no proposer reaches is refused like damage;
+ * the ceiling itself is a real round. */
+static void test_round_ceiling(void)
+{
+    fresh_dir();
+    char err[1024] = "";
+    uint64_t r = 42;
+    REQUIRE(prop_round_store(dir, PX_MAX_ROUND, 1, err, sizeof err) == 0);
+    CHECK(prop_round_load(dir, &r, err, sizeof err) == 0 && r == PX_MAX_ROUND);
+    REQUIRE(prop_round_store(dir, PX_MAX_ROUND + 1, 1, err, sizeof err) == 0);
+    r = 42;
+    CHECK(prop_round_load(dir, &r, err, sizeof err) == -1 && r == 0);
+    CHECK(strstr(err, path) != NULL && strstr(err, "above the ceiling") != NULL);
+    CHECK(strstr(err, "refusing to start") != NULL);
+    REQUIRE(prop_round_store(dir, UINT64_MAX, 1, err, sizeof err) == 0);
+    CHECK(prop_round_load(dir, &r, err, sizeof err) == -1);
+    rm_dir();
+}
+
 int main(void)
 {
     RUN(test_missing_is_zero_and_roundtrip);
     RUN(test_damage_refused);
+    RUN(test_round_ceiling);
     return check_summary();
 }

@@ -575,6 +575,7 @@ static void test_rewrite_from_export(void)
     memset(m, 0, sizeof(*m));
     m->type = PX_MSG_TRIM;
     m->from = 2;
+    m->u.trim.ballot = acceptor_promised(a); /* acceptors trim only under their promise */
     m->u.trim.below = 30;
     acceptor_handle(a, m, &o);
     CHECK(acc_store_append(st, o.persist.v, o.persist.n, err, sizeof(err)) == 0);
