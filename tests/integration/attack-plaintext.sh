@@ -30,10 +30,17 @@ for from in 2 3; do
     f "$from" "$u1:$(port_learn 1)" chosen --slot 1000 --acks 0x2 --value "$FORGED"
     f "$from" "$u1:$(port_learn 1)" chosen --slot 2 --acks 0x200 --value "$FORGED" # acks of a non-member
     f "$from" "$u1:$(port_acc 1)" prepare --ballot "$TOP:$from"
-    f "$from" "$u1:$(port_acc 1)" trim --below 1000000000 --ballot "1:$from"
+    f "$from" "$u1:$(port_acc 1)" trim --below 1000000000 --ballot "999:$from" # not the promised ballot
     f "$from" "$u1:$(port_prop 1)" heartbeat --ballot "1152921504606846977:$from" --leader "$from"
 done
 f 7 "$u1:$(port_acc 1)" prepare --ballot 9:7 # a node that is not a member
+# A TRIM under the very ballot the acceptor promised (so claiming to come
+# from the leader), far ahead of what it accepted, to a node that is not
+# the leader (its own id over tcp would be refused by the path check first).
+pb=$(curl -s -m 2 "http://$(gw_of 1)/roles/acceptor" | jq -r '"\(.promised.round):\(.promised.node)"')
+lead=${pb#*:}
+tgt=$(((lead % IT_N) + 1))
+f "$lead" "tcp://$(host_of "$tgt"):$(port_acc "$tgt")" trim --below 1000000000 --ballot "$pb"
 sleep 0.5
 reasons() { curl -s -m 2 "http://$(gw_of 1)/roles/$1" | jq -c '.rejected_frames'; }
 racc=$(reasons acceptor) rlearn=$(reasons learner) rprop=$(reasons proposer)
@@ -42,8 +49,11 @@ jq -e '.chosen_quorum >= 4' <<<"$rlearn" >/dev/null && pass plaintext-chosen-quo
     fail plaintext-chosen-quorum "learner: $rlearn"
 jq -e '.ballot_ceiling >= 2' <<<"$racc" >/dev/null && pass plaintext-prepare-ceiling ||
     fail plaintext-prepare-ceiling "acceptor: $racc"
-jq -e '(.trim_ahead // 0) + (.trim_ballot // 0) >= 2' <<<"$racc" >/dev/null && pass plaintext-trim ||
-    fail plaintext-trim "acceptor: $racc"
+jq -e '(.trim_ballot // 0) >= 2' <<<"$racc" >/dev/null && pass plaintext-trim-ballot ||
+    fail plaintext-trim-ballot "acceptor: $racc"
+rtgt=$(curl -s -m 2 "http://$(gw_of "$tgt")/roles/acceptor" | jq -c '.rejected_frames')
+jq -e '(.trim_ahead // 0) >= 1' <<<"$rtgt" >/dev/null && pass plaintext-trim-ahead ||
+    fail plaintext-trim-ahead "node $tgt's acceptor: $rtgt (promised $pb)"
 jq -e '.ballot_ceiling >= 2' <<<"$rprop" >/dev/null && pass plaintext-heartbeat-ceiling ||
     fail plaintext-heartbeat-ceiling "proposer: $rprop"
 jq -e '(.not_member // 0) + (.bad_sender_id // 0) >= 1' <<<"$racc" >/dev/null && pass plaintext-not-member ||

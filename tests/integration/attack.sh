@@ -143,7 +143,12 @@ f() {
 }
 f 3 "$u1:$(port_learn 1)" chosen --slot 1000 --acks 0x2 --value "$FORGED" # one ack: not a quorum
 f 3 "$u1:$(port_acc 1)" prepare --ballot "$TOP:3"
-f 3 "$u1:$(port_acc 1)" trim --below 1000000000 --ballot 1:3
+f 3 "$u1:$(port_acc 1)" trim --below 1000000000 --ballot 999:3 # not the promised ballot
+# under the promised ballot (claiming to be the leader), far ahead, to a node that is not the leader
+pb=$(curl -s -m 2 "http://$(gw_of 1)/roles/acceptor" | jq -r '"\(.promised.round):\(.promised.node)"')
+lead=${pb#*:}
+tgt=$(((lead % IT_N) + 1))
+f "$lead" "tls+tcp://$(host_of "$tgt"):$(port_acc "$tgt")" trim --below 1000000000 --ballot "$pb"
 f 3 "$u1:$(port_prop 1)" heartbeat --ballot "1152921504606846977:3" --leader 3
 f 3 "$u1:$(port_prop 1)" accepted --ballot 1:3 --acceptor 2 --slot 5 # claims to be acceptor 2
 f 1 "$u1:$(port_acc 1)" prepare --ballot 5:1         # our own id, over tcp
@@ -157,8 +162,11 @@ jq -e '.chosen_quorum >= 1' <<<"$rlearn" >/dev/null && pass attack-peer-chosen-q
     fail attack-peer-chosen-quorum "learner: $rlearn"
 jq -e '.ballot_ceiling >= 1' <<<"$racc" >/dev/null && pass attack-peer-prepare-ceiling ||
     fail attack-peer-prepare-ceiling "acceptor: $racc"
-jq -e '(.trim_ahead // 0) + (.trim_ballot // 0) >= 1' <<<"$racc" >/dev/null && pass attack-peer-trim ||
-    fail attack-peer-trim "acceptor: $racc"
+rtgt=$(curl -s -m 2 "http://$(gw_of "$tgt")/roles/acceptor" | jq -c '.rejected_frames')
+jq -e '(.trim_ballot // 0) >= 1' <<<"$racc" >/dev/null && pass attack-peer-trim-ballot ||
+    fail attack-peer-trim-ballot "acceptor: $racc"
+jq -e '(.trim_ahead // 0) >= 1' <<<"$rtgt" >/dev/null && pass attack-peer-trim-ahead ||
+    fail attack-peer-trim-ahead "node $tgt's acceptor: $rtgt (promised $pb)"
 jq -e '.ballot_ceiling >= 1' <<<"$rprop" >/dev/null && pass attack-peer-heartbeat-ceiling ||
     fail attack-peer-heartbeat-ceiling "proposer: $rprop"
 jq -e '.sender_mismatch >= 1' <<<"$rprop" >/dev/null && pass attack-peer-sender-mismatch ||
@@ -167,7 +175,7 @@ jq -e '.wrong_path >= 1' <<<"$racc" >/dev/null && jq -e '.wrong_path >= 1' <<<"$
     pass attack-peer-wrong-path || fail attack-peer-wrong-path "acceptor: $racc learner: $rlearn"
 jq -e '.unexpected_type >= 1' <<<"$rprop" >/dev/null && pass attack-peer-unexpected-type ||
     fail attack-peer-unexpected-type "proposer: $rprop"
-grep -q "rejected frame from 127.0.0.3:[0-9]*: CHOSEN whose acks are not a quorum" "$(node_dir 1)/logs/learner.log" &&
+grep -Eq "rejected frame from 127\.0\.0\.[0-9]+:[0-9]+: CHOSEN whose acks are not a quorum" "$(node_dir 1)/logs/learner.log" &&
     pass attack-peer-logged || fail attack-peer-logged "no 'rejected frame from' line naming the sender"
 check_unharmed peer
 
