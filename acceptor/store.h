@@ -91,6 +91,7 @@ uint64_t acc_store_records(const struct acc_store *s); /* records in the file, a
 uint64_t acc_store_syncs(const struct acc_store *s);   /* fdatasync calls made */
 uint64_t acc_store_rewrites(const struct acc_store *s); /* rewrites done since open */
 int acc_store_usable(const struct acc_store *s);        /* 0 after a failed write or sync */
+/* Closes the file; records appended since the last sync are dropped. */
 void acc_store_close(struct acc_store *s);
 
 #endif

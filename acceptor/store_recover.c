@@ -287,10 +287,14 @@ static uint32_t expected_batch(const alog_recovered *out)
 /* Does an item whose header checked out stand where it may? */
 static int in_place(const alog_recovered *out, const alog_item *it, char *want, size_t wantlen)
 {
+    int open = out->last == ALOG_LAST_RECORD || out->last == ALOG_LAST_END;
+    if (it->marker && open) {
+        fmt(want, wantlen, "the commit marker of batch %u", out->batch);
+        return it->batch == out->batch;
+    }
     if (it->marker) {
-        fmt(want, wantlen, "a record");
-        return (out->last == ALOG_LAST_RECORD || out->last == ALOG_LAST_END) &&
-               it->batch == out->batch;
+        fmt(want, wantlen, "a record of batch %u", expected_batch(out));
+        return 0;
     }
     fmt(want, wantlen, "batch %u", expected_batch(out));
     return it->batch == expected_batch(out);
@@ -333,7 +337,7 @@ static int replay(reader *rd, const char *path, uint32_t seed, acc_record_fn fn,
     }
     for (uint64_t off = ALOG_FILE_HDR; rc == 0 && off < rd->fsize; off = out->end) {
         const uint8_t *p;
-        char want[32];
+        char want[48];
         ssize_t avail = rd_at(rd, off, ALOG_MAX_REC, &p);
         if (avail < 0) {
             fmt(err, errlen, "%s: read: %s", path, strerror(errno));

@@ -624,6 +624,22 @@ static void test_refused_out_of_place(void)
     free(holed);
     free(good);
     rmdir_all("place");
+
+    /* A commit marker twice: the second stands where a record belongs. */
+    REQUIRE(write_log("place", 4, 1, (const int[]){2, 2}, offs) == 0);
+    good = load("place", &len);
+    REQUIRE(good != NULL);
+    size_t m1 = (size_t)offs[2] - ALOG_MARKER;
+    holed = malloc(len + ALOG_MARKER);
+    memcpy(holed, good, (size_t)offs[2]);
+    memcpy(holed + offs[2], good + m1, ALOG_MARKER);
+    memcpy(holed + offs[2] + ALOG_MARKER, good + offs[2], len - (size_t)offs[2]);
+    damage("place", holed, len + ALOG_MARKER, -1);
+    CHECK(open_sub("place", 1, NULL) == NULL);
+    CHECK(strstr(err, "the commit marker of batch 1 where a record of batch 2 belongs") != NULL);
+    free(holed);
+    free(good);
+    rmdir_all("place");
 }
 
 static void test_foreign_file(void)
