@@ -44,17 +44,22 @@ static void replay(void *arg, const acc_record *r)
 }
 
 /* Recover the core from acceptor.log.  A corrupt log is fatal: the acceptor
- * must not answer with a memory that forgot promises or votes. */
+ * must not answer with a memory that forgot promises or votes.  A torn tail
+ * is not, but what it held is logged at WARN, record by record: those were
+ * promises and votes never acknowledged -- unless the damage is the one
+ * case the format cannot tell from a torn write (docs/OPERATIONS.md, What
+ * recovery cuts). */
 static void recover(acc_proc *a)
 {
-    char err[1024], info[1024];
-    a->store = acc_store_open(a->p.dir, a->p.cfg.fsync, replay, a->core, err, sizeof err, info,
-                              sizeof info);
+    char err[1024];
+    acc_store_report rep;
+    a->store = acc_store_open(a->p.dir, a->p.cfg.fsync, replay, a->core, &rep, err, sizeof err);
     if (!a->store) {
         px_error("cannot recover the acceptor log: %s", err);
         exit(1);
     }
-    if (info[0]) px_info("%s/acceptor.log: %s", a->p.dir, info);
+    if (rep.warn[0]) px_warn("%s/acceptor.log: %s", a->p.dir, rep.warn);
+    if (rep.info[0]) px_info("%s/acceptor.log: %s", a->p.dir, rep.info);
     /* PAXOS_TEST_LOSE_UNSYNCED=US: fault-injection mode for tests only. */
     const char *lose = getenv("PAXOS_TEST_LOSE_UNSYNCED");
     if (lose && atoi(lose) > 0) { /* 0 or unset: normal operation */

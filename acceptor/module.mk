@@ -1,5 +1,7 @@
 CORE_SRCS += acceptor/acceptor.c
 UNIT_TESTS += test_acceptor test_store
 test_acceptor_SRCS := tests/unit/test_acceptor.c
-# store.c does file I/O, so it stays out of the pure core library.
-test_store_SRCS := tests/unit/test_store.c acceptor/store.c common/fileio.c
+# The log (store.c and its parts) does file I/O, so it stays out of the pure
+# core library.
+ACC_STORE_SRCS := acceptor/store.c acceptor/store_format.c acceptor/store_recover.c
+test_store_SRCS := tests/unit/test_store.c $(ACC_STORE_SRCS) common/fileio.c

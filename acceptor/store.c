@@ -1,36 +1,33 @@
-/* store.c -- the acceptor's durable log (see store.h).
+/* store.c -- the acceptor's durable log (see store.h; the bytes are laid
+ * out in store_format.h, recovery judges damage in store_recover.c).
  *
- * File layout, all integers little-endian:
+ * Writing: acc_store_append encodes records into the batch being
+ * collected, stamped with its number; acc_store_sync flags the last record
+ * END, writes the batch with one write, fdatasyncs, and only then writes
+ * the batch's commit marker.  Batch k+1 is written only after batch k's
+ * fdatasync returned.  Recovery depends on both orders: a marker, or a
+ * record of a later batch, proves that what precedes it was durable.
  *
- *   file header   u32 magic "PXAL"   u32 version (2)
- *   record*       u32 magic "PXAR"   u32 length   u32 crc32c   payload
+ * Opening a version 3 log: recovery replays it; a torn tail is cut; then
+ * the log is sealed -- fsynced, and ended with a commit marker if it does
+ * not end with one.  The caller acts on what was replayed at once (an
+ * acceptor answers from the promise it recovered), so it must be on the
+ * disk, not only in the page cache a killed process left behind; and the
+ * marker lets a later recovery tell damage to those records from a torn
+ * write.  A version 1 or 2 log is replayed, its torn tail cut, and then
+ * converted: rewritten as version 3 the way acc_store_rewrite does.
  *
- * The CRC covers the length field and the payload, so a torn or flipped
- * length is caught as well as a torn payload.  Payload:
- *
- *   u8 type  u64 ballot.round  u32 ballot.node  u64 slot  u16 n
- *   n * (u8 kind  u64 client  u64 seq  i64 value)
- *
- * PROMISE records carry slot 0 and n 0; TRIM records (type 3, new in
- * version 2) carry the mark in slot and n 0.  The length must be exactly
- * what n implies, so a decoder never guesses.  Version 1 files hold only
- * PROMISE and ACCEPT records, which read the same: they are accepted, and
- * their header is rewritten to version 2 at open.
- *
- * Recovery reads records in order.  At the first bad one it looks for any
- * valid record at a later byte offset: if there is one, the log is corrupt
- * (a torn write only ever damages the end) and opening fails untouched;
- * if not, the bad bytes are a torn tail and are cut off.
- *
- * Rewrite: the live state is written as a new log to acceptor.log.tmp,
- * made durable, renamed over acceptor.log, and the directory made durable
- * before anything is appended to the new file.  Until the rename the old
- * log is the log; a .tmp found at open is a rewrite that did not finish.
+ * Rewrite: the live state is written as a new log (one batch, new salt) to
+ * acceptor.log.tmp, made durable, renamed over acceptor.log, and the
+ * directory made durable before anything is appended to the new file.
+ * Until the rename the old log is the log; a .tmp found at open is a
+ * rewrite that did not finish.
  */
 #include "store.h"
+#include "store_format.h"
+#include "store_recover.h"
 #include "../common/bytes.h"
 #include "../common/fileio.h"
-#include "../common/crc32c.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,38 +36,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_NAME "acceptor.log"
 #define TMP_SUFFIX ".tmp"
-#define FILE_MAGIC 0x4C415850u /* "PXAL" */
-#define FILE_VERSION 2u
-#define FILE_VERSION_OLD 1u /* no TRIM records: read, header upgraded */
-#define FILE_HDR 8
-#define REC_MAGIC 0x52415850u /* "PXAR" */
-#define REC_HDR 12
-#define PAYLOAD_FIXED 23 /* type, round, node, slot, n */
-#define CMD_SIZE 25
-#define MAX_PAYLOAD (PAYLOAD_FIXED + CMD_SIZE * PX_MAX_BATCH)
-#define MAX_REC (REC_HDR + MAX_PAYLOAD)
-#define READ_BUF (1u << 20) /* recovery reads this much at a time */
 #define REWRITE_BUF (1u << 20) /* a rewrite writes about this much at a time */
-#define SCAN_WIN (1u << 16) /* corruption scan window */
 
 struct acc_store {
     int fd;
     int fsync_on;
     int failed; /* a write or sync failed: the file can no longer be trusted */
-    int dirty;  /* appended since the last sync */
     char *dir, *path, *tmp_path;
     uint64_t size, records, syncs, rewrites;
-    uint8_t *buf; /* append encoding buffer, reused */
-    size_t buf_cap;
-    int hold;         /* test mode: appended bytes wait in memory until sync */
-    unsigned hold_us; /*   and the sync first waits this long (device latency) */
-    uint8_t *held;    /* those bytes */
-    size_t held_len, held_cap;
+    uint32_t seed;  /* checksum seed of the open file (from its salt) */
+    uint32_t batch; /* number of the batch being collected */
+    uint8_t *pend;  /* that batch, encoded */
+    size_t pend_len, pend_cap;
+    size_t pend_last; /* offset of its last record in pend */
+    unsigned hold_us; /* test mode: a sync first waits this long */
 };
 
 /* ---- little helpers ---------------------------------------------------- */
@@ -86,7 +72,14 @@ static void fmt(char *buf, size_t len, const char *f, ...)
     va_end(ap);
 }
 
-/* pread until n bytes or EOF; returns bytes read or -1. */
+/* Adds a note to the report's info line. */
+static void add_info(acc_store_report *rep, const char *note)
+{
+    if (rep == NULL || note[0] == 0) return;
+    size_t used = strlen(rep->info);
+    fmt(rep->info + used, sizeof rep->info - used, "%s%s", used ? "; " : "", note);
+}
+
 static ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
 {
     size_t got = 0;
@@ -100,216 +93,136 @@ static ssize_t pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
     return (ssize_t)got;
 }
 
-/* ---- record encoding ----------------------------------------------------- */
-
-static size_t encode_payload(const acc_record *r, uint8_t *p)
+static int datasync(int fd)
 {
-    uint16_t n = r->type == ACC_REC_ACCEPT ? r->value.n : 0;
-    p[0] = r->type;
-    px_put64(p + 1, r->ballot.round);
-    px_put32(p + 9, r->ballot.node);
-    px_put64(p + 13, r->type == ACC_REC_PROMISE ? 0 : r->slot);
-    px_put16(p + 21, n);
-    uint8_t *q = p + PAYLOAD_FIXED;
-    for (uint16_t i = 0; i < n; i++, q += CMD_SIZE) {
-        const px_cmd *c = &r->value.cmds[i];
-        q[0] = c->kind;
-        px_put64(q + 1, c->client);
-        px_put64(q + 9, c->seq);
-        px_put64(q + 17, (uint64_t)c->value);
-    }
-    return (size_t)(q - p);
-}
-
-static uint32_t record_crc(const uint8_t *len_field, const uint8_t *payload, uint32_t len)
-{
-    return px_crc32c(px_crc32c(0, len_field, 4), payload, len);
-}
-
-/* Frames r at p (room for MAX_REC bytes); returns the bytes used. */
-static size_t encode_record(const acc_record *r, uint8_t *p)
-{
-    uint32_t len = (uint32_t)encode_payload(r, p + REC_HDR);
-    px_put32(p, REC_MAGIC);
-    px_put32(p + 4, len);
-    px_put32(p + 8, record_crc(p + 4, p + REC_HDR, len));
-    return REC_HDR + len;
-}
-
-static int decode_payload(const uint8_t *p, uint32_t len, acc_record *r, char *why,
-                          size_t whylen)
-{
-    memset(r, 0, offsetof(acc_record, value) + sizeof(r->value.n));
-    r->type = p[0];
-    r->ballot.round = px_get64(p + 1);
-    r->ballot.node = px_get32(p + 9);
-    r->slot = px_get64(p + 13);
-    r->value.n = px_get16(p + 21);
-    if (r->type != ACC_REC_PROMISE && r->type != ACC_REC_ACCEPT && r->type != ACC_REC_TRIM) {
-        fmt(why, whylen, "unknown record type %u", r->type);
-        return -1;
-    }
-    if (r->type == ACC_REC_TRIM && r->value.n != 0) {
-        fmt(why, whylen, "TRIM record with %u commands", r->value.n);
-        return -1;
-    }
-    if (r->value.n > PX_MAX_BATCH || len != PAYLOAD_FIXED + CMD_SIZE * (uint32_t)r->value.n) {
-        fmt(why, whylen, "length %u does not match %u commands", len, r->value.n);
-        return -1;
-    }
-    const uint8_t *q = p + PAYLOAD_FIXED;
-    for (uint16_t i = 0; i < r->value.n; i++, q += CMD_SIZE) {
-        px_cmd *c = &r->value.cmds[i];
-        c->kind = q[0];
-        c->client = px_get64(q + 1);
-        c->seq = px_get64(q + 9);
-        c->value = (int64_t)px_get64(q + 17);
-    }
-    return 0;
-}
-
-/* Parses one record from the avail bytes at p.  Returns its framed size,
- * or 0 with the reason in why. */
-static size_t parse_record(const uint8_t *p, size_t avail, acc_record *r, char *why,
-                           size_t whylen)
-{
-    if (avail < REC_HDR) {
-        fmt(why, whylen, "incomplete record header (%zu of %d bytes)", avail, REC_HDR);
-        return 0;
-    }
-    if (px_get32(p) != REC_MAGIC) {
-        fmt(why, whylen, "bad record magic 0x%08x", px_get32(p));
-        return 0;
-    }
-    uint32_t len = px_get32(p + 4);
-    if (len < PAYLOAD_FIXED || len > MAX_PAYLOAD) {
-        fmt(why, whylen, "record length %u out of range", len);
-        return 0;
-    }
-    if (avail < REC_HDR + (size_t)len) {
-        fmt(why, whylen, "incomplete record (%zu of %u bytes)", avail, REC_HDR + len);
-        return 0;
-    }
-    if (record_crc(p + 4, p + REC_HDR, len) != px_get32(p + 8)) {
-        fmt(why, whylen, "checksum mismatch");
-        return 0;
-    }
-    if (decode_payload(p + REC_HDR, len, r, why, whylen) < 0) return 0;
-    return REC_HDR + len;
-}
-
-/* ---- recovery ------------------------------------------------------------ */
-
-/* A read-ahead window over the file, so recovery costs one pread per MB
- * rather than two per record. */
-typedef struct reader {
-    int fd;
-    uint8_t *buf;
-    uint64_t base, fsize;
-    size_t len;
-} reader;
-
-/* Points *p at up to want bytes at off (fewer near EOF); returns how many
- * are available, or -1 on a read error. */
-static ssize_t rd_at(reader *rd, uint64_t off, size_t want, const uint8_t **p)
-{
-    uint64_t left = rd->fsize - off;
-    size_t need = left < want ? (size_t)left : want;
-    if (off < rd->base || off + need > rd->base + rd->len) {
-        uint64_t n = rd->fsize - off < READ_BUF ? rd->fsize - off : READ_BUF;
-        ssize_t got = pread_full(rd->fd, rd->buf, (size_t)n, off);
-        if (got < 0) return -1;
-        rd->base = off;
-        rd->len = (size_t)got;
-        if (need > rd->len) need = rd->len; /* the file shrank under us */
-    }
-    *p = rd->buf + (off - rd->base);
-    return (ssize_t)need;
-}
-
-/* Is there a valid record starting anywhere in (start, fsize)?  1 yes,
- * 0 no, -1 read error.  Only runs after a bad record, so a byte-by-byte
- * scan is fine; a random match needs both magic and CRC to agree. */
-static int valid_record_after(int fd, uint64_t start, uint64_t fsize)
-{
-    uint8_t *buf = malloc(SCAN_WIN + MAX_REC);
-    acc_record r;
-    int found = 0;
-    if (buf == NULL) return -1;
-    for (uint64_t base = start + 1; base < fsize && !found; base += SCAN_WIN) {
-        ssize_t got = pread_full(fd, buf, SCAN_WIN + MAX_REC, base);
-        if (got < 0) { found = -1; break; }
-        /* The window overlaps the next by MAX_REC, so any record starting
-         * in [0, SCAN_WIN) lies wholly inside it. */
-        for (size_t i = 0; i < SCAN_WIN && i < (size_t)got && !found; i++)
-            if (buf[i] == 'P' && parse_record(buf + i, (size_t)got - i, &r, NULL, 0))
-                found = 1;
-    }
-    free(buf);
-    return found;
-}
-
-/* The record at off is bad (why): a torn tail is cut off, anything else
- * is corruption.  0 if recovered, -1 with err filled. */
-static int handle_bad_record(struct acc_store *s, uint64_t off, uint64_t fsize,
-                             const char *why, char *err, size_t errlen, char *info,
-                             size_t infolen)
-{
-    int later = valid_record_after(s->fd, off, fsize);
-    if (later < 0) {
-        fmt(err, errlen, "%s: read: %s", s->path, strerror(errno));
-        return -1;
-    }
-    if (later) {
-        fmt(err, errlen, "%s: corrupt record at offset %llu: %s", s->path,
-            (unsigned long long)off, why);
-        return -1;
-    }
-    if (ftruncate(s->fd, (off_t)off) < 0 || fsync(s->fd) < 0) {
-        fmt(err, errlen, "%s: cutting torn tail at offset %llu: %s", s->path,
-            (unsigned long long)off, strerror(errno));
-        return -1;
-    }
-    fmt(info, infolen, "truncated torn tail at offset %llu (%llu bytes)",
-        (unsigned long long)off, (unsigned long long)(fsize - off));
-    return 0;
-}
-
-/* Replays every record after the file header; cuts a torn tail.  The
- * replay callback may have seen a prefix of the log when this fails: the
- * caller must then throw its state away. */
-static int replay(struct acc_store *s, uint64_t fsize, acc_store_replay_fn fn, void *arg,
-                  char *err, size_t errlen, char *info, size_t infolen)
-{
-    reader rd = {.fd = s->fd, .buf = malloc(READ_BUF), .fsize = fsize};
-    acc_record r;
-    char why[96];
-    uint64_t off = FILE_HDR;
-    int rc = 0;
-    if (rd.buf == NULL) {
-        fmt(err, errlen, "%s: out of memory", s->path);
-        return -1;
-    }
-    while (off < fsize) {
-        const uint8_t *p;
-        ssize_t avail = rd_at(&rd, off, MAX_REC, &p);
-        if (avail < 0) {
-            fmt(err, errlen, "%s: read: %s", s->path, strerror(errno));
-            rc = -1;
-            break;
-        }
-        size_t used = parse_record(p, (size_t)avail, &r, why, sizeof(why));
-        if (used == 0) {
-            rc = handle_bad_record(s, off, fsize, why, err, errlen, info, infolen);
-            break;
-        }
-        if (fn) fn(arg, &r);
-        s->records++;
-        off += used;
-    }
-    free(rd.buf);
-    s->size = off;
+    int rc;
+    do {
+        rc = fdatasync(fd);
+    } while (rc < 0 && errno == EINTR);
     return rc;
+}
+
+/* Each file gets its own salt, so that blocks of an older log the file
+ * system hands back never pass for records of this one.  It need not be
+ * secret, only different. */
+static uint64_t new_salt(void)
+{
+    uint64_t salt = 0;
+    if (getrandom(&salt, sizeof salt, GRND_NONBLOCK) != (ssize_t)sizeof salt) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        salt = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 20);
+    }
+    return salt;
+}
+
+/* ---- rewriting a whole log -------------------------------------------------- */
+
+/* A new log being written to the .tmp file: records are encoded into buf,
+ * all as batch 1, and written about REWRITE_BUF at a time.  The source
+ * cannot return errors, so the first one is kept and later records are
+ * skipped. */
+typedef struct rewriter {
+    int fd;
+    int fsync_on;
+    uint8_t *buf;
+    size_t len, last; /* last: offset in buf of the last record */
+    uint64_t size, records;
+    uint32_t seed;
+    int err; /* errno of the first failure, 0 if none */
+} rewriter;
+
+static void rw_flush(rewriter *w)
+{
+    if (w->err || w->len == 0) return;
+    if (px_write_full(w->fd, w->buf, w->len) < 0) w->err = errno ? errno : EIO;
+    w->size += w->len;
+    w->len = 0;
+}
+
+static void rw_put(void *arg, const acc_record *r)
+{
+    rewriter *w = arg;
+    if (w->err) return;
+    /* Flush before encoding, never after: the last record must still be
+     * in the buffer when the end comes, to be flagged END. */
+    if (w->len >= REWRITE_BUF) rw_flush(w);
+    w->last = w->len;
+    w->len += alog_put_record(r, 1, w->seed, w->buf + w->len);
+    w->records++;
+}
+
+/* Closes the one batch.  Its marker goes in too: the file is made durable
+ * as a whole before it becomes the log (without fsync, nothing is). */
+static void rw_finish(rewriter *w)
+{
+    if (w->err) return;
+    if (w->records > 0) {
+        alog_set_end(w->buf + w->last, w->seed);
+        if (w->fsync_on) w->len += alog_put_marker(1, w->seed, w->buf + w->len);
+    }
+    rw_flush(w);
+}
+
+/* Writes the new log into the .tmp file and makes it durable.  Returns the
+ * open fd (appends go on there after the rename), or -1 with err filled
+ * and no .tmp left behind. */
+static int write_tmp(struct acc_store *s, rewriter *w, acc_store_source_fn source, void *src,
+                     char *err, size_t errlen)
+{
+    uint64_t salt = new_salt();
+    w->fd = open(s->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    w->buf = malloc(REWRITE_BUF + ALOG_MAX_REC + ALOG_MARKER);
+    w->fsync_on = s->fsync_on;
+    w->seed = alog_seed(salt);
+    if (w->fd < 0 || w->buf == NULL) {
+        w->err = w->fd < 0 ? errno : ENOMEM;
+    } else {
+        alog_put_file_header(w->buf, salt);
+        w->len = ALOG_FILE_HDR;
+        source(src, rw_put, w);
+        rw_finish(w);
+        if (!w->err && s->fsync_on && fsync(w->fd) < 0) w->err = errno;
+    }
+    free(w->buf);
+    w->buf = NULL;
+    if (!w->err) return w->fd;
+    fmt(err, errlen, "%s: writing: %s", s->tmp_path, strerror(w->err));
+    if (w->fd >= 0) close(w->fd);
+    unlink(s->tmp_path);
+    return -1;
+}
+
+static void drop_tmp(struct acc_store *s, int fd)
+{
+    close(fd);
+    unlink(s->tmp_path);
+}
+
+/* Renames the written .tmp over the log and appends go on in it. */
+static int install_tmp(struct acc_store *s, const rewriter *w, char *err, size_t errlen)
+{
+    if (rename(s->tmp_path, s->path) < 0) {
+        fmt(err, errlen, "rename %s to %s: %s", s->tmp_path, s->path, strerror(errno));
+        drop_tmp(s, w->fd);
+        return -1;
+    }
+    /* From here on the new file is the log. */
+    if (s->fd >= 0) close(s->fd);
+    s->fd = w->fd;
+    s->size = w->size;
+    s->records = w->records;
+    s->seed = w->seed;
+    s->batch = w->records > 0 ? 2 : 1;
+    /* Until the rename is durable a crash may bring back the old file, which
+     * lacks whatever is appended next: nothing may be appended before. */
+    if (s->fsync_on && px_fsync_dir(s->dir) < 0) {
+        fmt(err, errlen, "fsync %s after renaming the rewritten log: %s", s->dir,
+            strerror(errno));
+        s->failed = 1;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- opening ------------------------------------------------------------- */
@@ -331,74 +244,168 @@ static int ensure_dir(const char *dir, char *err, size_t errlen)
 
 /* Writes the file header into an empty (or torn-header) file and makes the
  * file and its directory entry durable. */
-static int init_file(struct acc_store *s, const char *dir, char *err, size_t errlen)
+static int init_file(struct acc_store *s, char *err, size_t errlen)
 {
-    uint8_t h[FILE_HDR];
-    px_put32(h, FILE_MAGIC);
-    px_put32(h + 4, FILE_VERSION);
-    if (ftruncate(s->fd, 0) < 0 || px_write_full(s->fd, h, sizeof(h)) < 0 || fsync(s->fd) < 0 ||
-        px_fsync_dir(dir) < 0) {
+    uint8_t h[ALOG_FILE_HDR];
+    uint64_t salt = new_salt();
+    alog_put_file_header(h, salt);
+    if (ftruncate(s->fd, 0) < 0 || px_write_full(s->fd, h, sizeof h) < 0 || fsync(s->fd) < 0 ||
+        px_fsync_dir(s->dir) < 0) {
         fmt(err, errlen, "%s: creating: %s", s->path, strerror(errno));
         return -1;
     }
-    s->size = FILE_HDR;
+    s->seed = alog_seed(salt);
+    s->size = ALOG_FILE_HDR;
+    s->batch = 1;
     return 0;
 }
 
-/* Checks the file header.  *fresh = 1 if the file needs one written: it
- * is empty, or a crash cut the header short (its bytes are a prefix of a
- * valid one).  *old = 1 for a version 1 file. */
-static int check_header(struct acc_store *s, uint64_t fsize, int *fresh, int *old, char *err,
-                        size_t errlen)
+enum header_kind { HDR_FRESH, HDR_CURRENT, HDR_OLD };
+
+/* A crash while the file was created: no longer than a header, and its
+ * bytes the start of one (salt and checksum are unknown) or zeros. */
+static int torn_header(const uint8_t *h, size_t n)
 {
-    *old = 0;
-    uint8_t h[FILE_HDR], want[FILE_HDR];
-    px_put32(want, FILE_MAGIC);
-    px_put32(want + 4, FILE_VERSION);
-    size_t n = fsize < FILE_HDR ? (size_t)fsize : FILE_HDR;
+    uint8_t want[8];
+    int zeros = 1;
+    px_put32(want, ALOG_MAGIC);
+    px_put32(want + 4, ALOG_VERSION);
+    for (size_t i = 0; i < n; i++) zeros &= h[i] == 0;
+    return zeros || memcmp(h, want, n < 8 ? n : 8) == 0;
+}
+
+/* Reads the file header: *kind says what follows; *salt for the current
+ * version, *version for the old ones. */
+static int check_header(struct acc_store *s, uint64_t fsize, enum header_kind *kind,
+                        uint64_t *salt, unsigned *version, char *err, size_t errlen)
+{
+    uint8_t h[ALOG_FILE_HDR];
+    char why[64];
+    size_t n = fsize < ALOG_FILE_HDR ? (size_t)fsize : ALOG_FILE_HDR;
     errno = 0;
     if (pread_full(s->fd, h, n, 0) != (ssize_t)n) {
         fmt(err, errlen, "%s: read: %s", s->path, errno ? strerror(errno) : "short read");
         return -1;
     }
-    *fresh = n < FILE_HDR && memcmp(h, want, n) == 0;
-    if (*fresh) return 0;
-    if (n < FILE_HDR || px_get32(h) != FILE_MAGIC) {
+    int magic = n >= 8 && px_get32(h) == ALOG_MAGIC;
+    *version = magic ? px_get32(h + 4) : 0;
+    if (*version == ALOG_VERSION && n == ALOG_FILE_HDR &&
+        alog_get_file_header(h, salt, why, sizeof why) == 0) {
+        *kind = HDR_CURRENT;
+    } else if (fsize <= ALOG_FILE_HDR && torn_header(h, n)) {
+        *kind = HDR_FRESH;
+    } else if (!magic) {
         fmt(err, errlen, "%s: not an acceptor log (bad file header)", s->path);
         return -1;
-    }
-    *old = px_get32(h + 4) == FILE_VERSION_OLD;
-    if (px_get32(h + 4) != FILE_VERSION && !*old) {
-        fmt(err, errlen, "%s: unsupported acceptor log version %u (want %u or %u)", s->path,
-            px_get32(h + 4), FILE_VERSION_OLD, FILE_VERSION);
+    } else if (*version == 1 || *version == 2) {
+        *kind = HDR_OLD;
+    } else if (*version == ALOG_VERSION) {
+        fmt(err, errlen, "%s: %s", s->path, why);
+        return -1;
+    } else {
+        fmt(err, errlen, "%s: unsupported acceptor log version %u (want 1 to %u)", s->path,
+            *version, ALOG_VERSION);
         return -1;
     }
     return 0;
 }
 
-/* A version 1 log was replayed: mark it version 2 before anything new (a
- * TRIM record) is appended.  The header lies in the first sector, so the
- * 4-byte write lands whole or not at all; either header reads fine. */
-static int upgrade_header(struct acc_store *s, char *err, size_t errlen)
+/* Makes what recovery kept durable, and ends it with a commit marker if
+ * it does not end with one (see the top of this file). */
+static int seal(struct acc_store *s, const alog_recovered *out, int cut, char *err,
+                size_t errlen)
 {
-    uint8_t v[4];
-    px_put32(v, FILE_VERSION);
-    /* s->fd is O_APPEND, where Linux ignores pwrite's offset. */
-    int fd = open(s->path, O_WRONLY | O_CLOEXEC);
-    int rc = fd < 0 || pwrite(fd, v, 4, 4) != 4 || (s->fsync_on && fsync(fd) < 0) ? -1 : 0;
-    if (rc < 0) fmt(err, errlen, "%s: upgrading the header to version %u: %s", s->path,
-                    FILE_VERSION, strerror(errno));
-    if (fd >= 0) close(fd);
-    return rc;
+    uint8_t m[ALOG_MARKER];
+    int ok;
+    if (out->last == ALOG_LAST_NONE || out->last == ALOG_LAST_MARKER) {
+        ok = !cut || fsync(s->fd) == 0;
+    } else {
+        /* Records first, marker after: the marker must never be on the
+         * disk without them. */
+        alog_put_marker(out->batch, s->seed, m);
+        ok = fsync(s->fd) == 0 && px_write_full(s->fd, m, sizeof m) == 0 && datasync(s->fd) == 0;
+        if (ok) s->size += ALOG_MARKER;
+    }
+    if (!ok) fmt(err, errlen, "%s: making the recovered log durable: %s", s->path,
+                 strerror(errno));
+    return ok ? 0 : -1;
+}
+
+static int open_current(struct acc_store *s, uint64_t fsize, uint64_t salt,
+                        acc_store_replay_fn fn, void *arg, acc_store_report *rep, char *err,
+                        size_t errlen)
+{
+    alog_recovered out;
+    s->seed = alog_seed(salt);
+    if (alog_recover(s->fd, s->path, fsize, s->seed, fn, arg, &out, rep, err, errlen) < 0)
+        return -1;
+    int cut = out.end < fsize;
+    if (cut && ftruncate(s->fd, (off_t)out.end) < 0) {
+        fmt(err, errlen, "%s: cutting the torn tail at offset %llu: %s", s->path,
+            (unsigned long long)out.end, strerror(errno));
+        return -1;
+    }
+    s->size = out.end;
+    s->records = out.records;
+    s->batch = out.last == ALOG_LAST_NONE ? 1 : out.batch + 1;
+    return seal(s, &out, cut, err, errlen);
+}
+
+/* Feeds the records of an old-format log to a rewrite. */
+typedef struct old_source {
+    int fd;
+    const char *path;
+    uint64_t end;
+    int failed;
+} old_source;
+
+static void old_records(void *src, acc_record_fn put, void *put_arg)
+{
+    old_source *o = src;
+    alog_recovered out;
+    char err[256];
+    if (alog_recover_old(o->fd, o->path, o->end, put, put_arg, &out, NULL, err, sizeof err) < 0 ||
+        out.end != o->end)
+        o->failed = 1;
+}
+
+/* A version 1 or 2 log: replayed, its torn tail cut, then rewritten as
+ * version 3 (which an older binary refuses instead of misreading). */
+static int open_old(struct acc_store *s, uint64_t fsize, unsigned version,
+                    acc_store_replay_fn fn, void *arg, acc_store_report *rep, char *err,
+                    size_t errlen)
+{
+    alog_recovered out;
+    if (alog_recover_old(s->fd, s->path, fsize, fn, arg, &out, rep, err, errlen) < 0)
+        return -1;
+    if (out.end < fsize && (ftruncate(s->fd, (off_t)out.end) < 0 || fsync(s->fd) < 0)) {
+        fmt(err, errlen, "%s: cutting the torn tail at offset %llu: %s", s->path,
+            (unsigned long long)out.end, strerror(errno));
+        return -1;
+    }
+    old_source o = {.fd = s->fd, .path = s->path, .end = out.end};
+    rewriter w = {.fd = -1};
+    if (write_tmp(s, &w, old_records, &o, err, errlen) < 0) return -1;
+    if (o.failed) {
+        fmt(err, errlen, "%s: converting: the log changed while it was read", s->path);
+        drop_tmp(s, w.fd);
+        return -1;
+    }
+    if (install_tmp(s, &w, err, errlen) < 0) return -1;
+    char note[128];
+    fmt(note, sizeof note, "converted from version %u to version %u (%llu records)", version,
+        ALOG_VERSION, (unsigned long long)w.records);
+    add_info(rep, note);
+    return 0;
 }
 
 /* A rewrite that a crash interrupted before its rename: the log itself is
  * whole, the copy is garbage. */
-static int remove_leftover_tmp(struct acc_store *s, char *err, size_t errlen, char *info,
-                               size_t infolen)
+static int remove_leftover_tmp(struct acc_store *s, char *note, size_t notelen, char *err,
+                               size_t errlen)
 {
     if (unlink(s->tmp_path) == 0) {
-        fmt(info, infolen, "removed %s left by an unfinished rewrite", s->tmp_path);
+        fmt(note, notelen, "removed %s left by an unfinished rewrite", s->tmp_path);
         return 0;
     }
     if (errno == ENOENT) return 0;
@@ -406,48 +413,46 @@ static int remove_leftover_tmp(struct acc_store *s, char *err, size_t errlen, ch
     return -1;
 }
 
-static int open_file(struct acc_store *s, const char *dir, acc_store_replay_fn fn, void *arg,
-                     char *err, size_t errlen, char *info, size_t infolen)
+static int open_file(struct acc_store *s, acc_store_replay_fn fn, void *arg,
+                     acc_store_report *rep, char *err, size_t errlen)
 {
     struct stat st;
-    int fresh, old;
+    enum header_kind kind;
+    uint64_t salt = 0;
+    unsigned version;
     char note[256] = "";
-    if (ensure_dir(dir, err, errlen) < 0) return -1;
-    if (remove_leftover_tmp(s, err, errlen, note, sizeof note) < 0) return -1;
+    if (ensure_dir(s->dir, err, errlen) < 0) return -1;
+    if (remove_leftover_tmp(s, note, sizeof note, err, errlen) < 0) return -1;
     s->fd = open(s->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (s->fd < 0 || fstat(s->fd, &st) < 0) {
         fmt(err, errlen, "open %s: %s", s->path, strerror(errno));
         return -1;
     }
-    if (check_header(s, (uint64_t)st.st_size, &fresh, &old, err, errlen) < 0) return -1;
+    uint64_t fsize = (uint64_t)st.st_size;
+    if (check_header(s, fsize, &kind, &salt, &version, err, errlen) < 0) return -1;
     int rc;
-    if (fresh) {
-        if (st.st_size > 0)
-            fmt(info, infolen, "rewrote torn file header (%lld bytes)", (long long)st.st_size);
-        rc = init_file(s, dir, err, errlen);
+    if (kind == HDR_CURRENT) {
+        rc = open_current(s, fsize, salt, fn, arg, rep, err, errlen);
+    } else if (kind == HDR_OLD) {
+        rc = open_old(s, fsize, version, fn, arg, rep, err, errlen);
     } else {
-        rc = replay(s, (uint64_t)st.st_size, fn, arg, err, errlen, info, infolen);
-        if (rc == 0 && old) {
-            rc = upgrade_header(s, err, errlen);
-            if (rc == 0 && info && info[0] == 0)
-                fmt(info, infolen, "upgraded the file header from version %u to %u",
-                    FILE_VERSION_OLD, FILE_VERSION);
-        }
+        char torn[64];
+        fmt(torn, sizeof torn, "rewrote torn file header (%llu bytes)",
+            (unsigned long long)fsize);
+        if (fsize > 0) add_info(rep, torn);
+        rc = init_file(s, err, errlen);
     }
     /* The leftover .tmp note goes last, after whatever else happened. */
-    if (rc == 0 && note[0] && info) {
-        size_t used = strlen(info);
-        fmt(info + used, infolen - used, "%s%s", used ? "; " : "", note);
-    }
+    if (rc == 0) add_info(rep, note);
     return rc;
 }
 
 struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay_fn fn,
-                                 void *arg, char *err, size_t errlen, char *info,
-                                 size_t infolen)
+                                 void *arg, acc_store_report *report, char *err,
+                                 size_t errlen)
 {
     fmt(err, errlen, "%s", "");
-    fmt(info, infolen, "%s", "");
+    if (report) memset(report, 0, sizeof *report);
     struct acc_store *s = calloc(1, sizeof(*s));
     size_t plen = strlen(dir) + sizeof("/" LOG_NAME TMP_SUFFIX);
     if (s == NULL || (s->path = malloc(plen)) == NULL || (s->tmp_path = malloc(plen)) == NULL ||
@@ -464,7 +469,7 @@ struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay
     snprintf(s->tmp_path, plen, "%s/%s%s", dir, LOG_NAME, TMP_SUFFIX);
     s->fd = -1;
     s->fsync_on = fsync_on;
-    if (open_file(s, dir, fn, arg, err, errlen, info, infolen) < 0) {
+    if (open_file(s, fn, arg, report, err, errlen) < 0) {
         acc_store_close(s);
         return NULL;
     }
@@ -475,30 +480,18 @@ struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay
 
 void acc_store_hold_until_sync(struct acc_store *s, unsigned latency_us)
 {
-    s->hold = 1;
     s->hold_us = latency_us;
 }
 
-/* Test mode: keep the encoded batch in memory; acc_store_sync writes it. */
-static int hold_bytes(struct acc_store *s, size_t len, size_t n, char *err, size_t errlen)
+static int reserve_pending(struct acc_store *s, size_t more)
 {
-    if (s->held_len + len > s->held_cap) {
-        size_t cap = s->held_cap ? s->held_cap : 65536;
-        while (cap < s->held_len + len) cap *= 2;
-        uint8_t *h = realloc(s->held, cap);
-        if (h == NULL) {
-            fmt(err, errlen, "%s: out of memory", s->path);
-            s->failed = 1;
-            return -1;
-        }
-        s->held = h;
-        s->held_cap = cap;
-    }
-    memcpy(s->held + s->held_len, s->buf, len);
-    s->held_len += len;
-    s->size += len;
-    s->records += n;
-    s->dirty = 1;
+    if (s->pend_len + more <= s->pend_cap) return 0;
+    size_t cap = s->pend_cap ? s->pend_cap : 65536;
+    while (cap < s->pend_len + more) cap *= 2;
+    uint8_t *p = realloc(s->pend, cap);
+    if (p == NULL) return -1;
+    s->pend = p;
+    s->pend_cap = cap;
     return 0;
 }
 
@@ -510,32 +503,31 @@ int acc_store_append(struct acc_store *s, const acc_record *recs, size_t n, char
         return -1;
     }
     if (n == 0) return 0;
-    if (s->buf_cap < n * MAX_REC) {
-        free(s->buf);
-        s->buf_cap = n * MAX_REC;
-        if ((s->buf = malloc(s->buf_cap)) == NULL) {
-            s->buf_cap = 0;
-            fmt(err, errlen, "%s: out of memory", s->path);
-            return -1;
-        }
-    }
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++) len += encode_record(&recs[i], s->buf + len);
-    if (s->hold) return hold_bytes(s, len, n, err, errlen);
-    /* One write per call: the batch lands together or, after a crash, as
-     * a torn tail that recovery cuts off. */
-    if (px_write_full(s->fd, s->buf, len) < 0) {
-        fmt(err, errlen, "%s: write: %s", s->path, strerror(errno));
-        /* Cut a partial batch so it cannot sit in front of later records
-         * and look like corruption; the store stays unusable regardless. */
-        if (ftruncate(s->fd, (off_t)s->size) < 0) { /* nothing more to do */ }
-        s->failed = 1;
+    if (reserve_pending(s, n * ALOG_MAX_REC) < 0) {
+        fmt(err, errlen, "%s: out of memory", s->path);
         return -1;
     }
-    s->size += len;
+    size_t before = s->pend_len;
+    for (size_t i = 0; i < n; i++) {
+        s->pend_last = s->pend_len;
+        s->pend_len += alog_put_record(&recs[i], s->batch, s->seed, s->pend + s->pend_len);
+    }
+    s->size += s->pend_len - before;
     s->records += n;
-    s->dirty = 1;
     return 0;
+}
+
+/* One write for the whole batch: it lands together or, after a crash, as
+ * a torn tail that recovery cuts off. */
+static int write_batch(struct acc_store *s, char *err, size_t errlen)
+{
+    if (px_write_full(s->fd, s->pend, s->pend_len) == 0) return 0;
+    fmt(err, errlen, "%s: write: %s", s->path, strerror(errno));
+    /* Cut a partial batch so it cannot sit in front of later records and
+     * look like damage; the store stays unusable regardless. */
+    if (ftruncate(s->fd, (off_t)(s->size - s->pend_len)) < 0) { /* nothing more to do */ }
+    s->failed = 1;
+    return -1;
 }
 
 int acc_store_sync(struct acc_store *s, char *err, size_t errlen)
@@ -544,26 +536,19 @@ int acc_store_sync(struct acc_store *s, char *err, size_t errlen)
         fmt(err, errlen, "%s: unusable after an earlier write error", s->path);
         return -1;
     }
-    if (s->held_len > 0) {
-        /* Test mode: the bytes reach the kernel only after the simulated
-         * device latency; a kill -9 meanwhile loses them, as a power cut
-         * loses a write the device has not finished. */
-        if (s->hold_us > 0) usleep(s->hold_us);
-        if (px_write_full(s->fd, s->held, s->held_len) < 0) {
-            fmt(err, errlen, "%s: write: %s", s->path, strerror(errno));
-            s->failed = 1;
-            return -1;
-        }
-        s->held_len = 0;
-    }
-    if (!s->dirty || !s->fsync_on) {
-        s->dirty = 0;
+    if (s->pend_len == 0) return 0;
+    alog_set_end(s->pend + s->pend_last, s->seed);
+    /* Test mode: the bytes reach the kernel only after the simulated
+     * device latency; a kill -9 meanwhile loses them, as a power cut loses
+     * a write the device has not finished. */
+    if (s->hold_us > 0) usleep(s->hold_us);
+    if (write_batch(s, err, errlen) < 0) return -1;
+    s->pend_len = 0;
+    if (!s->fsync_on) {
+        s->batch++; /* no marker: nothing is known durable */
         return 0;
     }
-    int rc;
-    do {
-        rc = fdatasync(s->fd);
-    } while (rc < 0 && errno == EINTR);
+    int rc = datasync(s->fd);
     s->syncs++;
     if (rc < 0) {
         /* After a failed fsync the kernel may have dropped the dirty pages:
@@ -572,67 +557,22 @@ int acc_store_sync(struct acc_store *s, char *err, size_t errlen)
         s->failed = 1;
         return -1;
     }
-    s->dirty = 0;
+    /* The batch is durable: say so.  The marker itself is not synced; the
+     * next batch's fdatasync, or the kernel's write-back, takes it to the
+     * disk. */
+    uint8_t m[ALOG_MARKER];
+    alog_put_marker(s->batch, s->seed, m);
+    if (px_write_full(s->fd, m, sizeof m) < 0) {
+        fmt(err, errlen, "%s: write: %s", s->path, strerror(errno));
+        s->failed = 1;
+        return -1;
+    }
+    s->size += ALOG_MARKER;
+    s->batch++;
     return 0;
 }
 
 /* ---- rewriting ------------------------------------------------------------ */
-
-/* A rewrite in progress: records are encoded into buf and written to fd
- * about REWRITE_BUF at a time.  The source cannot return errors, so the
- * first one is kept and later records are skipped. */
-typedef struct rewriter {
-    struct acc_store *s;
-    int fd;
-    uint8_t *buf;
-    size_t len;
-    uint64_t size, records;
-    int err; /* errno of the first failure, 0 if none */
-} rewriter;
-
-static void rw_flush(rewriter *w)
-{
-    if (w->err || w->len == 0) return;
-    if (px_write_full(w->fd, w->buf, w->len) < 0) w->err = errno ? errno : EIO;
-    w->size += w->len;
-    w->len = 0;
-}
-
-static void rw_put(void *arg, const acc_record *r)
-{
-    rewriter *w = arg;
-    if (w->err) return;
-    w->len += encode_record(r, w->buf + w->len);
-    w->records++;
-    if (w->len >= REWRITE_BUF) rw_flush(w);
-}
-
-/* Writes the new log into the .tmp file and makes it durable.  Returns the
- * open fd (appends go on there after the rename), or -1 with err filled
- * and no .tmp left behind. */
-static int write_tmp(struct acc_store *s, rewriter *w, acc_store_source_fn source, void *src,
-                     char *err, size_t errlen)
-{
-    w->fd = open(s->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    w->buf = malloc(REWRITE_BUF + MAX_REC);
-    if (w->fd < 0 || w->buf == NULL) {
-        w->err = w->fd < 0 ? errno : ENOMEM;
-    } else {
-        px_put32(w->buf, FILE_MAGIC);
-        px_put32(w->buf + 4, FILE_VERSION);
-        w->len = FILE_HDR;
-        source(src, rw_put, w);
-        rw_flush(w);
-        if (!w->err && s->fsync_on && fsync(w->fd) < 0) w->err = errno;
-    }
-    free(w->buf);
-    w->buf = NULL;
-    if (!w->err) return w->fd;
-    fmt(err, errlen, "%s: writing: %s", s->tmp_path, strerror(w->err));
-    if (w->fd >= 0) close(w->fd);
-    unlink(s->tmp_path);
-    return -1;
-}
 
 int acc_store_rewrite(struct acc_store *s, acc_store_source_fn source, void *src, char *err,
                       size_t errlen)
@@ -643,34 +583,15 @@ int acc_store_rewrite(struct acc_store *s, acc_store_source_fn source, void *src
     }
     /* The new log is made of the acceptor's state, which already counts
      * those records: were they lost, the copy would claim them anyway. */
-    if (s->dirty || s->held_len > 0) {
+    if (s->pend_len > 0) {
         fmt(err, errlen, "%s: rewrite refused: appended records are not durable yet", s->path);
         return -1;
     }
-    rewriter w = {.s = s, .fd = -1};
-    int fd = write_tmp(s, &w, source, src, err, errlen);
-    if (fd < 0) return -1;
-    if (rename(s->tmp_path, s->path) < 0) {
-        fmt(err, errlen, "rename %s to %s: %s", s->tmp_path, s->path, strerror(errno));
-        close(fd);
-        unlink(s->tmp_path);
-        return -1;
-    }
-    /* From here on the new file is the log. */
-    close(s->fd);
-    s->fd = fd;
-    s->size = w.size;
-    s->records = w.records;
-    s->rewrites++;
-    /* Until the rename is durable a crash may bring back the old file, which
-     * lacks whatever is appended next: nothing may be appended before. */
-    if (s->fsync_on && px_fsync_dir(s->dir) < 0) {
-        fmt(err, errlen, "fsync %s after renaming the rewritten log: %s", s->dir,
-            strerror(errno));
-        s->failed = 1;
-        return -1;
-    }
-    return 0;
+    rewriter w = {.fd = -1};
+    if (write_tmp(s, &w, source, src, err, errlen) < 0) return -1;
+    int rc = install_tmp(s, &w, err, errlen);
+    if (rc == 0 || s->failed) s->rewrites++; /* the new file is the log either way */
+    return rc;
 }
 
 uint64_t acc_store_size(const struct acc_store *s) { return s->size; }
@@ -683,8 +604,7 @@ void acc_store_close(struct acc_store *s)
 {
     if (s == NULL) return;
     if (s->fd >= 0) close(s->fd);
-    free(s->held);
-    free(s->buf);
+    free(s->pend);
     free(s->path);
     free(s->tmp_path);
     free(s->dir);

@@ -1,16 +1,22 @@
 /* store.h -- the acceptor's durable log: an append-only file of records,
- * each framed with its length and a CRC-32C, replaced now and then by a
- * compact copy (acc_store_rewrite) once compaction has made most of it dead.
+ * checksummed and grouped in batches (store_format.h), replaced now and then
+ * by a compact copy (acc_store_rewrite) once compaction has made most of it
+ * dead.
  *
- * Recovery reads every record in order.  An incomplete or checksum-failing
- * record that runs to the end of the file is a torn tail (a crash during a
- * write): it is cut off and reported in info.  A bad record with valid data
- * after it is corruption: opening fails with an error naming the file and
- * the byte offset, and nothing is truncated.
+ * Group commit: acc_store_append collects records in memory;
+ * acc_store_sync writes them as one batch with one write, makes them
+ * durable with one fdatasync, then writes the batch's commit marker.  A
+ * failed write or sync is fatal to the caller (the page cache can no
+ * longer be trusted).
  *
- * Group commit: acc_store_append buffers and writes; acc_store_sync makes
- * everything appended so far durable with one fdatasync.  A failed sync is
- * fatal to the caller (the page cache can no longer be trusted). */
+ * Recovery reads every record in order.  A damaged tail that can only be a
+ * write that never completed -- the file ends inside a record, zeros where
+ * records should be, or a bad record of the last batch followed by nothing
+ * but records of that same batch -- is cut off and described in the
+ * report.  Damage followed by a commit marker or by a record of a later
+ * batch hit data that was durable: opening fails with an error naming the
+ * file, the offset and the record, and nothing is touched.  docs/PROTOCOL.md
+ * (Durability) and docs/OPERATIONS.md (What recovery cuts) give the rules. */
 #ifndef PX_ACC_STORE_H
 #define PX_ACC_STORE_H
 
@@ -26,33 +32,46 @@ typedef acc_record_fn acc_store_replay_fn;
  * of the new log, in order (acceptor_export, wrapped). */
 typedef void (*acc_store_source_fn)(void *src, acc_record_fn put, void *put_arg);
 
+/* What opening the log found, for the host to log.  The store itself never
+ * logs. */
+typedef struct acc_store_report {
+    char info[512];  /* notes worth an INFO line: a leftover .tmp removed, a
+                      * torn file header rewritten, an older version
+                      * converted ("" if none) */
+    char warn[3072]; /* a cut tail, worth a WARN line: its offset, size, and
+                      * type, slot and ballot of every record in it whose
+                      * header was readable ("" if nothing was cut) */
+    uint64_t cut_offset, cut_bytes; /* the cut (cut_bytes 0: none) */
+    uint64_t cut_records;           /* records in it with a readable header */
+} acc_store_report;
+
 /* Open or create dir/acceptor.log and replay it through fn.  fsync_on = 0
  * skips fdatasync (throwaway clusters only).  Returns NULL on failure with a
- * message in err; info receives a note about a truncated tail, a removed
- * leftover acceptor.log.tmp or an upgraded file header ("" if none).
- * Version 1 logs (before compaction) are read and their header is
- * upgraded to version 2 in place, so an older binary refuses the file
- * instead of stumbling on a TRIM record. */
+ * message in err; report (may be NULL) says what was found.  Version 1 and 2
+ * logs are read and converted to version 3 (a new file, atomically), so an
+ * older binary refuses the file instead of misreading it.  Whatever is kept
+ * is made durable before this returns: the caller may act on it at once. */
 struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay_fn fn,
-                                 void *arg, char *err, size_t errlen, char *info,
-                                 size_t infolen);
+                                 void *arg, acc_store_report *report, char *err,
+                                 size_t errlen);
 
-/* Append records (written, not yet durable).  0 on success, -1 on a write
- * error (err filled). */
+/* Append records to the batch being collected (in memory, not yet
+ * written).  0 on success, -1 if the store is unusable (err filled). */
 int acc_store_append(struct acc_store *s, const acc_record *recs, size_t n, char *err,
                      size_t errlen);
 
-/* Make every appended record durable.  0 on success, -1 on failure. */
+/* Write the collected batch and make it durable.  0 on success, -1 on
+ * failure. */
 int acc_store_sync(struct acc_store *s, char *err, size_t errlen);
 
-/* Test mode for fault injection (the Jepsen kill nemesis): appended records
- * stay in process memory until acc_store_sync, which first waits latency_us
- * (a simulated device write latency) and only then writes and syncs them.
- * A kill -9 before that loses every record not yet synced, as a power cut
- * loses writes the device has not finished.  (Without this, kill -9 loses
- * nothing: once write() returns the page cache outlives the process.)  A
- * correct acceptor is unaffected, only slower: it never answers before the
- * sync returns.  One that answers early then forgets votes it acknowledged. */
+/* Test mode for fault injection (the Jepsen kill nemesis): acc_store_sync
+ * first waits latency_us (a simulated device write latency) and only then
+ * writes and syncs the batch.  A kill -9 meanwhile loses every record not
+ * yet synced, as a power cut loses writes the device has not finished.
+ * (Without the wait the batch reaches the page cache microseconds after it
+ * is complete, and the page cache outlives the process.)  A correct
+ * acceptor is unaffected, only slower: it never answers before the sync
+ * returns.  One that answers early then forgets votes it acknowledged. */
 void acc_store_hold_until_sync(struct acc_store *s, unsigned latency_us);
 
 /* Replaces the log by the records source gives (normally the acceptor's
@@ -67,11 +86,12 @@ void acc_store_hold_until_sync(struct acc_store *s, unsigned latency_us);
 int acc_store_rewrite(struct acc_store *s, acc_store_source_fn source, void *src, char *err,
                       size_t errlen);
 
-uint64_t acc_store_size(const struct acc_store *s);    /* bytes in the file */
-uint64_t acc_store_records(const struct acc_store *s); /* records in the file */
+uint64_t acc_store_size(const struct acc_store *s);    /* bytes in the file, and appended */
+uint64_t acc_store_records(const struct acc_store *s); /* records in the file, and appended */
 uint64_t acc_store_syncs(const struct acc_store *s);   /* fdatasync calls made */
 uint64_t acc_store_rewrites(const struct acc_store *s); /* rewrites done since open */
 int acc_store_usable(const struct acc_store *s);        /* 0 after a failed write or sync */
+/* Closes the file; records appended since the last sync are dropped. */
 void acc_store_close(struct acc_store *s);
 
 #endif

@@ -6,7 +6,7 @@ PROC_SRCS := node/proc.c common/net.c common/tls.c common/ready.c common/config.
 PROC_LIBS := -lnng -lpthread -lconfig
 
 PROGRAMS += paxos-acceptor paxos-proposer paxos-learner paxos-node
-paxos-acceptor_SRCS := acceptor/main.c acceptor/store.c $(PROC_SRCS)
+paxos-acceptor_SRCS := acceptor/main.c $(ACC_STORE_SRCS) $(PROC_SRCS)
 paxos-acceptor_LIBS := $(PROC_LIBS)
 paxos-proposer_SRCS := proposer/main.c proposer/round_file.c $(PROC_SRCS)
 paxos-proposer_LIBS := $(PROC_LIBS)

@@ -10,8 +10,8 @@ for v in $(seq 1 10); do it_append 1 "$v"; done
 
 it_stop_node 3
 log=$(node_dir 3)/acceptor.log
-# The file header is 8 bytes and a record header 12: offset 22 is inside the
-# first record's payload (its ballot), with valid records after it.
+# The file header is 20 bytes: offset 22 is inside the first record's header
+# (its checksum), with durable records and commit markers after it.
 b=$(od -An -tu1 -j22 -N1 "$log" | tr -d ' ')
 printf "$(printf '\\%03o' $((b ^ 0xff)))" | dd of="$log" bs=1 seek=22 conv=notrunc status=none
 note "flipped byte 22 of node 3's acceptor.log"
