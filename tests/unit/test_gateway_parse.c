@@ -109,6 +109,7 @@ static void test_body_bytes(void)
         {BYTES("\x80"), 0},                              /* a lone continuation byte */
         {BYTES("7 \xc0\x80"), 2},                        /* overlong NUL */
         {BYTES("\"\xe0\x80\x80\""), 1},                  /* overlong, 3 bytes */
+        {BYTES("\"\xf0\x8f\xbf\xbf\""), 1},              /* overlong, 4 bytes */
         {BYTES("\"\xed\xa0\x80\""), 1},                  /* a UTF-16 surrogate */
         {BYTES("\"\xf4\x90\x80\x80\""), 1},              /* past U+10FFFF */
         {BYTES("\"\xe2\x82"), 1},                        /* cut short */
@@ -221,6 +222,7 @@ static void test_head_limits(void)
         h = good_head();
         h.version = versions[i];
         h.n_host = 0;
+        h.n_content_length = 2;
         h.target_len = GW_MAX_URI + 1;
         CHECK(head_status(&h, "is not supported: use HTTP/1.1") == 505);
     }
