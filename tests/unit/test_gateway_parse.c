@@ -114,6 +114,7 @@ static void test_body_bytes(void)
         {BYTES("\"\xf4\x90\x80\x80\""), 1},              /* past U+10FFFF */
         {BYTES("\"\xe2\x82"), 1},                        /* cut short */
         {BYTES("\"\xc3\x28\""), 1},                      /* bad continuation */
+        {BYTES("\"\xe2\x82\x28\""), 1},                  /* ... as the third byte */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char want[64];
