@@ -248,25 +248,25 @@ threads0=$(ls "/proc/$gw3/task" | wc -l)
 burst=$!
 maxt=0
 while kill -0 "$burst" 2>/dev/null; do
-    n=$(ls "/proc/$gw3/task" 2>/dev/null | wc -l)
+    n=$(ls "/proc/$gw3/task" 2>/dev/null | wc -l || true)
     [ "$n" -gt "$maxt" ] && maxt=$n
     sleep 0.05
 done
-busy=$(grep -l 'too many /status and /roles queries in flight (16)' "$IT_DIR"/q*.json 2>/dev/null | wc -l)
-waited=$(grep -l 'learner on node 3 is not answering' "$IT_DIR"/q*.json 2>/dev/null | wc -l)
+busy=$(cat "$IT_DIR"/q*.json | grep -c 'too many /status and /roles queries in flight (16)' || true)
+waited=$(cat "$IT_DIR"/q*.json | grep -c 'learner on node 3 is not answering' || true)
 all_json=$(cat "$IT_DIR"/q*.json | jq -s 'length == 40 and all(.error | strings)' 2>/dev/null)
 [ "$busy" -ge 1 ] && [ $((busy + waited)) = 40 ] && [ "$all_json" = true ] &&
     pass ctl-queries-bounded || fail ctl-queries-bounded "refused $busy, waited $waited of 40, all JSON errors: $all_json"
 [ "$maxt" -le $((threads0 + 16)) ] && pass ctl-threads-bounded ||
     fail ctl-threads-bounded "threads grew from $threads0 to $maxt (at most 16 queries at once)"
-fast=$(awk '$1 == 503 && $2 < 0.3' "$IT_DIR/queries.txt" | wc -l)
+fast=$(awk '$1 == 503 && $2 < 0.3' "$IT_DIR/queries.txt" | wc -l || true)
 [ "$fast" -ge "$busy" ] && pass ctl-refused-at-once || fail ctl-refused-at-once "only $fast of $busy refusals within 0.3 s"
 fds0=$(ls "/proc/$gw3/fd" | wc -l)
 ( seq 1 100000 2>/dev/null | timeout 12 xargs -P 50 -I{} curl -s -m 0.2 -o /dev/null "http://$(gw_of 3)/status" || true ) &
 poller=$!
 max=0
 while kill -0 "$poller" 2>/dev/null; do
-    n=$(ls "/proc/$gw3/fd" 2>/dev/null | wc -l)
+    n=$(ls "/proc/$gw3/fd" 2>/dev/null | wc -l || true)
     [ "$n" -gt "$max" ] && max=$n
     sleep 0.1
 done
