@@ -2,15 +2,16 @@
  *
  * libmicrohttpd runs inside the gateway's one loop (cluster.c), in external
  * epoll mode (httpd.c starts it), and serves every connection (at most
- * GW_MAX_CONNECTIONS).  No handler may block.  A command can take up to request_timeout_ms to go
- * through the log, so its handler registers the command (gw_begin),
- * suspends the connection, queues the first attempt (gw_arm) and returns;
- * the loop resumes the connection when the result or the deadline comes,
- * and libmicrohttpd calls the handler again to answer (gw_finish).  An
- * answer that needs the gateway's list copy to grow first (a restarted
- * gateway) waits the same way (gw_listwait_begin).  /status and /roles wait for the
- * roles' control sockets (up to 500 ms each), so they run on a short-lived
- * thread of their own, also behind a suspended connection; at most
+ * GW_MAX_CONNECTIONS).  No handler may block.  A command can take up to
+ * request_timeout_ms to go through the log, so its handler registers the
+ * command (gw_begin), suspends the connection, queues the first attempt
+ * (gw_arm) and returns; the loop resumes the connection when the result or
+ * the deadline comes, and libmicrohttpd calls the handler again to answer
+ * (gw_finish).  An answer that needs the gateway's list copy to grow first
+ * (a restarted gateway) waits the same way (gw_listwait_begin).  /status
+ * and /roles wait for the roles' control sockets (up to 500 ms each), so
+ * they run on a short-lived thread of their own, also behind a suspended
+ * connection; at most
  * GW_MAX_CTL_QUERIES at once (503 beyond: while a role hangs, a poller
  * would otherwise pile up threads and sockets without bound).  Keep-alive
  * is libmicrohttpd's default for HTTP/1.1; idle connections close after
@@ -29,7 +30,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../common/log.h"
 #include "http.h"
 
 enum req_state {
