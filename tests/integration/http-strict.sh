@@ -18,7 +18,11 @@ trap '' PIPE # a gateway that answers early and closes must not kill the shell
 # Sets RAW (CRs removed), RAW_CODE, RAW_HEADERS, RAW_BODY.
 raw() {
     local node=$1 bytes=$2 secs=${3:-5} fd
-    exec {fd}<>"/dev/tcp/127.0.0.$node/$(port_gw "$node")"
+    RAW="" RAW_CODE="" RAW_HEADERS="" RAW_BODY=""
+    if ! exec {fd}<>"/dev/tcp/127.0.0.$node/$(port_gw "$node")"; then
+        RAW_CODE="refused"
+        return 0
+    fi
     printf '%b' "$bytes" >&"$fd" 2>/dev/null || true
     RAW=$(timeout "$secs" cat <&"$fd" 2>/dev/null | tr -d '\r') || true
     exec {fd}>&-
@@ -285,9 +289,14 @@ sup2=$(it_role_pid 2 node)
 lrn2=$(it_role_pid 2 learner)
 gw2=$(it_role_pid 2 gateway)
 kill -STOP "$sup2" "$lrn2"
+threads=$(ls "/proc/$gw2/task" | wc -l)
 curl -s -m 5 -o "$IT_DIR/inflight.json" "http://$(gw_of 2)/roles/learner" &
 inflight=$!
-sleep 0.1
+# the query's thread is there: the drain lasts until its 500 ms are up
+for ((t = 0; t < 100; t++)); do
+    [ "$(ls "/proc/$gw2/task" | wc -l)" -gt "$threads" ] && break
+    sleep 0.02
+done
 kill -TERM "$gw2"
 sleep 0.05
 raw 2 "POST /append?value=5 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"
