@@ -741,10 +741,15 @@ int px_ctl_query(const px_config *cfg, uint32_t self, int role, int timeout_ms, 
     if (nng_req0_open(&s) != 0) return -1;
     nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
     nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
-    /* never resend: one query, one answer or a timeout */
+    /* never resend: one query, one answer or a timeout.  Never redial
+     * either: against a stopped role whose listen backlog is full every
+     * dial fails at once, and a redial every NET_RECONN_MIN_MS opened a new
+     * socket each time, faster than nng closed them (a /status poller grew
+     * the gateway to thousands of descriptors). */
     nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    nng_socket_set_ms(s, NNG_OPT_RECONNMINT, NET_RECONN_MIN_MS);
-    nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, NET_RECONN_MIN_MS);
+    nng_duration once = timeout_ms > 0 ? timeout_ms : 1;
+    nng_socket_set_ms(s, NNG_OPT_RECONNMINT, once);
+    nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, once);
     int rv = -1;
     if (nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK) == 0)
         rv = ctl_exchange(s, cfg, self, deadline, json, cap);

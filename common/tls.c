@@ -32,10 +32,7 @@ static void pems_free(pems *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Reads the file named by setting `what` (resolved against the config's
- * folder) into a new nul-terminated buffer.  private_key: refuse a file
- * that group or others may read. */
-static char *read_pem(const px_config *cfg, const char *what, const char *name, int private_key,
+char *px_tls_read_pem(const px_config *cfg, const char *what, const char *name, int private_key,
                       char *err, size_t errlen)
 {
     char path[600];
@@ -87,9 +84,9 @@ static int read_pems(const px_config *cfg, uint32_t self, pems *p, char *err, si
         snprintf(err, errlen, "node %u is not in %s", self, cfg->path);
         return -1;
     }
-    p->ca = read_pem(cfg, "tls_ca", cfg->tls_ca, 0, err, errlen);
-    if (p->ca) p->cert = read_pem(cfg, "tls_cert", nc->tls_cert, 0, err, errlen);
-    if (p->cert) p->key = read_pem(cfg, "tls_key", nc->tls_key, 1, err, errlen);
+    p->ca = px_tls_read_pem(cfg, "tls_ca", cfg->tls_ca, 0, err, errlen);
+    if (p->ca) p->cert = px_tls_read_pem(cfg, "tls_cert", nc->tls_cert, 0, err, errlen);
+    if (p->cert) p->key = px_tls_read_pem(cfg, "tls_key", nc->tls_key, 1, err, errlen);
     if (p->key) return 0;
     pems_free(p);
     return -1;

@@ -26,6 +26,14 @@ int px_tls_server(const px_config *cfg, uint32_t self, struct nng_tls_config **o
 int px_tls_client(const px_config *cfg, uint32_t self, uint32_t peer,
                   struct nng_tls_config **out, char *err, size_t errlen);
 
+/* Reads the PEM file a setting names (`what`, e.g. "tls_key"; the path is
+ * resolved against the config file's folder) into a new nul-terminated
+ * buffer; private_key: refuse a file that group or others may read.  NULL
+ * with err naming the file and what is wrong.  (The gateway's HTTPS reads
+ * its certificate and key with it.) */
+char *px_tls_read_pem(const px_config *cfg, const char *what, const char *name, int private_key,
+                      char *err, size_t errlen);
+
 /* Reads node self's certificate, key and the CA and checks the key's mode,
  * without building anything: what a process checks before it says it is
  * ready.  0, or -1 with err naming the file and what is wrong. */

@@ -231,7 +231,7 @@ static void *loop_main(void *arg)
         wait_events(g, ms);
         px_net_hold(g->net); /* what this iteration sends leaves packed */
         take_messages(g, m);
-        g->http_run(g->http, &http_ms);
+        g->http_run(g, &http_ms);
         px_net_flush(g->net);
     }
     free(m);
@@ -344,13 +344,13 @@ int gw_begin(gw *g, gw_waiter *w, int kind, int64_t value, const char *key, void
         w->client = g->pend.sessions[w->session].client;
         w->seq = ++g->pend.sessions[w->session].seq;
     }
-    int ok = !g->stopping && (key != NULL || w->session >= 0);
-    if (ok) {
+    int rc = g->stopping ? GW_STOPPING : (key != NULL || w->session >= 0) ? 0 : GW_OVERLOADED;
+    if (rc == 0) {
         gw_waiter_add(&g->pend, w);
         async_add(g, w);
     }
     pthread_mutex_unlock(&g->mu);
-    return ok ? 0 : GW_OVERLOADED;
+    return rc;
 }
 
 void gw_arm(gw *g, gw_waiter *w)

@@ -2,12 +2,16 @@
  *
  *   parse.c     request parsing that needs no sockets: values, routes,
  *               Idempotency-Key hashing (unit-tested on its own)
+ *   head.c      the strict checks of a request's head (unit-tested too)
  *   json.c      a growable output buffer and the JSON we answer with
  *   listcopy.c  the gateway's copy of the learned list
  *   pending.c   sessions (client ids, seqs) and in-flight commands waiting
  *               for their APPLIED
  *   cluster.c   the nng side: receive thread, REQUEST retries, list fetches
  *   http.c      libmicrohttpd handlers and routing
+ *   httpd.c     the libmicrohttpd daemon: options, HTTPS, start, stop
+ *   conns.c     open connections and the deadline for a complete request
+ *   http.h      what http.c, httpd.c and conns.c share (libmicrohttpd types)
  *   status.c    GET /status and GET /roles/<role>
  *   main.c      the process: flags, config, start, signals, stop
  *
@@ -39,9 +43,20 @@
 /* ---- limits ------------------------------------------------------------ */
 
 #define GW_MAX_BODY 4096          /* bytes of request body; 413 beyond */
+#define GW_MAX_URI 2048           /* bytes of request target (path and query); 414 beyond */
+#define GW_MAX_HEADER_BYTES 8192  /* bytes of request line and headers; 431 beyond */
 #define GW_MAX_CONNECTIONS 512    /* concurrent HTTP connections */
 #define GW_CONN_TIMEOUT_S 60      /* idle keep-alive connections are closed */
-#define GW_CONN_MEMORY 12288      /* libmicrohttpd's per-connection pool, bytes */
+/* libmicrohttpd's per-connection pool, bytes.  It holds the request line,
+ * the headers and a 56-byte record per header, the body and the response
+ * headers, and libmicrohttpd answers a head that does not fit with its own
+ * HTML 414/431.  Four times GW_MAX_HEADER_BYTES, so heads up to ~32 KB (or
+ * ~440 header lines) get our JSON 414/431 (docs/OPERATIONS.md).  It is
+ * cleared for every request: 32 KB is a memset of ~1 us (gateway CPU per
+ * append unchanged from the 12 KB pool within the noise, ~49 us). */
+#define GW_CONN_MEMORY 32768
+#define GW_REQUEST_DEADLINE_MS 10000 /* a request must arrive whole within this (conns.c) */
+#define GW_MAX_CTL_QUERIES 16     /* /status and /roles queries in flight; 503 beyond */
 #define GW_SESSIONS 1024          /* client ids in the pool (> connections) */
 #define GW_RESEND_FIRST_MS 500    /* resend a REQUEST unanswered this long ... */
 #define GW_RESEND_MS 1000         /* ... and then every this long */
@@ -76,17 +91,25 @@ enum gw_value_err {
     GW_VAL_NOT_INT = 2,   /* valid JSON, but the value is not an integer */
     GW_VAL_RANGE = 3,     /* an integer outside int64 */
     GW_VAL_MISSING = 4,   /* no value given */
-    GW_VAL_TWICE = 5      /* given both in the body and the query */
+    GW_VAL_TWICE = 5,     /* given both in the body and the query */
+    GW_VAL_ENCODING = 6   /* a NUL byte, or bytes that are not UTF-8 */
 };
 
 /* Strict decimal int64: optional '-', digits, nothing else. */
 int gw_parse_i64(const char *s, size_t n, int64_t *out);
 
 /* The value of POST /append from its body (may be empty) or the query's
- * value= argument (may be NULL).  Accepts {"value": N}, a bare N, or
- * ?value=N.  On error returns the enum and a message for the client. */
-int gw_parse_append(const char *body, size_t len, const char *query_value, int64_t *out,
-                    char *msg, size_t msglen);
+ * value= argument (query_len bytes, decoded; may be NULL).  Accepts
+ * {"value": N}, a bare N, or ?value=N.  A NUL byte or bytes that are not
+ * UTF-8 anywhere in either are refused before any parsing (C code on the
+ * way would cut the text at the NUL and accept what comes before).  On
+ * error returns the enum and a message for the client naming the problem. */
+int gw_parse_append(const char *body, size_t len, const char *query_value, size_t query_len,
+                    int64_t *out, char *msg, size_t msglen);
+
+/* GW_VAL_OK if p[0..n) has no NUL byte and is valid UTF-8; else
+ * GW_VAL_ENCODING and a message naming `what`, the byte and its offset. */
+int gw_check_text(const char *what, const char *p, size_t n, char *msg, size_t msglen);
 
 /* "false", "0", "no" mean false; anything else (or NULL) true. */
 int gw_parse_bool(const char *s, int dflt);
@@ -109,6 +132,30 @@ enum gw_route {
  * the route, and sets *method_ok to whether method is one of them. */
 int gw_route(const char *url, const char *method, int *role, const char **allow,
              int *method_ok);
+
+/* ---- head.c ------------------------------------------------------------ */
+
+/* What the head checks need to know of a request, collected by http.c. */
+typedef struct gw_head {
+    const char *version;          /* as sent: "HTTP/1.1" */
+    size_t target_len;            /* bytes of the raw request target (path and query) */
+    long target_control;          /* offset of its first control character, or -1 */
+    size_t header_bytes;          /* request line and header lines with their CRLFs */
+    unsigned n_host, n_content_length, n_transfer_encoding;
+    const char *transfer_encoding; /* the first one's value */
+    const char *bad_name;         /* the first header name that is not a token, or NULL */
+    unsigned n_value_args, n_list_args; /* ?value= and ?list= in the query */
+} gw_head;
+
+/* 0 if a request with this head may be served; else the HTTP status
+ * (400, 414, 431, 501, 505) and a message for the client. */
+int gw_check_head(const gw_head *h, char *msg, size_t msglen);
+/* 1 if name is an RFC 9110 token (what a header name must be). */
+int gw_header_name_ok(const char *name);
+/* The offset of the first control character (0x00-0x1f, 0x7f) in a raw
+ * request target, sent as such or percent-encoded ("%00" would cut the
+ * decoded path short: "/append%00junk" must not be "/append"), or -1. */
+long gw_target_control_at(const char *target, size_t n);
 
 /* ---- listcopy.c -------------------------------------------------------- */
 
@@ -142,7 +189,8 @@ enum gw_outcome {
     GW_NOT_APPLIED,   /* every attempt refused NO_LEADER: 503 */
     GW_UNKNOWN,       /* timed out, may or may not be applied: 504 */
     GW_STALE,         /* the learner called it stale: 500 */
-    GW_OVERLOADED     /* no free session before the deadline: 503 */
+    GW_OVERLOADED,    /* no free session before the deadline: 503 */
+    GW_STOPPING       /* the gateway is shutting down: 503 */
 };
 
 /* ---- pending.c --------------------------------------------------------- */
@@ -206,6 +254,20 @@ int gw_pending_nack(gw_pending *p, const px_nack *n);
  * given how many attempts left the process. */
 int gw_waiter_outcome(const gw_waiter *w, uint32_t sent);
 
+/* ---- conns.c: the connections' state ----------------------------------- */
+
+struct gw_conn; /* one open connection (conns.c) */
+
+typedef struct gw_conns {
+    struct gw_conn *head;     /* every open connection: the loop thread's alone */
+    int tls;                  /* HTTPS: a late request is closed without a 408 */
+    int no_tcp_info;          /* the kernel does not count received bytes */
+    uint64_t swept_ms;
+    uint64_t slow_logged_ms, slow_unlogged;
+    atomic_ullong open;        /* connections open now */
+    atomic_ullong slow_closed; /* closed for missing the request deadline, ever */
+} gw_conns;
+
 /* ---- cluster.c --------------------------------------------------------- */
 
 /* An answer waiting for the list copy to grow (see gw_listwait_begin). */
@@ -235,11 +297,15 @@ typedef struct gw {
     uint64_t swept_ms;               /* last timer sweep */
     int stopping;                    /* no new requests; resume everything */
     int running, halted;             /* the loop thread was started, joined */
-    /* the HTTP side, set by http.c before gw_run: kept opaque here */
+    /* the HTTP side, set by httpd.c before gw_run: kept opaque here */
     void *http;
-    int http_fd;                                 /* polls readable: run it */
-    void (*http_run)(void *http, int *timeout_ms); /* run; when to run again */
-    void (*resume)(void *conn);                  /* resume a suspended connection */
+    int http_fd;                                      /* polls readable: run it */
+    void (*http_run)(struct gw *g, int *timeout_ms); /* run; when to run again */
+    void (*resume)(void *conn);                       /* resume a suspended connection */
+    gw_conns conns;
+    atomic_int closing;        /* shutting down: new requests get 503 */
+    atomic_int ctl_running;    /* /status and /roles queries in flight */
+    atomic_ullong ctl_refused; /* ... refused for being one too many, ever */
 } gw;
 
 
@@ -267,7 +333,7 @@ void gw_stop(gw *g);
  *              arrives or the deadline passes; the handler then calls
  *   gw_finish  which unregisters w and returns enum gw_outcome (and *res).
  *   gw_abandon unregisters a waiter whose request ended otherwise.
- * gw_begin returns 0, or GW_OVERLOADED (no session free, or stopping). */
+ * gw_begin returns 0, GW_OVERLOADED (no session free) or GW_STOPPING. */
 int gw_begin(gw *g, gw_waiter *w, int kind, int64_t value, const char *idem_key, void *conn);
 void gw_arm(gw *g, gw_waiter *w);
 int gw_finish(gw *g, gw_waiter *w, gw_result *res);
@@ -292,10 +358,12 @@ uint64_t gw_now_ms(void); /* the monotonic clock deadlines use */
 int gw_status_json(gw *g, gw_buf *out);
 int gw_role_json(gw *g, int role, gw_buf *out);
 
-/* ---- http.c ------------------------------------------------------------ */
+/* ---- httpd.c (the MHD side is declared in http.h) ----------------------- */
 
 struct MHD_Daemon;
+/* HTTP (or HTTPS with gateway_https) on the node's gateway address. */
 struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen);
+/* Answer 503 "shutting down" to new requests, end the waiting ones, stop. */
 void gw_http_stop(gw *g, struct MHD_Daemon *d);
 
 #endif

@@ -1,34 +1,40 @@
-/* http.c -- the gateway's HTTP side (libmicrohttpd).
+/* http.c -- the gateway's HTTP request handlers (libmicrohttpd).
  *
  * libmicrohttpd runs inside the gateway's one loop (cluster.c), in external
- * epoll mode, and serves every connection (at most GW_MAX_CONNECTIONS).  No
- * handler may block.  A command can take up to request_timeout_ms to go
- * through the log, so its handler registers the command (gw_begin),
- * suspends the connection, queues the first attempt (gw_arm) and returns;
- * the loop resumes the connection when the result or the deadline comes,
- * and libmicrohttpd calls the handler again to answer (gw_finish).  An
- * answer that needs the gateway's list copy to grow first (a restarted
- * gateway) waits the same way (gw_listwait_begin).  /status and /roles wait for the
- * roles' control sockets (up to 500 ms each), so they run on a short-lived
- * thread of their own, also behind a suspended connection.  Keep-alive is
- * libmicrohttpd's default for HTTP/1.1; idle connections close after
- * GW_CONN_TIMEOUT_S.  Every answer, errors included, is JSON. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
+ * epoll mode (httpd.c starts it), and serves every connection (at most
+ * GW_MAX_CONNECTIONS).  No handler may block.  A command can take up to
+ * request_timeout_ms to go through the log, so its handler registers the
+ * command (gw_begin), suspends the connection, queues the first attempt
+ * (gw_arm) and returns; the loop resumes the connection when the result or
+ * the deadline comes, and libmicrohttpd calls the handler again to answer
+ * (gw_finish).  An answer that needs the gateway's list copy to grow first
+ * (a restarted gateway) waits the same way (gw_listwait_begin).  /status
+ * and /roles wait for the roles' control sockets (up to 500 ms each), so
+ * they run on a short-lived thread of their own, also behind a suspended
+ * connection; at most
+ * GW_MAX_CTL_QUERIES at once (503 beyond: while a role hangs, a poller
+ * would otherwise pile up threads and sockets without bound).  Keep-alive
+ * is libmicrohttpd's default for HTTP/1.1; idle connections close after
+ * GW_CONN_TIMEOUT_S.
+ *
+ * Every answer the gateway gives, errors included, is JSON.  A request is
+ * checked as soon as its head is in (head.c: version, sizes, Host,
+ * Content-Length, Transfer-Encoding), before any body is read; its body
+ * and ?value= are checked for NUL bytes and UTF-8 before parsing (parse.c).
+ * What libmicrohttpd answers by itself, before any handler runs, is listed
+ * in docs/OPERATIONS.md. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <strings.h>
 
-#include <microhttpd.h>
-
-#include "../common/log.h"
-#include "gateway.h"
+#include "http.h"
 
 enum req_state {
-    REQ_READING = 0, /* headers and body coming in */
+    REQ_NEW = 0,     /* the request line is in; the handler has not run */
+    REQ_READING,     /* the head passed its checks; the body is coming in */
     REQ_WAITING,     /* a command registered, the connection suspended */
     REQ_LIST_WAIT,   /* its result in, waiting for the list copy */
     REQ_STATUS_RUN,  /* a status thread is building the answer */
@@ -52,13 +58,19 @@ typedef struct req {
     int route, role;
     int out_status;      /* REQ_STATUS_DONE: the answer */
     gw_buf out;
+    size_t target_len;   /* the raw request target, from the URI log callback */
+    long target_control; /* ... its first control character, or -1 */
+    struct gw_conn *k;   /* the connection's deadline state (conns.c) */
 } req;
 
-static atomic_int status_threads; /* running; waited for at shutdown */
+enum reply_flags {
+    RETRY_AFTER = 1, /* Retry-After: 1 */
+    CLOSE = 2        /* Connection: close */
+};
 
 /* Queue b as the response (taking its memory) with the JSON content type. */
 static enum MHD_Result reply(struct MHD_Connection *c, int status, gw_buf *b,
-                             const char *allow, int retry_after)
+                             const char *allow, int flags)
 {
     if (b->oom) {
         gw_buf_free(b);
@@ -74,18 +86,24 @@ static enum MHD_Result reply(struct MHD_Connection *c, int status, gw_buf *b,
     gw_buf_free(b);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    if (retry_after) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (flags & RETRY_AFTER) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (flags & CLOSE) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
 static enum MHD_Result reply_error(struct MHD_Connection *c, int status, const char *msg,
-                                   const char *allow, int retry_after)
+                                   const char *allow, int flags)
 {
     gw_buf b = {0};
     gw_json_error(&b, msg);
-    return reply(c, status, &b, allow, retry_after);
+    return reply(c, status, &b, allow, flags);
+}
+
+static enum MHD_Result reply_stopping(struct MHD_Connection *c)
+{
+    return reply_error(c, 503, "shutting down", NULL, RETRY_AFTER | CLOSE);
 }
 
 static const char *query(struct MHD_Connection *c, const char *key)
@@ -99,15 +117,19 @@ static enum MHD_Result reply_failed(gw *g, struct MHD_Connection *c, int rc, int
 {
     char msg[256];
     switch (rc) {
+    case GW_STOPPING: return reply_stopping(c);
     case GW_NOT_APPLIED:
+        if (atomic_load(&g->closing))
+            return reply_error(c, 503, "shutting down: not applied", NULL, RETRY_AFTER | CLOSE);
         return reply_error(c, 503,
                            keyed ? "no leader / no quorum: not applied by this request (an "
                                    "earlier request with the same Idempotency-Key may have "
                                    "been; retry with the same key)"
                                  : "no leader / no quorum: not applied",
-                           NULL, 1);
+                           NULL, RETRY_AFTER);
     case GW_OVERLOADED:
-        return reply_error(c, 503, "too many requests in flight: not applied", NULL, 1);
+        return reply_error(c, 503, "too many requests in flight: not applied", NULL,
+                           RETRY_AFTER);
     case GW_STALE:
         return reply_error(c, 500,
                            "the learners refused this command as stale (an older request of "
@@ -173,7 +195,14 @@ static enum MHD_Result start_command(gw *g, struct MHD_Connection *c, req *r, in
 static enum MHD_Result do_append(gw *g, struct MHD_Connection *c, req *r)
 {
     char msg[200];
-    if (gw_parse_append(r->body, r->len, query(c, "value"), &r->value, msg, sizeof(msg)) != 0)
+    const char *qv = NULL;
+    size_t qlen = 0;
+    /* with its length: a decoded %00 must not end the value early */
+    if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "value", 5, &qv, &qlen) ==
+            MHD_YES &&
+        qv == NULL)
+        qv = ""; /* "?value" without "=" */
+    if (gw_parse_append(r->body, r->len, qv, qlen, &r->value, msg, sizeof(msg)) != 0)
         return reply_error(c, 400, msg, NULL, 0);
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
     if (key != NULL && !idem_key_ok(key))
@@ -192,7 +221,7 @@ static enum MHD_Result answer_list(gw *g, struct MHD_Connection *c, const gw_res
     uint64_t n = (uint64_t)res->e.result;
     if (!gw_list_has(g, n))
         return reply_error(c, 503, "the gateway's list copy could not catch up in time", NULL,
-                           1);
+                           RETRY_AFTER);
     gw_buf b = {0};
     gw_buf_puts(&b, "{\"list\":");
     gw_list_json(&g->list, n, &b);
@@ -236,59 +265,118 @@ static enum MHD_Result finish_command(gw *g, struct MHD_Connection *c, req *r)
 static void *status_main(void *arg)
 {
     req *r = arg;
-    if (r->route == GW_R_STATUS) r->out_status = gw_status_json(r->g, &r->out);
-    else r->out_status = gw_role_json(r->g, r->role, &r->out);
+    gw *g = r->g;
+    if (r->route == GW_R_STATUS) r->out_status = gw_status_json(g, &r->out);
+    else r->out_status = gw_role_json(g, r->role, &r->out);
     r->state = REQ_STATUS_DONE;
-    MHD_resume_connection(r->conn);
-    atomic_fetch_sub(&status_threads, 1);
+    MHD_resume_connection(r->conn); /* r is the loop's again: not touched below */
+    atomic_fetch_sub(&g->ctl_running, 1);
     return NULL;
 }
 
+/* One of the GW_MAX_CTL_QUERIES places for a control query, or 0. */
+static int ctl_take(gw *g)
+{
+    int n = atomic_load(&g->ctl_running);
+    while (n < GW_MAX_CTL_QUERIES)
+        if (atomic_compare_exchange_weak(&g->ctl_running, &n, n + 1)) return 1;
+    atomic_fetch_add(&g->ctl_refused, 1);
+    return 0;
+}
+
 /* /status and /roles/<role> on a thread of their own: they wait on the
- * roles' control sockets and must not stall the event loop. */
+ * roles' control sockets and must not stall the event loop.  Each query
+ * holds a thread and a socket for up to GW_CTL_TIMEOUT_MS per role, so
+ * only GW_MAX_CTL_QUERIES run at once; the rest are told to retry. */
 static enum MHD_Result start_status(gw *g, struct MHD_Connection *c, req *r, int route,
                                     int role)
 {
+    char msg[128];
+    if (!ctl_take(g)) {
+        snprintf(msg, sizeof(msg),
+                 "too many /status and /roles queries in flight (%d): retry later",
+                 GW_MAX_CTL_QUERIES);
+        return reply_error(c, 503, msg, NULL, RETRY_AFTER);
+    }
     r->g = g;
     r->conn = c;
     r->route = route;
     r->role = role;
     r->state = REQ_STATUS_RUN;
     MHD_suspend_connection(c);
-    atomic_fetch_add(&status_threads, 1);
     pthread_attr_t a;
     pthread_t t;
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &a, status_main, r) != 0) status_main(r); /* resumes at once */
+    int rc = pthread_create(&t, &a, status_main, r);
     pthread_attr_destroy(&a);
+    if (rc != 0) { /* answer at once rather than block the loop */
+        gw_json_error(&r->out, "cannot start a thread for the query: retry later");
+        r->out_status = 503;
+        r->state = REQ_STATUS_DONE;
+        atomic_fetch_sub(&g->ctl_running, 1);
+        MHD_resume_connection(c);
+    }
     return MHD_YES;
 }
 
-static enum MHD_Result dispatch(gw *g, struct MHD_Connection *c, const char *url,
-                                const char *method, req *r)
+/* ---- the head ----------------------------------------------------------- */
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
 {
-    int role, ok;
-    const char *allow;
-    int route = gw_route(url, method, &role, &allow, &ok);
-    switch (route) {
-    case GW_R_APPEND: return do_append(g, c, r);
-    case GW_R_LIST: r->value = 0; return start_command(g, c, r, PX_CMD_READ, NULL);
-    case GW_R_STATUS:
-    case GW_R_ROLE: return start_status(g, c, r, route, role);
-    default: return reply_error(c, 404, "no such endpoint", NULL, 0);
-    }
+    (void)kind;
+    gw_head *h = cls;
+    if (h->bad_name == NULL && !gw_header_name_ok(key)) h->bad_name = key;
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) h->n_host++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) h->n_content_length++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0 &&
+             h->n_transfer_encoding++ == 0)
+        h->transfer_encoding = value ? value : "";
+    return MHD_YES;
 }
 
-/* Refusals we can give as soon as the headers are in, before reading a
- * body: unknown path, wrong method, declared body too large. */
-static enum MHD_Result early_refusal(struct MHD_Connection *c, const char *url,
-                                     const char *method, int *refused)
+static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    (void)value;
+    gw_head *h = cls;
+    if (strcmp(key, "value") == 0) h->n_value_args++;
+    else if (strcmp(key, "list") == 0) h->n_list_args++;
+    return MHD_YES;
+}
+
+static void collect_head(struct MHD_Connection *c, const char *version, const req *r,
+                         gw_head *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->version = version;
+    h->target_len = r->target_len;
+    h->target_control = r->target_control;
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (i != NULL) h->header_bytes = i->header_size;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, h);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, count_arg, h);
+}
+
+/* Refusals we can give as soon as the head is in, before reading a body:
+ * a head that fails its checks, a stopping gateway, an unknown path, a
+ * wrong method, a declared body too large. */
+static enum MHD_Result early_refusal(gw *g, struct MHD_Connection *c, const char *url,
+                                     const char *method, const char *version, const req *r,
+                                     int *refused)
 {
     int role, ok;
     const char *allow;
-    char msg[160];
+    char msg[200];
+    gw_head h;
     *refused = 1;
+    collect_head(c, version, r, &h);
+    int status = gw_check_head(&h, msg, sizeof(msg));
+    if (status != 0) return reply_error(c, status, msg, NULL, CLOSE);
+    if (atomic_load(&g->closing)) return reply_stopping(c);
     if (gw_route(url, method, &role, &allow, &ok) == GW_R_NOT_FOUND)
         return reply_error(c, 404, "no such endpoint", NULL, 0);
     if (!ok) {
@@ -304,31 +392,27 @@ static enum MHD_Result early_refusal(struct MHD_Connection *c, const char *url,
     return MHD_YES;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version,
-                               const char *upload, size_t *upload_size, void **con_cls)
+static enum MHD_Result dispatch(gw *g, struct MHD_Connection *c, const char *url,
+                                const char *method, req *r)
 {
-    (void)version;
-    gw *g = cls;
-    req *r = *con_cls;
-    if (r == NULL) {
-        int refused;
-        enum MHD_Result ret = early_refusal(c, url, method, &refused);
-        if (refused) return ret;
-        if ((r = calloc(1, sizeof(*r))) == NULL) return MHD_NO;
-        *con_cls = r;
-        return MHD_YES;
+    int role, ok;
+    const char *allow;
+    int route = gw_route(url, method, &role, &allow, &ok);
+    if (atomic_load(&g->closing)) return reply_stopping(c);
+    switch (route) {
+    case GW_R_APPEND: return do_append(g, c, r);
+    case GW_R_LIST: r->value = 0; return start_command(g, c, r, PX_CMD_READ, NULL);
+    case GW_R_STATUS:
+    case GW_R_ROLE: return start_status(g, c, r, route, role);
+    default: return reply_error(c, 404, "no such endpoint", NULL, 0);
     }
-    if (r->state == REQ_WAITING) return finish_command(g, c, r);
-    if (r->state == REQ_LIST_WAIT) {
-        gw_listwait_end(g, &r->lw);
-        return answer(g, c, r);
-    }
-    if (r->state == REQ_STATUS_DONE) {
-        r->state = REQ_ANSWERED;
-        return reply(c, r->out_status, &r->out, NULL, 0);
-    }
-    if (r->state != REQ_READING) return MHD_NO; /* a call we never asked for */
+}
+
+/* The calls after the first, until the request is whole: the body. */
+static enum MHD_Result read_body(gw *g, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *upload, size_t *upload_size,
+                                 req *r)
+{
     if (*upload_size != 0) {
         /* Chunked bodies have no Content-Length: count as they come. */
         if (r->len + *upload_size > GW_MAX_BODY) r->too_large = 1;
@@ -336,90 +420,72 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *upload_size = 0;
         return MHD_YES;
     }
+    gw_conn_busy(r->k); /* whole: the request deadline is met */
     if (r->too_large)
         return reply_error(c, 413, "request body too large: at most 4096 bytes", NULL, 0);
     return dispatch(g, c, url, method, r);
 }
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
+enum MHD_Result gw_http_handler(void *cls, struct MHD_Connection *c, const char *url,
+                                const char *method, const char *version, const char *upload,
+                                size_t *upload_size, void **con_cls)
+{
+    gw *g = cls;
+    req *r = *con_cls;
+    if (r == NULL) return MHD_NO; /* out of memory when the request began */
+    switch (r->state) {
+    case REQ_NEW: {
+        int refused;
+        enum MHD_Result ret = early_refusal(g, c, url, method, version, r, &refused);
+        if (refused) {
+            r->state = REQ_ANSWERED;
+            gw_conn_busy(r->k);
+            return ret;
+        }
+        r->state = REQ_READING;
+        return MHD_YES;
+    }
+    case REQ_READING: return read_body(g, c, url, method, upload, upload_size, r);
+    case REQ_WAITING: return finish_command(g, c, r);
+    case REQ_LIST_WAIT:
+        gw_listwait_end(g, &r->lw);
+        return answer(g, c, r);
+    case REQ_STATUS_DONE:
+        r->state = REQ_ANSWERED;
+        return reply(c, r->out_status, &r->out, NULL, 0);
+    default: return MHD_NO; /* a call we never asked for */
+    }
+}
+
+void *gw_http_request_begins(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    req *r = calloc(1, sizeof(*r));
+    if (r == NULL) return NULL;
+    r->state = REQ_NEW;
+    r->target_len = strlen(uri);
+    r->target_control = gw_target_control_at(uri, r->target_len);
+    r->k = gw_conn_of(c);
+    return r;
+}
+
+void gw_http_request_ends(void *cls, struct MHD_Connection *c, void **con_cls,
+                          enum MHD_RequestTerminationCode toe)
 {
     (void)c;
     (void)toe;
+    gw *g = cls;
     req *r = *con_cls;
     if (r == NULL) return;
-    if (r->state == REQ_WAITING) gw_abandon(cls, &r->w); /* never answered */
-    if (r->state == REQ_LIST_WAIT) gw_listwait_end(cls, &r->lw);
+    if (r->state == REQ_WAITING) gw_abandon(g, &r->w); /* never answered */
+    if (r->state == REQ_LIST_WAIT) gw_listwait_end(g, &r->lw);
+    gw_conn_idle(g, r->k);
     gw_buf_free(&r->out);
     free(r);
     *con_cls = NULL;
 }
 
-static void resume_conn(void *conn)
+void gw_http_resume(void *conn)
 {
     MHD_resume_connection(conn);
-}
-
-/* One turn of libmicrohttpd inside the gateway loop; *timeout_ms is when
- * it wants the next turn at the latest (-1: only on activity). */
-static void run_http(void *http, int *timeout_ms)
-{
-    MHD_UNSIGNED_LONG_LONG t;
-    MHD_run(http);
-    if (MHD_get_timeout(http, &t) == MHD_YES) *timeout_ms = t > 1000 ? 1000 : (int)t;
-    else *timeout_ms = -1;
-}
-
-struct MHD_Daemon *gw_http_start(gw *g, char *err, size_t errlen)
-{
-    const px_node_cfg *nc = px_config_node(&g->cfg, g->node);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(nc->gateway_port);
-    /* Bind the node's own address, not every address: per-address network
-     * faults must cut this node's clients and nobody else's. */
-    if (inet_pton(AF_INET, nc->host, &addr.sin_addr) != 1) {
-        snprintf(err, errlen, "node %u: host \"%s\" is not an IPv4 address", g->node, nc->host);
-        return NULL;
-    }
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        nc->gateway_port, NULL, NULL, handler, g,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)GW_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)GW_CONN_TIMEOUT_S,
-        /* libmicrohttpd clears a connection's whole pool for every request:
-         * size it for our requests (headers plus a 4 KB body), not 32 KB */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_CONN_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, g,
-        MHD_OPTION_END);
-    if (d == NULL) {
-        snprintf(err, errlen, "cannot listen on http://%s:%u (port in use?)", nc->host,
-                 nc->gateway_port);
-        return NULL;
-    }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
-    g->http = d;
-    g->http_fd = info ? info->epoll_fd : -1;
-    g->http_run = run_http;
-    g->resume = resume_conn;
-    if (gw_run(g, err, errlen) != 0) {
-        MHD_stop_daemon(d);
-        return NULL;
-    }
-    return d;
-}
-
-/* libmicrohttpd must not be stopped with suspended connections: resume
- * every waiting command (answered 504/503) and let status threads end
- * (each is bounded by the control sockets' timeouts). */
-void gw_http_stop(gw *g, struct MHD_Daemon *d)
-{
-    if (d == NULL) return;
-    gw_resume_all(g);
-    for (int i = 0; i < 400 && atomic_load(&status_threads) > 0; i++) usleep(10 * 1000);
-    usleep(100 * 1000); /* let the loop answer what it resumed */
-    gw_halt(g);
-    MHD_stop_daemon(d);
 }

@@ -76,7 +76,8 @@ int main(int argc, char **argv)
         gw_stop(&g);
         return 1;
     }
-    px_info("listening on http://%s:%u (client id base %016llx)", nc->host, nc->gateway_port,
+    px_info("listening on %s://%s:%u (client id base %016llx)",
+            cfg.gateway_https ? "https" : "http", nc->host, nc->gateway_port,
             (unsigned long long)g.client_base);
     px_ready();
 

@@ -1,13 +1,14 @@
 # gateway/: the HTTP gateway process (libmicrohttpd + json-c), and the
 # unit test of its request parsing (which needs no sockets).
-GATEWAY_SRCS := gateway/main.c gateway/http.c gateway/parse.c gateway/json.c \
-                gateway/listcopy.c gateway/pending.c gateway/cluster.c gateway/status.c
+GATEWAY_SRCS := gateway/main.c gateway/http.c gateway/httpd.c gateway/conns.c gateway/head.c \
+                gateway/parse.c gateway/json.c gateway/listcopy.c gateway/pending.c \
+                gateway/cluster.c gateway/status.c
 
 PROGRAMS += paxos-gateway
 paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/tls.c common/ready.c common/config.c common/log.c
 paxos-gateway_LIBS := -lmicrohttpd -ljson-c -lnng -lpthread -lconfig
 
 UNIT_TESTS += test_gateway_parse
-test_gateway_parse_SRCS := tests/unit/test_gateway_parse.c gateway/parse.c gateway/json.c \
-                           gateway/listcopy.c gateway/pending.c
+test_gateway_parse_SRCS := tests/unit/test_gateway_parse.c gateway/parse.c gateway/head.c \
+                           gateway/json.c gateway/listcopy.c gateway/pending.c
 test_gateway_parse_LIBS := -ljson-c -lpthread

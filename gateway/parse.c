@@ -1,6 +1,6 @@
 /* parse.c -- what the gateway reads from a request, with no sockets in
- * sight so it can be unit-tested: the appended value, the route, the
- * Idempotency-Key's client id. */
+ * sight so it can be unit-tested: the appended value (and the bytes it may
+ * be written with), the route, the Idempotency-Key's client id. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -72,21 +72,29 @@ static int has_out_of_range_int(const char *s, size_t n)
 }
 
 /* Parse exactly s[0..n) as one JSON text (trailing garbage is an error,
- * which json_tokener_parse would silently ignore). */
-static json_object *parse_json(const char *s, size_t n)
+ * which json_tokener_parse would silently ignore).  0 and *out (NULL for
+ * JSON null, as json-c has it), or -1. */
+static int parse_json(const char *s, size_t n, json_object **out)
 {
     json_tokener *tok = json_tokener_new();
-    if (tok == NULL) return NULL;
+    if (tok == NULL) return -1;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     json_object *o = json_tokener_parse_ex(tok, s, (int)n);
-    if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+    int ok;
+    if (json_tokener_get_error(tok) == json_tokener_continue) {
         o = json_tokener_parse_ex(tok, "", 1); /* end of input ends a bare number */
-    else if (o != NULL && json_tokener_get_parse_end(tok) != n) {
-        json_object_put(o);
-        o = NULL;
+        ok = json_tokener_get_error(tok) == json_tokener_success;
+    } else {
+        ok = json_tokener_get_error(tok) == json_tokener_success &&
+             json_tokener_get_parse_end(tok) == n;
     }
     json_tokener_free(tok);
-    return o;
+    if (!ok) {
+        json_object_put(o);
+        return -1;
+    }
+    *out = o;
+    return 0;
 }
 
 static int fail(int code, char *msg, size_t msglen, const char *text)
@@ -95,21 +103,39 @@ static int fail(int code, char *msg, size_t msglen, const char *text)
     return code;
 }
 
-/* The value inside a parsed body: the object's "value", or the body itself. */
+/* What a JSON value is, for a message: "must be an integer, not <this>". */
+static const char *json_kind(json_object *o)
+{
+    switch (json_object_get_type(o)) { /* NULL is JSON null */
+    case json_type_null: return "null";
+    case json_type_boolean: return "a boolean";
+    case json_type_double: return "a number with a fraction or an exponent";
+    case json_type_int: return "an integer";
+    case json_type_object: return "an object";
+    case json_type_array: return "an array";
+    case json_type_string: return "a string";
+    }
+    return "something else";
+}
+
+/* The value inside a parsed body: the object's "value", or the body itself.
+ * {"value": null} is a value that is not an integer, not a missing one. */
 static int value_of(json_object *root, int64_t *out, char *msg, size_t msglen)
 {
     json_object *v = root;
     if (json_object_is_type(root, json_type_object)) {
-        if (!json_object_object_get_ex(root, "value", &v) || v == NULL)
+        if (!json_object_object_get_ex(root, "value", &v))
             return fail(GW_VAL_MISSING, msg, msglen,
                         "missing \"value\": send {\"value\": <integer>}");
-    } else if (!json_object_is_type(root, json_type_int) &&
-               !json_object_is_type(root, json_type_double)) {
-        return fail(GW_VAL_NOT_INT, msg, msglen,
-                    "body must be {\"value\": <integer>} or a bare integer");
+        if (!json_object_is_type(v, json_type_int)) {
+            snprintf(msg, msglen, "\"value\" must be an integer, not %s", json_kind(v));
+            return GW_VAL_NOT_INT;
+        }
+    } else if (!json_object_is_type(root, json_type_int)) {
+        snprintf(msg, msglen, "body must be {\"value\": <integer>} or a bare integer, not %s",
+                 json_kind(root));
+        return GW_VAL_NOT_INT;
     }
-    if (!json_object_is_type(v, json_type_int))
-        return fail(GW_VAL_NOT_INT, msg, msglen, "\"value\" must be an integer");
     *out = json_object_get_int64(v);
     return GW_VAL_OK;
 }
@@ -119,8 +145,8 @@ static int parse_body(const char *s, size_t n, int64_t *out, char *msg, size_t m
     if (has_out_of_range_int(s, n))
         return fail(GW_VAL_RANGE, msg, msglen,
                     "value out of range: must fit in a signed 64-bit integer");
-    json_object *root = parse_json(s, n);
-    if (root == NULL)
+    json_object *root;
+    if (parse_json(s, n, &root) != 0)
         return fail(GW_VAL_MALFORMED, msg, msglen,
                     "malformed JSON: send {\"value\": <integer>} or a bare integer");
     int rc = value_of(root, out, msg, msglen);
@@ -128,9 +154,64 @@ static int parse_body(const char *s, size_t n, int64_t *out, char *msg, size_t m
     return rc;
 }
 
-int gw_parse_append(const char *body, size_t len, const char *query_value, int64_t *out,
-                    char *msg, size_t msglen)
+/* The offset of the first byte of p[0..n) that does not start a valid
+ * UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF), or n. */
+static size_t utf8_bad_at(const unsigned char *p, size_t n)
 {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
+        if (c < 0x80) len = 1;
+        else if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;      /* overlong */
+            else if (c == 0xED) hi = 0x9F; /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;      /* overlong */
+            else if (c == 0xF4) hi = 0x8F; /* past U+10FFFF */
+        } else {
+            return i;
+        }
+        if (len > n - i) return i;
+        for (size_t k = 1; k < len; k++) {
+            unsigned b = p[i + k];
+            if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return i;
+        }
+        i += len;
+    }
+    return n;
+}
+
+int gw_check_text(const char *what, const char *p, size_t n, char *msg, size_t msglen)
+{
+    const char *nul = memchr(p, 0, n);
+    if (nul != NULL) {
+        snprintf(msg, msglen, "%s has a NUL byte at offset %zu: send text without NUL bytes",
+                 what, (size_t)(nul - p));
+        return GW_VAL_ENCODING;
+    }
+    size_t bad = utf8_bad_at((const unsigned char *)p, n);
+    if (bad < n) {
+        snprintf(msg, msglen, "%s is not valid UTF-8: byte 0x%02x at offset %zu", what,
+                 (unsigned)(unsigned char)p[bad], bad);
+        return GW_VAL_ENCODING;
+    }
+    return GW_VAL_OK;
+}
+
+int gw_parse_append(const char *body, size_t len, const char *query_value, size_t query_len,
+                    int64_t *out, char *msg, size_t msglen)
+{
+    int rc = gw_check_text("body", body, len, msg, msglen);
+    if (rc != GW_VAL_OK) return rc;
+    if (query_value != NULL &&
+        (rc = gw_check_text("?value=", query_value, query_len, msg, msglen)) != GW_VAL_OK)
+        return rc;
     while (len > 0 && isspace((unsigned char)body[0])) body++, len--;
     while (len > 0 && isspace((unsigned char)body[len - 1])) len--;
     if (len > 0 && query_value != NULL)
@@ -140,7 +221,7 @@ int gw_parse_append(const char *body, size_t len, const char *query_value, int64
     if (query_value == NULL)
         return fail(GW_VAL_MISSING, msg, msglen,
                     "missing value: send {\"value\": <integer>}, a bare integer, or ?value=N");
-    int rc = gw_parse_i64(query_value, strlen(query_value), out);
+    rc = gw_parse_i64(query_value, query_len, out);
     if (rc == -2)
         return fail(GW_VAL_RANGE, msg, msglen,
                     "value out of range: must fit in a signed 64-bit integer");

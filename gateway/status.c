@@ -115,8 +115,16 @@ int gw_status_json(gw *g, gw_buf *b)
     copy_field(b, prop, "chosen_upto", 0);
     copy_field(b, lrn, "applied_upto", 0);
     pthread_mutex_lock(&g->mu);
-    gw_buf_printf(b, ",\"gateway_list_len\":%llu}\n", (unsigned long long)g->list.len);
+    gw_buf_printf(b, ",\"gateway_list_len\":%llu", (unsigned long long)g->list.len);
     pthread_mutex_unlock(&g->mu);
+    /* the HTTP edge: open connections, and what it refused without a
+     * request handler's say (see conns.c and http.c) */
+    gw_buf_printf(b,
+                  ",\"http\":{\"connections\":%llu,\"slow_requests_closed\":%llu,"
+                  "\"ctl_queries_refused\":%llu}}\n",
+                  (unsigned long long)atomic_load(&g->conns.open),
+                  (unsigned long long)atomic_load(&g->conns.slow_closed),
+                  (unsigned long long)atomic_load(&g->ctl_refused));
     json_object_put(prop);
     json_object_put(lrn);
     return 200;

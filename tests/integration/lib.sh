@@ -11,6 +11,9 @@
 #   IT_KEEP=1       keep the temp directory even on success
 #   IT_SNAPSHOT_EVERY=N  write `snapshot_every = N;` into the config (unset:
 #                   no line, the built-in default applies)
+#   IT_SCHEME=https, IT_CURL_CA=FILE  it_http and it_leader speak HTTPS and
+#                   check the gateway's certificate against FILE (for a
+#                   cluster with gateway_https = true)
 set -euo pipefail
 
 IT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -183,7 +186,8 @@ it_http() {
     shift 4 2>/dev/null || shift $#
     local out
     out=$(curl -s -m "${IT_CURL_TIMEOUT:-10}" -X "$method" -w '\n%{http_code}' \
-        ${body:+-d "$body"} "$@" "http://$(gw_of "$node")$path" 2>/dev/null) || true
+        ${IT_CURL_CA:+--cacert "$IT_CURL_CA"} ${body:+-d "$body"} "$@" \
+        "${IT_SCHEME:-http}://$(gw_of "$node")$path" 2>/dev/null) || true
     HTTP_CODE=${out##*$'\n'}
     HTTP_BODY=${out%$'\n'*}
     [ -n "$HTTP_CODE" ] || HTTP_CODE=000
@@ -195,7 +199,8 @@ it_append() { it_http POST "$1" "/append" "{\"value\":$2}" "${@:3}"; }
 it_leader() {
     local i l
     for ((i = 1; i <= IT_N; i++)); do
-        l=$(curl -s -m 1 "http://$(gw_of "$i")/status" 2>/dev/null |
+        l=$(curl -s -m 1 ${IT_CURL_CA:+--cacert "$IT_CURL_CA"} \
+            "${IT_SCHEME:-http}://$(gw_of "$i")/status" 2>/dev/null |
             sed -n 's/.*"leader": *\([1-9][0-9]*\).*/\1/p' | head -n 1) || true
         if [ -n "$l" ]; then echo "$l"; return 0; fi
     done
