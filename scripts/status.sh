@@ -18,9 +18,10 @@ pid_state() {
 }
 
 while read -r id host port dir; do
-    echo "node $id ($host, gateway http://$host:$port, data $dir)"
+    url=$(gateway_url "$host" "$port")
+    echo "node $id ($host, gateway $url, data $dir)"
     for r in node acceptor proposer learner gateway; do echo "  $(pid_state "$dir" "$r")"; done
-    if out=$(curl -s -m 2 "http://$host:$port/status" 2>/dev/null) && [ -n "$out" ]; then
+    if out=$(gateway_curl -s -m 2 "$url/status" 2>/dev/null) && [ -n "$out" ]; then
         echo "  status: $out"
     else
         echo "  status: gateway not answering"
