@@ -230,25 +230,49 @@ else
 fi
 
 # ---- 3. a corrupt snapshot is refused, the cluster serves, deleting heals ----
+# At a node's start a corrupt learner.snap makes the start fail (nothing is
+# left running); in a running node the supervisor keeps restarting the
+# learner, which keeps refusing, until the operator deletes the file.
 step "3. corrupt snapshot"
 it_stop_node 2
 note "node 2 stopped (at $(($(now_ms) - T0)) ms)"
 snap2=$(snap_of 2)
+llog2=$(node_dir 2)/logs/learner.log
+nlog2=$(node_dir 2)/logs/node.log
 if [ -f "$snap2" ]; then
+    cp "$snap2" "$IT_DIR/snap2.good"
     size=$(stat -c %s "$snap2")
     off=$((size - 5)) # the last byte of the last list value, before the CRC
     b=$(od -An -tu1 -j"$off" -N1 "$snap2" | tr -d ' ')
     printf "$(printf '\\%03o' $((b ^ 0xff)))" | dd of="$snap2" bs=1 seek="$off" conv=notrunc status=none
     note "flipped byte $off of node 2's learner.snap ($size bytes)"
+    cp "$snap2" "$IT_DIR/snap2.bad"
     sum=$(md5sum <"$snap2")
+    if it_start_node 2 2>"$IT_DIR/start2.err"; then
+        fail compaction-corrupt-start-refused "node 2 started with a corrupt learner.snap"
+    elif grep -q "learner exited with code 1 before it was ready: .*learner\.snap: refusing the snapshot: CRC mismatch" "$IT_DIR/start2.err"; then
+        pass compaction-corrupt-start-refused
+        note "$(head -n 1 "$IT_DIR/start2.err" | cut -c1-240)"
+    else
+        fail compaction-corrupt-start-refused "start-node's error: $(head -c 300 "$IT_DIR/start2.err")"
+    fi
+    [ "$(md5sum <"$snap2")" = "$sum" ] && pass compaction-corrupt-untouched ||
+        fail compaction-corrupt-untouched "learner.snap was modified or removed"
+    # A running node: the good file back, start, then the learner dies and
+    # finds the corrupt file (stopped first, so it cannot write a new one).
+    cp "$IT_DIR/snap2.good" "$snap2"
+    it_start_node 2
+    lpid=$(it_role_pid 2 learner)
+    kill -STOP "$lpid"
+    cp "$IT_DIR/snap2.bad" "$snap2"
+    : >"$llog2"
+    : >"$nlog2"
+    kill -9 "$lpid"
+    kill -CONT "$lpid" 2>/dev/null || true
+    note "node 2 running, its learner killed with a corrupt learner.snap in place"
 else
-    fail compaction-corrupt-refused "node 2 has no learner.snap to corrupt"
+    fail compaction-corrupt-start-refused "node 2 has no learner.snap to corrupt"
 fi
-llog2=$(node_dir 2)/logs/learner.log
-nlog2=$(node_dir 2)/logs/node.log
-: >"$llog2"
-: >"$nlog2"
-it_start_node 2
 if [ -f "$snap2" ]; then
     if it_wait_log "$llog2" "learner\.snap: refusing the snapshot: CRC mismatch" 10; then
         pass compaction-corrupt-refused
@@ -267,8 +291,6 @@ if [ -f "$snap2" ]; then
     else
         fail compaction-corrupt-supervisor-retries "node 2's node.log: $(grep learner "$nlog2" | tail -n 3 | tr '\n' ' ')"
     fi
-    [ "$(md5sum <"$snap2")" = "$sum" ] && pass compaction-corrupt-untouched ||
-        fail compaction-corrupt-untouched "learner.snap was modified or removed"
 fi
 # Nodes 1 and 3 serve meanwhile (and keep trimming: a quorum of learners).
 bench compaction-load-corrupt 500 1 3

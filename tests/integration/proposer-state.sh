@@ -35,14 +35,20 @@ b=$(od -An -tu1 -j8 -N1 "$st" | tr -d ' ')
 printf "$(printf '\\%03o' $((b ^ 0xff)))" | dd of="$st" bs=1 seek=8 conv=notrunc status=none
 note "flipped byte 8 of node $l's proposer.state"
 : >"$plog"
-it_start_node "$l"
+if it_start_node "$l" 2>"$IT_DIR/start.err"; then
+    fail proposer-state-start-fails "node $l started with a damaged proposer.state"
+elif grep -q "proposer exited with code 1 before it was ready: .*proposer\.state: bad CRC; refusing to start" "$IT_DIR/start.err"; then
+    pass proposer-state-start-fails
+else
+    fail proposer-state-start-fails "start-node's error: $(head -c 300 "$IT_DIR/start.err")"
+fi
 if it_wait_log "$plog" "proposer\.state: bad CRC; refusing to start" 10; then
     pass proposer-state-refused
     note "$(grep -m1 'refusing' "$plog")"
 else
     fail proposer-state-refused "no refusal in node $l's proposer log: $(tail -n 2 "$plog")"
 fi
-if it_wait_log "$(node_dir "$l")/logs/node.log" "proposer exited with code 1" 10; then
+if it_wait_log "$(node_dir "$l")/logs/node.log" "failed to start: proposer exited with code 1" 10; then
     pass proposer-state-supervisor-logs
 else
     fail proposer-state-supervisor-logs "node.log of node $l does not report the proposer's exit"
