@@ -1,0 +1,404 @@
+/* seedgen.c -- writes the generated seed inputs of the fuzz targets into
+ * OUT/<target>/seed-gen-*: frames of every type made by px_encode (and
+ * px_encode_ctl_reply), acceptor logs written by acc_store itself (fresh,
+ * with TRIM, torn, version 1, corrupt, rewritten), snapshots made by
+ * px_snap_read, configs, and POST /append bodies.  Deterministic (a fixed
+ * seed), so regenerating changes nothing unless an encoder changed.
+ *
+ *   make fuzz-seeds      (build/fuzz/seedgen tests/fuzz/corpus)
+ *
+ * The seeds taken from a real cluster (seed-real-*) come from
+ * tests/fuzz/real-seeds.sh instead. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acceptor/acceptor.h"
+#include "acceptor/store.h"
+#include "common/rng.h"
+#include "common/wire.h"
+#include "learner/snapshot.h"
+
+#define CLUSTER 1u /* fuzz_wire decodes under this id */
+
+static const char *out_root;
+static px_rng rng;
+static px_msg msg;
+static uint8_t frame[PX_MAX_FRAME];
+
+/* ---- files ---------------------------------------------------------------- */
+
+static void die(const char *what)
+{
+    fprintf(stderr, "seedgen: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void write_seed(const char *target, const char *name, const void *p, size_t n)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", out_root, target);
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) die(path);
+    snprintf(path, sizeof path, "%s/%s/seed-gen-%s", out_root, target, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || (n > 0 && fwrite(p, 1, n, f) != n) || fclose(f) != 0) die(path);
+}
+
+static uint8_t *read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) die(path);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n == cap && (buf = realloc(buf, cap = cap ? 2 * cap : 4096)) == NULL) die("realloc");
+        size_t got = fread(buf + *n, 1, cap - *n, f);
+        if (got == 0) break;
+        *n += got;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* ---- wire ----------------------------------------------------------------- */
+
+static uint64_t rnd(uint64_t lo, uint64_t hi) { return px_rng_range(&rng, lo, hi); }
+static uint32_t rnd_node(void) { return (uint32_t)rnd(1, PX_MAX_NODES); }
+static px_ballot rnd_ballot(void) { return (px_ballot){rnd(1, 1000), rnd_node()}; }
+
+static void rnd_cmd(px_cmd *c)
+{
+    c->kind = (uint8_t)rnd(PX_CMD_APPEND, PX_CMD_READ);
+    c->client = px_rng_next(&rng);
+    c->seq = rnd(0, 100);
+    c->value = (int64_t)rnd(0, 2000) - 1000;
+}
+
+static void rnd_value(px_value *v, int n)
+{
+    v->n = (uint16_t)n;
+    for (int i = 0; i < n; i++) rnd_cmd(&v->cmds[i]);
+}
+
+/* A message of type with about `size` items in its counted parts. */
+static void make_msg(int type, int size)
+{
+    memset(&msg, 0, sizeof msg);
+    msg.type = (uint8_t)type;
+    msg.from = rnd_node();
+    px_promise *p = &msg.u.promise;
+    switch (type) {
+    case PX_MSG_PREPARE: msg.u.prepare = (px_prepare){rnd_ballot(), rnd(0, 500)}; break;
+    case PX_MSG_PROMISE:
+        p->ballot = rnd_ballot();
+        p->acceptor = rnd_node();
+        p->from_slot = rnd(0, 100);
+        p->next_slot = p->from_slot + (uint64_t)size;
+        p->trimmed = rnd(0, p->from_slot);
+        p->done = size == 0;
+        p->n = (uint8_t)(size < PX_MAX_PROMISE_ENTRIES ? size : PX_MAX_PROMISE_ENTRIES);
+        for (int i = 0; i < p->n; i++) {
+            p->entries[i].slot = p->from_slot + (uint64_t)i;
+            p->entries[i].vballot = rnd_ballot();
+            rnd_value(&p->entries[i].value, i % 3);
+        }
+        break;
+    case PX_MSG_ACCEPT:
+        msg.u.accept.ballot = rnd_ballot();
+        msg.u.accept.slot = rnd(0, 500);
+        rnd_value(&msg.u.accept.value, size < PX_MAX_BATCH ? size : PX_MAX_BATCH);
+        break;
+    case PX_MSG_ACCEPTED:
+        msg.u.accepted = (px_accepted){rnd_ballot(), rnd_node(), rnd(0, 500)};
+        break;
+    case PX_MSG_REJECT:
+        msg.u.reject = (px_reject){rnd_ballot(), rnd_node(),
+                                   size % 2 ? PX_MSG_ACCEPT : PX_MSG_PREPARE, rnd(0, 500),
+                                   rnd(0, 100)};
+        break;
+    case PX_MSG_CHOSEN:
+        msg.u.chosen.slot = rnd(0, 500);
+        msg.u.chosen.ballot = rnd_ballot();
+        msg.u.chosen.acks = 0xe; /* nodes 1, 2, 3 */
+        rnd_value(&msg.u.chosen.value, size < PX_MAX_BATCH ? size : PX_MAX_BATCH);
+        break;
+    case PX_MSG_HEARTBEAT:
+        msg.u.heartbeat = (px_heartbeat){rnd_ballot(), rnd_node(), rnd(0, 500)};
+        break;
+    case PX_MSG_REQUEST:
+        rnd_cmd(&msg.u.request.cmd);
+        msg.u.request.origin = rnd_node();
+        msg.u.request.hops = (uint8_t)rnd(0, 3);
+        break;
+    case PX_MSG_NACK:
+        msg.u.nack = (px_nack){px_rng_next(&rng), rnd(1, 100),
+                               (uint8_t)rnd(PX_NACK_NO_LEADER, PX_NACK_TOO_MANY_HOPS),
+                               (uint32_t)rnd(0, PX_MAX_NODES)};
+        break;
+    case PX_MSG_CATCHUP: msg.u.catchup = (px_catchup){rnd(0, 500), rnd_node()}; break;
+    case PX_MSG_LEARNED: msg.u.learned = (px_learned){rnd_node(), rnd(0, 500), rnd(0, 400)}; break;
+    case PX_MSG_APPLIED:
+        msg.u.applied.slot = rnd(0, 500);
+        msg.u.applied.list_len = rnd(0, 1000);
+        msg.u.applied.n = (uint16_t)(size < PX_MAX_BATCH ? size : PX_MAX_BATCH);
+        for (int i = 0; i < msg.u.applied.n; i++) {
+            rnd_cmd(&msg.u.applied.entries[i].cmd);
+            msg.u.applied.entries[i].flags = (uint8_t)(i % 4);
+            msg.u.applied.entries[i].result = (int64_t)i;
+        }
+        break;
+    case PX_MSG_LIST_REQ: msg.u.list_req.from_index = rnd(0, 1000); break;
+    case PX_MSG_LIST_CHUNK:
+        msg.u.list_chunk.from_index = rnd(0, 100);
+        msg.u.list_chunk.n = (uint32_t)(size < PX_LIST_CHUNK ? size : PX_LIST_CHUNK);
+        msg.u.list_chunk.total_len = msg.u.list_chunk.from_index + msg.u.list_chunk.n;
+        for (uint32_t i = 0; i < msg.u.list_chunk.n; i++)
+            msg.u.list_chunk.values[i] = (int64_t)i * 7 - 3;
+        break;
+    case PX_MSG_CTL_REQ: msg.u.ctl_req.what = 0; break;
+    case PX_MSG_TRIM: msg.u.trim = (px_trim){rnd_ballot(), rnd(1, 500)}; break;
+    case PX_MSG_SNAP_REQ: msg.u.snap_req = (px_snap_req){rnd(0, 500), rnd(0, 100)}; break;
+    case PX_MSG_SNAP_CHUNK:
+        msg.u.snap_chunk.snap_slot = rnd(1, 500);
+        msg.u.snap_chunk.n = (uint16_t)(size < PX_SNAP_CHUNK ? size : PX_SNAP_CHUNK);
+        msg.u.snap_chunk.offset = rnd(0, 100);
+        msg.u.snap_chunk.total = msg.u.snap_chunk.offset + msg.u.snap_chunk.n + rnd(0, 50);
+        for (int i = 0; i < msg.u.snap_chunk.n; i++) msg.u.snap_chunk.data[i] = (uint8_t)i;
+        break;
+    }
+}
+
+static void wire_seeds(void)
+{
+    static const int sizes[] = {0, 1, 3};
+    char name[64];
+    for (int type = 1; type <= PX_MSG_TYPE_MAX; type++) {
+        if (type == PX_MSG_CTL_REPLY) continue;
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            make_msg(type, sizes[s]);
+            size_t n = px_encode(&msg, CLUSTER, frame, sizeof frame);
+            if (n == 0) {
+                fprintf(stderr, "seedgen: px_encode refused a %s\n", px_msg_type_name(type));
+                exit(1);
+            }
+            snprintf(name, sizeof name, "%s-%d", px_msg_type_name(type), sizes[s]);
+            write_seed("wire", name, frame, n);
+        }
+    }
+    /* The largest of each counted type, to reach the limits. */
+    static const int big[] = {PX_MSG_PROMISE, PX_MSG_ACCEPT, PX_MSG_APPLIED, PX_MSG_LIST_CHUNK,
+                              PX_MSG_SNAP_CHUNK};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        make_msg(big[i], 1 << 20);
+        size_t n = px_encode(&msg, CLUSTER, frame, sizeof frame);
+        snprintf(name, sizeof name, "%s-max", px_msg_type_name(big[i]));
+        if (n) write_seed("wire", name, frame, n);
+    }
+    static const char *const ctl[] = {
+        "", "{}", "{\"role\":\"acceptor\",\"promised\":[3,1],\"trimmed\":0,\"accepted\":12}",
+        "{\"role\":\"learner\",\"applied_upto\":42,\"list_len\":40,\"dedup\":3}"};
+    for (size_t i = 0; i < sizeof ctl / sizeof ctl[0]; i++) {
+        size_t n = px_encode_ctl_reply((uint32_t)(i % PX_MAX_NODES) + 1, CLUSTER, ctl[i],
+                                       strlen(ctl[i]), frame, sizeof frame);
+        snprintf(name, sizeof name, "CTL_REPLY-%zu", i);
+        write_seed("wire", name, frame, n);
+    }
+}
+
+/* ---- acceptor logs -------------------------------------------------------- */
+
+static char store_dir[PATH_MAX], log_path[PATH_MAX + 32];
+
+static void restore(void *arg, const acc_record *r)
+{
+    acceptor_restore(arg, r);
+}
+
+static struct acc_store *store_fresh(struct acceptor **a)
+{
+    char err[512];
+    unlink(log_path);
+    *a = acceptor_new(1);
+    struct acc_store *s = acc_store_open(store_dir, 0, restore, *a, err, sizeof err, NULL, 0);
+    if (s == NULL) {
+        fprintf(stderr, "seedgen: %s\n", err);
+        exit(1);
+    }
+    return s;
+}
+
+static void append(struct acc_store *s, struct acceptor *a, int type, uint64_t round,
+                   uint64_t slot, int cmds)
+{
+    char err[512];
+    acc_record r;
+    memset(&r, 0, sizeof r);
+    r.type = (uint8_t)type;
+    r.ballot = (px_ballot){round, 2};
+    r.slot = slot;
+    if (type == ACC_REC_ACCEPT) rnd_value(&r.value, cmds);
+    if (acc_store_append(s, &r, 1, err, sizeof err) < 0 || acc_store_sync(s, err, sizeof err) < 0) {
+        fprintf(stderr, "seedgen: %s\n", err);
+        exit(1);
+    }
+    acceptor_restore(a, &r);
+}
+
+static void save_log(const char *name, size_t cut, size_t flip_at)
+{
+    size_t n;
+    uint8_t *b = read_file(log_path, &n);
+    if (flip_at && flip_at < n) b[flip_at] ^= 0x40;
+    write_seed("store", name, b, n > cut ? n - cut : 0);
+    free(b);
+}
+
+static void export_source(void *src, acc_record_fn put, void *put_arg)
+{
+    acceptor_export(src, put, put_arg);
+}
+
+static void store_seeds(void)
+{
+    struct acceptor *a;
+    char err[512];
+    snprintf(store_dir, sizeof store_dir, "/tmp/px-seedgen.XXXXXX");
+    if (mkdtemp(store_dir) == NULL) die("mkdtemp");
+    snprintf(log_path, sizeof log_path, "%s/acceptor.log", store_dir);
+
+    struct acc_store *s = store_fresh(&a);
+    save_log("empty", 0, 0);
+    save_log("torn-header", 4, 0);
+    append(s, a, ACC_REC_PROMISE, 1, 0, 0);
+    for (uint64_t slot = 0; slot < 4; slot++) append(s, a, ACC_REC_ACCEPT, 1, slot, (int)slot);
+    save_log("accepts", 0, 0);
+    save_log("torn-tail", 7, 0);
+    save_log("corrupt-middle", 0, 8 + 12 + 5); /* a byte of the first record's payload */
+    append(s, a, ACC_REC_PROMISE, 5, 0, 0);
+    append(s, a, ACC_REC_TRIM, 5, 2, 0);
+    append(s, a, ACC_REC_ACCEPT, 5, 4, 2);
+    append(s, a, ACC_REC_ACCEPT, 5, 1, 1); /* below the mark: stores nothing */
+    save_log("trim", 0, 0);
+    if (acc_store_rewrite(s, export_source, a, err, sizeof err) < 0) {
+        fprintf(stderr, "seedgen: %s\n", err);
+        exit(1);
+    }
+    save_log("rewritten", 0, 0);
+    acc_store_close(s);
+    acceptor_free(a);
+
+    /* A version 1 log: PROMISE and ACCEPT only, the header says 1. */
+    s = store_fresh(&a);
+    append(s, a, ACC_REC_PROMISE, 3, 0, 0);
+    append(s, a, ACC_REC_ACCEPT, 3, 7, 2);
+    acc_store_close(s);
+    acceptor_free(a);
+    size_t n;
+    uint8_t *b = read_file(log_path, &n);
+    b[4] = 1;
+    write_seed("store", "v1", b, n);
+    free(b);
+    unlink(log_path);
+    rmdir(store_dir);
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+static void snapshot_seed(const char *name, uint64_t slot, uint64_t list_len, uint64_t dedup_n)
+{
+    int64_t *list = calloc(list_len + 1, sizeof *list);
+    dedup_entry *dd = calloc(dedup_n + 1, sizeof *dd);
+    for (uint64_t i = 0; i < list_len; i++) list[i] = (int64_t)(i * i) - 5;
+    if (list_len > 1) list[1] = INT64_MIN;
+    for (uint64_t i = 0; i < dedup_n; i++)
+        dd[i] = (dedup_entry){.client = 100 * (i + 1), .seq = i + 1, .slot = i % slot,
+                              .result = (int64_t)(i % (list_len ? list_len : 1))};
+    px_snap_src src = {.slot = slot, .list = list, .list_len = list_len, .dedup = dd,
+                       .dedup_n = dedup_n};
+    src.crc = px_snap_crc(&src);
+    size_t n = (size_t)px_snap_size(list_len, dedup_n);
+    uint8_t *b = malloc(n);
+    px_snap_read(&src, 0, b, n);
+    write_seed("snapshot", name, b, n);
+    free(b);
+    free(list);
+    free(dd);
+}
+
+static void snapshot_seeds(void)
+{
+    snapshot_seed("empty", 1, 0, 0);
+    snapshot_seed("small", 9, 5, 3);
+    snapshot_seed("medium", 64, 40, 8);
+}
+
+/* ---- configs and bodies ----------------------------------------------------- */
+
+static void text_seed(const char *target, const char *name, const char *text)
+{
+    write_seed(target, name, text, strlen(text));
+}
+
+static void config_seeds(void)
+{
+    size_t n;
+    uint8_t *b = read_file("cluster.cfg", &n);
+    write_seed("config", "default", b, n);
+    free(b);
+    text_seed("config", "one-node",
+              "nodes = ({ id = 1; host = \"127.0.0.1\"; gateway_port = 5001; acceptor_port = 6001;"
+              " proposer_port = 6101; learner_port = 6201; });\n");
+    text_seed("config", "two-nodes-no-tls",
+              "cluster_id = 4294967295L; tls = false; gateway_https = false; fsync = false;\n"
+              "snapshot_every = 0; batch_max = 1; pipeline = 4096; queue_max = 1;\n"
+              "nodes = (\n"
+              " { id = 9; host = \"10.0.0.9\"; gateway_port = 1; acceptor_port = 2;"
+              " proposer_port = 3; learner_port = 4; },\n"
+              " { id = 2; host = \"10.0.0.9\"; gateway_port = 5; acceptor_port = 6;"
+              " proposer_port = 7; learner_port = 65535; tls_cert = \"/a.crt\";"
+              " tls_key = \"/a.key\"; }\n);\n");
+    text_seed("config", "timers",
+              "heartbeat_ms = 1; election_timeout_min_ms = 2; election_timeout_max_ms = 2;\n"
+              "retransmit_ms = 3600000; request_timeout_ms = 100; snapshot_every = 16;\n"
+              "data_dir = \"/var/lib/paxos\"; tls_ca = \"ca.pem\"; gateway_https = true;\n"
+              "nodes = ({ id = 3; host = \"192.168.1.3\"; gateway_port = 8080;"
+              " acceptor_port = 8081; proposer_port = 8082; learner_port = 8083; });\n");
+}
+
+static void gateway_seeds(void)
+{
+    static const char *const bodies[] = {
+        "{\"value\": 42}", "42", "-9223372036854775808", "{\"value\":9223372036854775807}",
+        "{\"value\": 9223372036854775808}", "  -17 \n", "{\"value\": 1.5}", "{\"value\": \"7\"}",
+        "{\"val\\u0075e\": 3, \"other\": [1, 2e3, {\"x\": null}]}", "{\"value\": -0}", "1e3",
+        "{\"value\": 1, \"value\": 2}", "[42]", "true", "{}", "0007", "\"\\\"}{\"",
+    };
+    char name[16];
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        snprintf(name, sizeof name, "body-%02zu", i);
+        text_seed("gateway", name, bodies[i]);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s OUTDIR   (run from the repository root)\n", argv[0]);
+        return 2;
+    }
+    out_root = argv[1];
+    if (mkdir(out_root, 0755) < 0 && errno != EEXIST) die(out_root);
+    px_rng_seed(&rng, 20240611);
+    wire_seeds();
+    store_seeds();
+    snapshot_seeds();
+    config_seeds();
+    gateway_seeds();
+    return 0;
+}
