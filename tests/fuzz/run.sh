@@ -8,8 +8,11 @@
 #                                       input, then fuzz FUZZ_CHECK_SECONDS
 #                                       (15) into a scratch dir; PASS/FAIL
 #                                       lines and "N passed, N failed"
+#   tests/fuzz/run.sh coverage [NAME...] line coverage of each parser by its
+#                                       corpus (make fuzz-coverage builds it)
 #
-# NAME is wire, store, snapshot, config or gateway (default: all).  A crash,
+# NAME is wire, store, store_records, snapshot, config or gateway (default:
+# all).  A crash,
 # a sanitizer report, a violated property, a timeout (FUZZ_TIMEOUT s for
 # one input, default 10) or a leak fails the target; the input is kept in
 # build/fuzz/artifacts/NAME/ and the log in build/fuzz/logs/.
@@ -24,8 +27,8 @@ cd "$(dirname "$0")/../.."
 MODE=${1:-}
 shift || true
 NAMES=("$@")
-[ ${#NAMES[@]} -gt 0 ] || NAMES=(wire store snapshot config gateway)
-FUZZ=build/fuzz
+[ ${#NAMES[@]} -gt 0 ] || NAMES=(wire store store_records snapshot config gateway)
+FUZZ=${FUZZ_BUILD:-build/fuzz} # FUZZ_BUILD: another build of the targets (planted bugs)
 CORPUS=tests/fuzz/corpus
 DICTS=tests/fuzz/dict
 TIMEOUT=${FUZZ_TIMEOUT:-10}
@@ -137,6 +140,34 @@ check_one() {
     return $rc
 }
 
+# The source files each target is about, for the coverage report.
+parser_files() {
+    case $1 in
+        wire) echo common/wire.c ;;
+        store | store_records) echo acceptor/store.c acceptor/acceptor.c ;;
+        snapshot) echo learner/snapshot.c ;;
+        config) echo common/config.c ;;
+        gateway) echo gateway/parse.c ;;
+    esac
+}
+
+coverage_one() {
+    local t=$1 bin=$FUZZ/cov/fuzz_$1 raw=$FUZZ/cov/$1.profraw data=$FUZZ/cov/$1.profdata
+    local files=()
+    mapfile -t files < <(find "$CORPUS/$t" -type f | sort)
+    rm -f "$raw"
+    LLVM_PROFILE_FILE=$raw "$bin" "${files[@]}" >/dev/null || return 1
+    llvm-profdata merge -o "$data" "$raw" || return 1
+    echo "--- fuzz_$t: ${#files[@]} corpus inputs"
+    # shellcheck disable=SC2046
+    llvm-cov report "$bin" -instr-profile="$data" $(parser_files "$t") | sed 's/^/    /'
+}
+
+if [ "$MODE" = coverage ]; then
+    for t in "${NAMES[@]}"; do coverage_one "$t" || exit 1; done
+    exit 0
+fi
+
 for t in "${NAMES[@]}"; do
     if [ ! -x "$FUZZ/fuzz_$t" ]; then
         echo "no $FUZZ/fuzz_$t: run make fuzz-targets (needs clang; scripts/install-deps.sh)"
@@ -158,7 +189,7 @@ case $MODE in
             pass=$((pass + $(grep -c '^PASS' <<<"$out")))
             fail=$((fail + $(grep -c '^FAIL' <<<"$out")))
         done ;;
-    *) echo "usage: $0 fuzz|check [wire store snapshot config gateway]"; exit 2 ;;
+    *) echo "usage: $0 fuzz|check|coverage [NAME...]"; exit 2 ;;
 esac
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

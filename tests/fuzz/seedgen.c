@@ -308,6 +308,38 @@ static void store_seeds(void)
     rmdir(store_dir);
 }
 
+/* Scripts for fuzz_store_records (the layout is in its header comment). */
+static void records_seeds(void)
+{
+    /* PROMISE(3,2); ACCEPT(3,2) slots 0..2 with 0, 1, 2 commands; TRIM(3,2)
+     * at 2; ACCEPT below the mark; an unknown type 5. */
+    static const uint8_t base[] = {
+        0, 3, 0, 2,                                          /* PROMISE */
+        1, 3, 0, 2, 0, 0,                                    /* ACCEPT slot 0, no-op */
+        1, 3, 0, 2, 1, 1, 1, 7, 1, 0x2a, 0,                  /* ACCEPT slot 1, append 42 */
+        1, 3, 0, 2, 2, 2, 1, 7, 2, 0xff, 0xff, 2, 8, 0, 0, 0, /* slot 2, append -1, read */
+        2, 3, 0, 2, 2,                                       /* TRIM below 2 */
+        1, 4, 0, 3, 1, 0,                                    /* ACCEPT below the mark */
+        1, 4, 0, 3, 5, 1, 1, 9, 3, 5, 0,                     /* ACCEPT slot 5, higher ballot */
+    };
+    static const uint8_t unknown[] = {3 + 4 * 5, 1, 0, 1, 0}; /* type 5, (1,1), slot 0 */
+    uint8_t buf[2 + sizeof base + sizeof unknown];
+    memcpy(buf + 2, base, sizeof base);
+    struct { const char *name; uint8_t cut, flip; int unknown; } v[] = {
+        {"clean", 0, 0, 0}, {"torn", 5, 0, 0}, {"flipped", 0, 9, 0}, {"unknown-type", 0, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t n = sizeof base + 2;
+        buf[0] = v[i].cut;
+        buf[1] = v[i].flip;
+        if (v[i].unknown) {
+            memcpy(buf + n, unknown, sizeof unknown);
+            n += sizeof unknown;
+        }
+        write_seed("store_records", v[i].name, buf, n);
+    }
+}
+
 /* ---- snapshots ------------------------------------------------------------ */
 
 static void snapshot_seed(const char *name, uint64_t slot, uint64_t list_len, uint64_t dedup_n)
@@ -397,6 +429,7 @@ int main(int argc, char **argv)
     px_rng_seed(&rng, 20240611);
     wire_seeds();
     store_seeds();
+    records_seeds();
     snapshot_seeds();
     config_seeds();
     gateway_seeds();
