@@ -57,7 +57,8 @@ typedef struct script {
 static unsigned take(script *s, int bytes)
 {
     unsigned v = 0;
-    for (int i = 0; i < bytes; i++) v |= (unsigned)(s->pos < s->len ? s->p[s->pos++] : 0) << (8 * i);
+    for (int i = 0; i < bytes; i++)
+        v |= (unsigned)(s->pos < s->len ? s->p[s->pos++] : 0) << (8 * i);
     return v;
 }
 
