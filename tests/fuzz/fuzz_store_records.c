@@ -27,6 +27,12 @@
  *     records appended, in order, with the same fields (a PROMISE and a
  *     TRIM carry no commands), into exactly the state the same records
  *     give a core restored from memory;
+ *   - one cut or one flipped byte, known types only: store.h's verdict,
+ *     using record boundaries from acc_store_size after each append.  A
+ *     damaged last record is a torn tail: recovery replays exactly the
+ *     whole records before it and cuts the file there, with a note; a
+ *     damaged record with a whole one after it is corruption: refused,
+ *     naming the file, the file untouched;
  *   - always: whatever fuzz_store checks of a recovered log (invariants,
  *     stable reopen, append after recovery, rewrite) or a refusal with a
  *     message.
@@ -46,6 +52,8 @@
 
 static acc_record recs[256];
 static size_t n_recs;
+/* Where the file header and each record end, from acc_store_size. */
+static uint64_t hdr_end, ends[256];
 
 /* ---- reading the script --------------------------------------------------- */
 
@@ -97,10 +105,12 @@ static int write_records(script *s)
     store_reset_dir();
     struct acc_store *st = acc_store_open(store_dir(), 0, NULL, NULL, err, sizeof err, NULL, 0);
     FUZZ_ASSERT(st != NULL, "cannot create a fresh log");
+    hdr_end = acc_store_size(st);
     n_recs = 0;
     while (n_recs < sizeof recs / sizeof recs[0] && next_record(s, &recs[n_recs], &known)) {
         FUZZ_ASSERT(acc_store_append(st, &recs[n_recs], 1, err, sizeof err) == 0,
                     "appending a record failed");
+        ends[n_recs] = acc_store_size(st);
         all_known &= known;
         n_recs++;
     }
@@ -109,21 +119,82 @@ static int write_records(script *s)
     return all_known;
 }
 
-static void damage(unsigned cut, unsigned flip)
+static uint64_t log_size(void)
 {
     struct stat st;
     FUZZ_ASSERT(stat(store_log_path(), &st) == 0, "the log vanished");
-    off_t size = st.st_size;
-    if (flip && (off_t)flip * 7 < size) {
-        int fd = open(store_log_path(), O_RDWR);
-        uint8_t b;
-        off_t at = (off_t)flip * 7;
-        FUZZ_ASSERT(fd >= 0 && pread(fd, &b, 1, at) == 1, "reading the log");
-        b = (uint8_t)~b;
-        FUZZ_ASSERT(pwrite(fd, &b, 1, at) == 1 && close(fd) == 0, "damaging the log");
+    return (uint64_t)st.st_size;
+}
+
+/* Inverts the byte at `at` if the file has one; returns whether it did. */
+static int flip_byte(uint64_t at)
+{
+    if (at >= log_size()) return 0;
+    int fd = open(store_log_path(), O_RDWR);
+    uint8_t b;
+    FUZZ_ASSERT(fd >= 0 && pread(fd, &b, 1, (off_t)at) == 1, "reading the log");
+    b = (uint8_t)~b;
+    FUZZ_ASSERT(pwrite(fd, &b, 1, (off_t)at) == 1 && close(fd) == 0, "damaging the log");
+    return 1;
+}
+
+static void cut_tail(uint64_t size, unsigned cut)
+{
+    FUZZ_ASSERT(truncate(store_log_path(), (off_t)(size > cut ? size - cut : 0)) == 0,
+                "cutting the log");
+}
+
+/* ---- one cut or one flipped byte: what store.h promises -------------------- */
+
+static void count_record(void *arg, const acc_record *r)
+{
+    (void)r;
+    (*(size_t *)arg)++;
+}
+
+/* Records wholly inside the first `len` bytes. */
+static size_t whole_records(uint64_t len)
+{
+    size_t k = 0;
+    while (k < n_recs && ends[k] <= len) k++;
+    return k;
+}
+
+/* store.h: a damaged record that runs to the end of the file is a torn
+ * tail, cut off and reported; a damaged record with a whole one after it
+ * is corruption: refused, naming the file, with nothing truncated.  A cut
+ * into the file header leaves a prefix of a valid one: a fresh log.  A
+ * flipped header byte is only required not to crash (store_check_log). */
+static void check_damage_verdict(uint64_t size, unsigned cut, uint64_t flip_at)
+{
+    size_t keep;
+    int corrupt = 0;
+    if (cut) {
+        uint64_t left = size > cut ? size - cut : 0;
+        keep = left < hdr_end ? 0 : whole_records(left);
+    } else {
+        if (flip_at < hdr_end) return;
+        keep = whole_records(flip_at);
+        corrupt = keep + 1 < n_recs;
     }
-    if (cut) FUZZ_ASSERT(truncate(store_log_path(), size > (off_t)cut ? size - cut : 0) == 0,
-                         "cutting the log");
+    char err[1024], info[1024];
+    size_t replayed = 0;
+    uint64_t before = log_size();
+    struct acc_store *st = acc_store_open(store_dir(), 0, count_record, &replayed, err,
+                                          sizeof err, info, sizeof info);
+    if (corrupt) {
+        FUZZ_ASSERT(st == NULL, "a damaged record followed by whole ones was not refused");
+        FUZZ_ASSERT(strstr(err, "acceptor.log") != NULL, "the refusal does not name the file");
+        FUZZ_ASSERT(log_size() == before, "a refused log was changed");
+        return;
+    }
+    FUZZ_ASSERT(st != NULL, "a log with a torn tail was refused");
+    FUZZ_ASSERT(replayed == keep, "recovery replayed other records than the whole ones");
+    uint64_t want = keep ? ends[keep - 1] : hdr_end;
+    FUZZ_ASSERT(acc_store_size(st) == want && log_size() == want,
+                "the torn tail was not cut at the last whole record");
+    if (before > want) FUZZ_ASSERT(info[0] != 0, "a torn tail was cut without a note");
+    acc_store_close(st);
 }
 
 /* ---- exact replay of an undamaged log -------------------------------------- */
@@ -183,8 +254,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     script s = {data, size, 0};
     unsigned cut = take(&s, 1), flip = take(&s, 1);
     int all_known = write_records(&s);
-    damage(cut, flip);
-    if (!cut && !flip && all_known) check_exact_replay();
+    uint64_t log_len = log_size(), flip_at = (uint64_t)flip * 7;
+    int flipped = flip && flip_byte(flip_at);
+    if (cut) cut_tail(log_len, cut);
+    if (all_known && !cut && !flipped) check_exact_replay();
+    /* One damage at a time has an exact verdict; the verdict's own
+     * recovery (a cut tail) is then checked like any other. */
+    if (all_known && (cut != 0) != flipped) check_damage_verdict(log_len, cut, flip_at);
     store_check_log();
     return 0;
 }

@@ -370,6 +370,46 @@ static void snapshot_seeds(void)
     snapshot_seed("medium", 64, 40, 8);
 }
 
+/* The "small" snapshot (slot 9, list of 5, entries for clients 100, 200,
+ * 300) with one field just past its bound and the CRC made right again:
+ * each must be refused, so a loosened check fails the corpus replay. */
+static void snapshot_bound_seeds(void)
+{
+    int64_t list[5] = {1, 2, 3, 4, 5};
+    dedup_entry dd[3] = {{100, 1, 0, 0}, {200, 2, 3, 1}, {300, 3, 8, 4}};
+    static const struct {
+        const char *name;
+        int entry, field; /* field: 0 client, 1 seq, 2 slot, 3 result */
+        int64_t value;
+    } v[] = {
+        {"result-is-list-len", 2, 3, 5}, {"result-negative", 0, 3, -1},
+        {"slot-is-snapshot-slot", 1, 2, 9}, {"seq-0", 1, 1, 0},
+        {"client-twice", 1, 0, 100}, {"clients-out-of-order", 2, 0, 150},
+    };
+    char name[64];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        dedup_entry bad[3];
+        memcpy(bad, dd, sizeof bad);
+        dedup_entry *e = &bad[v[i].entry];
+        if (v[i].field == 0) e->client = (uint64_t)v[i].value;
+        if (v[i].field == 1) e->seq = (uint64_t)v[i].value;
+        if (v[i].field == 2) e->slot = (uint64_t)v[i].value;
+        if (v[i].field == 3) e->result = v[i].value;
+        px_snap_src src = {.slot = 9, .list = list, .list_len = 5, .dedup = bad, .dedup_n = 3};
+        src.crc = px_snap_crc(&src);
+        uint8_t b[PX_SNAP_MIN + 3 * PX_SNAP_ENTRY + 5 * 8];
+        px_snap_read(&src, 0, b, sizeof b);
+        snprintf(name, sizeof name, "bound-%s", v[i].name);
+        write_seed("snapshot", name, b, sizeof b);
+    }
+    /* Slot 0: nothing is applied below it, so it is no snapshot. */
+    px_snap_src zero = {.slot = 0, .list = list, .list_len = 5, .dedup = dd, .dedup_n = 3};
+    zero.crc = px_snap_crc(&zero);
+    uint8_t b[PX_SNAP_MIN + 3 * PX_SNAP_ENTRY + 5 * 8];
+    px_snap_read(&zero, 0, b, sizeof b);
+    write_seed("snapshot", "bound-slot-0", b, sizeof b);
+}
+
 /* ---- configs and bodies ----------------------------------------------------- */
 
 static void text_seed(const char *target, const char *name, const char *text)
@@ -403,6 +443,75 @@ static void config_seeds(void)
               " acceptor_port = 8081; proposer_port = 8082; learner_port = 8083; });\n");
 }
 
+/* One setting just past each documented bound, in an otherwise valid
+ * config: every one must be refused, so a loosened bound fails the corpus
+ * replay at once instead of waiting for a mutation to cross it. */
+static void config_bound_seeds(void)
+{
+    static const char node_a[] = "{ id = 1; host = \"127.0.0.1\"; gateway_port = 5001; "
+                                 "acceptor_port = 6001; proposer_port = 6101; learner_port = 6201; }";
+    static const struct {
+        const char *name, *settings, *nodes;
+    } v[] = {
+        {"cluster-id-0", "cluster_id = 0;", NULL},
+        {"cluster-id-2^32", "cluster_id = 4294967296L;", NULL},
+        {"heartbeat-0", "heartbeat_ms = 0;", NULL},
+        {"election-min-below-2-heartbeats",
+         "heartbeat_ms = 50; election_timeout_min_ms = 99; election_timeout_max_ms = 600;", NULL},
+        {"election-max-below-min", "election_timeout_min_ms = 300; election_timeout_max_ms = 299;",
+         NULL},
+        {"retransmit-0", "retransmit_ms = 0;", NULL},
+        {"request-timeout-99", "request_timeout_ms = 99;", NULL},
+        {"batch-max-0", "batch_max = 0;", NULL},
+        {"batch-max-33", "batch_max = 33;", NULL},
+        {"pipeline-0", "pipeline = 0;", NULL},
+        {"pipeline-4097", "pipeline = 4097;", NULL},
+        {"queue-max-0", "queue_max = 0;", NULL},
+        {"snapshot-every-15", "snapshot_every = 15;", NULL},
+        {"https-without-tls", "tls = false; gateway_https = true;", NULL},
+        {"empty-data-dir", "data_dir = \"\";", NULL},
+        {"unknown-setting", "heartbeat = 50;", NULL},
+        {"node-id-0", "", "{ id = 0; host = \"127.0.0.1\"; gateway_port = 1; acceptor_port = 2; "
+                          "proposer_port = 3; learner_port = 4; }"},
+        {"node-id-10", "", "{ id = 10; host = \"127.0.0.1\"; gateway_port = 1; acceptor_port = 2; "
+                           "proposer_port = 3; learner_port = 4; }"},
+        {"host-not-ipv4", "", "{ id = 1; host = \"127.0.0.256\"; gateway_port = 1; "
+                              "acceptor_port = 2; proposer_port = 3; learner_port = 4; }"},
+        {"port-0", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 0; acceptor_port = 2; "
+                       "proposer_port = 3; learner_port = 4; }"},
+        {"port-65536", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 65536; "
+                           "acceptor_port = 2; proposer_port = 3; learner_port = 4; }"},
+        {"port-twice-in-node", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 1; "
+                                   "acceptor_port = 1; proposer_port = 3; learner_port = 4; }"},
+        {"id-twice", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 1; acceptor_port = 2; "
+                         "proposer_port = 3; learner_port = 4; }, { id = 1; host = \"127.0.0.2\"; "
+                         "gateway_port = 1; acceptor_port = 2; proposer_port = 3; "
+                         "learner_port = 4; }"},
+        {"endpoint-twice", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 1; "
+                               "acceptor_port = 2; proposer_port = 3; learner_port = 4; }, "
+                               "{ id = 2; host = \"127.0.0.1\"; gateway_port = 5; "
+                               "acceptor_port = 6; proposer_port = 7; learner_port = 4; }"},
+        {"no-nodes", "", ""},
+    };
+    char text[2048], name[64];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        snprintf(text, sizeof text, "%s\nnodes = (%s);\n", v[i].settings,
+                 v[i].nodes ? v[i].nodes : node_a);
+        snprintf(name, sizeof name, "bound-%s", v[i].name);
+        text_seed("config", name, text);
+    }
+    /* Ten nodes, one over PX_MAX_NODES. */
+    size_t n = 0;
+    n += (size_t)snprintf(text + n, sizeof text - n, "nodes = (");
+    for (int id = 1; id <= PX_MAX_NODES + 1; id++)
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "%s{ id = %d; host = \"127.0.0.%d\"; gateway_port = 1; "
+                              "acceptor_port = 2; proposer_port = 3; learner_port = 4; }",
+                              id > 1 ? ", " : "", id, id);
+    snprintf(text + n, sizeof text - n, ");\n");
+    text_seed("config", "bound-ten-nodes", text);
+}
+
 static void gateway_seeds(void)
 {
     static const char *const bodies[] = {
@@ -431,7 +540,9 @@ int main(int argc, char **argv)
     store_seeds();
     records_seeds();
     snapshot_seeds();
+    snapshot_bound_seeds();
     config_seeds();
+    config_bound_seeds();
     gateway_seeds();
     return 0;
 }
