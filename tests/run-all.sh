@@ -4,7 +4,7 @@
 # Suites, in order: unit tests (sanitized build), simulator seeds, mutants,
 # the linearizability checker, the Clojure Jepsen test's sources (they must
 # read), the libFuzzer targets (built by clang, each corpus replayed, then
-# 15 s of fuzzing each; tests/fuzz/README.md), integration tests on real
+# 12 s of fuzzing each; tests/fuzz/README.md), integration tests on real
 # clusters, a small soak (20k appends under kill -9, lists checked, memory
 # and disk flat), and short Jepsen runs.  Each suite's output goes to
 # build/test-logs/<suite>.log; a suite reports its own "N passed, N failed"
@@ -81,7 +81,7 @@ integration_suite() {
 }
 
 # Builds the fuzz targets (clang) and runs tests/fuzz/run.sh check: every
-# corpus input replayed, then FUZZ_CHECK_SECONDS (15) of fuzzing per target.
+# corpus input replayed, then FUZZ_CHECK_SECONDS (12) of fuzzing per target.
 fuzz_suite() {
     if ! make -j2 fuzz-targets >"$LOGS/fuzz-build.log" 2>&1; then
         tail -n 5 "$LOGS/fuzz-build.log"

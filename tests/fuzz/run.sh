@@ -6,16 +6,17 @@
 #                                       into tests/fuzz/corpus/NAME/
 #   tests/fuzz/run.sh check [NAME...]   the test suite: replay every corpus
 #                                       input, then fuzz FUZZ_CHECK_SECONDS
-#                                       (15) into a scratch dir; PASS/FAIL
+#                                       (12) into a scratch dir; PASS/FAIL
 #                                       lines and "N passed, N failed"
 #   tests/fuzz/run.sh coverage [NAME...] line coverage of each parser by its
 #                                       corpus (make fuzz-coverage builds it)
 #
 # NAME is wire, store, store_records, snapshot, config or gateway (default:
-# all).  A crash,
-# a sanitizer report, a violated property, a timeout (FUZZ_TIMEOUT s for
-# one input, default 10) or a leak fails the target; the input is kept in
-# build/fuzz/artifacts/NAME/ and the log in build/fuzz/logs/.
+# all).  A crash, a sanitizer report, a violated property, a timeout
+# (FUZZ_TIMEOUT s for one input, default 10) or a leak fails the target;
+# the input is kept in build/fuzz/artifacts/NAME/ and the log in
+# build/fuzz/logs/.  FUZZ_BUILD=DIR runs another build of the targets (one
+# with a planted bug, say).
 #
 # Corpus hygiene: a merge only adds inputs that reach new coverage, at most
 # max_len bytes each; if a corpus grows past FUZZ_CORPUS_MAX files (300) it
@@ -28,7 +29,7 @@ MODE=${1:-}
 shift || true
 NAMES=("$@")
 [ ${#NAMES[@]} -gt 0 ] || NAMES=(wire store store_records snapshot config gateway)
-FUZZ=${FUZZ_BUILD:-build/fuzz} # FUZZ_BUILD: another build of the targets (planted bugs)
+FUZZ=${FUZZ_BUILD:-build/fuzz}
 CORPUS=tests/fuzz/corpus
 DICTS=tests/fuzz/dict
 TIMEOUT=${FUZZ_TIMEOUT:-10}
@@ -130,7 +131,7 @@ check_one() {
     fi
     rm -rf "$work" && mkdir -p "$work"
     # shellcheck disable=SC2046
-    if "$bin" -max_total_time="${FUZZ_CHECK_SECONDS:-15}" $(common_flags "$t") "$work" "$CORPUS/$t" >"$log" 2>&1; then
+    if "$bin" -max_total_time="${FUZZ_CHECK_SECONDS:-12}" $(common_flags "$t") "$work" "$CORPUS/$t" >"$log" 2>&1; then
         echo "PASS fuzz_$t: $(stats "$log")"
     else
         echo "FAIL fuzz_$t: $(crash_note "$log")"

@@ -20,6 +20,7 @@
 
 #include "acceptor/acceptor.h"
 #include "acceptor/store.h"
+#include "common/crc32c.h"
 #include "common/rng.h"
 #include "common/wire.h"
 #include "learner/snapshot.h"
@@ -292,6 +293,25 @@ static void store_seeds(void)
     save_log("rewritten", 0, 0);
     acc_store_close(s);
     acceptor_free(a);
+
+    /* A TRIM record carrying a command, checksummed: only a hand-made
+     * file has one (the encoder writes none), and neither target can make
+     * one by mutation or script.  Knows the version 2 layout (see
+     * store.c): header 8, then magic, length, CRC over length and
+     * payload, payload starting with the type. */
+    s = store_fresh(&a);
+    append(s, a, ACC_REC_ACCEPT, 3, 7, 1);
+    acc_store_close(s);
+    acceptor_free(a);
+    size_t len;
+    uint8_t *t = read_file(log_path, &len);
+    uint32_t plen = (uint32_t)t[12] | (uint32_t)t[13] << 8 | (uint32_t)t[14] << 16 |
+                    (uint32_t)t[15] << 24;
+    t[20] = ACC_REC_TRIM;
+    uint32_t crc = px_crc32c(px_crc32c(0, t + 12, 4), t + 20, plen);
+    for (int i = 0; i < 4; i++) t[16 + i] = (uint8_t)(crc >> (8 * i));
+    write_seed("store", "trim-with-command", t, len);
+    free(t);
 
     /* A version 1 log: PROMISE and ACCEPT only, the header says 1. */
     s = store_fresh(&a);
