@@ -35,6 +35,14 @@ DICTS=tests/fuzz/dict
 TIMEOUT=${FUZZ_TIMEOUT:-10}
 CORPUS_MAX=${FUZZ_CORPUS_MAX:-300}
 mkdir -p "$FUZZ/logs"
+# The log targets' files go in a directory of this run (in memory if
+# /dev/shm is there), removed at the end even when a target crashed before
+# cleaning up after itself.
+TMP_ROOT=/tmp
+[ -w /dev/shm ] && TMP_ROOT=/dev/shm
+TMPDIR=$(mktemp -d "$TMP_ROOT/px-fuzz-run.XXXXXX") || exit 1
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 # Leaks inside libconfig itself are known and not ours (lsan.supp says why).
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
