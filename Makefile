@@ -6,6 +6,8 @@
 #   make sim        a large simulator batch
 #   make mutants    each planted bug built into build/mutants/<name>/bin/
 #   make asan       the sanitized build in build/asan/bin/
+#   make fuzz       libFuzzer targets for the parsers, FUZZ_SECONDS each
+#                   (clang; see tests/fuzz/README.md)
 #
 # Each folder describes its own parts in a module.mk fragment:
 #   CORE_SRCS  += files of libpaxoscore.a (pure logic: links no nng/http/json)
@@ -83,3 +85,7 @@ sim: all
 
 clean:
 	rm -rf build bin
+
+# libFuzzer targets (clang, build/fuzz/): after every module.mk, whose
+# source lists they reuse.
+include tests/fuzz/fuzz.mk

@@ -41,8 +41,11 @@ int gw_parse_i64(const char *s, size_t n, int64_t *out)
 /* json-c clamps integers outside int64 to INT64_MIN/MAX without telling
  * (and INT64_MIN itself is a valid value), so before parsing we look at
  * every integer literal outside strings ourselves.  A number with a
- * fraction or exponent is not an integer at all and is refused later. */
-static int has_out_of_range_int(const char *s, size_t n)
+ * fraction or exponent is not an integer at all and is refused later.
+ * json-c also takes "-08" as -8, though JSON allows no leading zero (it
+ * does refuse "08"), so that is refused here too.  Returns GW_VAL_RANGE,
+ * GW_VAL_MALFORMED or GW_VAL_OK. */
+static int check_int_literals(const char *s, size_t n)
 {
     int in_str = 0;
     for (size_t i = 0; i < n; i++) {
@@ -64,11 +67,13 @@ static int has_out_of_range_int(const char *s, size_t n)
             if (s[j] == '.' || s[j] == 'e' || s[j] == 'E') is_int = 0;
             j++;
         }
+        size_t d = i + (c == '-'); /* the first digit */
+        if (d + 1 < j && s[d] == '0' && isdigit((unsigned char)s[d + 1])) return GW_VAL_MALFORMED;
         int64_t v;
-        if (is_int && gw_parse_i64(s + i, j - i, &v) == -2) return 1;
+        if (is_int && gw_parse_i64(s + i, j - i, &v) == -2) return GW_VAL_RANGE;
         i = j - 1;
     }
-    return 0;
+    return GW_VAL_OK;
 }
 
 /* Parse exactly s[0..n) as one JSON text (trailing garbage is an error,
@@ -142,11 +147,12 @@ static int value_of(json_object *root, int64_t *out, char *msg, size_t msglen)
 
 static int parse_body(const char *s, size_t n, int64_t *out, char *msg, size_t msglen)
 {
-    if (has_out_of_range_int(s, n))
+    int literals = check_int_literals(s, n);
+    if (literals == GW_VAL_RANGE)
         return fail(GW_VAL_RANGE, msg, msglen,
                     "value out of range: must fit in a signed 64-bit integer");
-    json_object *root;
-    if (parse_json(s, n, &root) != 0)
+    json_object *root = NULL;
+    if (literals != GW_VAL_OK || parse_json(s, n, &root) != 0)
         return fail(GW_VAL_MALFORMED, msg, msglen,
                     "malformed JSON: send {\"value\": <integer>} or a bare integer");
     int rc = value_of(root, out, msg, msglen);

@@ -3,8 +3,13 @@
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -euo pipefail
 
+# The fuzz targets (make fuzz) need clang plus compiler-rt's libFuzzer and
+# sanitizer runtimes: Debian 12's clang only *recommends* those
+# (libclang-rt-14-dev, via libclang-common-14-dev), so they are named here;
+# llvm brings llvm-symbolizer for readable sanitizer stack traces.
 PKGS=(build-essential libnng-dev libmicrohttpd-dev libjson-c-dev libconfig-dev
-      curl jq iproute2 iptables procps util-linux gnuplot-nox time valgrind clojure)
+      curl jq iproute2 iptables procps util-linux gnuplot-nox time valgrind clojure
+      clang libclang-rt-dev llvm)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -3,10 +3,13 @@
 #
 # Suites, in order: unit tests (sanitized build), simulator seeds, mutants,
 # the linearizability checker, the Clojure Jepsen test's sources (they must
-# read), integration tests on real clusters, a small soak (20k appends under
-# kill -9, lists checked, memory and disk flat), and short Jepsen runs.  Each suite's output goes to build/test-logs/<suite>.log; a
-# suite reports its own "N passed, N failed" line (or PASS/FAIL lines), and
-# a suite that reports nothing but exits non-zero counts as one failure.
+# read), the libFuzzer targets (built by clang, each corpus replayed, then
+# 12 s of fuzzing each; tests/fuzz/README.md), integration tests on real
+# clusters, a small soak (20k appends under kill -9, lists checked, memory
+# and disk flat), and short Jepsen runs.  Each suite's output goes to
+# build/test-logs/<suite>.log; a suite reports its own "N passed, N failed"
+# line (or PASS/FAIL lines), and a suite that reports nothing but exits
+# non-zero counts as one failure.
 #
 #   tests/run-all.sh              everything
 #   tests/run-all.sh unit sim     only the named suites
@@ -77,6 +80,17 @@ integration_suite() {
     return $rc
 }
 
+# Builds the fuzz targets (clang) and runs tests/fuzz/run.sh check: every
+# corpus input replayed, then FUZZ_CHECK_SECONDS (12) of fuzzing per target.
+fuzz_suite() {
+    if ! make -j2 fuzz-targets >"$LOGS/fuzz-build.log" 2>&1; then
+        tail -n 5 "$LOGS/fuzz-build.log"
+        echo "FAIL fuzz build: make fuzz-targets (log $LOGS/fuzz-build.log)"
+        return 1
+    fi
+    bash tests/fuzz/run.sh check
+}
+
 jepsen_suite() {
     local rc=0
     timeout 300 jepsen/run test --time-limit 20 --nemesis partition || rc=1
@@ -86,7 +100,7 @@ jepsen_suite() {
 }
 
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit sim mutants checker clojure integration soak jepsen)
+[ ${#suites[@]} -eq 0 ] && suites=(unit sim mutants checker clojure fuzz integration soak jepsen)
 for s in "${suites[@]}"; do
     case $s in
         unit) run_suite unit unit_suite ;;
@@ -97,7 +111,8 @@ for s in "${suites[@]}"; do
         soak) run_suite soak bash tests/soak-smoke.sh ;;
         jepsen) run_suite jepsen jepsen_suite ;;
         clojure) run_suite clojure bash tests/clojure-syntax.sh ;;
-        *) echo "unknown suite: $s (unit sim mutants checker clojure integration soak jepsen)"; exit 2 ;;
+        fuzz) run_suite fuzz fuzz_suite ;;
+        *) echo "unknown suite: $s (unit sim mutants checker clojure fuzz integration soak jepsen)"; exit 2 ;;
     esac
 done
 

@@ -25,6 +25,8 @@ static void test_value_forms(void)
     CHECK(parse("", "-9223372036854775808", &v) == GW_VAL_OK && v == INT64_MIN);
     CHECK(parse("9223372036854775807", NULL, &v) == GW_VAL_OK && v == INT64_MAX);
     CHECK(parse("{\"value\":-9223372036854775808}", NULL, &v) == GW_VAL_OK && v == INT64_MIN);
+    CHECK(parse("-0", NULL, &v) == GW_VAL_OK && v == 0);
+    CHECK(parse("{\"value\": 0, \"n\": [0.5, -0e1]}", NULL, &v) == GW_VAL_OK && v == 0);
 }
 
 static void test_value_errors(void)
@@ -43,6 +45,13 @@ static void test_value_errors(void)
     CHECK(parse("\"42\"", NULL, &v) == GW_VAL_NOT_INT);
     CHECK(parse("true", NULL, &v) == GW_VAL_NOT_INT);
     CHECK(parse("4.5", NULL, &v) == GW_VAL_NOT_INT);
+    /* JSON has no leading zeros.  json-c refuses "08" but read "-08" as -8
+     * (found by tests/fuzz/fuzz_gateway.c). */
+    CHECK(parse("08", NULL, &v) == GW_VAL_MALFORMED);
+    CHECK(parse("-08", NULL, &v) == GW_VAL_MALFORMED);
+    CHECK(parse("{\"value\": -007}", NULL, &v) == GW_VAL_MALFORMED);
+    CHECK(parse("-00", NULL, &v) == GW_VAL_MALFORMED);
+    CHECK(parse("-012345678901234567890", NULL, &v) == GW_VAL_MALFORMED);
     CHECK(parse("{\"value\": 9223372036854775808}", NULL, &v) == GW_VAL_RANGE);
     CHECK(parse("{\"value\": -9223372036854775809}", NULL, &v) == GW_VAL_RANGE);
     CHECK(parse("99999999999999999999999", NULL, &v) == GW_VAL_RANGE);

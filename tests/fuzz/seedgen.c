@@ -1,0 +1,568 @@
+/* seedgen.c -- writes the generated seed inputs of the fuzz targets into
+ * OUT/<target>/seed-gen-*: frames of every type made by px_encode (and
+ * px_encode_ctl_reply), acceptor logs written by acc_store itself (fresh,
+ * with TRIM, torn, version 1, corrupt, rewritten), snapshots made by
+ * px_snap_read, configs, and POST /append bodies.  Deterministic (a fixed
+ * seed), so regenerating changes nothing unless an encoder changed.
+ *
+ *   make fuzz-seeds      (build/fuzz/seedgen tests/fuzz/corpus)
+ *
+ * The seeds taken from a real cluster (seed-real-*) come from
+ * tests/fuzz/real-seeds.sh instead. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "acceptor/acceptor.h"
+#include "acceptor/store.h"
+#include "common/crc32c.h"
+#include "common/rng.h"
+#include "common/wire.h"
+#include "learner/snapshot.h"
+
+#define CLUSTER 1u /* fuzz_wire decodes under this id */
+
+static const char *out_root;
+static px_rng rng;
+static px_msg msg;
+static uint8_t frame[PX_MAX_FRAME];
+
+/* ---- files ---------------------------------------------------------------- */
+
+static void die(const char *what)
+{
+    fprintf(stderr, "seedgen: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void write_seed(const char *target, const char *name, const void *p, size_t n)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", out_root, target);
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) die(path);
+    snprintf(path, sizeof path, "%s/%s/seed-gen-%s", out_root, target, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || (n > 0 && fwrite(p, 1, n, f) != n) || fclose(f) != 0) die(path);
+}
+
+static uint8_t *read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) die(path);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n == cap && (buf = realloc(buf, cap = cap ? 2 * cap : 4096)) == NULL) die("realloc");
+        size_t got = fread(buf + *n, 1, cap - *n, f);
+        if (got == 0) break;
+        *n += got;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* ---- wire ----------------------------------------------------------------- */
+
+static uint64_t rnd(uint64_t lo, uint64_t hi) { return px_rng_range(&rng, lo, hi); }
+static uint32_t rnd_node(void) { return (uint32_t)rnd(1, PX_MAX_NODES); }
+static px_ballot rnd_ballot(void) { return (px_ballot){rnd(1, 1000), rnd_node()}; }
+
+static void rnd_cmd(px_cmd *c)
+{
+    c->kind = (uint8_t)rnd(PX_CMD_APPEND, PX_CMD_READ);
+    c->client = px_rng_next(&rng);
+    c->seq = rnd(0, 100);
+    c->value = (int64_t)rnd(0, 2000) - 1000;
+}
+
+static void rnd_value(px_value *v, int n)
+{
+    v->n = (uint16_t)n;
+    for (int i = 0; i < n; i++) rnd_cmd(&v->cmds[i]);
+}
+
+/* A message of type with about `size` items in its counted parts. */
+static void make_msg(int type, int size)
+{
+    memset(&msg, 0, sizeof msg);
+    msg.type = (uint8_t)type;
+    msg.from = rnd_node();
+    px_promise *p = &msg.u.promise;
+    switch (type) {
+    case PX_MSG_PREPARE: msg.u.prepare = (px_prepare){rnd_ballot(), rnd(0, 500)}; break;
+    case PX_MSG_PROMISE:
+        p->ballot = rnd_ballot();
+        p->acceptor = rnd_node();
+        p->from_slot = rnd(0, 100);
+        p->next_slot = p->from_slot + (uint64_t)size;
+        p->trimmed = rnd(0, p->from_slot);
+        p->done = size == 0;
+        p->n = (uint8_t)(size < PX_MAX_PROMISE_ENTRIES ? size : PX_MAX_PROMISE_ENTRIES);
+        for (int i = 0; i < p->n; i++) {
+            p->entries[i].slot = p->from_slot + (uint64_t)i;
+            p->entries[i].vballot = rnd_ballot();
+            rnd_value(&p->entries[i].value, i % 3);
+        }
+        break;
+    case PX_MSG_ACCEPT:
+        msg.u.accept.ballot = rnd_ballot();
+        msg.u.accept.slot = rnd(0, 500);
+        rnd_value(&msg.u.accept.value, size < PX_MAX_BATCH ? size : PX_MAX_BATCH);
+        break;
+    case PX_MSG_ACCEPTED:
+        msg.u.accepted = (px_accepted){rnd_ballot(), rnd_node(), rnd(0, 500)};
+        break;
+    case PX_MSG_REJECT:
+        msg.u.reject = (px_reject){rnd_ballot(), rnd_node(),
+                                   size % 2 ? PX_MSG_ACCEPT : PX_MSG_PREPARE, rnd(0, 500),
+                                   rnd(0, 100)};
+        break;
+    case PX_MSG_CHOSEN:
+        msg.u.chosen.slot = rnd(0, 500);
+        msg.u.chosen.ballot = rnd_ballot();
+        msg.u.chosen.acks = 0xe; /* nodes 1, 2, 3 */
+        rnd_value(&msg.u.chosen.value, size < PX_MAX_BATCH ? size : PX_MAX_BATCH);
+        break;
+    case PX_MSG_HEARTBEAT:
+        msg.u.heartbeat = (px_heartbeat){rnd_ballot(), rnd_node(), rnd(0, 500)};
+        break;
+    case PX_MSG_REQUEST:
+        rnd_cmd(&msg.u.request.cmd);
+        msg.u.request.origin = rnd_node();
+        msg.u.request.hops = (uint8_t)rnd(0, 3);
+        break;
+    case PX_MSG_NACK:
+        msg.u.nack = (px_nack){px_rng_next(&rng), rnd(1, 100),
+                               (uint8_t)rnd(PX_NACK_NO_LEADER, PX_NACK_TOO_MANY_HOPS),
+                               (uint32_t)rnd(0, PX_MAX_NODES)};
+        break;
+    case PX_MSG_CATCHUP: msg.u.catchup = (px_catchup){rnd(0, 500), rnd_node()}; break;
+    case PX_MSG_LEARNED: msg.u.learned = (px_learned){rnd_node(), rnd(0, 500), rnd(0, 400)}; break;
+    case PX_MSG_APPLIED:
+        msg.u.applied.slot = rnd(0, 500);
+        msg.u.applied.list_len = rnd(0, 1000);
+        msg.u.applied.n = (uint16_t)(size < PX_MAX_BATCH ? size : PX_MAX_BATCH);
+        for (int i = 0; i < msg.u.applied.n; i++) {
+            rnd_cmd(&msg.u.applied.entries[i].cmd);
+            msg.u.applied.entries[i].flags = (uint8_t)(i % 4);
+            msg.u.applied.entries[i].result = (int64_t)i;
+        }
+        break;
+    case PX_MSG_LIST_REQ: msg.u.list_req.from_index = rnd(0, 1000); break;
+    case PX_MSG_LIST_CHUNK:
+        msg.u.list_chunk.from_index = rnd(0, 100);
+        msg.u.list_chunk.n = (uint32_t)(size < PX_LIST_CHUNK ? size : PX_LIST_CHUNK);
+        msg.u.list_chunk.total_len = msg.u.list_chunk.from_index + msg.u.list_chunk.n;
+        for (uint32_t i = 0; i < msg.u.list_chunk.n; i++)
+            msg.u.list_chunk.values[i] = (int64_t)i * 7 - 3;
+        break;
+    case PX_MSG_CTL_REQ: msg.u.ctl_req.what = 0; break;
+    case PX_MSG_TRIM: msg.u.trim = (px_trim){rnd_ballot(), rnd(1, 500)}; break;
+    case PX_MSG_SNAP_REQ: msg.u.snap_req = (px_snap_req){rnd(0, 500), rnd(0, 100)}; break;
+    case PX_MSG_SNAP_CHUNK:
+        msg.u.snap_chunk.snap_slot = rnd(1, 500);
+        msg.u.snap_chunk.n = (uint16_t)(size < PX_SNAP_CHUNK ? size : PX_SNAP_CHUNK);
+        msg.u.snap_chunk.offset = rnd(0, 100);
+        msg.u.snap_chunk.total = msg.u.snap_chunk.offset + msg.u.snap_chunk.n + rnd(0, 50);
+        for (int i = 0; i < msg.u.snap_chunk.n; i++) msg.u.snap_chunk.data[i] = (uint8_t)i;
+        break;
+    }
+}
+
+static void wire_seeds(void)
+{
+    static const int sizes[] = {0, 1, 3};
+    char name[64];
+    for (int type = 1; type <= PX_MSG_TYPE_MAX; type++) {
+        if (type == PX_MSG_CTL_REPLY) continue;
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            make_msg(type, sizes[s]);
+            size_t n = px_encode(&msg, CLUSTER, frame, sizeof frame);
+            if (n == 0) {
+                fprintf(stderr, "seedgen: px_encode refused a %s\n", px_msg_type_name(type));
+                exit(1);
+            }
+            snprintf(name, sizeof name, "%s-%d", px_msg_type_name(type), sizes[s]);
+            write_seed("wire", name, frame, n);
+        }
+    }
+    /* The largest of each counted type, to reach the limits. */
+    static const int big[] = {PX_MSG_PROMISE, PX_MSG_ACCEPT, PX_MSG_APPLIED, PX_MSG_LIST_CHUNK,
+                              PX_MSG_SNAP_CHUNK};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        make_msg(big[i], 1 << 20);
+        size_t n = px_encode(&msg, CLUSTER, frame, sizeof frame);
+        snprintf(name, sizeof name, "%s-max", px_msg_type_name(big[i]));
+        if (n) write_seed("wire", name, frame, n);
+    }
+    static const char *const ctl[] = {
+        "", "{}", "{\"role\":\"acceptor\",\"promised\":[3,1],\"trimmed\":0,\"accepted\":12}",
+        "{\"role\":\"learner\",\"applied_upto\":42,\"list_len\":40,\"dedup\":3}"};
+    for (size_t i = 0; i < sizeof ctl / sizeof ctl[0]; i++) {
+        size_t n = px_encode_ctl_reply((uint32_t)(i % PX_MAX_NODES) + 1, CLUSTER, ctl[i],
+                                       strlen(ctl[i]), frame, sizeof frame);
+        snprintf(name, sizeof name, "CTL_REPLY-%zu", i);
+        write_seed("wire", name, frame, n);
+    }
+}
+
+/* ---- acceptor logs -------------------------------------------------------- */
+
+static char store_dir[PATH_MAX], log_path[PATH_MAX + 32];
+
+static void restore(void *arg, const acc_record *r)
+{
+    acceptor_restore(arg, r);
+}
+
+static struct acc_store *store_fresh(struct acceptor **a)
+{
+    char err[512];
+    unlink(log_path);
+    *a = acceptor_new(1);
+    struct acc_store *s = acc_store_open(store_dir, 0, restore, *a, err, sizeof err, NULL, 0);
+    if (s == NULL) {
+        fprintf(stderr, "seedgen: %s\n", err);
+        exit(1);
+    }
+    return s;
+}
+
+static void append(struct acc_store *s, struct acceptor *a, int type, uint64_t round,
+                   uint64_t slot, int cmds)
+{
+    char err[512];
+    acc_record r;
+    memset(&r, 0, sizeof r);
+    r.type = (uint8_t)type;
+    r.ballot = (px_ballot){round, 2};
+    r.slot = slot;
+    if (type == ACC_REC_ACCEPT) rnd_value(&r.value, cmds);
+    if (acc_store_append(s, &r, 1, err, sizeof err) < 0 || acc_store_sync(s, err, sizeof err) < 0) {
+        fprintf(stderr, "seedgen: %s\n", err);
+        exit(1);
+    }
+    acceptor_restore(a, &r);
+}
+
+static void save_log(const char *name, size_t cut, size_t flip_at)
+{
+    size_t n;
+    uint8_t *b = read_file(log_path, &n);
+    if (flip_at && flip_at < n) b[flip_at] ^= 0x40;
+    write_seed("store", name, b, n > cut ? n - cut : 0);
+    free(b);
+}
+
+static void export_source(void *src, acc_record_fn put, void *put_arg)
+{
+    acceptor_export(src, put, put_arg);
+}
+
+static void store_seeds(void)
+{
+    struct acceptor *a;
+    char err[512];
+    snprintf(store_dir, sizeof store_dir, "/tmp/px-seedgen.XXXXXX");
+    if (mkdtemp(store_dir) == NULL) die("mkdtemp");
+    snprintf(log_path, sizeof log_path, "%s/acceptor.log", store_dir);
+
+    struct acc_store *s = store_fresh(&a);
+    save_log("empty", 0, 0);
+    save_log("torn-header", 4, 0);
+    append(s, a, ACC_REC_PROMISE, 1, 0, 0);
+    for (uint64_t slot = 0; slot < 4; slot++) append(s, a, ACC_REC_ACCEPT, 1, slot, (int)slot);
+    save_log("accepts", 0, 0);
+    save_log("torn-tail", 7, 0);
+    save_log("corrupt-middle", 0, 8 + 12 + 5); /* a byte of the first record's payload */
+    append(s, a, ACC_REC_PROMISE, 5, 0, 0);
+    append(s, a, ACC_REC_TRIM, 5, 2, 0);
+    append(s, a, ACC_REC_ACCEPT, 5, 4, 2);
+    append(s, a, ACC_REC_ACCEPT, 5, 1, 1); /* below the mark: stores nothing */
+    save_log("trim", 0, 0);
+    if (acc_store_rewrite(s, export_source, a, err, sizeof err) < 0) {
+        fprintf(stderr, "seedgen: %s\n", err);
+        exit(1);
+    }
+    save_log("rewritten", 0, 0);
+    acc_store_close(s);
+    acceptor_free(a);
+
+    /* A TRIM record carrying a command, checksummed: only a hand-made
+     * file has one (the encoder writes none), and neither target can make
+     * one by mutation or script.  Knows the version 2 layout (see
+     * store.c): header 8, then magic, length, CRC over length and
+     * payload, payload starting with the type. */
+    s = store_fresh(&a);
+    append(s, a, ACC_REC_ACCEPT, 3, 7, 1);
+    acc_store_close(s);
+    acceptor_free(a);
+    size_t len;
+    uint8_t *t = read_file(log_path, &len);
+    uint32_t plen = (uint32_t)t[12] | (uint32_t)t[13] << 8 | (uint32_t)t[14] << 16 |
+                    (uint32_t)t[15] << 24;
+    t[20] = ACC_REC_TRIM;
+    uint32_t crc = px_crc32c(px_crc32c(0, t + 12, 4), t + 20, plen);
+    for (int i = 0; i < 4; i++) t[16 + i] = (uint8_t)(crc >> (8 * i));
+    write_seed("store", "trim-with-command", t, len);
+    free(t);
+
+    /* A version 1 log: PROMISE and ACCEPT only, the header says 1. */
+    s = store_fresh(&a);
+    append(s, a, ACC_REC_PROMISE, 3, 0, 0);
+    append(s, a, ACC_REC_ACCEPT, 3, 7, 2);
+    acc_store_close(s);
+    acceptor_free(a);
+    size_t n;
+    uint8_t *b = read_file(log_path, &n);
+    b[4] = 1;
+    write_seed("store", "v1", b, n);
+    free(b);
+    unlink(log_path);
+    rmdir(store_dir);
+}
+
+/* Scripts for fuzz_store_records (the layout is in its header comment). */
+static void records_seeds(void)
+{
+    /* PROMISE(3,2); ACCEPT(3,2) slots 0..2 with 0, 1, 2 commands; TRIM(3,2)
+     * at 2; ACCEPT below the mark; an unknown type 5. */
+    static const uint8_t base[] = {
+        0, 3, 0, 2,                                          /* PROMISE */
+        1, 3, 0, 2, 0, 0,                                    /* ACCEPT slot 0, no-op */
+        1, 3, 0, 2, 1, 1, 1, 7, 1, 0x2a, 0,                  /* ACCEPT slot 1, append 42 */
+        1, 3, 0, 2, 2, 2, 1, 7, 2, 0xff, 0xff, 2, 8, 0, 0, 0, /* slot 2, append -1, read */
+        2, 3, 0, 2, 2,                                       /* TRIM below 2 */
+        1, 4, 0, 3, 1, 0,                                    /* ACCEPT below the mark */
+        1, 4, 0, 3, 5, 1, 1, 9, 3, 5, 0,                     /* ACCEPT slot 5, higher ballot */
+    };
+    static const uint8_t unknown[] = {3 + 4 * 5, 1, 0, 1, 0}; /* type 5, (1,1), slot 0 */
+    uint8_t buf[2 + sizeof base + sizeof unknown];
+    memcpy(buf + 2, base, sizeof base);
+    struct { const char *name; uint8_t cut, flip; int unknown; } v[] = {
+        {"clean", 0, 0, 0}, {"torn", 5, 0, 0}, {"flipped", 0, 9, 0}, {"unknown-type", 0, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t n = sizeof base + 2;
+        buf[0] = v[i].cut;
+        buf[1] = v[i].flip;
+        if (v[i].unknown) {
+            memcpy(buf + n, unknown, sizeof unknown);
+            n += sizeof unknown;
+        }
+        write_seed("store_records", v[i].name, buf, n);
+    }
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+static void snapshot_seed(const char *name, uint64_t slot, uint64_t list_len, uint64_t dedup_n)
+{
+    int64_t *list = calloc(list_len + 1, sizeof *list);
+    dedup_entry *dd = calloc(dedup_n + 1, sizeof *dd);
+    for (uint64_t i = 0; i < list_len; i++) list[i] = (int64_t)(i * i) - 5;
+    if (list_len > 1) list[1] = INT64_MIN;
+    for (uint64_t i = 0; i < dedup_n; i++)
+        dd[i] = (dedup_entry){.client = 100 * (i + 1), .seq = i + 1, .slot = i % slot,
+                              .result = (int64_t)(i % (list_len ? list_len : 1))};
+    px_snap_src src = {.slot = slot, .list = list, .list_len = list_len, .dedup = dd,
+                       .dedup_n = dedup_n};
+    src.crc = px_snap_crc(&src);
+    size_t n = (size_t)px_snap_size(list_len, dedup_n);
+    uint8_t *b = malloc(n);
+    px_snap_read(&src, 0, b, n);
+    write_seed("snapshot", name, b, n);
+    free(b);
+    free(list);
+    free(dd);
+}
+
+static void snapshot_seeds(void)
+{
+    snapshot_seed("empty", 1, 0, 0);
+    snapshot_seed("small", 9, 5, 3);
+    snapshot_seed("medium", 64, 40, 8);
+}
+
+/* The "small" snapshot (slot 9, list of 5, entries for clients 100, 200,
+ * 300) with one field just past its bound and the CRC made right again:
+ * each must be refused, so a loosened check fails the corpus replay. */
+static void snapshot_bound_seeds(void)
+{
+    int64_t list[5] = {1, 2, 3, 4, 5};
+    dedup_entry dd[3] = {{100, 1, 0, 0}, {200, 2, 3, 1}, {300, 3, 8, 4}};
+    static const struct {
+        const char *name;
+        int entry, field; /* field: 0 client, 1 seq, 2 slot, 3 result */
+        int64_t value;
+    } v[] = {
+        {"result-is-list-len", 2, 3, 5}, {"result-negative", 0, 3, -1},
+        {"slot-is-snapshot-slot", 1, 2, 9}, {"seq-0", 1, 1, 0},
+        {"client-twice", 1, 0, 100}, {"clients-out-of-order", 2, 0, 150},
+    };
+    char name[64];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        dedup_entry bad[3];
+        memcpy(bad, dd, sizeof bad);
+        dedup_entry *e = &bad[v[i].entry];
+        if (v[i].field == 0) e->client = (uint64_t)v[i].value;
+        if (v[i].field == 1) e->seq = (uint64_t)v[i].value;
+        if (v[i].field == 2) e->slot = (uint64_t)v[i].value;
+        if (v[i].field == 3) e->result = v[i].value;
+        px_snap_src src = {.slot = 9, .list = list, .list_len = 5, .dedup = bad, .dedup_n = 3};
+        src.crc = px_snap_crc(&src);
+        uint8_t b[PX_SNAP_MIN + 3 * PX_SNAP_ENTRY + 5 * 8];
+        px_snap_read(&src, 0, b, sizeof b);
+        snprintf(name, sizeof name, "bound-%s", v[i].name);
+        write_seed("snapshot", name, b, sizeof b);
+    }
+    /* Slot 0: nothing is applied below it, so it is no snapshot. */
+    px_snap_src zero = {.slot = 0, .list = list, .list_len = 5, .dedup = dd, .dedup_n = 3};
+    zero.crc = px_snap_crc(&zero);
+    uint8_t b[PX_SNAP_MIN + 3 * PX_SNAP_ENTRY + 5 * 8];
+    px_snap_read(&zero, 0, b, sizeof b);
+    write_seed("snapshot", "bound-slot-0", b, sizeof b);
+}
+
+/* ---- configs and bodies ----------------------------------------------------- */
+
+static void text_seed(const char *target, const char *name, const char *text)
+{
+    write_seed(target, name, text, strlen(text));
+}
+
+static void config_seeds(void)
+{
+    size_t n;
+    uint8_t *b = read_file("cluster.cfg", &n);
+    write_seed("config", "default", b, n);
+    free(b);
+    text_seed("config", "one-node",
+              "nodes = ({ id = 1; host = \"127.0.0.1\"; gateway_port = 5001; acceptor_port = 6001;"
+              " proposer_port = 6101; learner_port = 6201; });\n");
+    text_seed("config", "two-nodes-no-tls",
+              "cluster_id = 4294967295L; tls = false; gateway_https = false; fsync = false;\n"
+              "snapshot_every = 0; batch_max = 1; pipeline = 4096; queue_max = 1;\n"
+              "nodes = (\n"
+              " { id = 9; host = \"10.0.0.9\"; gateway_port = 1; acceptor_port = 2;"
+              " proposer_port = 3; learner_port = 4; },\n"
+              " { id = 2; host = \"10.0.0.9\"; gateway_port = 5; acceptor_port = 6;"
+              " proposer_port = 7; learner_port = 65535; tls_cert = \"/a.crt\";"
+              " tls_key = \"/a.key\"; }\n);\n");
+    text_seed("config", "timers",
+              "heartbeat_ms = 1; election_timeout_min_ms = 2; election_timeout_max_ms = 2;\n"
+              "retransmit_ms = 3600000; request_timeout_ms = 100; snapshot_every = 16;\n"
+              "data_dir = \"/var/lib/paxos\"; tls_ca = \"ca.pem\"; gateway_https = true;\n"
+              "nodes = ({ id = 3; host = \"192.168.1.3\"; gateway_port = 8080;"
+              " acceptor_port = 8081; proposer_port = 8082; learner_port = 8083; });\n");
+}
+
+/* One setting just past each documented bound, in an otherwise valid
+ * config: every one must be refused, so a loosened bound fails the corpus
+ * replay at once instead of waiting for a mutation to cross it. */
+static void config_bound_seeds(void)
+{
+    static const char node_a[] = "{ id = 1; host = \"127.0.0.1\"; gateway_port = 5001; "
+                                 "acceptor_port = 6001; proposer_port = 6101; learner_port = 6201; }";
+    static const struct {
+        const char *name, *settings, *nodes;
+    } v[] = {
+        {"cluster-id-0", "cluster_id = 0;", NULL},
+        {"cluster-id-2^32", "cluster_id = 4294967296L;", NULL},
+        {"heartbeat-0", "heartbeat_ms = 0;", NULL},
+        {"election-min-below-2-heartbeats",
+         "heartbeat_ms = 50; election_timeout_min_ms = 99; election_timeout_max_ms = 600;", NULL},
+        {"election-max-below-min", "election_timeout_min_ms = 300; election_timeout_max_ms = 299;",
+         NULL},
+        {"retransmit-0", "retransmit_ms = 0;", NULL},
+        {"request-timeout-99", "request_timeout_ms = 99;", NULL},
+        {"batch-max-0", "batch_max = 0;", NULL},
+        {"batch-max-33", "batch_max = 33;", NULL},
+        {"pipeline-0", "pipeline = 0;", NULL},
+        {"pipeline-4097", "pipeline = 4097;", NULL},
+        {"queue-max-0", "queue_max = 0;", NULL},
+        {"snapshot-every-15", "snapshot_every = 15;", NULL},
+        {"https-without-tls", "tls = false; gateway_https = true;", NULL},
+        {"empty-data-dir", "data_dir = \"\";", NULL},
+        {"unknown-setting", "heartbeat = 50;", NULL},
+        {"node-id-0", "", "{ id = 0; host = \"127.0.0.1\"; gateway_port = 1; acceptor_port = 2; "
+                          "proposer_port = 3; learner_port = 4; }"},
+        {"node-id-10", "", "{ id = 10; host = \"127.0.0.1\"; gateway_port = 1; acceptor_port = 2; "
+                           "proposer_port = 3; learner_port = 4; }"},
+        {"host-not-ipv4", "", "{ id = 1; host = \"127.0.0.256\"; gateway_port = 1; "
+                              "acceptor_port = 2; proposer_port = 3; learner_port = 4; }"},
+        {"port-0", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 0; acceptor_port = 2; "
+                       "proposer_port = 3; learner_port = 4; }"},
+        {"port-65536", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 65536; "
+                           "acceptor_port = 2; proposer_port = 3; learner_port = 4; }"},
+        {"port-twice-in-node", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 1; "
+                                   "acceptor_port = 1; proposer_port = 3; learner_port = 4; }"},
+        {"id-twice", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 1; acceptor_port = 2; "
+                         "proposer_port = 3; learner_port = 4; }, { id = 1; host = \"127.0.0.2\"; "
+                         "gateway_port = 1; acceptor_port = 2; proposer_port = 3; "
+                         "learner_port = 4; }"},
+        {"endpoint-twice", "", "{ id = 1; host = \"127.0.0.1\"; gateway_port = 1; "
+                               "acceptor_port = 2; proposer_port = 3; learner_port = 4; }, "
+                               "{ id = 2; host = \"127.0.0.1\"; gateway_port = 5; "
+                               "acceptor_port = 6; proposer_port = 7; learner_port = 4; }"},
+        {"no-nodes", "", ""},
+    };
+    char text[2048], name[64];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        snprintf(text, sizeof text, "%s\nnodes = (%s);\n", v[i].settings,
+                 v[i].nodes ? v[i].nodes : node_a);
+        snprintf(name, sizeof name, "bound-%s", v[i].name);
+        text_seed("config", name, text);
+    }
+    /* Ten nodes, one over PX_MAX_NODES. */
+    size_t n = 0;
+    n += (size_t)snprintf(text + n, sizeof text - n, "nodes = (");
+    for (int id = 1; id <= PX_MAX_NODES + 1; id++)
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "%s{ id = %d; host = \"127.0.0.%d\"; gateway_port = 1; "
+                              "acceptor_port = 2; proposer_port = 3; learner_port = 4; }",
+                              id > 1 ? ", " : "", id, id);
+    snprintf(text + n, sizeof text - n, ");\n");
+    text_seed("config", "bound-ten-nodes", text);
+}
+
+static void gateway_seeds(void)
+{
+    static const char *const bodies[] = {
+        "{\"value\": 42}", "42", "-9223372036854775808", "{\"value\":9223372036854775807}",
+        "{\"value\": 9223372036854775808}", "  -17 \n", "{\"value\": 1.5}", "{\"value\": \"7\"}",
+        "{\"val\\u0075e\": 3, \"other\": [1, 2e3, {\"x\": null}]}", "{\"value\": -0}", "1e3",
+        "{\"value\": 1, \"value\": 2}", "[42]", "true", "{}", "0007", "\"\\\"}{\"",
+    };
+    char name[16];
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        snprintf(name, sizeof name, "body-%02zu", i);
+        text_seed("gateway", name, bodies[i]);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s OUTDIR   (run from the repository root)\n", argv[0]);
+        return 2;
+    }
+    out_root = argv[1];
+    if (mkdir(out_root, 0755) < 0 && errno != EEXIST) die(out_root);
+    px_rng_seed(&rng, 20240611);
+    wire_seeds();
+    store_seeds();
+    records_seeds();
+    snapshot_seeds();
+    snapshot_bound_seeds();
+    config_seeds();
+    config_bound_seeds();
+    gateway_seeds();
+    return 0;
+}
