@@ -44,7 +44,8 @@ static void on_promise(acc_walk *w, uint32_t node, const audit_rec *x, audit_res
                       (unsigned long long)x->ballot.round, x->ballot.node,
                       (unsigned long long)x->offset, (unsigned long long)w->promised.round,
                       w->promised.node);
-    w->promised = x->ballot;
+    /* A restarted acceptor keeps the highest promise it replays, too. */
+    if (px_ballot_cmp(x->ballot, w->promised) > 0) w->promised = x->ballot;
 }
 
 /* An ACCEPT is taken only at or above the promise (and raises it), and

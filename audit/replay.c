@@ -86,8 +86,8 @@ const int64_t *audit_replay_list(const audit_replay *rp, size_t *len)
 const dedup_entry *audit_replay_dedup(audit_replay *rp, size_t *n)
 {
     const dedup *d = learner_dedup(rp->core);
-    if (d->n > rp->dd_cap) {
-        rp->dd_cap = d->n;
+    if (d->n > rp->dd_cap || rp->dd == NULL) { /* never NULL: dedup_export sorts it */
+        rp->dd_cap = d->n ? d->n : 1;
         rp->dd = realloc(rp->dd, rp->dd_cap * sizeof *rp->dd);
         if (rp->dd == NULL) abort();
     }
