@@ -265,6 +265,7 @@ void audit_check_votes(const audit_state *st, audit_chosen *ch, audit_result *r)
     r->c.chosen_slots = ch->n;
     r->c.chosen_prefix = ch->prefix;
     describe_gap(st, v, n, ch);
+    snprintf(r->first_unchosen, sizeof r->first_unchosen, "%s", ch->gap);
     free(v);
 }
 

@@ -73,16 +73,21 @@ static void text_checked(FILE *f, const audit_state *st, const audit_result *r)
     fprintf(f, "  votes: %llu slots, %llu (slot, ballot) pairs, %llu ballots, highest slot %llu\n",
             (unsigned long long)c->slots_voted, (unsigned long long)c->slot_ballots,
             (unsigned long long)c->ballots, (unsigned long long)c->highest_slot);
-    fprintf(f, "  chosen (a majority under one ballot): %llu slots; slots 0..%lld all chosen\n",
-            (unsigned long long)c->chosen_slots, (long long)c->chosen_prefix - 1);
+    fprintf(f, "  chosen (a majority under one ballot): %llu slots, %llu of them from slot 0 on "
+               "without a gap; then %s\n",
+            (unsigned long long)c->chosen_slots, (unsigned long long)c->chosen_prefix,
+            r->first_unchosen);
     fprintf(f, "  proposer.state: %llu; every ballot checked against its proposer's round\n",
             (unsigned long long)c->proposer_states);
     fprintf(f, "  learner.snap: %llu compared with the chosen log's state at their slots\n",
             (unsigned long long)c->snapshots);
-    fprintf(f, "  trim mark: highest %llu, reached by durable snapshots of %llu learners "
-               "(learner logs read: %llu)\n",
-            (unsigned long long)c->trim_mark, (unsigned long long)c->trim_covered,
-            (unsigned long long)c->learner_logs);
+    if (c->trim_mark == 0)
+        fprintf(f, "  trim mark: no TRIM record\n");
+    else
+        fprintf(f, "  trim mark: highest %llu, reached by durable snapshots of %llu learners "
+                   "(learner logs read: %llu)\n",
+                (unsigned long long)c->trim_mark, (unsigned long long)c->trim_covered,
+                (unsigned long long)c->learner_logs);
     fprintf(f, "  final lists: %llu (%llu elements) against the chosen log's list (%llu "
                "elements, %llu clients in the dedup table)\n",
             (unsigned long long)c->lists, (unsigned long long)c->list_elements,
@@ -137,7 +142,9 @@ void audit_report_edn(FILE *f, const audit_state *st, const audit_result *r, dou
                     (unsigned long long)r->per_kind[k]);
             first = 0;
         }
-    fprintf(f, "}\n :violations [");
+    fprintf(f, "}\n :first-unchosen ");
+    put_string(f, r->first_unchosen);
+    fprintf(f, "\n :violations [");
     for (size_t i = 0; i < r->n; i++) {
         const audit_violation *v = &r->v[i];
         char path[AUDIT_PATH + 32];
@@ -187,7 +194,9 @@ void audit_report_json(FILE *f, const audit_state *st, const audit_result *r, do
                     (unsigned long long)r->per_kind[k]);
             first = 0;
         }
-    fprintf(f, "},\n \"violations\": [");
+    fprintf(f, "},\n \"first_unchosen\": ");
+    put_string(f, r->first_unchosen);
+    fprintf(f, ",\n \"violations\": [");
     for (size_t i = 0; i < r->n; i++) {
         const audit_violation *v = &r->v[i];
         char path[AUDIT_PATH + 32];

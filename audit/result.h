@@ -69,6 +69,7 @@ typedef struct audit_result {
     size_t n;                         /* in detail */
     uint64_t total;                   /* all of them */
     uint64_t per_kind[AUDIT_KINDS];
+    char first_unchosen[512];         /* what the logs hold for the slot after the prefix */
 } audit_result;
 
 void audit_result_init(audit_result *r);
