@@ -61,6 +61,18 @@ static uint32_t popcount(uint32_t x)
     return n;
 }
 
+/* "nodes 1, 2" for the bits of a voters mask. */
+static const char *nodes_text(uint32_t bits, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "node%s", popcount(bits) == 1 ? "" : "s");
+    for (uint32_t id = 0, first = 1; id < 32 && used < len; id++)
+        if (bits & (1u << id)) {
+            used += (size_t)snprintf(buf + used, len - used, "%s %u", first ? "" : ",", id);
+            first = 0;
+        }
+    return buf;
+}
+
 /* Every ACCEPT record of the cluster's members, sorted. */
 static vote *collect_votes(const audit_state *st, size_t *n)
 {
@@ -156,24 +168,25 @@ static void check_contradictions(const audit_state *st, const vote *v, size_t a,
             continue;
         }
         audit_value_describe(&st->values, v[i].value, other, sizeof other);
+        char first[48], second[48];
+        nodes_text(c->voters, first, sizeof first);
         if (popcount(voters_of(v, i, j)) >= majority) {
             audit_violate(r, AUDIT_TWO_VALUES_CHOSEN, v[i].node, LOG_FILE, (int64_t)v[i].offset,
                           (int64_t)c->slot, v[i].ballot, c->ballot,
-                          "slot %llu: a majority (nodes mask 0x%x) accepted [%s] under (%llu,%u), "
-                          "and a majority (nodes mask 0x%x) accepted [%s] under (%llu,%u)",
-                          (unsigned long long)c->slot, c->voters, chosen,
+                          "slot %llu: a majority (%s) accepted [%s] under (%llu,%u), and a "
+                          "majority (%s) accepted [%s] under (%llu,%u)",
+                          (unsigned long long)c->slot, first, chosen,
                           (unsigned long long)c->ballot.round, c->ballot.node,
-                          voters_of(v, i, j), other, (unsigned long long)v[i].ballot.round,
-                          v[i].ballot.node);
+                          nodes_text(voters_of(v, i, j), second, sizeof second), other,
+                          (unsigned long long)v[i].ballot.round, v[i].ballot.node);
         } else {
             for (size_t k = i; k < j; k++)
                 audit_violate(r, AUDIT_CHOSEN_CONTRADICTED, v[k].node, LOG_FILE,
                               (int64_t)v[k].offset, (int64_t)c->slot, v[k].ballot, c->ballot,
-                              "slot %llu: [%s] was chosen under (%llu,%u) (nodes mask 0x%x), "
-                              "but node %u later voted [%s] under the higher ballot (%llu,%u) "
-                              "at offset %llu",
+                              "slot %llu: [%s] was chosen under (%llu,%u) by %s, but node %u "
+                              "later voted [%s] under the higher ballot (%llu,%u) at offset %llu",
                               (unsigned long long)c->slot, chosen,
-                              (unsigned long long)c->ballot.round, c->ballot.node, c->voters,
+                              (unsigned long long)c->ballot.round, c->ballot.node, first,
                               v[k].node, other, (unsigned long long)v[k].ballot.round,
                               v[k].ballot.node, (unsigned long long)v[k].offset);
         }
