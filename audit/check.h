@@ -54,11 +54,11 @@ void audit_check_learners(const audit_state *st, const audit_chosen *ch, audit_r
 
 /* Whether a's log starts with a rewrite's copy of the acceptor's state
  * rather than its history: a first batch shaped like acceptor_export's
- * (PROMISE, maybe TRIM, then ACCEPTs in increasing slot order) with a vote
- * below that promise, which no history has.  Such a log lacks superseded
- * records, so it cannot be audited (PAXOS_TEST_KEEP_LOG=1 prevents it).
- * A rewrite whose votes all sit at the promise cannot be told from a
- * history: the acceptor's own log (state.h, rewritten) tells it. */
+ * (PROMISE, TRIM, then ACCEPTs in increasing slot order) whose TRIM comes
+ * before any vote, or with a vote below that promise -- neither of which
+ * a history has.  Such a log lacks superseded records, so it cannot be
+ * audited (PAXOS_TEST_KEEP_LOG=1 prevents it).  The acceptor's own log
+ * tells it too (state.h, rewritten). */
 int audit_log_rewritten(const audit_acceptor *a);
 
 /* All of the above. */

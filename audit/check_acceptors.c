@@ -199,20 +199,31 @@ void audit_check_acceptors(const audit_state *st, audit_result *r)
 
 /* ---- rewritten logs ------------------------------------------------------------ */
 
+/* A rewrite writes acceptor_export's records as batch 1 of a new file:
+ * PROMISE(promised), TRIM(mark) under that promise, then one ACCEPT per
+ * entry in slot order, none above the promise.  The host rewrites only
+ * once the mark moved (maybe_rewrite), so the TRIM is always there, ahead
+ * of every vote -- which no history has: a TRIM never reaches past the
+ * votes before it (on_trim above).  A vote below the promise in that
+ * batch gives a rewrite away too. */
 int audit_log_rewritten(const audit_acceptor *a)
 {
     size_t i = 0;
-    if (a->n == 0 || a->recs[0].type != ACC_REC_PROMISE || a->recs[0].batch != 1) return 0;
-    px_ballot promised = a->recs[0].ballot;
-    i = 1;
-    if (i < a->n && a->recs[i].type == ACC_REC_TRIM && a->recs[i].batch == 1) i++;
-    int below = 0;
+    px_ballot promised = {0, 0};
+    int state = 0;
+    if (a->n == 0 || a->recs[0].batch != 1) return 0;
+    if (a->recs[0].type == ACC_REC_PROMISE) promised = a->recs[i++].ballot;
+    if (i < a->n && a->recs[i].type == ACC_REC_TRIM && a->recs[i].batch == 1) {
+        if (px_ballot_cmp(a->recs[i].ballot, promised) != 0) return 0;
+        state = a->recs[i].slot > 0;
+        i++;
+    }
     for (size_t k = i; k < a->n && a->recs[k].batch == 1; k++) {
         const audit_rec *x = &a->recs[k];
         if (x->type != ACC_REC_ACCEPT) return 0;
         if (k > i && x->slot <= a->recs[k - 1].slot) return 0;
         if (px_ballot_cmp(x->ballot, promised) > 0) return 0;
-        below |= px_ballot_cmp(x->ballot, promised) < 0;
+        state |= px_ballot_cmp(x->ballot, promised) < 0;
     }
-    return below;
+    return state;
 }
