@@ -114,8 +114,8 @@ void audit_report_text(FILE *f, const audit_state *st, const audit_result *r, do
         char path[AUDIT_PATH + 32];
         file_path(st, v, path, sizeof path);
         fprintf(f, "VIOLATION %s", audit_kind_name(v->kind));
-        if (path[0]) fprintf(f, " [%s%s%lld]", path, v->offset >= 0 ? " @" : "",
-                             v->offset >= 0 ? (long long)v->offset : 0LL);
+        if (path[0] && v->offset >= 0) fprintf(f, " [%s @%lld]", path, (long long)v->offset);
+        else if (path[0]) fprintf(f, " [%s]", path);
         fprintf(f, ": %s\n", v->what);
     }
     if (r->total > r->n)
