@@ -9,7 +9,8 @@
  *
  * Compaction: TRIM messages make the core forget entries below the mark,
  * but the log file keeps their records.  Once the file is both big and
- * mostly dead it is replaced by the core's export (maybe_rewrite). */
+ * mostly dead it is replaced by the core's export (maybe_rewrite) -- unless
+ * PAXOS_TEST_KEEP_LOG=1 (tests only: every record stays, for the audit). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ typedef struct acc_proc {
     px_msg *msg;
     uint64_t size_at_rewrite; /* log bytes right after the last rewrite, 0 before one */
     uint64_t mark_at_rewrite; /* the mark the last rewrite saw, 0 before one */
+    int keep_log;             /* PAXOS_TEST_KEEP_LOG: never rewrite (tests only) */
 } acc_proc;
 
 static void replay(void *arg, const acc_record *r)
@@ -67,6 +69,15 @@ static void recover(acc_proc *a)
         px_warn("test mode: unsynced records stay in memory for %d us before each write "
                 "(kill -9 loses them)", atoi(lose));
     }
+    /* PAXOS_TEST_KEEP_LOG=1: test mode only.  A rewrite keeps just the
+     * live state, dropping superseded promises and votes; bin/paxos-audit
+     * needs every record ever made durable to check Paxos on what really
+     * happened.  The log then grows without bound: never in production. */
+    const char *keep = getenv("PAXOS_TEST_KEEP_LOG");
+    a->keep_log = keep && atoi(keep) > 0;
+    if (a->keep_log)
+        px_warn("test mode: acceptor.log is never rewritten (PAXOS_TEST_KEEP_LOG): it keeps "
+                "every record and grows without bound");
     px_ballot b = acceptor_promised(a->core);
     px_info("recovered %llu records (%llu bytes): promised (%llu,%u), trimmed below %llu, "
             "%zu accepted slots",
@@ -107,6 +118,7 @@ static void export_source(void *src, acc_record_fn put, void *put_arg)
 static void maybe_rewrite(acc_proc *a)
 {
     uint64_t size = acc_store_size(a->store), mark = acceptor_trimmed(a->core);
+    if (a->keep_log) return;
     if (size < REWRITE_MIN_BYTES || size < 2 * a->size_at_rewrite || mark <= a->mark_at_rewrite)
         return;
     if (acceptor_durable_seq(a->core) != acceptor_emitted_seq(a->core)) return;

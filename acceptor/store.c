@@ -276,15 +276,15 @@ static int torn_header(const uint8_t *h, size_t n)
 
 /* Reads the file header: *kind says what follows; *salt for the current
  * version, *version for the old ones. */
-static int check_header(struct acc_store *s, uint64_t fsize, enum header_kind *kind,
+static int check_header(int fd, const char *path, uint64_t fsize, enum header_kind *kind,
                         uint64_t *salt, unsigned *version, char *err, size_t errlen)
 {
     uint8_t h[ALOG_FILE_HDR];
     char why[64];
     size_t n = fsize < ALOG_FILE_HDR ? (size_t)fsize : ALOG_FILE_HDR;
     errno = 0;
-    if (pread_full(s->fd, h, n, 0) != (ssize_t)n) {
-        fmt(err, errlen, "%s: read: %s", s->path, errno ? strerror(errno) : "short read");
+    if (pread_full(fd, h, n, 0) != (ssize_t)n) {
+        fmt(err, errlen, "%s: read: %s", path, errno ? strerror(errno) : "short read");
         return -1;
     }
     int magic = n >= 8 && px_get32(h) == ALOG_MAGIC;
@@ -295,15 +295,15 @@ static int check_header(struct acc_store *s, uint64_t fsize, enum header_kind *k
     } else if (fsize <= ALOG_FILE_HDR && torn_header(h, n)) {
         *kind = HDR_FRESH;
     } else if (!magic) {
-        fmt(err, errlen, "%s: not an acceptor log (bad file header)", s->path);
+        fmt(err, errlen, "%s: not an acceptor log (bad file header)", path);
         return -1;
     } else if (*version == 1 || *version == 2) {
         *kind = HDR_OLD;
     } else if (*version == ALOG_VERSION) {
-        fmt(err, errlen, "%s: %s", s->path, why);
+        fmt(err, errlen, "%s: %s", path, why);
         return -1;
     } else {
-        fmt(err, errlen, "%s: unsupported acceptor log version %u (want 1 to %u)", s->path,
+        fmt(err, errlen, "%s: unsupported acceptor log version %u (want 1 to %u)", path,
             *version, ALOG_VERSION);
         return -1;
     }
@@ -429,7 +429,7 @@ static int open_file(struct acc_store *s, acc_store_replay_fn fn, void *arg,
         return -1;
     }
     uint64_t fsize = (uint64_t)st.st_size;
-    if (check_header(s, fsize, &kind, &salt, &version, err, errlen) < 0) return -1;
+    if (check_header(s->fd, s->path, fsize, &kind, &salt, &version, err, errlen) < 0) return -1;
     int rc;
     if (kind == HDR_CURRENT) {
         rc = open_current(s, fsize, salt, fn, arg, rep, err, errlen);
@@ -474,6 +474,43 @@ struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay
         return NULL;
     }
     return s;
+}
+
+/* ---- reading only ------------------------------------------------------------ */
+
+int acc_store_read(const char *dir, acc_store_visit_fn visit, void *arg, int *exists,
+                   acc_store_report *report, char *err, size_t errlen)
+{
+    char path[4096];
+    struct stat st;
+    enum header_kind kind;
+    uint64_t salt = 0;
+    unsigned version;
+    alog_recovered out;
+    fmt(err, errlen, "%s", "");
+    if (report) memset(report, 0, sizeof *report);
+    if (exists) *exists = 0;
+    fmt(path, sizeof path, "%s/%s", dir, LOG_NAME);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return 0;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        fmt(err, errlen, "open %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    uint64_t fsize = (uint64_t)st.st_size;
+    int rc = check_header(fd, path, fsize, &kind, &salt, &version, err, errlen);
+    if (rc == 0 && kind == HDR_OLD) {
+        fmt(err, errlen, "%s: a version %u log; starting the acceptor converts it to version %u",
+            path, version, ALOG_VERSION);
+        rc = -1;
+    } else if (rc == 0 && kind == HDR_CURRENT) {
+        if (exists) *exists = 1;
+        rc = alog_recover_visit(fd, path, fsize, alog_seed(salt), visit, arg, &out, report, err,
+                                errlen);
+    }
+    close(fd);
+    return rc;
 }
 
 /* ---- appending and syncing ------------------------------------------------ */

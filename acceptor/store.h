@@ -28,6 +28,11 @@ struct acc_store;
 
 typedef acc_record_fn acc_store_replay_fn;
 
+/* A record together with where it stands in the file: its offset and its
+ * batch (acc_store_read). */
+typedef void (*acc_store_visit_fn)(void *arg, const acc_record *r, uint64_t offset,
+                                   uint32_t batch);
+
 /* A source of records for a rewrite: calls put(put_arg, r) for each record
  * of the new log, in order (acceptor_export, wrapped). */
 typedef void (*acc_store_source_fn)(void *src, acc_record_fn put, void *put_arg);
@@ -54,6 +59,18 @@ typedef struct acc_store_report {
 struct acc_store *acc_store_open(const char *dir, int fsync_on, acc_store_replay_fn fn,
                                  void *arg, acc_store_report *report, char *err,
                                  size_t errlen);
+
+/* Reads dir/acceptor.log the way acc_store_open recovers it, but only
+ * reads: nothing is cut, sealed, converted or created, so it may run on
+ * the files of a stopped cluster (bin/paxos-audit).  visit gets every
+ * record a recovery would keep, in file order, with its offset and batch;
+ * report (may be NULL) describes the torn tail a recovery would cut
+ * (cut_bytes 0: none).  *exists (may be NULL) is 0 when there is no log:
+ * no file, or one no longer than a torn file header (no records either
+ * way).  Returns 0, or -1 with err: damage a recovery refuses, a version 1
+ * or 2 log (only converted by opening it), an I/O error. */
+int acc_store_read(const char *dir, acc_store_visit_fn visit, void *arg, int *exists,
+                   acc_store_report *report, char *err, size_t errlen);
 
 /* Append records to the batch being collected (in memory, not yet
  * written).  0 on success, -1 if the store is unusable (err filled). */

@@ -324,8 +324,9 @@ static void keep(alog_recovered *out, const alog_item *it, uint64_t off)
     if (!it->marker) out->records++;
 }
 
-static int replay(reader *rd, const char *path, uint32_t seed, acc_record_fn fn, void *arg,
-                  alog_recovered *out, acc_store_report *rep, char *err, size_t errlen)
+static int replay(reader *rd, const char *path, uint32_t seed, acc_store_visit_fn visit,
+                  void *arg, alog_recovered *out, acc_store_report *rep, char *err,
+                  size_t errlen)
 {
     alog_item *it = malloc(sizeof *it);
     damage *d = malloc(sizeof *d);
@@ -359,7 +360,7 @@ static int replay(reader *rd, const char *path, uint32_t seed, acc_record_fn fn,
         } else {
             if (!it->marker) {
                 highs_add(&h, &it->rec);
-                if (fn) fn(arg, &it->rec);
+                if (visit) visit(arg, &it->rec, off, it->batch);
             }
             keep(out, it, off);
         }
@@ -369,9 +370,9 @@ static int replay(reader *rd, const char *path, uint32_t seed, acc_record_fn fn,
     return rc;
 }
 
-int alog_recover(int fd, const char *path, uint64_t fsize, uint32_t seed, acc_record_fn fn,
-                 void *arg, alog_recovered *out, acc_store_report *rep, char *err,
-                 size_t errlen)
+int alog_recover_visit(int fd, const char *path, uint64_t fsize, uint32_t seed,
+                       acc_store_visit_fn visit, void *arg, alog_recovered *out,
+                       acc_store_report *rep, char *err, size_t errlen)
 {
     reader rd = {.fd = fd, .buf = malloc(READ_BUF), .fsize = fsize};
     memset(out, 0, sizeof *out);
@@ -380,9 +381,31 @@ int alog_recover(int fd, const char *path, uint64_t fsize, uint32_t seed, acc_re
         fmt(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    int rc = replay(&rd, path, seed, fn, arg, out, rep, err, errlen);
+    int rc = replay(&rd, path, seed, visit, arg, out, rep, err, errlen);
     free(rd.buf);
     return rc;
+}
+
+/* alog_recover's consumer, behind the visitor interface. */
+typedef struct record_sink {
+    acc_record_fn fn;
+    void *arg;
+} record_sink;
+
+static void to_record_fn(void *arg, const acc_record *r, uint64_t offset, uint32_t batch)
+{
+    const record_sink *k = arg;
+    (void)offset;
+    (void)batch;
+    if (k->fn) k->fn(k->arg, r);
+}
+
+int alog_recover(int fd, const char *path, uint64_t fsize, uint32_t seed, acc_record_fn fn,
+                 void *arg, alog_recovered *out, acc_store_report *rep, char *err,
+                 size_t errlen)
+{
+    record_sink k = {.fn = fn, .arg = arg};
+    return alog_recover_visit(fd, path, fsize, seed, to_record_fn, &k, out, rep, err, errlen);
 }
 
 /* ---- versions 1 and 2 ----------------------------------------------------------- */

@@ -33,6 +33,12 @@ int alog_recover(int fd, const char *path, uint64_t fsize, uint32_t seed, acc_re
                  void *arg, alog_recovered *out, acc_store_report *report, char *err,
                  size_t errlen);
 
+/* The same, but each kept record goes to visit with where it stands: its
+ * offset in the file and its batch (for acc_store_read). */
+int alog_recover_visit(int fd, const char *path, uint64_t fsize, uint32_t seed,
+                       acc_store_visit_fn visit, void *arg, alog_recovered *out,
+                       acc_store_report *report, char *err, size_t errlen);
+
 /* The same for a version 1 or 2 log (records without batches: damage with
  * any valid record after it is refused, anything else is a torn tail). */
 int alog_recover_old(int fd, const char *path, uint64_t fsize, acc_record_fn fn, void *arg,

@@ -14,6 +14,9 @@
 #   quorum_too_small          partition (two "majorities" of one node)
 #   proposer_ignore_promised  partition-leader (a new leader must recover
 #                             what the old one got accepted)
+#   acceptor_forget_silently  kill: a leader elected before every learner
+#                             reported re-proposes slots the acceptors forgot;
+#                             clients see nothing, the audit of the files does
 #   learner_out_of_order, learner_no_dedup   all
 #
 # Needs `make` and `make mutants` first.  Prints one line per mutant and
@@ -31,7 +34,7 @@ while [ $# -gt 0 ]; do
         *) mutants+=("$1"); shift ;;
     esac
 done
-[ ${#mutants[@]} -eq 0 ] && mutants=(acceptor_early_reply quorum_too_small proposer_ignore_promised)
+[ ${#mutants[@]} -eq 0 ] && mutants=(acceptor_early_reply quorum_too_small proposer_ignore_promised acceptor_forget_silently)
 
 # The jepsen/run options for each build.
 options_for() {
@@ -39,6 +42,7 @@ options_for() {
         acceptor_early_reply) echo "--nemesis kill --concurrency 48 --nemesis-interval 2 --disk-latency-ms 10" ;;
         quorum_too_small) echo "--nemesis partition --concurrency 6 --nemesis-interval 3" ;;
         proposer_ignore_promised) echo "--nemesis partition-leader --concurrency 6 --nemesis-interval 3" ;;
+        acceptor_forget_silently) echo "--nemesis kill --concurrency 6 --nemesis-interval 3" ;;
         *) echo "--nemesis all --concurrency 6 --nemesis-interval 3" ;;
     esac
 }
@@ -51,12 +55,15 @@ for m in real "${mutants[@]}"; do
     opts=$(options_for "$m")
     nem=$(sed -E 's/--nemesis ([a-z-]+).*/\1/' <<<"$opts")
     [ -x "$bin/paxos-node" ] || { echo "FAIL $m: $bin not built (make mutants)"; fail=$((fail + 1)); continue; }
-    caught=0 verdicts=""
+    caught=0 verdicts="" by_history=0 by_audit=0
     for ((r = 1; r <= RUNS; r++)); do
         seed=$((1000 * r + ${#m}))
         # shellcheck disable=SC2086
         timeout $((TIME_LIMIT + 240)) "$ROOT/jepsen/run" test --time-limit "$TIME_LIMIT" \
             $opts --seed "$seed" --bin "$bin" >"$LOG/$m-$r.log" 2>&1
+        # Which check saw it: the history (paxos-check) and/or the audit of the files.
+        grep -q "history INVALID" "$LOG/$m-$r.log" && by_history=$((by_history + 1))
+        grep -q "audit of the cluster's files INVALID" "$LOG/$m-$r.log" && by_audit=$((by_audit + 1))
         if grep -q "Analysis invalid!" "$LOG/$m-$r.log"; then
             caught=$((caught + 1)); verdicts+=" invalid"
         elif grep -q "Everything looks good!" "$LOG/$m-$r.log"; then
@@ -72,7 +79,7 @@ for m in real "${mutants[@]}"; do
             echo "FAIL real build under $nem:$verdicts (logs in $LOG)"; fail=$((fail + 1))
         fi
     elif [ "$caught" -gt 0 ]; then
-        echo "PASS mutant $m under $nem: caught in $caught of $RUNS runs ($verdicts )"; pass=$((pass + 1))
+        echo "PASS mutant $m under $nem: caught in $caught of $RUNS runs ($verdicts; history $by_history, audit $by_audit )"; pass=$((pass + 1))
     else
         echo "FAIL mutant $m under $nem: never caught in $RUNS runs ($verdicts )"; fail=$((fail + 1))
     fi

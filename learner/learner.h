@@ -17,6 +17,12 @@
 
 #include "../common/outbox.h"
 
+/* Clients remembered for deduplication by every learner process.  Every
+ * learner must use the same number (eviction must be identical
+ * everywhere), so it is a constant; bin/paxos-audit replays the chosen log
+ * with it too. */
+#define LEARNER_DEDUP_MAX 65536
+
 typedef struct learner_config {
     uint32_t id;
     uint32_t n_nodes;

@@ -25,9 +25,6 @@
 
 #define DRAIN_MAX 256
 #define WAIT_CAP_MS 10
-/* Clients remembered for deduplication.  Every learner must use the same
- * number (eviction must be identical everywhere), so it is a constant. */
-#define DEDUP_MAX 65536
 
 #define SNAP_FILE "learner.snap"
 #define SNAP_TMP "learner.snap.tmp"
@@ -55,7 +52,7 @@ static void make_config(const px_proc *p, learner_config *lc)
      * progress (the compaction seam) a few times per heartbeat window */
     lc->catchup_ms = p->cfg.retransmit_ms;
     lc->status_ms = p->cfg.heartbeat_ms * 2;
-    lc->dedup_max = DEDUP_MAX;
+    lc->dedup_max = LEARNER_DEDUP_MAX;
     lc->snapshot_every = p->cfg.snapshot_every;
 }
 

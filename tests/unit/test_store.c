@@ -1094,6 +1094,65 @@ static void test_rewrite_from_export(void)
     rmdir_all("rwexp");
 }
 
+/* acc_store_read (for bin/paxos-audit): every record a recovery keeps,
+ * with its offset and batch, in order; a torn tail described but not cut;
+ * damage refused; the file left as it was every time; no file, no log. */
+typedef struct placed {
+    seen s;
+    uint64_t offs[64];
+    uint32_t batches[64];
+} placed;
+
+static void on_placed(void *arg, const acc_record *r, uint64_t offset, uint32_t batch)
+{
+    placed *p = arg;
+    if (p->s.n < 64) {
+        p->offs[p->s.n] = offset;
+        p->batches[p->s.n] = batch;
+    }
+    on_record(&p->s, r);
+}
+
+static int read_placed(const char *sub, placed *p, int *exists)
+{
+    char d[256];
+    path_of(d, sizeof(d), sub, NULL);
+    free(p->s.v);
+    memset(p, 0, sizeof *p);
+    return acc_store_read(d, on_placed, p, exists, &rep, err, sizeof(err));
+}
+
+static void test_read_only(void)
+{
+    enum { N = 12 };
+    uint64_t offs[N];
+    size_t len;
+    placed p = {0};
+    int exists = 0;
+    REQUIRE(write_log("ro", N, 1, (const int[]){5, 7}, offs) == 0);
+    unsigned char *good = load("ro", &len);
+    REQUIRE(good != NULL);
+    CHECK(read_placed("ro", &p, &exists) == 0 && exists && rep.cut_bytes == 0);
+    CHECK(seen_range(&p.s, 0, N));
+    for (int i = 0; i < N; i++) CHECK(p.offs[i] == offs[i] && p.batches[i] == (i < 5 ? 1u : 2u));
+    /* The last record cut short: the records before it, the cut reported,
+     * nothing truncated or sealed. */
+    size_t torn = (size_t)offs[N - 1] + 10;
+    damage("ro", good, torn, -1);
+    CHECK(read_placed("ro", &p, &exists) == 0 && seen_range(&p.s, 0, N - 1));
+    CHECK(rep.cut_offset == offs[N - 1] && rep.cut_bytes == 10);
+    CHECK(untouched("ro", good, torn, -1));
+    /* Damage to a durable record: refused, untouched. */
+    damage("ro", good, len, (long)offs[2] + 3);
+    CHECK(read_placed("ro", &p, &exists) < 0 && strstr(err, "not a torn write") != NULL);
+    CHECK(untouched("ro", good, len, (long)offs[2] + 3));
+    free(good);
+    rmdir_all("ro");
+    /* No directory, no file: no log, no error. */
+    CHECK(read_placed("ro", &p, &exists) == 0 && !exists && p.s.n == 0);
+    free(p.s.v);
+}
+
 int main(void)
 {
     snprintf(root, sizeof(root), "/tmp/px-test-store-XXXXXX");
@@ -1120,6 +1179,7 @@ int main(void)
     RUN(test_older_file_bytes_never_read);
     RUN(test_rewrite_needs_durable);
     RUN(test_rewrite_from_export);
+    RUN(test_read_only);
     rmdir(root);
     return check_summary();
 }
