@@ -27,7 +27,8 @@
  * not hear the leader over such a link starts elections the others grant,
  * deposing a leader they cannot hear either, over and over (the flip-flop
  * of issue 12).  So every TCP socket of a role gets a delivery deadline,
- * TCP_USER_TIMEOUT: data unacknowledged for NET_TCP_DEADLINE_MS (and a
+ * TCP_USER_TIMEOUT: data unacknowledged for NET_TCP_DEADLINE_ELECTIONS
+ * longest election timeouts, at least NET_TCP_DEADLINE_MIN_MS (and a
  * connection attempt unanswered as long) makes the kernel fail the
  * connection, nng sees an ordinary connection error, and its dialer
  * connects afresh -- at once after a heal, since a new connection starts
@@ -128,7 +129,6 @@ struct px_net {
     px_delayq delayq;                    /* frames held back by send faults */
     unsigned tcp_deadline_ms;            /* TCP_USER_TIMEOUT of our TCP sockets */
     uint64_t fd_scan_ms;                 /* when to look for new TCP sockets */
-    uint64_t tcp_deadlines_set;          /* sockets given their deadline so far */
 };
 
 struct px_ctl {
@@ -306,6 +306,8 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     if (role_port(nc, role) != 0) {
         tcp_url(cfg, nc, role, url, sizeof url);
         if (listen_tcp(n, url, err, errlen) != 0) goto fail;
+        px_info("TCP connections that deliver nothing for %u ms are dropped and dialled afresh",
+                n->tcp_deadline_ms);
     }
     return n;
 fail:
@@ -507,8 +509,6 @@ int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms)
         /* a bad frame is not a message: keep waiting for a good one */
     }
 }
-
-
 
 /* ----------------------------------------------------------------- outbound */
 
@@ -772,15 +772,9 @@ static void set_tcp_deadlines(struct px_net *n)
         len = sizeof have;
         if (getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &have, &len) == 0 && have == want)
             continue;
-        if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &want, sizeof want) == 0)
-            n->tcp_deadlines_set++;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &want, sizeof want);
     }
     closedir(dir);
-}
-
-unsigned px_net_tcp_deadline_ms(const struct px_net *n)
-{
-    return n->tcp_deadline_ms;
 }
 
 /* The transport's timers: delayed frames that are due, and the deadline

@@ -72,10 +72,6 @@ uint64_t px_net_rejected(const struct px_net *n, int reason);
  * address it came from.  For the protocol bounds the role cores check. */
 void px_net_refused(struct px_net *n, int reason);
 
-/* The delivery deadline (TCP_USER_TIMEOUT, ms) this process gives its TCP
- * sockets (net.c, "Stalled connections"). */
-unsigned px_net_tcp_deadline_ms(const struct px_net *n);
-
 /* ipc connections refused in this process because the peer runs as
  * another user (ipc listeners take only their owner's processes). */
 uint64_t px_net_foreign_uid_refused(void);
