@@ -275,9 +275,9 @@ NET_FAULTS=${PX_NET_FAULTS:-dup=0.05 delay=0.05 delay-ms=30 reorder=0.05 drop=0.
 
 start_dup() {
     local id
+    touch "$PX_STATE/dup" # first: stop must undo even a start that failed half-way
     # shellcheck disable=SC2086
     for id in $(ids); do arm "$id" all net $NET_FAULTS; done
-    touch "$PX_STATE/dup"
     echo "send faults on in every role: $NET_FAULTS"
 }
 
