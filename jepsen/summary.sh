@@ -69,11 +69,15 @@ fp_lines=$(cat "$RUN"/logs/node*/*.log 2>/dev/null | grep -E 'FAULT failpoint [a
 fp_total=$(grep -c . <<<"$fp_lines")
 fp_edn=$(sort <<<"$fp_lines" | uniq -c | awk 'NF == 3 { sep = n++ ? ", " : ""; printf("%s\"%s %s\" %d", sep, $2, $3, $1) }')
 leftovers=$(cat "$RUN"/logs/node*/learner.log "$RUN"/logs/node*/proposer.log 2>/dev/null | grep -c 'removed leftover')
+# compaction: snapshots written by the learners, snapshots fetched from a peer
+snapshots=$(cat "$RUN"/logs/node*/learner.log 2>/dev/null | grep -c 'snapshot at slot [0-9]* written')
+transfers=$(cat "$RUN"/logs/node*/learner.log 2>/dev/null | grep -c 'installed the snapshot at slot')
 
 echo "jepsen/run: faults: partitions $partitions, one-way ($oneway_cuts cuts) $oneway, kills $kills, pauses $pauses," \
     "frames duplicated $dup / delayed $delayed / reordered $reordered / dropped $dropped," \
     "failpoints fired $fp_total${fp_edn:+ ($fp_edn)}, learners lost $losses ($lost_bytes bytes)," \
-    "leaders disrupted $storm, half-written files left by a kill $leftovers"
+    "leaders disrupted $storm, half-written files left by a kill $leftovers;" \
+    "compaction: $snapshots snapshots written, $transfers fetched from a peer"
 
 # A nemesis started in this run must show at least one fault it injected.
 never=""
@@ -104,7 +108,8 @@ if [ -f "$RUN/results.edn" ]; then
           :frames {:duplicated $dup, :delayed $delayed, :reordered $reordered, :dropped $dropped},
           :failpoints-fired $fp_total, :failpoints {$fp_edn},
           :learners-lost $losses, :learner-bytes-lost $lost_bytes, :leaders-disrupted $storm,
-          :half-written-files $leftovers, :never-fired [$(for k in $never; do printf ':%s ' "$k"; done)]}
+          :half-written-files $leftovers, :snapshots-written $snapshots,
+          :snapshots-fetched $transfers, :never-fired [$(for k in $never; do printf ':%s ' "$k"; done)]}
 }
 EOF
     mv "$tmp" "$RUN/results.edn"
