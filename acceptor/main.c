@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/faults.h"
 #include "../common/log.h"
 #include "../common/ready.h"
 #include "../node/proc.h"
@@ -62,12 +63,13 @@ static void recover(acc_proc *a)
     }
     if (rep.warn[0]) px_warn("%s/acceptor.log: %s", a->p.dir, rep.warn);
     if (rep.info[0]) px_info("%s/acceptor.log: %s", a->p.dir, rep.info);
-    /* PAXOS_TEST_LOSE_UNSYNCED=US: fault-injection mode for tests only. */
-    const char *lose = getenv("PAXOS_TEST_LOSE_UNSYNCED");
-    if (lose && atoi(lose) > 0) { /* 0 or unset: normal operation */
-        acc_store_hold_until_sync(a->store, (unsigned)atoi(lose));
-        px_warn("test mode: unsynced records stay in memory for %d us before each write "
-                "(kill -9 loses them)", atoi(lose));
+    /* PAXOS_TEST_LOSE_UNSYNCED=US: fault-injection mode for tests only
+     * (common/faults.h, read and checked by px_proc_start). */
+    unsigned lose_us = px_fault_unsynced_us();
+    if (lose_us > 0) { /* 0 or unset: normal operation */
+        acc_store_hold_until_sync(a->store, lose_us);
+        px_warn("test mode: unsynced records stay in memory for %u us before each write "
+                "(kill -9 loses them)", lose_us);
     }
     /* PAXOS_TEST_KEEP_LOG=1: test mode only.  A rewrite keeps just the
      * live state, dropping superseded promises and votes; bin/paxos-audit
@@ -86,6 +88,24 @@ static void recover(acc_proc *a)
             (unsigned long long)acceptor_trimmed(a->core), acceptor_accepted_count(a->core));
 }
 
+/* Whether the batch holds a record of this type (for the failpoints). */
+static int batch_has(const acc_records *r, int type)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].type == type) return 1;
+    return 0;
+}
+
+/* The failpoints between a batch's fsync and its replies (faults.h): a
+ * crash here is a crash after a promise or a vote became durable and
+ * before anyone heard of it. */
+static void failpoints_after_sync(const acc_records *r)
+{
+    if (!px_failpoints_armed) return;
+    if (batch_has(r, ACC_REC_PROMISE)) px_failpoint_hit(PX_FP_ACCEPTOR_PROMISE_DURABLE);
+    if (batch_has(r, ACC_REC_ACCEPT)) px_failpoint_hit(PX_FP_ACCEPTOR_ACCEPT_DURABLE);
+}
+
 /* Write and fsync what the batch produced, then release held replies.  A
  * failed write or sync means the disk can no longer be trusted: exit and let
  * the supervisor restart us, which re-reads what really is on disk. */
@@ -95,11 +115,17 @@ static void commit(acc_proc *a)
     if (r->n == 0) return;
     char err[1024];
     uint64_t last = r->last_seq;
-    if (acc_store_append(a->store, r->v, r->n, err, sizeof err) != 0 ||
-        acc_store_sync(a->store, err, sizeof err) != 0) {
+    if (acc_store_append(a->store, r->v, r->n, err, sizeof err) != 0) {
         px_error("durable write failed, exiting: %s", err);
         exit(1);
     }
+    /* written (or, under PAXOS_TEST_LOSE_UNSYNCED, held) but not synced */
+    PX_FAILPOINT(PX_FP_ACCEPTOR_BEFORE_SYNC);
+    if (acc_store_sync(a->store, err, sizeof err) != 0) {
+        px_error("durable write failed, exiting: %s", err);
+        exit(1);
+    }
+    failpoints_after_sync(r);
     r->n = 0;
     acceptor_durable(a->core, last, &a->out);
 }

@@ -24,4 +24,15 @@ typedef int (*px_fill_fn)(void *arg, int fd);
 int px_replace_file(const char *dir, const char *name, px_fill_fn fill, void *arg, int fsync_on,
                     char *err, size_t errlen);
 
+/* Test hooks, set once at start by processes that inject faults
+ * (common/faults.h); both off by default, and fileio then behaves exactly
+ * as documented above.
+ *   unsynced_us: px_replace_file waits this long after writing the .tmp
+ *     and before it syncs and renames it (a simulated device latency), so
+ *     a kill -9 meanwhile loses the new contents, as a power cut loses
+ *     writes the device has not finished: dir/name stays the old file.
+ *   before_rename: called with name once the .tmp is complete, before
+ *     the rename (a failpoint may crash or stall the process there). */
+void px_fileio_set_test_hooks(unsigned unsynced_us, void (*before_rename)(const char *name));
+
 #endif

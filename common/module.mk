@@ -8,3 +8,10 @@ test_wire_SRCS := tests/unit/test_wire.c
 test_config_SRCS := tests/unit/test_config.c common/config.c common/log.c
 test_config_LIBS := -lconfig
 test_quorum_SRCS := tests/unit/test_quorum.c
+
+# The test-only fault injection (common/faults.c) and its delay queue, and
+# the atomic replace's test hooks (common/fileio.c).
+UNIT_TESTS += test_faults test_delayq test_fileio
+test_faults_SRCS := tests/unit/test_faults.c common/faults.c common/log.c
+test_delayq_SRCS := tests/unit/test_delayq.c common/delayq.c
+test_fileio_SRCS := tests/unit/test_fileio.c common/fileio.c

@@ -18,6 +18,31 @@
  * header, CRC and length, so the receiver splits them without any new
  * framing and a single-frame message is exactly what it always was.
  *
+ * Stalled connections: a partition made of iptables DROP rules (or any
+ * real loss long enough) leaves TCP connections established, with their
+ * unacknowledged data retransmitted on a timer that doubles each time:
+ * after a 20 s cut the next retransmission can be 6 to 13 s away, and
+ * until then the connection delivers nothing although the network is
+ * whole again and nng still counts it as connected.  A proposer that does
+ * not hear the leader over such a link starts elections the others grant,
+ * deposing a leader they cannot hear either, over and over (the flip-flop
+ * of issue 12).  So every TCP socket of a role gets a delivery deadline,
+ * TCP_USER_TIMEOUT: data unacknowledged for NET_TCP_DEADLINE_ELECTIONS
+ * longest election timeouts, at least NET_TCP_DEADLINE_MIN_MS (and a
+ * connection attempt unanswered as long) makes the kernel fail the
+ * connection, nng sees an ordinary connection error, and its dialer
+ * connects afresh -- at once after a heal, since a new connection starts
+ * with a fresh retransmission timer.  nng 1.5 has no option for it and
+ * no way to reach a pipe's descriptor, so net_tick sets it on every TCP
+ * socket of the process (all of them nng's) as they appear.  Closing such
+ * a pipe from our side instead is not an option: nng 1.5.2 can hang for
+ * ever closing a TLS pipe in the middle of a partial send (a stalled
+ * one), in the reaper and then in nng_close.
+ *
+ * Send faults (faults.h, tests only): a frame between protocol roles may be
+ * dropped, duplicated, delayed or reordered; delayed frames wait in a
+ * queue (delayq.h) that px_net_recv drains, so no thread sleeps per frame.
+ *
  * Control traffic (CTL_REQ / CTL_REPLY) is REQ/REP on a separate ipc socket
  * so a status query can never be confused with, or queued behind, protocol
  * messages. */
@@ -40,9 +65,15 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 #include <nng/transport/ipc/ipc.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "delayq.h"
+#include "faults.h"
 #include "log.h"
 #include "refuse.h"
 #include "tls.h"
@@ -55,6 +86,9 @@
 #define NET_PACK_MAX 65536    /* bytes of frames packed into one nng message */
 #define NET_REDIAL_MS 2000    /* a destination without a connection this long is dialled afresh */
 #define NET_REDIAL_LOG_MS 60000 /* ... and said so at most this often */
+#define NET_TCP_DEADLINE_MIN_MS 2000 /* TCP_USER_TIMEOUT: at least this ... */
+#define NET_TCP_DEADLINE_ELECTIONS 4 /* ... or this many longest election timeouts */
+#define NET_FD_SCAN_MS 100           /* new TCP sockets get their deadline this soon */
 
 _Static_assert(NET_PACK_MAX >= PX_MAX_FRAME, "a packed message must hold the largest frame");
 
@@ -62,6 +96,7 @@ typedef struct net_dest {
     int open;     /* socket created and dialer started */
     int failed;   /* could not be created: do not retry on every send */
     nng_socket s;
+    atomic_int sock_id;    /* s's id: events of a socket closed by a redial are not ours */
     atomic_int pipes;      /* live connections (nng pipe events, from nng's threads) */
     uint64_t connected_ms; /* last send that found a connection (or the socket's birth) */
     uint64_t redial_logged_ms;
@@ -90,6 +125,10 @@ struct px_net {
     uint64_t reject_logged_ms[PX_REFUSE_MAX];
     px_msg scratch; /* a copy of an outgoing message whose from != self */
     uint8_t frame[PX_MAX_FRAME];
+    uint8_t delayed_frame[PX_MAX_FRAME]; /* a frame leaving the delay queue */
+    px_delayq delayq;                    /* frames held back by send faults */
+    unsigned tcp_deadline_ms;            /* TCP_USER_TIMEOUT of our TCP sockets */
+    uint64_t fd_scan_ms;                 /* when to look for new TCP sockets */
 };
 
 struct px_ctl {
@@ -243,6 +282,10 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     n->role = role;
     n->recv_fd = -1;
     pthread_mutex_init(&n->send_mu, NULL);
+    px_delayq_init(&n->delayq);
+    uint64_t deadline = NET_TCP_DEADLINE_ELECTIONS * cfg->election_max_ms;
+    if (deadline < NET_TCP_DEADLINE_MIN_MS) deadline = NET_TCP_DEADLINE_MIN_MS;
+    n->tcp_deadline_ms = (unsigned)(deadline < 600000 ? deadline : 600000);
 
     int rv = nng_pull0_open(&n->in);
     if (rv != 0) {
@@ -263,6 +306,8 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     if (role_port(nc, role) != 0) {
         tcp_url(cfg, nc, role, url, sizeof url);
         if (listen_tcp(n, url, err, errlen) != 0) goto fail;
+        px_info("TCP connections that deliver nothing for %u ms are dropped and dialled afresh",
+                n->tcp_deadline_ms);
     }
     return n;
 fail:
@@ -282,6 +327,7 @@ void px_net_close(struct px_net *n)
     nng_close(n->in);
     for (int i = 0; i <= PX_MAX_NODES; i++)
         if (n->tls_client[i]) nng_tls_config_free(n->tls_client[i]);
+    px_delayq_free(&n->delayq);
     pthread_mutex_destroy(&n->send_mu);
     free(n);
 }
@@ -433,17 +479,25 @@ static void wait_readable(struct px_net *n, int ms)
     else poll(NULL, 0, ms < 1 ? ms : 1); /* no fd (never seen): poll the socket */
 }
 
+static void net_tick(struct px_net *n, uint64_t now);
+
 int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms)
 {
+    uint64_t now = px_now_ms();
+    uint64_t deadline = now + (timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
+    /* a busy loop may never find its socket empty: the timers run here too */
+    net_tick(n, now);
     if (n->rx && next_frame(n, out)) return 1;
-    uint64_t deadline = px_now_ms() + (timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
     for (;;) {
         nng_msg *msg;
         int rv = nng_recvmsg(n->in, &msg, NNG_FLAG_NONBLOCK);
         if (rv == NNG_EAGAIN || rv == NNG_ETIMEDOUT || rv == NNG_EINTR) {
             uint64_t now = px_now_ms();
+            net_tick(n, now);
             if (now >= deadline) return 0;
-            wait_readable(n, (int)(deadline - now));
+            /* wake up for a delayed frame that falls due first */
+            uint64_t until = deadline < n->delayq.next_due ? deadline : n->delayq.next_due;
+            wait_readable(n, until > now ? (int)(until - now) : 1);
             continue;
         }
         if (rv != 0) {
@@ -472,11 +526,13 @@ static void bind_local_addr(nng_dialer d, const char *host)
     if (rv != 0) px_warn("cannot bind outgoing connections to %s: %s", host, nng_strerror(rv));
 }
 
-/* Counts d's live connections.  Runs on nng's threads. */
+/* Counts d's live connections.  Runs on nng's threads, maybe after a
+ * redial replaced the socket: the old socket's pipes, removed late, must
+ * not count against the new one's. */
 static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
     net_dest *d = arg;
-    (void)p;
+    if ((int)nng_socket_id(nng_pipe_socket(p)) != atomic_load(&d->sock_id)) return;
     if (ev == NNG_PIPE_EV_ADD_POST) atomic_fetch_add(&d->pipes, 1);
     else if (ev == NNG_PIPE_EV_REM_POST) atomic_fetch_sub(&d->pipes, 1);
 }
@@ -517,6 +573,7 @@ static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
     int rv = nng_push0_open(&d->s);
     if (rv != 0) goto fail;
     atomic_store(&d->pipes, 0);
+    atomic_store(&d->sock_id, nng_socket_id(d->s));
     d->connected_ms = px_now_ms();
     nng_pipe_notify(d->s, NNG_PIPE_EV_ADD_POST, pipe_event, d);
     nng_pipe_notify(d->s, NNG_PIPE_EV_REM_POST, pipe_event, d);
@@ -552,9 +609,9 @@ static void send_held(net_dest *d)
     d->held = NULL;
 }
 
-/* Append the encoded frame to d's held message, sending that first if the
- * frame would not fit.  Returns 1 if the frame is held. */
-static int hold_frame(struct px_net *n, net_dest *d, size_t len)
+/* Append frame to d's held message, sending that first if the frame would
+ * not fit.  Returns 1 if the frame is held. */
+static int hold_frame(struct px_net *n, net_dest *d, const uint8_t *frame, size_t len)
 {
     if (d->held && nng_msg_len(d->held) + len > NET_PACK_MAX) send_held(d);
     if (d->held == NULL) {
@@ -562,7 +619,7 @@ static int hold_frame(struct px_net *n, net_dest *d, size_t len)
         d->next_held = n->held_head;
         n->held_head = d;
     }
-    return nng_msg_append(d->held, n->frame, len) == 0;
+    return nng_msg_append(d->held, frame, len) == 0;
 }
 
 /* nng redials a lost connection by itself, but a soak run once saw a
@@ -570,7 +627,10 @@ static int hold_frame(struct px_net *n, net_dest *d, size_t len)
  * connection, every APPLIED dropped, until the learner itself restarted.
  * So a destination we keep sending to without any connection for
  * NET_REDIAL_MS gets a fresh socket and dialer.  Against a peer that is
- * really down this costs one socket every 2 s. */
+ * really down this costs one socket every 2 s.  (A connection that exists
+ * but delivers nothing is the kernel's business: see "Stalled
+ * connections" at the top.  The socket closed here has no connection,
+ * so nng's hang on closing a pipe in the middle of a send cannot strike.) */
 static void redial_if_stuck(struct px_net *n, net_dest *d, int role, uint32_t node)
 {
     uint64_t now = px_now_ms();
@@ -590,16 +650,72 @@ static void redial_if_stuck(struct px_net *n, net_dest *d, int role, uint32_t no
     dest_open(n, d, role, node);
 }
 
-static int send_one(struct px_net *n, int role, uint32_t node, size_t len)
+static int send_one(struct px_net *n, int role, uint32_t node, const uint8_t *frame, size_t len)
 {
     if (role < 1 || role >= NET_ROLES || node < 1 || node > PX_MAX_NODES) return 0;
     net_dest *d = &n->dest[role][node];
     if (d->failed) return 0;
     if (d->open) redial_if_stuck(n, d, role, node);
     if (!d->open && dest_open(n, d, role, node) != 0) return 0;
-    if (n->holding) return hold_frame(n, d, len);
+    if (n->holding) return hold_frame(n, d, frame, len);
     /* a full queue (EAGAIN) drops the message: retransmits repair loss */
-    return nng_send(d->s, n->frame, len, NNG_FLAG_NONBLOCK) == 0;
+    return nng_send(d->s, (void *)frame, len, NNG_FLAG_NONBLOCK) == 0;
+}
+
+/* ---------------------------------------------------------- send faults */
+
+/* Faults hit frames between protocol roles only: the gateway's channel to
+ * its own node is not a network (and not what the protocol must survive). */
+static int faultable(const struct px_net *n, int role)
+{
+    return n->role != PX_ROLE_GATEWAY && role != PX_ROLE_GATEWAY;
+}
+
+/* Sends a frame that was held back, as it was, with no new fault. */
+static void send_delayed(struct px_net *n, px_delayed *d)
+{
+    memcpy(n->delayed_frame, d->frame, d->len);
+    send_one(n, d->role, d->node, n->delayed_frame, d->len);
+    free(d->frame);
+}
+
+/* Reordered frames waiting for the frame just sent to (role, node). */
+static void release_reordered(struct px_net *n, int role, uint32_t node)
+{
+    px_delayed d;
+    while (px_delayq_take(&n->delayq, 0, role, node, &d)) send_delayed(n, &d);
+}
+
+/* Frames whose delay is over.  Caller holds send_mu. */
+static void release_due(struct px_net *n, uint64_t now)
+{
+    px_delayed d;
+    while (px_delayq_take(&n->delayq, now, 0, 0, &d)) send_delayed(n, &d);
+}
+
+/* One frame under the send faults: 1 if it counts as queued (a dropped
+ * frame does: the network lost it, not we). */
+static int send_faulty(struct px_net *n, int role, uint32_t node, size_t len)
+{
+    uint32_t delay_ms;
+    int fate = px_fault_pick(&delay_ms);
+    uint64_t due = px_now_ms() + delay_ms;
+    if (fate == PX_SEND_DROP) return 1;
+    if (fate == PX_SEND_DELAY || fate == PX_SEND_REORDER || fate == PX_SEND_DUP) {
+        int pushed = px_delayq_push(&n->delayq, due, role, node, fate == PX_SEND_REORDER,
+                                    n->frame, len) == 0;
+        if (pushed && fate != PX_SEND_DUP) return 1;
+        /* a duplicate's original goes now; a full queue sends as usual */
+    }
+    int queued = send_one(n, role, node, n->frame, len);
+    release_reordered(n, role, node);
+    return queued;
+}
+
+static int send_to(struct px_net *n, int role, uint32_t node, size_t len)
+{
+    if (px_fault_net_on && faultable(n, role)) return send_faulty(n, role, node, len);
+    return send_one(n, role, node, n->frame, len);
 }
 
 /* Encode once, queue to every destination.  Caller holds send_mu: the
@@ -617,10 +733,10 @@ static int send_locked(struct px_net *n, int role, uint32_t node, const px_msg *
         px_error("cannot encode a %s message: dropped", px_msg_type_name(m->type));
         return 0;
     }
-    if (node != PX_NODE_ALL) return send_one(n, role, node, len);
+    if (node != PX_NODE_ALL) return send_to(n, role, node, len);
     int queued = 0;
     for (uint32_t i = 0; i < n->cfg.n_nodes; i++)
-        queued += send_one(n, role, n->cfg.nodes[i].id, len);
+        queued += send_to(n, role, n->cfg.nodes[i].id, len);
     return queued;
 }
 
@@ -630,6 +746,50 @@ int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m)
     int queued = send_locked(n, role, node, m);
     pthread_mutex_unlock(&n->send_mu);
     return queued;
+}
+
+/* ------------------------------------------------------------ liveness */
+
+/* Gives every TCP socket of this process that lacks it the delivery
+ * deadline (see "Stalled connections" at the top).  Every TCP socket of a
+ * role process is nng's: our listeners (whose deadline the connections
+ * they accept inherit), dialers and connections.  A descriptor closed and
+ * reused meanwhile is at worst another of our TCP sockets, or not a
+ * socket (the getsockopt fails). */
+static void set_tcp_deadlines(struct px_net *n)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir) return;
+    unsigned want = n->tcp_deadline_ms;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        int fd = atoi(e->d_name);
+        int proto = 0;
+        unsigned have = 0;
+        socklen_t len = sizeof proto;
+        if (fd <= 2 || fd == dirfd(dir)) continue;
+        if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) != 0 || proto != IPPROTO_TCP)
+            continue;
+        len = sizeof have;
+        if (getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &have, &len) == 0 && have == want)
+            continue;
+        setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &want, sizeof want);
+    }
+    closedir(dir);
+}
+
+/* The transport's timers: delayed frames that are due, and the deadline
+ * of new TCP sockets.  Cheap when nothing is due: two comparisons. */
+static void net_tick(struct px_net *n, uint64_t now)
+{
+    int scan = now >= n->fd_scan_ms && n->role != PX_ROLE_GATEWAY;
+    if (!scan && now < n->delayq.next_due) return;
+    pthread_mutex_lock(&n->send_mu);
+    release_due(n, now);
+    pthread_mutex_unlock(&n->send_mu);
+    if (scan) {
+        n->fd_scan_ms = now + NET_FD_SCAN_MS;
+        set_tcp_deadlines(n);
+    }
 }
 
 void px_net_hold(struct px_net *n)
@@ -699,7 +859,8 @@ int px_ctl_poll(struct px_ctl *c, void (*fn)(void *arg, char *json, size_t cap),
     if (d != 0 || c->msg.type != PX_MSG_CTL_REQ) return 0;
 
     memset(c->json, 0, sizeof c->json);
-    fn(arg, c->json, sizeof c->json);
+    if (c->msg.u.ctl_req.what == PX_CTL_STATE) fn(arg, c->json, sizeof c->json);
+    else px_faults_ctl(&c->msg.u.ctl_req, c->json, sizeof c->json); /* tests only: faults.h */
     c->json[sizeof c->json - 1] = 0; /* whatever fn did, a string */
     size_t len = px_encode_ctl_reply(c->self, c->cfg.cluster_id, c->json, strlen(c->json),
                                      c->frame, sizeof c->frame);
@@ -708,14 +869,15 @@ int px_ctl_poll(struct px_ctl *c, void (*fn)(void *arg, char *json, size_t cap),
 }
 
 /* One CTL_REQ / CTL_REPLY exchange, all of it before deadline. */
-static int ctl_exchange(nng_socket s, const px_config *cfg, uint32_t self, uint64_t deadline,
-                        char *json, size_t cap)
+static int ctl_exchange(nng_socket s, const px_config *cfg, uint32_t self, const px_ctl_req *req,
+                        uint64_t deadline, char *json, size_t cap)
 {
-    uint8_t frame[64];
+    uint8_t frame[128];
     px_msg q;
     memset(&q, 0, sizeof q);
     q.type = PX_MSG_CTL_REQ;
     q.from = self;
+    q.u.ctl_req = *req;
     size_t len = px_encode(&q, cfg->cluster_id, frame, sizeof frame);
     if (len == 0 || nng_send(s, frame, len, 0) != 0) return -1;
 
@@ -731,8 +893,8 @@ static int ctl_exchange(nng_socket s, const px_config *cfg, uint32_t self, uint6
     return rc == 0 ? 0 : -1;
 }
 
-int px_ctl_query(const px_config *cfg, uint32_t self, int role, int timeout_ms, char *json,
-                 size_t cap)
+int px_ctl_request(const px_config *cfg, uint32_t self, int role, const px_ctl_req *req,
+                   int timeout_ms, char *json, size_t cap)
 {
     char url[600];
     nng_socket s;
@@ -752,7 +914,16 @@ int px_ctl_query(const px_config *cfg, uint32_t self, int role, int timeout_ms, 
     nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, once);
     int rv = -1;
     if (nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK) == 0)
-        rv = ctl_exchange(s, cfg, self, deadline, json, cap);
+        rv = ctl_exchange(s, cfg, self, req, deadline, json, cap);
     nng_close(s);
     return rv;
+}
+
+int px_ctl_query(const px_config *cfg, uint32_t self, int role, int timeout_ms, char *json,
+                 size_t cap)
+{
+    px_ctl_req req;
+    memset(&req, 0, sizeof req);
+    req.what = PX_CTL_STATE;
+    return px_ctl_request(cfg, self, role, &req, timeout_ms, json, cap);
 }

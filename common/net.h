@@ -16,9 +16,16 @@
  * are dropped, counted by reason, and logged (rate-limited).  An ipc
  * connection from a process of another uid is closed at once.
  *
+ * Every TCP socket of a role has a delivery deadline: a connection whose
+ * data stays unacknowledged that long fails and is dialled afresh (net.c,
+ * "Stalled connections").
+ * Frames between protocol roles pass the send faults of faults.h (tests
+ * only, off unless the environment turns them on).
+ *
  * Control: every role also answers CTL_REQ on a REP socket at
  *   ipc://<node_dir>/<role>.ctl
- * with a CTL_REPLY carrying its state as JSON. */
+ * with a CTL_REPLY carrying its state as JSON (or, for the fault commands
+ * of faults.h, the fault counters). */
 #ifndef PX_NET_H
 #define PX_NET_H
 
@@ -82,6 +89,11 @@ void px_ctl_close(struct px_ctl *c);
  * Returns 0 with json filled, -1 if the role did not answer in timeout_ms. */
 int px_ctl_query(const px_config *cfg, uint32_t self, int role, int timeout_ms,
                  char *json, size_t cap);
+
+/* The same with any control request (the fault commands of faults.h,
+ * which a role answers itself with JSON, {"error": ...} if refused). */
+int px_ctl_request(const px_config *cfg, uint32_t self, int role, const px_ctl_req *req,
+                   int timeout_ms, char *json, size_t cap);
 
 /* Monotonic milliseconds (for processes; cores get time as an argument). */
 uint64_t px_now_ms(void);

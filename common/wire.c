@@ -30,7 +30,12 @@
  *               then n x { cmd, flags u8, result i64 }            18 + 34n
  *   LIST_REQ    from_index u64                                           8
  *   LIST_CHUNK  from_index u64, total_len u64, n u32, then n x i64  20 + 8n
- *   CTL_REQ     what u8                                                  1
+ *   CTL_REQ     what u8, then by what:                                    1
+ *                 STATE, FAULTS: nothing                                  1
+ *                 NET_FAULTS: dup, delay, reorder, drop (ppm u32 each),
+ *                             delay_ms u32                              21
+ *                 FAILPOINT: action u8, ppm u32, count u32, stall_ms u32,
+ *                            name_len u8, name bytes              15 + len
  *   TRIM        ballot, below u64                                       20
  *   SNAP_REQ    snap_slot u64, offset u64                               16
  *   SNAP_CHUNK  snap_slot u64, total u64, offset u64, n u16,
@@ -59,7 +64,12 @@
  *   - acceptor, learner, leader, origin ids in 1..PX_MAX_NODES;
  *     leader_hint in 0..PX_MAX_NODES; acks only bits 1..PX_MAX_NODES;
  *   - reject of_type is PREPARE or ACCEPT; promise done is 0 or 1;
- *     nack reason is a known enum px_nack_reason.
+ *     nack reason is a known enum px_nack_reason;
+ *   - ctl what is a known enum px_ctl_what; net fault chances each and in
+ *     sum at most PX_PPM, delay_ms 1..PX_FAULT_DELAY_MAX_MS; a failpoint's
+ *     action is known, ppm at most PX_PPM, stall_ms 1..PX_FAULT_STALL_MAX_MS
+ *     for a stall and 0 otherwise, its name 1..PX_FAILPOINT_NAME_MAX bytes
+ *     of [a-z0-9-].
  *
  * The encoder refuses (returns 0) any message the decoder would refuse, so
  * a bug that builds a bad message shows up at the sender.
@@ -284,6 +294,45 @@ static int snap_chunk_ok(const px_snap_chunk *c)
     return c->total - c->offset >= c->n;
 }
 
+static int net_faults_ok(const px_ctl_net_faults *f)
+{
+    if (f->dup_ppm > PX_PPM || f->delay_ppm > PX_PPM || f->reorder_ppm > PX_PPM ||
+        f->drop_ppm > PX_PPM)
+        return 0;
+    /* the fates of one frame exclude each other: their chances add up */
+    uint64_t sum = (uint64_t)f->dup_ppm + f->delay_ppm + f->reorder_ppm + f->drop_ppm;
+    return sum <= PX_PPM && f->delay_ms >= 1 && f->delay_ms <= PX_FAULT_DELAY_MAX_MS;
+}
+
+static int failpoint_name_ok(const char *name, size_t len)
+{
+    if (len < 1 || len > PX_FAILPOINT_NAME_MAX) return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return 0;
+    }
+    return 1;
+}
+
+static int failpoint_ok(const px_ctl_failpoint *f)
+{
+    if (f->action > PX_FP_STALL || f->ppm > PX_PPM) return 0;
+    if (f->action == PX_FP_STALL ? f->stall_ms < 1 || f->stall_ms > PX_FAULT_STALL_MAX_MS
+                                 : f->stall_ms != 0)
+        return 0;
+    return failpoint_name_ok(f->name, f->name_len);
+}
+
+static int ctl_req_ok(const px_ctl_req *q)
+{
+    switch (q->what) {
+    case PX_CTL_STATE: case PX_CTL_FAULTS: return 1;
+    case PX_CTL_NET_FAULTS: return net_faults_ok(&q->u.net);
+    case PX_CTL_FAILPOINT: return failpoint_ok(&q->u.fp);
+    default: return 0;
+    }
+}
+
 /* Whether every field of m's active member is in range. */
 static int msg_fields_ok(const px_msg *m)
 {
@@ -308,7 +357,7 @@ static int msg_fields_ok(const px_msg *m)
     case PX_MSG_APPLIED: return applied_ok(&m->u.applied);
     case PX_MSG_LIST_REQ: return 1;
     case PX_MSG_LIST_CHUNK: return m->u.list_chunk.n <= PX_LIST_CHUNK;
-    case PX_MSG_CTL_REQ: return 1;
+    case PX_MSG_CTL_REQ: return ctl_req_ok(&m->u.ctl_req);
     case PX_MSG_TRIM: return ballot_ok(m->u.trim.ballot) && !px_ballot_is_zero(m->u.trim.ballot);
     case PX_MSG_SNAP_REQ: return 1;
     case PX_MSG_SNAP_CHUNK: return snap_chunk_ok(&m->u.snap_chunk);
@@ -352,6 +401,25 @@ static void encode_list_chunk(writer *w, const px_list_chunk *c)
     put_u64(w, c->total_len);
     put_u32(w, c->n);
     for (uint32_t i = 0; i < c->n; i++) put_i64(w, c->values[i]);
+}
+
+static void encode_ctl_req(writer *w, const px_ctl_req *q)
+{
+    put_u8(w, q->what);
+    if (q->what == PX_CTL_NET_FAULTS) {
+        put_u32(w, q->u.net.dup_ppm);
+        put_u32(w, q->u.net.delay_ppm);
+        put_u32(w, q->u.net.reorder_ppm);
+        put_u32(w, q->u.net.drop_ppm);
+        put_u32(w, q->u.net.delay_ms);
+    } else if (q->what == PX_CTL_FAILPOINT) {
+        put_u8(w, q->u.fp.action);
+        put_u32(w, q->u.fp.ppm);
+        put_u32(w, q->u.fp.count);
+        put_u32(w, q->u.fp.stall_ms);
+        put_u8(w, q->u.fp.name_len);
+        put_bytes(w, q->u.fp.name, q->u.fp.name_len);
+    }
 }
 
 static void encode_payload(writer *w, const px_msg *m)
@@ -413,7 +481,7 @@ static void encode_payload(writer *w, const px_msg *m)
     case PX_MSG_APPLIED: encode_applied(w, &m->u.applied); break;
     case PX_MSG_LIST_REQ: put_u64(w, m->u.list_req.from_index); break;
     case PX_MSG_LIST_CHUNK: encode_list_chunk(w, &m->u.list_chunk); break;
-    case PX_MSG_CTL_REQ: put_u8(w, m->u.ctl_req.what); break;
+    case PX_MSG_CTL_REQ: encode_ctl_req(w, &m->u.ctl_req); break;
     case PX_MSG_TRIM:
         put_ballot(w, m->u.trim.ballot);
         put_u64(w, m->u.trim.below);
@@ -553,6 +621,32 @@ static void decode_snap_chunk(reader *r, px_snap_chunk *c)
     get_bytes(r, c->data, c->n);
 }
 
+/* The name's length is checked before the copy, like every count. */
+static void decode_ctl_req(reader *r, px_ctl_req *q)
+{
+    q->what = get_u8(r);
+    if (q->what == PX_CTL_NET_FAULTS) {
+        q->u.net.dup_ppm = get_u32(r);
+        q->u.net.delay_ppm = get_u32(r);
+        q->u.net.reorder_ppm = get_u32(r);
+        q->u.net.drop_ppm = get_u32(r);
+        q->u.net.delay_ms = get_u32(r);
+    } else if (q->what == PX_CTL_FAILPOINT) {
+        px_ctl_failpoint *f = &q->u.fp;
+        f->action = get_u8(r);
+        f->ppm = get_u32(r);
+        f->count = get_u32(r);
+        f->stall_ms = get_u32(r);
+        f->name_len = get_u8(r);
+        if (f->name_len > PX_FAILPOINT_NAME_MAX) {
+            r->ok = 0;
+            f->name_len = 0;
+        }
+        get_bytes(r, (uint8_t *)f->name, f->name_len);
+        f->name[r->ok ? f->name_len : 0] = 0;
+    }
+}
+
 static void decode_payload(reader *r, px_msg *m)
 {
     switch (m->type) {
@@ -612,7 +706,7 @@ static void decode_payload(reader *r, px_msg *m)
     case PX_MSG_APPLIED: decode_applied(r, &m->u.applied); break;
     case PX_MSG_LIST_REQ: m->u.list_req.from_index = get_u64(r); break;
     case PX_MSG_LIST_CHUNK: decode_list_chunk(r, &m->u.list_chunk); break;
-    case PX_MSG_CTL_REQ: m->u.ctl_req.what = get_u8(r); break;
+    case PX_MSG_CTL_REQ: decode_ctl_req(r, &m->u.ctl_req); break;
     case PX_MSG_TRIM:
         m->u.trim.ballot = get_ballot(r);
         m->u.trim.below = get_u64(r);
@@ -808,6 +902,22 @@ static int snap_chunk_eq(const px_snap_chunk *a, const px_snap_chunk *b)
     return a->n == 0 || memcmp(a->data, b->data, a->n) == 0;
 }
 
+static int ctl_req_eq(const px_ctl_req *a, const px_ctl_req *b)
+{
+    if (a->what != b->what) return 0;
+    if (a->what == PX_CTL_NET_FAULTS)
+        return a->u.net.dup_ppm == b->u.net.dup_ppm && a->u.net.delay_ppm == b->u.net.delay_ppm &&
+               a->u.net.reorder_ppm == b->u.net.reorder_ppm &&
+               a->u.net.drop_ppm == b->u.net.drop_ppm && a->u.net.delay_ms == b->u.net.delay_ms;
+    if (a->what == PX_CTL_FAILPOINT) {
+        const px_ctl_failpoint *x = &a->u.fp, *y = &b->u.fp;
+        return x->action == y->action && x->ppm == y->ppm && x->count == y->count &&
+               x->stall_ms == y->stall_ms && x->name_len == y->name_len &&
+               x->name_len <= PX_FAILPOINT_NAME_MAX && memcmp(x->name, y->name, x->name_len) == 0;
+    }
+    return 1;
+}
+
 int px_msg_equal(const px_msg *a, const px_msg *b)
 {
     if (a->type != b->type || a->from != b->from) return 0;
@@ -855,7 +965,7 @@ int px_msg_equal(const px_msg *a, const px_msg *b)
     case PX_MSG_APPLIED: return applied_eq(&a->u.applied, &b->u.applied);
     case PX_MSG_LIST_REQ: return a->u.list_req.from_index == b->u.list_req.from_index;
     case PX_MSG_LIST_CHUNK: return list_chunk_eq(&a->u.list_chunk, &b->u.list_chunk);
-    case PX_MSG_CTL_REQ: return a->u.ctl_req.what == b->u.ctl_req.what;
+    case PX_MSG_CTL_REQ: return ctl_req_eq(&a->u.ctl_req, &b->u.ctl_req);
     case PX_MSG_TRIM:
         return ballot_eq(a->u.trim.ballot, b->u.trim.ballot) && a->u.trim.below == b->u.trim.below;
     case PX_MSG_SNAP_REQ:

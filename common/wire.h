@@ -227,8 +227,48 @@ typedef struct px_snap_chunk {
     uint8_t data[PX_SNAP_CHUNK];
 } px_snap_chunk;
 
+/* Control requests (CTL_REQ), by `what`.  Before fault injection a CTL_REQ
+ * was only `what` = 0 (one byte); the others carry the fields below, and
+ * the decoder takes each only at its exact length. */
+enum px_ctl_what {
+    PX_CTL_STATE = 0,      /* describe your state (the reply is the role's JSON) */
+    PX_CTL_FAULTS = 1,     /* describe fault settings and counters (common/faults.h) */
+    PX_CTL_NET_FAULTS = 2, /* set the send faults */
+    PX_CTL_FAILPOINT = 3,  /* arm or disarm one failpoint */
+    PX_CTL_WHAT_MAX = 3
+};
+
+#define PX_PPM 1000000u               /* probabilities travel in parts per million */
+#define PX_FAULT_DELAY_MAX_MS 1000u   /* the longest delay a send fault may add */
+#define PX_FAULT_STALL_MAX_MS 60000u  /* the longest stall a failpoint may cause */
+#define PX_FAILPOINT_NAME_MAX 40      /* [a-z0-9-], 1..40 bytes */
+
+enum px_failpoint_action { PX_FP_OFF = 0, PX_FP_CRASH = 1, PX_FP_STALL = 2 };
+
+/* Send faults: each frame is dropped, duplicated, delayed or reordered
+ * with these chances (their sum at most PX_PPM); delays are 1..delay_ms. */
+typedef struct px_ctl_net_faults {
+    uint32_t dup_ppm, delay_ppm, reorder_ppm, drop_ppm;
+    uint32_t delay_ms; /* 1..PX_FAULT_DELAY_MAX_MS */
+} px_ctl_net_faults;
+
+/* One failpoint: fires with chance ppm each time it is passed, at most
+ * count times (0: no limit), then disarms itself.  PX_FP_OFF disarms it. */
+typedef struct px_ctl_failpoint {
+    uint8_t action;   /* enum px_failpoint_action */
+    uint32_t ppm;
+    uint32_t count;
+    uint32_t stall_ms; /* PX_FP_STALL: 1..PX_FAULT_STALL_MAX_MS; else 0 */
+    uint8_t name_len;  /* 1..PX_FAILPOINT_NAME_MAX */
+    char name[PX_FAILPOINT_NAME_MAX + 1]; /* nul-terminated once decoded */
+} px_ctl_failpoint;
+
 typedef struct px_ctl_req {
-    uint8_t what; /* 0: role state */
+    uint8_t what; /* enum px_ctl_what */
+    union {
+        px_ctl_net_faults net; /* PX_CTL_NET_FAULTS */
+        px_ctl_failpoint fp;   /* PX_CTL_FAILPOINT */
+    } u;
 } px_ctl_req;
 
 /* CTL_REPLY is not a px_msg member: its 16 KB of JSON would make every

@@ -11,11 +11,25 @@
 #           kill              kill -9 one node, a minority, a majority or all
 #                             (supervisor and roles); stop restarts them
 #           pause             SIGSTOP a random node's processes; stop: SIGCONT
-#           all               (stop only) heal everything
+#           partition-oneway  one-way cuts: a node that can send but not receive,
+#                             one that can receive but not send, or Jepsen's
+#                             majorities ring made of one-way cuts
+#           partition-oneway-ring  that ring only
+#           dup               send faults in every role: frames duplicated,
+#                             delayed (up to 30 ms), reordered, dropped
+#           failpoint         crash or stall roles at protocol boundaries
+#                             (common/faults.h), aimed at the leader and at
+#                             acceptors during an election the nemesis provokes
+#           learner-loss      kill a learner and delete its learner.snap;
+#                             stop restarts it, empty
+#           election-storm    isolate or pause each new leader soon after it
+#                             wins, again and again
+#           all               (stop only) heal and undo everything
 #
 # Environment (set by jepsen/run): PX_NODES "id:host:port ..." ,
 # PX_CONFIG, PX_DATA (the cluster's data_dir), PX_STATE (a directory for what is cut, killed, paused),
-# PX_ROOT (the repository), PX_BIN (binaries), PX_SEED.
+# PX_ROOT (the repository), PX_BIN (binaries), PX_SEED, PX_NET_FAULTS (the
+# dup nemesis's settings, paxos-fault's `net` syntax).
 #
 # Partitions are iptables rules in the namespace's own filter table, in a
 # chain of our own, matching source AND destination address: every node
@@ -57,6 +71,15 @@ cut_link() {
     iptables -w -A "$CHAIN" -s "$a" -d "$b" -j DROP || fail "iptables refused $a -> $b"
     iptables -w -A "$CHAIN" -s "$b" -d "$a" -j DROP || fail "iptables refused $b -> $a"
     echo "$1-$2" >>"$PX_STATE/cuts"
+}
+
+# cut_oneway A B: drop what node A sends to node B (B can still reach A).
+cut_oneway() {
+    local a b
+    a=$(host_of "$1"); b=$(host_of "$2")
+    [ -n "$a" ] && [ -n "$b" ] || fail "unknown node in cut $1>$2"
+    iptables -w -A "$CHAIN" -s "$a" -d "$b" -j DROP || fail "iptables refused $a -> $b"
+    echo "$1>$2" >>"$PX_STATE/cuts"
 }
 
 # cut_groups "1 2" "3 4 5": every node of one group from every node of the other.
@@ -195,6 +218,258 @@ stop_pause() {
     echo "resumed node ${resumed[*]}"
 }
 
+# ---- one-way partitions ------------------------------------------------
+
+# Jepsen's majorities ring (jepsen.nemesis/majorities-ring): along a random
+# ring, each window of m consecutive nodes (m a majority) names its middle
+# node, which drops what every node outside the window sends it.  Every
+# node then hears a majority, no two the same one, and each cut is one-way:
+# on 3 nodes, a ring of three one-way cuts.
+start_oneway_ring() {
+    local order i j k m=$((N / 2 + 1)) mid inside
+    mapfile -t order < <(shuffled)
+    for ((i = 0; i < N; i++)); do
+        mid=${order[$(((i + m / 2) % N))]}
+        for ((j = 0; j < N; j++)); do
+            inside=0
+            for ((k = 0; k < m; k++)); do [ "$(((i + k) % N))" -eq "$j" ] && inside=1; done
+            [ "$inside" -eq 0 ] && cut_oneway "${order[$j]}" "$mid"
+        done
+    done
+    echo "one-way ring over [${order[*]}], dropped $(tr '\n' ' ' <"$PX_STATE/cuts")"
+}
+
+start_oneway() {
+    local x others o
+    x=$(shuffled | head -n 1)
+    others=$(ids | grep -vx "$x" | tr '\n' ' ')
+    case $((RANDOM % 3)) in
+        0) for o in $others; do cut_oneway "$o" "$x"; done
+           echo "node $x hears nobody (it can send, not receive): dropped $(tr '\n' ' ' <"$PX_STATE/cuts")" ;;
+        1) for o in $others; do cut_oneway "$x" "$o"; done
+           echo "node $x reaches nobody (it can receive, not send): dropped $(tr '\n' ' ' <"$PX_STATE/cuts")" ;;
+        2) start_oneway_ring ;;
+    esac
+}
+
+# ---- fault injection in the processes (common/faults.h) ----------------
+
+FAULT_BIN=$PX_BIN/paxos-fault
+[ -x "$FAULT_BIN" ] || FAULT_BIN=$PX_ROOT/bin/paxos-fault
+
+# fault ARGS...: paxos-fault against the test's cluster.
+fault() {
+    "$FAULT_BIN" --config "$PX_CONFIG" --timeout 2000 "$@"
+}
+
+# arm NODE ROLE ARGS...: a fault command that must take; one retry, since
+# the role may be restarting (a failpoint just crashed it).
+arm() {
+    local node=$1; shift
+    fault --node "$node" "$@" >/dev/null 2>&1 && return 0
+    sleep 0.5
+    fault --node "$node" "$@" >/dev/null 2>&1 || fail "paxos-fault --node $node $* did not take"
+}
+
+NET_FAULTS=${PX_NET_FAULTS:-dup=0.05 delay=0.05 delay-ms=30 reorder=0.05 drop=0.02}
+
+start_dup() {
+    local id
+    touch "$PX_STATE/dup" # first: stop must undo even a start that failed half-way
+    # shellcheck disable=SC2086
+    for id in $(ids); do arm "$id" all net $NET_FAULTS; done
+    echo "send faults on in every role: $NET_FAULTS"
+}
+
+# The frames each send fault befell since it was set, summed over roles.
+stop_dup() {
+    local id line dup=0 delay=0 reorder=0 drop=0 a b c d
+    [ -f "$PX_STATE/dup" ] || { echo "no send faults on"; return; }
+    for id in $(ids); do
+        while read -r line; do
+            read -r a b c d < <(sed -n 's/.*"sent":{"dup":\([0-9]*\),"delay":\([0-9]*\),"reorder":\([0-9]*\),"drop":\([0-9]*\)}.*/\1 \2 \3 \4/p' <<<"$line")
+            [ -n "$d" ] || continue
+            dup=$((dup + a)); delay=$((delay + b)); reorder=$((reorder + c)); drop=$((drop + d))
+        done < <(fault --node "$id" all show 2>/dev/null)
+        fault --node "$id" all net off >/dev/null 2>&1 # a role that restarted has them off already
+    done
+    rm -f "$PX_STATE/dup"
+    echo "send faults off: frames duplicated $dup, delayed $delay, reordered $reorder, dropped $drop"
+}
+
+# Lines of every role log that say a failpoint fired.
+failpoints_fired() {
+    cat "$PX_DATA"/node*/logs/*.log 2>/dev/null | grep -E 'FAULT failpoint [a-z0-9-]+: (crash|stall)' |
+        sed -E 's/.*FAULT failpoint ([a-z0-9-]+): (crash|stall).*/\1 \2/'
+}
+
+# Pauses the leader's proposer for a moment, so the others hold an
+# election (where the armed failpoints wait).  Says what it did in PROVOKED.
+provoke_election() {
+    local l pid ms=$((900 + RANDOM % 600))
+    l=$(leader)
+    pid=$(cat "$PX_DATA/node$l/pids/proposer.pid" 2>/dev/null) || fail "no proposer pid for node $l"
+    kill -STOP "$pid" 2>/dev/null || fail "cannot pause the proposer of node $l"
+    sleep "$(awk -v m="$ms" 'BEGIN{print m / 1000}')"
+    kill -CONT "$pid" 2>/dev/null
+    PROVOKED="provoked an election (paused the proposer of leader $l for $ms ms)"
+}
+
+# arm_fp NODE ROLE NAME ACTION [prob=P] [count=N], remembered for stop.
+arm_fp() {
+    local node=$1 role=$2 name=$3; shift 3
+    arm "$node" "$role" failpoint "$name" "$@"
+    echo "$node $role $name" >>"$PX_STATE/failpoints"
+}
+
+start_failpoint() {
+    local id l how="" a
+    PROVOKED=""
+    failpoints_fired | sort | uniq -c >"$PX_STATE/failpoints_base"
+    l=$(leader)
+    case $((RANDOM % 6)) in
+        0) for id in $(ids); do arm_fp "$id" proposer proposer-won-phase1 crash; done
+           provoke_election
+           how="proposer-won-phase1 crash on every proposer" ;;
+        1) for id in $(ids); do arm_fp "$id" acceptor acceptor-promise-durable crash; done
+           provoke_election
+           how="acceptor-promise-durable crash on every acceptor" ;;
+        2) for id in $(ids); do arm_fp "$id" proposer proposer-state-before-rename crash; done
+           provoke_election
+           how="proposer-state-before-rename crash on every proposer" ;;
+        3) a=$(shuffled | grep -vx "$l" | head -n 1)
+           arm_fp "$l" acceptor acceptor-accept-durable crash prob=0.2
+           arm_fp "$a" acceptor acceptor-before-sync crash prob=0.2
+           how="acceptor-accept-durable crash on the leader's ($l) acceptor, acceptor-before-sync crash on node $a's" ;;
+        4) a=$(shuffled | head -n 1)
+           arm_fp "$a" learner learner-snap-before-rename crash
+           arm_fp "$l" acceptor acceptor-before-sync crash prob=0.1
+           how="learner-snap-before-rename crash on node $a's learner, acceptor-before-sync crash on the leader's ($l) acceptor" ;;
+        5) for id in $(ids); do arm_fp "$id" proposer proposer-won-phase1 stall=800; done
+           arm_fp "$l" acceptor acceptor-accept-durable stall=300 prob=0.05 count=3
+           provoke_election
+           how="proposer-won-phase1 stall 800 ms on every proposer, acceptor-accept-durable stall 300 ms on the leader's ($l) acceptor" ;;
+    esac
+    echo "armed $how${PROVOKED:+; $PROVOKED}"
+}
+
+stop_failpoint() {
+    local node role name base fired
+    [ -f "$PX_STATE/failpoints" ] || { echo "no failpoints armed"; return; }
+    while read -r node role name; do
+        # a role that crashed came back unarmed: its disarm may find it restarting
+        fault --node "$node" "$role" failpoint "$name" off >/dev/null 2>&1
+    done <"$PX_STATE/failpoints"
+    rm -f "$PX_STATE/failpoints"
+    # this window's fires: the counts now less the counts when it was armed
+    fired=$(failpoints_fired | sort | uniq -c |
+        awk -v basefile="$PX_STATE/failpoints_base" '
+            BEGIN { while ((getline line < basefile) > 0) { split(line, f, " "); base[f[2] " " f[3]] = f[1] } }
+            $1 > base[$2 " " $3] { sep = n++ ? ", " : ""; printf("%s%s %s x%d", sep, $2, $3, $1 - base[$2 " " $3]) }')
+    rm -f "$PX_STATE/failpoints_base"
+    echo "failpoints disarmed; fired: ${fired:-none}"
+}
+
+# ---- learner loss -------------------------------------------------------
+
+# The learner's storage is lost: its supervisor is held (so it cannot
+# restart the learner at once), the learner killed, learner.snap deleted.
+# Stop lets the supervisor restart it, empty: it must catch up from its
+# peers, by snapshot where the acceptors have forgotten the log.
+start_learner_loss() {
+    local id dir sup lp size
+    id=$(shuffled | head -n 1)
+    dir=$PX_DATA/node$id
+    sup=$(cat "$dir/pids/node.pid" 2>/dev/null) || fail "no supervisor pid for node $id"
+    lp=$(cat "$dir/pids/learner.pid" 2>/dev/null) || fail "no learner pid for node $id"
+    kill -STOP "$sup" || fail "cannot stop the supervisor of node $id"
+    echo "$id" >>"$PX_STATE/learner_lost"
+    kill -9 "$lp" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$lp" 2>/dev/null || break; sleep 0.05; done
+    size=$(stat -c %s "$dir/learner.snap" 2>/dev/null || echo 0)
+    rm -f "$dir/learner.snap" "$dir/learner.snap.tmp"
+    [ -e "$dir/learner.snap" ] && fail "learner.snap of node $id survived"
+    echo "lost the learner of node $id: killed, learner.snap ($size bytes) deleted"
+}
+
+stop_learner_loss() {
+    local id restarted=()
+    [ -f "$PX_STATE/learner_lost" ] || { echo "no learner lost"; return; }
+    for id in $(sort -u "$PX_STATE/learner_lost"); do
+        kill -CONT "$(cat "$PX_DATA/node$id/pids/node.pid")" 2>/dev/null
+        restarted+=("$id")
+    done
+    rm -f "$PX_STATE/learner_lost"
+    echo "restarted the learner of node ${restarted[*]}, empty"
+}
+
+# ---- election storm ----------------------------------------------------
+
+# "N R" of the proposer that says it leads with the highest ballot, if any.
+current_leadership() {
+    local id out best="" best_round=-1 r
+    for id in $(ids); do
+        out=$(curl -s -m 0.5 "http://$(host_of "$id"):$(port_of "$id")/roles/proposer" 2>/dev/null) || continue
+        grep -q '"state": *"leader"' <<<"$out" || continue
+        r=$(sed -n 's/.*"ballot": *{ *"round": *\([0-9]*\).*/\1/p' <<<"$out")
+        [ -n "$r" ] && [ "$r" -gt "$best_round" ] && { best_round=$r; best="$id $r"; }
+    done
+    echo "$best"
+}
+
+# Runs until killed: each new leadership (a new ballot) is disrupted soon
+# after it is won, by cutting its node off or pausing it for a moment.
+storm_loop() {
+    local last="" now id round d
+    while true; do
+        now=$(current_leadership)
+        if [ -n "$now" ] && [ "$now" != "$last" ]; then
+            read -r id round <<<"$now"
+            sleep "0.$((RANDOM % 25 + 5))"
+            d=$((300 + RANDOM % 500))
+            if [ $((RANDOM % 2)) -eq 0 ]; then
+                cut_groups "$id" "$(ids | grep -vx "$id" | tr '\n' ' ')"
+                sleep "$(awk -v m="$d" 'BEGIN{print m / 1000}')"
+                iptables -w -F "$CHAIN"
+                rm -f "$PX_STATE/cuts"
+                echo "isolated leader $id (round $round) for $d ms" >>"$PX_STATE/storm.events"
+            else
+                # shellcheck disable=SC2046
+                kill -STOP $(node_pids "$id") 2>/dev/null
+                sleep "$(awk -v m="$d" 'BEGIN{print m / 1000}')"
+                # shellcheck disable=SC2046
+                kill -CONT $(node_pids "$id") 2>/dev/null
+                echo "paused leader $id (round $round) for $d ms" >>"$PX_STATE/storm.events"
+            fi
+            last=$now
+        fi
+        sleep 0.05
+    done
+}
+
+start_storm() {
+    : >"$PX_STATE/storm.events"
+    setsid bash "$0" storm-loop - </dev/null >"$PX_STATE/storm.log" 2>&1 &
+    echo $! >"$PX_STATE/storm.pid"
+    echo "election storm: each new leader isolated or paused (300-800 ms) 50-300 ms after it wins"
+}
+
+stop_storm() {
+    local pid id n
+    [ -f "$PX_STATE/storm.pid" ] || { echo "no election storm"; return; }
+    pid=$(cat "$PX_STATE/storm.pid")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$PX_STATE/storm.pid"
+    # the loop may have died in the middle of a disruption
+    iptables -w -F "$CHAIN" 2>/dev/null
+    rm -f "$PX_STATE/cuts"
+    # shellcheck disable=SC2046
+    for id in $(ids); do kill -CONT $(node_pids "$id") 2>/dev/null; done
+    n=$(wc -l <"$PX_STATE/storm.events" 2>/dev/null || echo 0)
+    echo "election storm over: disrupted $n leaders ($(grep -c isolated "$PX_STATE/storm.events") isolated, $(grep -c paused "$PX_STATE/storm.events") paused)"
+}
+
 ensure_chain
 case "$ACTION:$KIND" in
     start:partition) start_partition ;;
@@ -203,9 +478,21 @@ case "$ACTION:$KIND" in
     start:bridge) start_bridge ;;
     start:kill) start_kill ;;
     start:pause) start_pause ;;
+    start:partition-oneway) start_oneway ;;
+    start:partition-oneway-ring) start_oneway_ring ;;
+    start:dup) start_dup ;;
+    start:failpoint) start_failpoint ;;
+    start:learner-loss) start_learner_loss ;;
+    start:election-storm) start_storm ;;
+    storm-loop:-) storm_loop ;;
     stop:partition | stop:partition-leader | stop:partition-ring | stop:bridge) heal ;;
+    stop:partition-oneway | stop:partition-oneway-ring) heal ;;
     stop:kill) stop_kill ;;
     stop:pause) stop_pause ;;
-    stop:all) echo "$(heal); $(stop_pause); $(stop_kill)" ;;
+    stop:dup) stop_dup ;;
+    stop:failpoint) stop_failpoint ;;
+    stop:learner-loss) stop_learner_loss ;;
+    stop:election-storm) stop_storm ;;
+    stop:all) echo "$(stop_storm); $(heal); $(stop_pause); $(stop_kill); $(stop_dup); $(stop_failpoint); $(stop_learner_loss)" ;;
     *) echo "unknown nemesis $ACTION $KIND" >&2; exit 2 ;;
 esac

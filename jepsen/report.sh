@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# jepsen/report.sh RUN_DIR -- turns RUN_DIR/history.edn into the artifacts
-# Jepsen writes: history.txt (one op a line, tab-separated), timeline.html
-# (one column a process, one bar an operation from invoke to completion),
-# latency-raw.png and rate.png (gnuplot).
+# jepsen/report.sh RUN_DIR [BOUND_S] -- turns RUN_DIR/history.edn into the
+# artifacts Jepsen writes: history.txt (one op a line, tab-separated),
+# timeline.html (one column a process, one bar an operation from invoke to
+# completion), latency-raw.png and rate.png (gnuplot; with recovery.tsv,
+# the recovery after each heal on a second axis, against the bound).
 set -euo pipefail
 RUN=${1:?run dir}
+BOUND_S=${2:-5}
 H=$RUN/history.edn
 [ -f "$H" ] || { echo "report: no $H" >&2; exit 1; }
 
@@ -44,6 +46,19 @@ END {
 awk -F'\t' '$1 == ":nemesis" && $2 == ":info" { n[$3]++; if (n[$3] % 2 == 0) print $3 "\t" $4 / 1e9 }' \
     "$RUN/ops.tsv" >"$RUN/nemesis.tsv"
 
+# Recovery after each heal: when (s), how long (s; -1 if some node never
+# acknowledged), and the window it had (s).
+recovery_plot=""
+y2max=$(awk -v b="$BOUND_S" 'BEGIN { print b * 1.25 }')
+if [ -s "$RUN/recovery.tsv" ]; then
+    awk -F'\t' 'BEGIN { print "heal\trecovery\twindow" } { printf "%s\t%.3f\t%.3f\n", $3, $5 / 1000, $4 / 1000 }' \
+        "$RUN/recovery.tsv" >"$RUN/recovery-plot.tsv"
+    # room for the bound and for the slowest recovery or open window
+    y2max=$(awk -F'\t' -v m="$y2max" 'NR > 1 { v = $2 >= 0 ? $2 : $3; if (v * 1.1 > m) m = v * 1.1 } END { print m }' \
+        "$RUN/recovery-plot.tsv")
+    recovery_plot=", \"$RUN/recovery-plot.tsv\" using 1:(\$2 >= 0 ? \$2 : 1/0) axes x1y2 with points pt 7 ps 1.3 lc rgb \"#264653\" title \"recovery after heal (s, right axis)\", \"$RUN/recovery-plot.tsv\" using 1:(\$2 < 0 ? \$3 : 1/0) axes x1y2 with points pt 2 ps 2 lw 2 lc rgb \"#e63946\" title \"not recovered in its window\""
+fi
+
 if command -v gnuplot >/dev/null; then
     cols=$(head -n 1 "$RUN/rate.tsv" | awk -F'\t' '{print NF}')
     gnuplot <<EOF
@@ -56,9 +71,12 @@ plot "< awk -F'\t' '\$3 == \":ok\"' $RUN/latency.tsv" using 1:2 title "ok" with 
      "< awk -F'\t' '\$3 == \":info\"' $RUN/latency.tsv" using 1:2 title "info" with points pt 7 ps 0.6 lc rgb "#e9c46a", \
      "< awk -F'\t' '\$3 == \":fail\"' $RUN/latency.tsv" using 1:2 title "fail" with points pt 7 ps 0.6 lc rgb "#e76f51"
 set output "$RUN/rate.png"
-set title "Throughput (operations per second)"
+set title "Throughput (operations per second); recovery after each heal"
 unset logscale y; set ylabel "ops/s"; set key autotitle columnhead
-plot for [i=2:$cols] "$RUN/rate.tsv" using 1:i with lines lw 2
+set ytics nomirror; set y2tics; set y2label "recovery (s)"; set y2range [0:$y2max]
+set arrow from graph 0, second $BOUND_S to graph 1, second $BOUND_S nohead dt 2 lc rgb "#e63946"
+set label "recovery bound" at graph 0.01, second $BOUND_S offset 0,0.6 tc rgb "#e63946"
+plot for [i=2:$cols] "$RUN/rate.tsv" using 1:i with lines lw 2$recovery_plot
 EOF
 fi
 

@@ -37,6 +37,7 @@ typedef struct learn_proc {
     px_outbox out;
     px_msg *msg;
     uint64_t logged_applied; /* last applied_upto we logged progress for */
+    uint64_t receiving;      /* the snapshot a transfer from a peer is bringing, 0 if none */
     uint64_t snap_bytes;     /* size of learner.snap, 0 if none */
     uint64_t snap_retry_at;  /* no write attempt before this (after a failure) */
     uint8_t *io;             /* SNAP_IO bytes */
@@ -72,6 +73,19 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)learner_snapshot_upto(lp->core),
              (unsigned long long)lp->snap_bytes, learner_retained(lp->core),
              px_proc_rejected_json(&lp->p, rej, sizeof rej));
+}
+
+/* A snapshot fetched from a peer (the log below it forgotten by the
+ * acceptors) is worth a line when it starts and when it is installed. */
+static void log_transfer(learn_proc *lp)
+{
+    uint64_t now = learner_snapshot_receiving(lp->core);
+    if (now == lp->receiving) return;
+    if (now != 0)
+        px_info("fetching the snapshot at slot %llu from a peer", (unsigned long long)now);
+    else if (learner_applied_upto(lp->core) >= lp->receiving)
+        px_info("installed the snapshot at slot %llu from a peer", (unsigned long long)lp->receiving);
+    lp->receiving = now;
 }
 
 /* A learner far behind is worth one line when it catches up. */
@@ -206,6 +220,7 @@ static int step(learn_proc *lp)
     px_proc_flush(&lp->p, &lp->out);
     px_proc_release(&lp->p);
     snap_save(lp);
+    log_transfer(lp);
     log_progress(lp);
     while (px_ctl_poll(lp->p.ctl, status_json, lp)) {}
     return 0;

@@ -2,7 +2,8 @@
 # here rather than in each role's fragment because they share the transport
 # (common/net.c, nng) and the process scaffolding (node/proc.c), which the
 # pure core library must not link.
-PROC_SRCS := node/proc.c common/net.c common/tls.c common/ready.c common/config.c common/log.c common/fileio.c
+PROC_SRCS := node/proc.c common/net.c common/tls.c common/ready.c common/config.c common/log.c common/fileio.c \
+             common/faults.c common/delayq.c
 PROC_LIBS := -lnng -lpthread -lconfig
 
 PROGRAMS += paxos-acceptor paxos-proposer paxos-learner paxos-node
@@ -14,3 +15,7 @@ paxos-learner_SRCS := learner/main.c $(PROC_SRCS)
 paxos-learner_LIBS := $(PROC_LIBS)
 paxos-node_SRCS := node/main.c $(PROC_SRCS)
 paxos-node_LIBS := $(PROC_LIBS)
+# The gateway (gateway/module.mk) links common/net.c too, which calls the
+# fault hooks (common/faults.c, off unless a test turns them on) and their
+# delay queue.
+paxos-gateway_SRCS += common/faults.c common/delayq.c

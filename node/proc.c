@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../common/faults.h"
+#include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/refuse.h"
 
@@ -124,6 +126,14 @@ void px_proc_start(px_proc *p, int argc, char **argv, int role)
         exit(2);
     }
     if (warn[0]) px_warn("%s", warn);
+    /* tests only (faults.h): a bad PAXOS_FAULT_* setting stops the start,
+     * since a test that asked for faults it does not get proves nothing */
+    if (px_faults_init(p->self, role, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", argv[0], err);
+        exit(2);
+    }
+    if (px_fault_unsynced_us() || px_faults_allowed())
+        px_fileio_set_test_hooks(px_fault_unsynced_us(), px_failpoint_before_rename);
 
     px_config_node_dir(&p->cfg, p->self, p->dir, sizeof p->dir);
     if (px_node_dir_private(p->dir, err, sizeof err) != 0) {

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/faults.h"
 #include "../common/log.h"
 #include "../common/ready.h"
 #include "../node/proc.h"
@@ -149,6 +150,14 @@ static void flush(prop_proc *pp)
     px_proc_flush(&pp->p, &pp->out);
 }
 
+/* The failpoint right after phase 1 is won (faults.h): the new leader has
+ * sent nothing as leader yet, its first ACCEPTs are still in the outbox. */
+static void failpoint_won(prop_proc *pp, int was_leader)
+{
+    if (px_failpoints_armed && !was_leader && proposer_state(pp->core) == PROPOSER_LEADER)
+        px_failpoint_hit(PX_FP_PROPOSER_WON_PHASE1);
+}
+
 static int step(prop_proc *pp)
 {
     uint64_t now = px_now_ms();
@@ -158,7 +167,9 @@ static int step(prop_proc *pp)
     px_proc_hold(&pp->p);
     int lingered = linger_us <= 0 || proposer_in_flight(pp->core) == 0;
     for (int n = 0; r == 1; n++) {
+        int was_leader = proposer_state(pp->core) == PROPOSER_LEADER;
         px_proc_refused(&pp->p, proposer_handle(pp->core, pp->msg, px_now_ms(), &pp->out));
+        failpoint_won(pp, was_leader);
         /* send at once: envelopes are large, a short outbox stays in cache */
         flush(pp);
         if (n + 1 >= DRAIN_MAX) break;
@@ -172,12 +183,24 @@ static int step(prop_proc *pp)
         px_proc_release(&pp->p);
         return -1;
     }
+    int was_leader = proposer_state(pp->core) == PROPOSER_LEADER;
     proposer_tick(pp->core, px_now_ms(), &pp->out);
+    failpoint_won(pp, was_leader); /* a one-node cluster wins in a tick */
     flush(pp);
     px_proc_release(&pp->p);
     log_changes(pp);
     while (px_ctl_poll(pp->p.ctl, status_json, pp)) {}
     return 0;
+}
+
+/* A proposer.state.tmp left by a crash between writing and renaming it
+ * is a round never stored (nothing carrying it was sent): say so and drop
+ * it.  proposer.state itself still holds the last stored round. */
+static void drop_leftover_tmp(const char *dir)
+{
+    char tmp[640];
+    snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, PROP_ROUND_FILE);
+    if (unlink(tmp) == 0) px_info("removed leftover %s (a round that was never stored)", tmp);
 }
 
 int main(int argc, char **argv)
@@ -187,6 +210,7 @@ int main(int argc, char **argv)
     proposer_config pc;
     make_config(&pp.p, &pc);
     char err[768];
+    drop_leftover_tmp(pp.p.dir);
     if (prop_round_load(pp.p.dir, &pc.initial_round, err, sizeof err) != 0) {
         px_error("%s", err);
         return 1;

@@ -16,7 +16,7 @@
  * A timeout, a lost connection after sending, a 504 or another 5xx is :info
  * (unknown), and the worker continues as a new process number.
  */
-#include "../../common/http_client.h"
+#include "client.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -31,37 +31,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_NODES 9
-#define MAX_WORKERS 256
+#include "recovery.h"
 
-struct node_addr {
-    char host[64];
-    int port;
-};
-
-struct options {
-    struct node_addr nodes[MAX_NODES];
-    int n_nodes;
-    int concurrency;
-    double time_limit;
-    double rate;          /* total ops/s; 0 = closed loop */
-    int index_mode;       /* ?list=false */
-    uint64_t seed;
-    const char *history;
-    const char *source;   /* client source address */
-    int timeout_ms;
-    double read_ratio;
-    const char *nemesis;  /* none, partition, ... */
-    const char *nemesis_cmd;
-    double nemesis_interval;
-    double recovery_s;    /* time allowed for recovery after healing */
-};
-
-static struct options opt = {
+struct options opt = {
     .concurrency = 5, .time_limit = 30, .rate = 0, .seed = 1,
     .history = "history.edn", .source = NULL, .timeout_ms = 7000,
     .read_ratio = 0.1, .nemesis = "none", .nemesis_cmd = NULL,
-    .nemesis_interval = 5, .recovery_s = 60,
+    .nemesis_interval = 5, .recovery_s = 60, .final_window_s = 30, .recovery_out = NULL,
 };
 
 static FILE *history;
@@ -71,17 +47,14 @@ static atomic_long next_value;
 static atomic_int stopping;
 static atomic_long op_index;
 
-/* Nanoseconds since the start of the test (monotonic). */
-static long long now_ns(void)
+long long now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)(ts.tv_sec - t0.tv_sec) * 1000000000LL + (ts.tv_nsec - t0.tv_nsec);
 }
 
-/* Appends one op map, already formatted without its braces' :index/:time,
- * to the history.  fields must start with ":type". */
-static void record(const char *fmt, ...)
+void record(const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
@@ -118,7 +91,7 @@ static void record_list(const char *head, json_object *list, const char *tail)
     free(v);
 }
 
-static uint64_t rng_next(uint64_t *s)
+uint64_t rng_next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -126,12 +99,12 @@ static uint64_t rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static double rng_unit(uint64_t *s)
+double rng_unit(uint64_t *s)
 {
     return (double)(rng_next(s) >> 11) / 9007199254740992.0;
 }
 
-static void sleep_s(double s)
+void sleep_s(double s)
 {
     if (s <= 0) return;
     struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
@@ -139,8 +112,6 @@ static void sleep_s(double s)
 }
 
 /* Outcome of one HTTP exchange, mapped to Jepsen's types. */
-enum outcome { OUT_OK, OUT_FAIL, OUT_INFO };
-
 static enum outcome classify(int rc, int status)
 {
     if (rc == HTTP_NOT_SENT) return OUT_FAIL;
@@ -159,8 +130,7 @@ static const char *error_name(int rc, int status)
     return buf;
 }
 
-/* One append. */
-static enum outcome do_append(http_conn *c, long process)
+enum outcome do_append(http_conn *c, long process)
 {
     long v = atomic_fetch_add(&next_value, 1);
     char body[64], path[64];
@@ -282,32 +252,51 @@ static int nemesis_run(const char *action, const char *kind, char *out, size_t c
     return status == 0 ? 0 : -1;
 }
 
-static const char *start_f(const char *kind)
-{
-    if (strcmp(kind, "kill") == 0) return "kill";
-    if (strcmp(kind, "pause") == 0) return "pause";
-    return "start-partition";
-}
+/* The :f of a nemesis kind's start and stop steps in the history. */
+static const struct {
+    const char *kind, *start, *stop;
+} kinds[] = {
+    {"partition", "start-partition", "stop-partition"},
+    {"partition-leader", "start-partition", "stop-partition"},
+    {"partition-ring", "start-partition", "stop-partition"},
+    {"partition-oneway", "start-partition", "stop-partition"},
+    {"partition-oneway-ring", "start-partition", "stop-partition"},
+    {"bridge", "start-partition", "stop-partition"},
+    {"kill", "kill", "start"},
+    {"pause", "pause", "resume"},
+    {"dup", "start-dup", "stop-dup"},
+    {"failpoint", "start-failpoint", "stop-failpoint"},
+    {"learner-loss", "lose-learner", "restart-learner"},
+    {"election-storm", "start-storm", "stop-storm"},
+};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
 
-static const char *stop_f(const char *kind)
+/* Kinds `all` picks from: every one but the special-purpose
+ * partition-oneway-ring (partition-oneway includes it). */
+static const char *const all_kinds[] = {
+    "partition", "partition-leader", "partition-ring", "partition-oneway", "bridge", "kill",
+    "pause", "dup", "failpoint", "learner-loss", "election-storm",
+};
+
+static const char *step_f(const char *action, const char *kind)
 {
-    if (strcmp(kind, "kill") == 0) return "start";
-    if (strcmp(kind, "pause") == 0) return "resume";
-    return "stop-partition";
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (strcmp(kinds[i].kind, kind) == 0)
+            return strcmp(action, "start") == 0 ? kinds[i].start : kinds[i].stop;
+    return strcmp(action, "start") == 0 ? "start-partition" : "stop-partition";
 }
 
 static const char *pick_kind(uint64_t *rng)
 {
-    static const char *all[] = {"partition", "partition-leader", "partition-ring", "bridge",
-                                "kill", "pause"};
-    if (strcmp(opt.nemesis, "all") == 0) return all[rng_next(rng) % 6];
+    if (strcmp(opt.nemesis, "all") == 0)
+        return all_kinds[rng_next(rng) % (sizeof all_kinds / sizeof all_kinds[0])];
     return opt.nemesis;
 }
 
 static void nemesis_step(const char *action, const char *kind)
 {
     char out[400];
-    const char *f = strcmp(action, "start") == 0 ? start_f(kind) : stop_f(kind);
+    const char *f = step_f(action, kind);
     record(":type :info, :process :nemesis, :f :%s, :value \"%s\"", f, kind);
     if (nemesis_run(action, kind, out, sizeof(out)) == 0)
         record(":type :info, :process :nemesis, :f :%s, :value \"%s\"", f, out);
@@ -316,21 +305,29 @@ static void nemesis_step(const char *action, const char *kind)
                f, out);
 }
 
+/* Off, then on, then off...: the cluster starts healthy, as in the
+ * original test.  After each heal, recovery is measured while the nemesis
+ * is off, until the next fault starts (a heal while stopping is left to
+ * the final one, which main measures). */
 static void *nemesis_main(void *arg)
 {
     uint64_t rng = opt.seed ^ 0x6e656d65736973ULL;
+    recovery *rec = NULL;
     (void)arg;
     while (!atomic_load(&stopping)) {
-        /* Off, then on: the cluster starts healthy, as in the original test. */
         for (double t = 0; t < opt.nemesis_interval && !atomic_load(&stopping); t += 0.1)
             sleep_s(0.1);
+        if (rec) recovery_finish(rec);
+        rec = NULL;
         if (atomic_load(&stopping)) break;
         const char *kind = pick_kind(&rng);
         nemesis_step("start", kind);
         for (double t = 0; t < opt.nemesis_interval && !atomic_load(&stopping); t += 0.1)
             sleep_s(0.1);
         nemesis_step("stop", kind);
+        if (!atomic_load(&stopping)) rec = recovery_start(step_f("stop", kind), now_ns());
     }
+    if (rec) recovery_finish(rec);
     return NULL;
 }
 
@@ -401,7 +398,8 @@ static void usage(void)
             "usage: paxos-jepsen-client --nodes H:P,H:P,... [--concurrency 5] [--time-limit 30]\n"
             "       [--rate N] [--list-mode full|index] [--seed N] [--history FILE]\n"
             "       [--source ADDR] [--timeout-ms N] [--read-ratio F] [--nemesis KIND]\n"
-            "       [--nemesis-cmd CMD] [--nemesis-interval S] [--recovery S]\n");
+            "       [--nemesis-cmd CMD] [--nemesis-interval S] [--recovery S]\n"
+            "       [--final-window S] [--recovery-out FILE]\n");
     exit(2);
 }
 
@@ -425,6 +423,8 @@ static void parse_args(int argc, char **argv)
         else if (strcmp(a, "--nemesis-cmd") == 0) opt.nemesis_cmd = v;
         else if (strcmp(a, "--nemesis-interval") == 0) opt.nemesis_interval = atof(v);
         else if (strcmp(a, "--recovery") == 0) opt.recovery_s = atof(v);
+        else if (strcmp(a, "--final-window") == 0) opt.final_window_s = atof(v);
+        else if (strcmp(a, "--recovery-out") == 0) opt.recovery_out = v;
         else usage();
     }
     if (opt.n_nodes == 0 || opt.concurrency < 1 || opt.concurrency > MAX_WORKERS ||
@@ -460,6 +460,7 @@ int main(int argc, char **argv)
     if (with_nemesis) {
         pthread_join(nem, NULL);
         nemesis_step("stop", "all"); /* heal everything, whatever is left */
+        recovery_wait(recovery_start("final-heal", now_ns()), opt.final_window_s);
     }
     int ok = final_reads(1000000);
     fclose(history);

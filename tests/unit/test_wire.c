@@ -128,6 +128,31 @@ static void rnd_ctl_reply(int size)
     for (size_t i = 0; i < ctl_len; i++) ctl_json[i] = (char)rnd(32, 126);
 }
 
+/* A random valid control request: each `what`, with its fields in range. */
+static void rnd_ctl_req(px_ctl_req *q)
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+    q->what = (uint8_t)rnd(0, PX_CTL_WHAT_MAX);
+    if (q->what == PX_CTL_NET_FAULTS) {
+        px_ctl_net_faults *f = &q->u.net;
+        f->dup_ppm = (uint32_t)rnd(0, PX_PPM / 4);
+        f->delay_ppm = (uint32_t)rnd(0, PX_PPM / 4);
+        f->reorder_ppm = (uint32_t)rnd(0, PX_PPM / 4);
+        f->drop_ppm = (uint32_t)rnd(0, PX_PPM / 4);
+        f->delay_ms = (uint32_t)rnd(1, PX_FAULT_DELAY_MAX_MS);
+    } else if (q->what == PX_CTL_FAILPOINT) {
+        px_ctl_failpoint *f = &q->u.fp;
+        f->action = (uint8_t)rnd(PX_FP_OFF, PX_FP_STALL);
+        f->ppm = (uint32_t)rnd(0, PX_PPM);
+        f->count = (uint32_t)rnd(0, UINT32_MAX);
+        f->stall_ms = f->action == PX_FP_STALL ? (uint32_t)rnd(1, PX_FAULT_STALL_MAX_MS) : 0;
+        f->name_len = (uint8_t)rnd(1, PX_FAILPOINT_NAME_MAX);
+        for (int i = 0; i < f->name_len; i++)
+            f->name[i] = alphabet[rnd(0, sizeof alphabet - 2)];
+        f->name[f->name_len] = 0;
+    }
+}
+
 /* A random but valid message of type.  size as for rnd_list_chunk; it also
  * fills every array to its limit when 1.  The whole struct is first filled
  * with junk so that px_msg_equal is seen to ignore unused entries. */
@@ -194,7 +219,7 @@ static void rnd_msg(px_msg *m, int type, int size)
     case PX_MSG_APPLIED: rnd_applied(&m->u.applied, max); break;
     case PX_MSG_LIST_REQ: m->u.list_req.from_index = rnd_u64(); break;
     case PX_MSG_LIST_CHUNK: rnd_list_chunk(&m->u.list_chunk, size); break;
-    case PX_MSG_CTL_REQ: m->u.ctl_req.what = (uint8_t)rnd(0, 255); break;
+    case PX_MSG_CTL_REQ: rnd_ctl_req(&m->u.ctl_req); break;
     case PX_MSG_TRIM:
         m->u.trim.ballot = rnd_ballot();
         if (px_ballot_is_zero(m->u.trim.ballot)) m->u.trim.ballot = (px_ballot){1, 1};
@@ -773,6 +798,88 @@ static void test_ctl_reply_encoder_refuses(void)
     CHECK(memcmp(frame, frame2, n) == 0);
 }
 
+/* A control request of one `what`, encoded into frame. */
+static size_t encode_ctl(int what)
+{
+    do rnd_msg(&msg_a, PX_MSG_CTL_REQ, 0);
+    while (msg_a.u.ctl_req.what != what);
+    return px_encode(&msg_a, CLUSTER, frame, sizeof frame);
+}
+
+/* The one-byte CTL_REQ of before fault injection still means "your
+ * state"; every longer form is taken only at its exact length, and every
+ * field is checked. */
+static void test_ctl_req_strict(void)
+{
+    /* the old frame, byte for byte: header + what 0 */
+    size_t n = encode_ctl(PX_CTL_STATE);
+    CHECK(n == PX_WIRE_HEADER + 1);
+    CHECK(decode(frame, n) == 0 && msg_b.u.ctl_req.what == PX_CTL_STATE);
+    CHECK(patch_count(n, 0, 1, PX_CTL_WHAT_MAX + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 0, 1, 255) == -PX_WIRE_FIELD_BAD);
+    /* a state request with a trailing byte */
+    n = encode_ctl(PX_CTL_STATE);
+    frame[n] = 0;
+    put32(frame + 16, 2);
+    fix_crc(frame, n + 1);
+    CHECK(decode(frame, n + 1) == -PX_WIRE_FIELD_BAD);
+    /* a state request cannot pass for a fault command, nor the reverse */
+    n = encode_ctl(PX_CTL_STATE);
+    CHECK(patch_count(n, 0, 1, PX_CTL_NET_FAULTS) == -PX_WIRE_FIELD_BAD);
+    n = encode_ctl(PX_CTL_NET_FAULTS);
+    CHECK(n == PX_WIRE_HEADER + 21);
+    CHECK(patch_count(n, 0, 1, PX_CTL_STATE) == -PX_WIRE_FIELD_BAD);
+
+    /* net faults: each chance at most 1, their sum at most 1, a delay 1..max */
+    n = encode_ctl(PX_CTL_NET_FAULTS);
+    CHECK(patch_count(n, 1, 4, PX_PPM + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 1, 4, PX_PPM / 4) == 0);
+    n = encode_ctl(PX_CTL_NET_FAULTS);
+    for (size_t off = 5; off <= 13; off += 4) patch_count(n, off, 4, 0);
+    CHECK(patch_count(n, 1, 4, PX_PPM) == 0);          /* always duplicate: fine */
+    CHECK(patch_count(n, 13, 4, 1) == -PX_WIRE_FIELD_BAD); /* ... and sometimes drop too */
+    n = encode_ctl(PX_CTL_NET_FAULTS);
+    CHECK(patch_count(n, 17, 4, 0) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 17, 4, PX_FAULT_DELAY_MAX_MS + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 17, 4, PX_FAULT_DELAY_MAX_MS) == 0);
+
+    /* a failpoint: action, chance, stall, name */
+    n = encode_ctl(PX_CTL_FAILPOINT);
+    CHECK(patch_count(n, 1, 1, PX_FP_STALL + 1) == -PX_WIRE_FIELD_BAD);
+    n = encode_ctl(PX_CTL_FAILPOINT);
+    CHECK(patch_count(n, 2, 4, PX_PPM + 1) == -PX_WIRE_FIELD_BAD);
+    n = encode_ctl(PX_CTL_FAILPOINT);
+    CHECK(patch_count(n, 1, 1, PX_FP_STALL) == 0 || msg_a.u.ctl_req.u.fp.stall_ms == 0);
+    CHECK(patch_count(n, 10, 4, 0) == -PX_WIRE_FIELD_BAD); /* a stall of 0 ms */
+    CHECK(patch_count(n, 10, 4, PX_FAULT_STALL_MAX_MS + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 10, 4, PX_FAULT_STALL_MAX_MS) == 0);
+    CHECK(patch_count(n, 1, 1, PX_FP_CRASH) == -PX_WIRE_FIELD_BAD); /* a crash with a stall */
+    CHECK(patch_count(n, 10, 4, 0) == 0);
+    CHECK(patch_count(n, 15, 1, 'A') == -PX_WIRE_FIELD_BAD);  /* name: [a-z0-9-] only */
+    CHECK(patch_count(n, 15, 1, '_') == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 15, 1, 0) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 15, 1, 'x') == 0);
+    /* the name's length must be the bytes that follow, 1..max */
+    CHECK(patch_count(n, 14, 1, 0) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 14, 1, PX_FAILPOINT_NAME_MAX + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 14, 1, 255) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 14, 1, (uint32_t)(n - PX_WIRE_HEADER - 15)) == 0);
+    /* the decoded name is a C string */
+    CHECK(decode(frame, n) == 0 && strlen(msg_b.u.ctl_req.u.fp.name) == n - PX_WIRE_HEADER - 15);
+
+    /* the encoder refuses what the decoder would */
+    rnd_msg(&msg_a, PX_MSG_CTL_REQ, 0);
+    msg_a.u.ctl_req.what = PX_CTL_WHAT_MAX + 1;
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+    encode_ctl(PX_CTL_FAILPOINT);
+    msg_a.u.ctl_req.u.fp.name_len = PX_FAILPOINT_NAME_MAX + 1;
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+    encode_ctl(PX_CTL_NET_FAULTS);
+    msg_a.u.ctl_req.u.net.dup_ppm = PX_PPM;
+    msg_a.u.ctl_req.u.net.drop_ppm = 1;
+    CHECK(px_encode(&msg_a, CLUSTER, frame, sizeof frame) == 0);
+}
+
 static void test_names(void)
 {
     for (int type = 1; type <= PX_MSG_TYPE_MAX; type++)
@@ -808,6 +915,7 @@ int main(void)
     RUN(test_ctl_reply_separate);
     RUN(test_ctl_reply_small_cap);
     RUN(test_ctl_reply_encoder_refuses);
+    RUN(test_ctl_req_strict);
     RUN(test_names);
     return check_summary();
 }

@@ -131,6 +131,7 @@
             :checker   (checker/compose
                          {:linear      (pchecker/agree (:knossos-time-limit opts) paxos-check)
                           :final-reads (pchecker/final-reads)
+                          :recovery    (pchecker/recovery (:recovery-bound opts))
                           :timeline    (timeline/html)
                           :perf        (checker/perf {:nemeses (:perf package)})
                           :stats       (checker/stats)
@@ -141,8 +142,13 @@
                               (gen/time-limit (:time-limit opts)))
                          (gen/log "Healing")
                          (gen/nemesis (:final-generator package))
-                         (gen/log "Waiting for recovery")
-                         (gen/sleep (:recovery-time opts))
+                         ; Appends only, on every thread (so every node),
+                         ; so the recovery check sees when each node
+                         ; acknowledges again after the final heal.
+                         (gen/log "Recovery: appends on every node")
+                         (gen/time-limit (:recovery-time opts)
+                                         (gen/clients (cond->> appends
+                                                        (pos? rate) (gen/stagger (/ 1 rate)))))
                          ; One read per thread: its last op (final-reads).
                          (gen/clients
                            (gen/each-thread {:type :invoke, :f :read, :value nil})))})))
@@ -166,9 +172,12 @@
    [nil "--rate R" "Client operations per second, in total (0: as fast as they go). Knossos's search grows steeply with the history: keep it low."
     :default 5
     :parse-fn parse-double]
-   [nil "--recovery-time S" "Seconds between healing and the final reads."
+   [nil "--recovery-time S" "Seconds of appends between healing and the final reads."
     :default 10
     :parse-fn parse-long]
+   [nil "--recovery-bound S" "After every heal, every node must acknowledge an append within S seconds."
+    :default 5
+    :parse-fn parse-double]
    [nil "--client-timeout MS" "HTTP timeout; above the gateway's request_timeout_ms (3000)."
     :default 5000
     :parse-fn parse-long]

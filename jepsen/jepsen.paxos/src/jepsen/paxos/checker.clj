@@ -13,7 +13,8 @@
   If both give a boolean verdict and they differ, the result is invalid with
   :disagreement: one of the two checkers is wrong, which is a bug worth a
   red run. A final-reads check asks every node's last read to show one and
-  the same list."
+  the same list, and a recovery check (jepsen.paxos.recovery) that every
+  node acknowledged an append again soon after every heal."
   (:require [clojure.edn :as edn]
             [clojure.java.io :as io]
             [clojure.java.shell :refer [sh]]
@@ -23,7 +24,8 @@
                     [store :as store]]
             [knossos [model :as model]
                      [linear :as linear]]
-            [knossos.linear.report :as linear.report]))
+            [knossos.linear.report :as linear.report]
+            [jepsen.paxos.recovery :as recovery]))
 
 (defn plain-op
   "An op as a plain map of what the checkers and paxos-check read, taken
@@ -232,3 +234,11 @@
          :answered (count finals)
          :distinct (count lists)
          :length   (when (= 1 (count lists)) (count (first lists)))}))))
+
+(defn recovery
+  "Liveness: after every heal, every node must acknowledge an append again
+  within bound-s seconds (jepsen.paxos.recovery)."
+  [bound-s]
+  (reify checker/Checker
+    (check [_ test history _opts]
+      (recovery/check test history bound-s))))

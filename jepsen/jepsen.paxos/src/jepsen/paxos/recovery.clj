@@ -1,0 +1,101 @@
+(ns jepsen.paxos.recovery
+  "Liveness: after every heal, the time until every node acknowledges an
+  append again. A cluster that is safe but stays down is not correct
+  either, so a heal after which some node acknowledged nothing within the
+  bound makes the run invalid.
+
+  Heals are the nemesis's completions of :stop-partition (partitions
+  healed), :start (killed nodes restarted) and :resume (paused nodes
+  resumed); each one's window lasts until the nemesis next starts a fault
+  (:start-partition, :kill, :pause) or the history ends. A node's
+  recovery is the first :ok :append completed after the heal by a process
+  of that node (Jepsen gives thread t node t mod (count nodes), and process
+  p is thread p mod concurrency). A node with no such ack in its window
+  exceeds the bound if the window was at least the bound long, and is
+  inconclusive otherwise (the next fault came first).
+
+  Pure Clojure (no Jepsen), so tests/clojure-syntax.sh runs its tests with
+  Debian's clojure; jepsen.paxos.checker wraps it as a Jepsen checker.")
+
+(def heal-fs
+  "Nemesis :f values whose completion ends a fault."
+  #{:stop-partition :start :resume})
+
+(def fault-fs
+  "Nemesis :f values that start a fault."
+  #{:start-partition :kill :pause})
+
+(defn node-of
+  "The node a client process talks to."
+  [nodes concurrency process]
+  (nth nodes (mod (mod process concurrency) (count nodes))))
+
+(defn nemesis-steps
+  "The nemesis's ops as [invocation completion] pairs: Jepsen logs each as
+  an :info invocation and then an :info completion, one op at a time."
+  [history]
+  (->> history
+       (filter #(= :nemesis (:process %)))
+       (partition 2)))
+
+(defn- first-acks
+  "node -> the :time of the first :ok append after t by a process of that
+  node."
+  [history nodes concurrency t]
+  (reduce (fn [acks op]
+            (if (and (= :ok (:type op)) (= :append (:f op)) (integer? (:process op))
+                     (< t (:time op)))
+              (let [n (node-of nodes concurrency (:process op))]
+                (if (contains? acks n)
+                  acks
+                  (let [acks (assoc acks n (:time op))]
+                    (if (= (count acks) (count nodes)) (reduced acks) acks))))
+              acks))
+          {}
+          history))
+
+(defn heal-recovery
+  "The recovery after the heal completed at t, whose window ends at end."
+  [history nodes concurrency bound-ns heal end]
+  (let [t       (:time heal)
+        acks    (first-acks (filter #(<= (:time %) end) history) nodes concurrency t)
+        per     (mapv (fn [n] (when-let [a (get acks n)] (- a t))) nodes)
+        slowest (when (every? some? per) (reduce max 0 per))
+        window  (- end t)]
+    {:after     (:f heal)
+     :heal-s    (/ t 1e9)
+     :window-ms (quot window 1000000)
+     :ms        (when slowest (quot slowest 1000000))
+     :nodes-ms  (mapv #(when % (quot % 1000000)) per)
+     :verdict   (cond (and slowest (<= slowest bound-ns)) :ok
+                      slowest                             :exceeded
+                      (<= bound-ns window)                :exceeded
+                      :else                               :inconclusive)}))
+
+(defn check
+  "The recovery after every heal of history, judged against bound-s
+  seconds: {:valid? .., :bound-ms .., :max-ms .., :exceeded n,
+  :inconclusive n, :heals [..]}."
+  [{:keys [nodes concurrency]} history bound-s]
+  (let [history  (vec history)
+        bound-ns (long (* bound-s 1e9))
+        last-t   (reduce max 0 (map :time history))
+        steps    (vec (nemesis-steps history))
+        heals    (->> steps
+                      (keep-indexed
+                        (fn [i [_ done]]
+                          (when (heal-fs (:f done))
+                            ; the window closes when the next fault begins
+                            (let [next-fault (->> (subvec steps (inc i))
+                                                  (filter #(fault-fs (:f (first %))))
+                                                  first)
+                                  end        (if next-fault (:time (first next-fault)) last-t)]
+                              (heal-recovery history nodes concurrency bound-ns done end)))))
+                      vec)
+        count-of (fn [v] (count (filter #(= v (:verdict %)) heals)))]
+    {:valid?       (zero? (count-of :exceeded))
+     :bound-ms     (long (* bound-s 1000))
+     :max-ms       (reduce max 0 (keep :ms heals))
+     :exceeded     (count-of :exceeded)
+     :inconclusive (count-of :inconclusive)
+     :heals        heals}))

@@ -1,0 +1,70 @@
+(ns jepsen.paxos.recovery-test
+  "The recovery checker on small hand-made histories. Pure Clojure: runs
+  with Debian's clojure (tests/clojure-syntax.sh) as well as lein test."
+  (:require [clojure.test :refer [deftest is testing run-tests]]
+            [jepsen.paxos.recovery :as r]))
+
+(def test-map {:nodes ["n1" "n2" "n3"], :concurrency 3})
+
+(defn ms [x] (* x 1000000))
+
+(defn nemesis [t f] {:type :info, :process :nemesis, :f f, :time t})
+
+(defn ack [t process] {:type :ok, :f :append, :process process, :time t, :value [1]})
+
+(defn history
+  "A partition from 1 s to 2 s (healed at 2 s), acks at the given times
+  (ms, one per process 0 1 2 = node 1 2 3), then the end at end-ms."
+  [acks end-ms & [next-fault-ms]]
+  (sort-by :time
+           (concat [(nemesis (ms 1000) :start-partition) (nemesis (ms 1001) :start-partition)
+                    (nemesis (ms 2000) :stop-partition) (nemesis (ms 2001) :stop-partition)]
+                   (when next-fault-ms
+                     [(nemesis (ms next-fault-ms) :start-partition)
+                      (nemesis (ms (inc next-fault-ms)) :start-partition)])
+                   (for [[p t] acks] (ack (ms t) p))
+                   [{:type :ok, :f :read, :process 0, :time (ms end-ms), :value []}])))
+
+(deftest recovered-within-the-bound
+  (let [res (r/check test-map (history {0 2100, 1 2500, 2 3000} 9000) 5)]
+    (is (:valid? res))
+    (is (= 1 (count (:heals res))))
+    (is (= 999 (:max-ms res)))
+    (is (= [99 499 999] (:nodes-ms (first (:heals res)))))
+    (is (= :ok (:verdict (first (:heals res)))))))
+
+(deftest acks-before-the-heal-do-not-count
+  (let [res (r/check test-map (history {0 1500, 1 2500, 2 3000} 9000) 5)]
+    (testing "node 1's only ack came during the fault: it never recovered"
+      (is (not (:valid? res)))
+      (is (= :exceeded (:verdict (first (:heals res)))))
+      (is (nil? (first (:nodes-ms (first (:heals res)))))))))
+
+(deftest too-slow
+  (let [res (r/check test-map (history {0 2100, 1 2200, 2 8000} 9000) 5)]
+    (is (not (:valid? res)))
+    (is (= 5999 (:ms (first (:heals res))))) ; from the heal's completion at 2001 ms
+    (is (= 1 (:exceeded res)))))
+
+(deftest a-node-that-never-answers-fails-once-the-bound-has-passed
+  (let [res (r/check test-map (history {0 2100, 1 2200} 9000) 5)]
+    (is (not (:valid? res)))
+    (is (= :exceeded (:verdict (first (:heals res)))))))
+
+(deftest a-short-window-is-inconclusive
+  (testing "the next fault began 3 s after the heal, before node 3 answered"
+    (let [res (r/check test-map (history {0 2100, 1 2200, 2 6000} 9000 5000) 5)]
+      (is (:valid? res))
+      (is (= :inconclusive (:verdict (first (:heals res)))))
+      (is (= 1 (:inconclusive res))))))
+
+(deftest processes-map-to-their-nodes
+  (testing "process 4 is thread 1 (concurrency 3), node 2; process 5 node 3"
+    (is (= "n2" (r/node-of ["n1" "n2" "n3"] 3 4)))
+    (is (= "n3" (r/node-of ["n1" "n2" "n3"] 3 5))))
+  (let [res (r/check test-map (history {3 2100, 4 2200, 5 2300} 9000) 5)]
+    (is (= [99 199 299] (:nodes-ms (first (:heals res)))))))
+
+(defn -main [& _]
+  (let [{:keys [fail error]} (run-tests 'jepsen.paxos.recovery-test)]
+    (System/exit (if (zero? (+ fail error)) 0 1))))
