@@ -26,7 +26,8 @@
             [jepsen.paxos [checker :as pchecker]
                           [client :as pclient]
                           [db :as pdb]
-                          [netns :as netns]]))
+                          [netns :as netns]
+                          [paths :as paths]]))
 
 (def nemeses
   "--nemesis NAME: the faults, and the jepsen.nemesis.combined targets."
@@ -42,9 +43,24 @@
    "none"             {:faults #{}}})
 
 (defn repo-root
-  "This checkout: the project is jepsen/jepsen.paxos inside it."
+  "This checkout: the project is jepsen/jepsen.paxos inside it, and the JVM
+  runs there (lein, and run-netns.sh, start it in the project)."
   []
   (.getCanonicalPath (io/file (System/getProperty "user.dir") ".." "..")))
+
+(defn- exists? [p] (.exists (io/file p)))
+(defn- executable? [p] (let [f (io/file p)] (and (.isFile f) (.canExecute f))))
+
+(defn check-paths!
+  "Throws with a clear message when a path the test needs is missing (the
+  paths are absolute by now: -main resolved them against the checkout)."
+  [opts mode paxos-check]
+  (when-let [why (or (paths/bin-problem (if (:netns mode) "--bin" "the control machine's build")
+                                       (:bin mode) exists? executable?)
+                     (paths/file-problem "--paxos-check" paxos-check exists? executable? true)
+                     (when-let [t (:tarball opts)]
+                       (paths/file-problem "--tarball" t exists? executable? false)))]
+    (throw (IllegalArgumentException. ^String why))))
 
 (defn source-tarball!
   "Multi-host mode without --tarball: HEAD of this checkout, as a tarball
@@ -85,8 +101,8 @@
        :ssh        (assoc (:ssh opts) :sudo-password nil)
        :net        (netns/net ns)
        :os         os/noop
-       :dir        (or (:dir opts) (str "/tmp/paxos-jepsen/" ns))
-       :bin        (.getCanonicalPath (io/file (or (:bin opts) (str (:repo opts) "/bin"))))})
+       :dir        (paths/resolve-path (:repo opts) (or (:dir opts) (str "/tmp/paxos-jepsen/" ns)))
+       :bin        (paths/resolve-path (:repo opts) (or (:bin opts) "bin"))})
     (let [nodes (:nodes opts)]
       {:nodes      nodes
        ; Real hosts: the config wants IPv4 addresses; resolved from the
@@ -95,7 +111,13 @@
                               [n (.getHostAddress (java.net.InetAddress/getByName n))]))
        :net        net/iptables
        :os         debian/os
-       :dir        (or (:dir opts) "/opt/paxos-c")
+       :dir        (let [d (or (:dir opts) "/opt/paxos-c")]
+                     (when-not (.isAbsolute (io/file d))
+                       (throw (IllegalArgumentException.
+                                (str "--dir " d ": on real hosts it must be an absolute path"))))
+                     d)
+       ; the control machine's own build makes the certificates
+       :bin        (paths/resolve-path (:repo opts) "bin")
        :tarball    (or (:tarball opts) (source-tarball! (:repo opts)))})))
 
 (defn paxos-test
@@ -118,11 +140,17 @@
         appends   (appends)
         workload  (cond->> (gen/mix [appends appends reads])
                     (pos? rate) (gen/stagger (/ 1 rate)))
-        paxos-check (or (:paxos-check opts) (str (:repo opts) "/bin/paxos-check"))]
+        paxos-check (paths/resolve-path (:repo opts) (or (:paxos-check opts) "bin/paxos-check"))
+        _         (check-paths! opts mode paxos-check)
+        ; The certificates (peers use mutual TLS), made here once for all
+        ; nodes with this checkout's scripts and build.
+        certs     (pdb/local-certs! (merge opts mode) (:repo opts) (:bin mode))]
     (merge tests/noop-test
            opts
-           mode
-           {:name      (str "paxos-c " nem-name (when (:netns mode) " netns"))
+           (dissoc mode :bin)
+           (when (:netns mode) {:bin (:bin mode)})
+           {:local-certs certs
+            :name      (str "paxos-c " nem-name (when (:netns mode) " netns"))
             :pure-generators true
             :db        db
             :client    (pclient/client (:client-timeout opts))
@@ -159,10 +187,10 @@
     :parse-fn parse-long
     :validate [#(<= 1 % 9) "must be 1..9"]]
    [nil "--netns-name NAME" "The namespace (default: the one this JVM runs in)."]
-   [nil "--bin DIR" "One machine: the node binaries (default: bin/ of this checkout; a mutant: build/mutants/NAME/bin)."]
-   [nil "--tarball FILE" "Real hosts: the source tarball to upload and build (default: git archive HEAD)."]
+   [nil "--bin DIR" "One machine: the node binaries (default: bin/ of this checkout; a mutant: build/mutants/NAME/bin). Relative paths are from the top of the checkout."]
+   [nil "--tarball FILE" "Real hosts: the source tarball to upload and build (default: git archive HEAD). Relative paths are from the top of the checkout."]
    [nil "--install-deps" "Real hosts: run scripts/install-deps.sh on every node before building."]
-   [nil "--dir DIR" "Where the nodes keep config and data (default /opt/paxos-c; one machine: /tmp/paxos-jepsen/NS)."]
+   [nil "--dir DIR" "Where the nodes keep config and data (default /opt/paxos-c, absolute; one machine: /tmp/paxos-jepsen/NS, relative paths from the top of the checkout)."]
    [nil "--nemesis NAME" (str "Faults: " (str/join ", " (sort (keys nemeses))) ".")
     :default "partition"
     :validate [nemeses "unknown nemesis"]]
@@ -184,11 +212,14 @@
    [nil "--knossos-time-limit S" "Seconds Knossos may search before it says :unknown."
     :default 600
     :parse-fn parse-long]
-   [nil "--paxos-check FILE" "The checker binary (default: bin/paxos-check of this checkout)."]])
+   [nil "--paxos-check FILE" "The checker binary (default: bin/paxos-check of this checkout). Relative paths are from the top of the checkout."]])
 
 (defn -main
+  "Relative paths on the command line (--bin, --paxos-check, --tarball,
+  --nodes-file, --ssh-private-key) are taken from the top of the checkout,
+  as the README writes them, not from this JVM's directory."
   [& args]
   (cli/run! (merge (cli/single-test-cmd {:test-fn  paxos-test
                                          :opt-spec opt-spec})
                    (cli/serve-cmd))
-            args))
+            (paths/absolutize-args (repo-root) args)))

@@ -12,7 +12,9 @@
 
   If both give a boolean verdict and they differ, the result is invalid with
   :disagreement: one of the two checkers is wrong, which is a bug worth a
-  red run. A final-reads check asks every node's last read to show one and
+  red run. Otherwise paxos-check's verdict stands (jepsen.paxos.verdict):
+  Knossos may give up, out of time or out of memory, and says so at once
+  (run-knossos watches its search). A final-reads check asks every node's last read to show one and
   the same list, and a recovery check (jepsen.paxos.recovery) that every
   node acknowledged an append again soon after every heal."
   (:require [clojure.edn :as edn]
@@ -22,10 +24,17 @@
             [clojure.tools.logging :refer [info warn]]
             [jepsen [checker :as checker]
                     [store :as store]]
-            [knossos [model :as model]
+            [knossos [history :as khistory]
+                     [memory :as memory]
+                     [model :as model]
                      [linear :as linear]]
+            [knossos.linear.config :as config]
             [knossos.linear.report :as linear.report]
-            [jepsen.paxos.recovery :as recovery]))
+            [knossos.model.memo :as memo]
+            [jepsen.paxos.recovery :as recovery]
+            [jepsen.paxos.verdict :as verdict])
+  (:import (java.lang.management GarbageCollectorMXBean ManagementFactory MemoryUsage)
+           (com.sun.management GcInfo)))
 
 (defn plain-op
   "An op as a plain map of what the checkers and paxos-check read, taken
@@ -128,14 +137,124 @@
             :else
             (recur (next ops) (dissoc pending p) (conj! out op))))))))
 
+(defn heap-sample
+  "Now, this JVM's cumulative GC time, and the heap's use just after the
+  most recent collection as a fraction of the maximum heap:
+  {:t-ms .., :gc-ms .., :heap-frac ..}."
+  []
+  (let [gcs    (ManagementFactory/getGarbageCollectorMXBeans)
+        gc-ms  (reduce + 0 (map #(max 0 (.getCollectionTime ^GarbageCollectorMXBean %)) gcs))
+        ; the collection that ended last says how full the heap is after GC
+        infos  (keep #(when (instance? com.sun.management.GarbageCollectorMXBean %)
+                        (.getLastGcInfo ^com.sun.management.GarbageCollectorMXBean %))
+                     gcs)
+        last-i (when (seq infos) (apply max-key #(.getEndTime ^GcInfo %) infos))
+        used   (if last-i
+                 (reduce + 0 (map #(.getUsed ^MemoryUsage %)
+                                  (vals (.getMemoryUsageAfterGc ^GcInfo last-i))))
+                 0)]
+    {:t-ms      (System/currentTimeMillis)
+     :gc-ms     gc-ms
+     :heap-frac (/ (double used) (.maxMemory (Runtime/getRuntime)))}))
+
+(defn- start-search
+  "Knossos's linear search of history (as knossos.linear/start-analysis
+  starts it) on a thread of its own, which delivers to the returned :result
+  promise the analysis, or ::interrupted, or the Throwable that ended it:
+  Knossos's own thread catches only InterruptedException, so an
+  OutOfMemoryError there would leave its result undelivered for good."
+  [model history]
+  (let [{:keys [history kindex-eindex]} (khistory/preprocess history)
+        memo    (memo/memo model history)
+        history (:history memo)
+        configs (-> (:model memo) (config/config history) list config/set-config-set)
+        state   (atom {:running? true, :configs configs, :op nil, :indices kindex-eindex})
+        result  (promise)
+        worker  (Thread.
+                  (fn []
+                    (deliver result
+                             (try (linear/check model history configs state)
+                                  (catch InterruptedException _ ::interrupted)
+                                  (catch Throwable t t))))
+                  "knossos search")]
+    (.setDaemon worker true)
+    (.start worker)
+    {:result result
+     :state  state
+     :abort! (fn [cause]
+               (swap! state assoc :running? false :cause cause)
+               (.interrupt worker))}))
+
+(defn run-knossos
+  "Knossos's search on the prepared history h, watched: every period-ms the
+  checker looks for the result, for an OutOfMemoryError that ended the
+  search, for Knossos's own low-memory signal (heap over 90% after a
+  collection), for the collector thrashing (verdict/thrashing? over
+  sample-fn's samples) and for the time limit. On any of those it stops the
+  search and answers at once: {:valid? :unknown, :cause :out-of-memory or
+  :timeout, :detail ..}. opts: :time-limit-ms, :period-ms, :sample-fn,
+  :thrash (verdict/default-thrash)."
+  [model h {:keys [time-limit-ms period-ms sample-fn thrash]
+            :or   {period-ms 250, sample-fn heap-sample, thrash verdict/default-thrash}}]
+  (let [t0      (System/currentTimeMillis)
+        elapsed #(- (System/currentTimeMillis) t0)
+        low-mem (atom false)
+        cancel  (memory/on-low-mem! #(reset! low-mem true))]
+    (try
+      (let [{:keys [result state abort!]} (start-search model h)
+            give-up (fn [cause detail]
+                      (abort! cause)
+                      (warn "Knossos gave up:" cause "-" detail)
+                      (verdict/knossos-gave-up cause detail (elapsed)))]
+        (loop [samples [], last-report t0]
+          (let [r       (deref result period-ms ::pending)
+                samples (verdict/trim-samples (conj samples (sample-fn)) (:window-ms thrash))]
+            (cond
+              (instance? Throwable r)
+              (if (verdict/out-of-memory? r)
+                (give-up :out-of-memory (str "the search died: " r))
+                (give-up :error (str "the search died: " r)))
+
+              (not= ::pending r)
+              (assoc r :elapsed-ms (elapsed))
+
+              @low-mem
+              (give-up :out-of-memory "heap over 90% full after a collection (Knossos's low-memory signal)")
+
+              (verdict/thrashing? samples thrash)
+              (let [s (peek samples)]
+                (give-up :out-of-memory
+                         (format "GC thrashing: over %.0f%% of the last %d ms in GC, heap %.0f%% full after collections"
+                                 (* 100 (:gc-frac thrash)) (long (:window-ms thrash))
+                                 (* 100 (:heap-frac s)))))
+
+              (and time-limit-ms (< time-limit-ms (elapsed)))
+              (give-up :timeout (str "no answer within " time-limit-ms " ms"))
+
+              :else
+              (recur samples
+                     (if (< 10000 (- (System/currentTimeMillis) last-report))
+                       (do (info "Knossos:" (count (:configs @state)) "configurations,"
+                                 (elapsed) "ms," (format "heap %.0f%% full after GC"
+                                                         (* 100 (:heap-frac (peek samples)))))
+                           (System/currentTimeMillis))
+                       last-report))))))
+      (catch Throwable t
+        ; the history's preparation (before the search) can run out too
+        (if (verdict/out-of-memory? t)
+          (verdict/knossos-gave-up :out-of-memory (str "preparing the search: " t) (elapsed))
+          (throw t)))
+      (finally (cancel)))))
+
 (defn knossos-checker
-  "Knossos's :linear search with the exact model. Gives up with :unknown
-  after time-limit-s seconds."
+  "Knossos's :linear search with the exact model, watched by run-knossos:
+  gives up with :unknown after time-limit-s seconds, and at once when it
+  runs out of memory."
   [time-limit-s]
   (reify checker/Checker
     (check [this test history opts]
       (let [h (knossos-history history)
-            a (linear/analysis (append-list) h {:time-limit (* 1000 time-limit-s)})]
+            a (run-knossos (append-list) h {:time-limit-ms (* 1000 time-limit-s)})]
         (when (false? (:valid? a))
           (try
             (linear.report/render-analysis!
@@ -192,7 +311,8 @@
 ;; Both together
 
 (defn agree
-  "Composes the two; their verdicts must agree."
+  "Composes the two; the verdict is jepsen.paxos.verdict/linear-verdict's:
+  paxos-check's, unless Knossos found a violation or the two disagree."
   [knossos-time-limit-s paxos-check-path]
   (let [k (knossos-checker knossos-time-limit-s)
         p (paxos-check-checker paxos-check-path)]
@@ -201,18 +321,12 @@
         (let [pr (future (checker/check-safe p test history opts))
               kr (checker/check-safe k test history opts)
               pr @pr
-              kv (:valid? kr)
-              pv (:valid? pr)
-              disagree? (and (boolean? kv) (boolean? pv) (not= kv pv))]
-          (when disagree?
-            (warn "Knossos says" kv "but paxos-check says" pv))
-          {:valid?       (if disagree?
-                           false
-                           (checker/merge-valid [kv pv]))
-           :agree?       (not disagree?)
-           :disagreement (when disagree? {:knossos kv, :paxos-check pv})
-           :knossos      kr
-           :paxos-check  pr})))))
+              v  (verdict/linear-verdict (:valid? kr) (:valid? pr))]
+          (when-not (:agree? v)
+            (warn "Knossos says" (:valid? kr) "but paxos-check says" (:valid? pr)))
+          (assoc v
+                 :knossos     kr
+                 :paxos-check pr))))))
 
 (defn final-reads
   "The final reads, one per client thread, after healing and recovery: every

@@ -7,6 +7,11 @@
     DIR/src/                    the source (multi-host: extracted from the
                                 uploaded tarball and built with make)
     DIR/cluster.cfg             the cluster's config, the same on every node
+    DIR/certs/                  the CA's certificate, the node's certificate
+                                and key (peers use mutual TLS); made once on
+                                the control machine (local-certs!), uploaded
+    DIR/start-nodeN.out         what scripts/start-node.sh printed (in the
+                                store as <node>/logs/start-node.out)
     DIR/data/nodeN/logs/*.log   every role's log
     DIR/data/nodeN/pids/*.pid   node.pid is the supervisor, then one per role
 
@@ -15,13 +20,15 @@
   build/mutants/NAME/bin) with the local scripts/start-node.sh, and gives
   every node its own config file (same content) so that concurrent setups
   never write one file at once."
-  (:require [clojure.string :as str]
+  (:require [clojure.java.shell :refer [sh]]
+            [clojure.string :as str]
             [clojure.tools.logging :refer [info warn]]
             [jepsen [control :as c]
                     [db :as db]
                     [util :as util]]
             [jepsen.control.util :as cu]
             [jepsen.paxos.client :as pc]
+            [jepsen.paxos.startup :as startup]
             [slingshot.slingshot :refer [try+ throw+]]))
 
 (defn node-id
@@ -52,13 +59,22 @@
 
 (defn data-dir [test] (str (dir test) "/data"))
 
+(defn certs-dir [test] (str (dir test) "/certs"))
+
+(defn start-out
+  "Where start-node.sh's output goes."
+  [test node]
+  (str (dir test) "/start-node" (node-id test node) ".out"))
+
 (defn node-dir
   [test node]
   (str (data-dir test) "/node" (node-id test node)))
 
 (defn config
-  "The cluster's config (libconfig syntax), as jepsen/run writes it."
-  [test]
+  "The cluster's config (libconfig syntax), as jepsen/run writes it, with
+  peers' mutual TLS on and its files under certs (default DIR/certs)."
+  ([test] (config test (certs-dir test)))
+  ([test certs]
   (let [nodes (:nodes test)
         hosts (:node-hosts test)]
     (str "# written by jepsen.paxos\n"
@@ -69,16 +85,54 @@
          "election_timeout_max_ms = 600;\n"
          "request_timeout_ms = " (:request-timeout test 3000) ";\n"
          "fsync = true;\n"
+         "tls = true;\n"
+         "tls_ca = \"" (:ca (startup/cert-files certs 0)) "\";\n"
          "nodes = (\n"
          (->> nodes
               (map-indexed
                 (fn [k node]
                   (let [i (inc k)]
-                    (format "  { id = %d; host = \"%s\"; gateway_port = %d; acceptor_port = %d; proposer_port = %d; learner_port = %d; }"
+                    (format "  { id = %d; host = \"%s\"; gateway_port = %d; acceptor_port = %d; proposer_port = %d; learner_port = %d; tls_cert = \"%s\"; tls_key = \"%s\"; }"
                             i (get hosts node node) (+ 5000 i) (+ 6000 i)
-                            (+ 6100 i) (+ 6200 i)))))
+                            (+ 6100 i) (+ 6200 i)
+                            (:cert (startup/cert-files certs i))
+                            (:key (startup/cert-files certs i))))))
               (str/join ",\n"))
-         "\n);\n")))
+         "\n);\n"))))
+
+(defn local-certs!
+  "Makes the cluster's CA and every node's certificate ON THIS MACHINE, in
+  a fresh temporary directory, with scripts/make-certs.sh of the checkout
+  at repo and the paxos-node in bin (it reads the paths from the config);
+  returns the directory. setup! uploads each node's part."
+  [test repo bin]
+  (let [d   (.toFile (java.nio.file.Files/createTempDirectory
+                       "paxos-jepsen-certs-" (make-array java.nio.file.attribute.FileAttribute 0)))
+        cfg (java.io.File. d "cluster.cfg")
+        _   (spit cfg (config test (str d "/certs")))
+        r   (sh "env" (str "PAXOS_BIN=" bin) (str repo "/scripts/make-certs.sh")
+                "--config" (str cfg))]
+    (when-not (zero? (:exit r))
+      (throw (IllegalStateException.
+               (str "scripts/make-certs.sh failed (exit " (:exit r) "): "
+                    (:err r) (:out r)))))
+    ; The keys are the test's own, for this run only: gone when the JVM ends.
+    (.addShutdownHook (Runtime/getRuntime)
+                      (Thread. #(sh "rm" "-rf" "--" (str d))))
+    (info "certificates made in" (str d))
+    (str d)))
+
+(defn upload-certs!
+  "Node's part of the certificates made by local-certs! into DIR/certs."
+  [test node]
+  (let [i      (node-id test node)
+        local  (startup/cert-files (str (:local-certs test) "/certs") i)
+        remote (startup/cert-files (certs-dir test) i)]
+    (c/exec* (str "mkdir -p " (c/escape (certs-dir test))))
+    (doseq [k [:ca :cert :key]]
+      (c/upload [(local k)] (remote k)))
+    (c/exec* (str "chmod 644 " (c/escape (:ca remote)) " " (c/escape (:cert remote))
+                  " && chmod 600 " (c/escape (:key remote))))))
 
 (defn pids-snippet
   "A bash snippet printing the pids of node's processes, supervisor first,
@@ -108,14 +162,30 @@
     ps))
 
 (defn start-node!
+  "Starts node with scripts/start-node.sh, which returns once the node
+  serves (or says why it does not). Its output goes to start-out (kept in
+  the store with the node's logs); if it fails, the error says what it
+  printed."
   [test node]
   (let [i   (node-id test node)
-        out (str (dir test) "/start-node" i ".out")]
-    ; Output to a file: a daemon holding our stdout pipe would hang us.
-    (c/exec* (str "PAXOS_BIN=" (c/escape (bin-dir test)) " "
-                  (c/escape (str (src-dir test) "/scripts/start-node.sh")) " " i
-                  " --config " (c/escape (config-file test node))
-                  " >>" (c/escape out) " 2>&1 </dev/null"))
+        out (start-out test node)
+        ; Output to a file: a daemon holding our stdout pipe would hang us.
+        ; The marker line lets the error quote this attempt's output only.
+        mark (str "--- start " i " " (System/currentTimeMillis))
+        r   (c/exec* (str "echo " (c/escape mark) " >>" (c/escape out) "; "
+                          "PAXOS_BIN=" (c/escape (bin-dir test)) " "
+                          (c/escape (str (src-dir test) "/scripts/start-node.sh")) " " i
+                          " --config " (c/escape (config-file test node))
+                          " >>" (c/escape out) " 2>&1 </dev/null; echo \"exit=$?\""))
+        exit (some->> r (re-find #"exit=(\d+)") second parse-long)]
+    (when-not (= 0 exit)
+      (let [printed (c/exec* (str "sed -n " (c/escape (str "/^" mark "$/,$p")) " "
+                                  (c/escape out) " 2>/dev/null | tail -n +2; true"))
+            msg     (startup/failure-message i exit printed
+                                             (str (node-dir test node) "/logs"))]
+        (warn msg)
+        (throw+ {:type ::start-failed, :node node, :exit exit, :output printed}
+                nil "%s" msg)))
     (info "started node" i)))
 
 (defn running?
@@ -175,6 +245,7 @@
     (c/su
       (when-not (netns? test) (install! test node))
       (c/exec* (str "mkdir -p " (c/escape (dir test))))
+      (upload-certs! test node)
       (cu/write-file! (config test) (config-file test node))
       (start-node! test node)))
 
@@ -182,7 +253,7 @@
     (c/su
       (stop-node! test node)
       (c/exec* (str "rm -rf " (c/escape (node-dir test node))
-                    " " (c/escape (str (dir test) "/start-node" (node-id test node) ".out"))))))
+                    " " (c/escape (start-out test node))))))
 
   db/Primary
   (setup-primary! [this test node])
@@ -223,6 +294,6 @@
            str/split-lines
            (remove str/blank?)
            (map (fn [f] [f (str "logs/" (last (str/split f #"/")))]))
-           (into {})))))
+           (into {(start-out test node) "logs/start-node.out"})))))
 
 (defn db [] (DB.))
