@@ -4,8 +4,9 @@
 # with clojure.core/read in a loop (*read-eval* off), in one JVM, with
 # Debian's clojure.  CI has no Jepsen, so this is the check it can make:
 # unbalanced brackets, bad literals and stray characters are caught;
-# whether the code compiles against Jepsen is not.  The recovery checker,
-# which needs no Jepsen, is also run against its tests.
+# whether the code compiles against Jepsen is not.  The namespaces that
+# need no Jepsen (recovery, paths, verdict, startup) are also run against
+# their tests.
 # Installs clojure with apt-get when it is missing (as root).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -59,13 +60,17 @@ grep -v '^[0-9]* passed, [0-9]* failed$' <<<"$out"
 read -r pass fail < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/')
 pass=${pass:-0} fail=${fail:-1}
 
-# The one namespace that needs no Jepsen (jepsen.paxos.recovery, the
-# liveness check) is also run against its tests here; the rest needs lein.
-if (cd jepsen/jepsen.paxos && timeout 300 clojure -cp src:test -e \
-        "(require 'jepsen.paxos.recovery-test) (jepsen.paxos.recovery-test/-main)" </dev/null); then
-    pass=$((pass + 1)); echo "ok   jepsen.paxos.recovery-test"
-else
-    fail=$((fail + 1)); echo "FAIL jepsen.paxos.recovery-test"
-fi
+# The namespaces that need no Jepsen are also run against their tests here
+# (the rest needs lein): the liveness check (recovery), path resolution
+# (paths), the run's verdict, Knossos's out-of-memory detection and the
+# start-node failure message (verdict, startup).
+for t in recovery-test paths-test verdict-test; do
+    if (cd jepsen/jepsen.paxos && timeout 300 clojure -cp src:test -e \
+            "(require 'jepsen.paxos.$t) (jepsen.paxos.$t/-main)" </dev/null); then
+        pass=$((pass + 1)); echo "ok   jepsen.paxos.$t"
+    else
+        fail=$((fail + 1)); echo "FAIL jepsen.paxos.$t"
+    fi
+done
 echo "$pass passed, $fail failed"
 [ "$rc" -eq 0 ] && [ "$fail" -eq 0 ]

@@ -29,8 +29,8 @@
   pv: {:valid? .., :agree? .., :disagreement ..}."
   [kv pv]
   (let [disagree? (and (boolean? kv) (boolean? pv) (not= kv pv))]
-    {:valid?       (cond disagree?        false
-                         (false? pv)      false
+    ; (a disagreement always has a false in it)
+    {:valid?       (cond (false? pv)      false
                          (false? kv)      false
                          (boolean? pv)    pv
                          :else            :unknown)

@@ -1,5 +1,6 @@
 (ns jepsen.paxos.checker-test
-  "The exact append-list model, the Knossos history preparation, the EDN
+  "The exact append-list model, the Knossos history preparation, the
+  watched Knossos search (out of memory, thrashing, time limit), the EDN
   lines paxos-check reads, and the client's parsing of gateway answers. Runs
   without a cluster: lein test."
   (:require [clojure.test :refer [deftest is testing]]
@@ -14,7 +15,12 @@
 
 (defn knossos-valid?
   [history]
-  (:valid? (linear/analysis (pc/append-list) (pc/knossos-history history))))
+  (let [h (pc/knossos-history history)
+        a (:valid? (linear/analysis (pc/append-list) h))
+        ; the checker's own, watched, run of the same search
+        w (:valid? (pc/run-knossos (pc/append-list) h {:time-limit-ms 60000}))]
+    (assert (= a w) (str "linear/analysis says " a " but run-knossos says " w))
+    a))
 
 (deftest model-step
   (let [m (pc/append-list)]
@@ -73,6 +79,69 @@
   (testing "a failed append must never show"
     (is (false? (knossos-valid? [(op 0 0 :invoke :append 1) (op 1 0 :fail :append 1)
                                  (op 2 1 :invoke :read nil) (op 3 1 :ok :read [1])])))))
+
+(def test-thread
+  "The thread the tests run on: knossos prepares its search here (memo
+  steps the model), then searches on threads of its own."
+  (atom nil))
+
+(defrecord TrapModel [trap n]
+  ; Steps fine while the search is being prepared, then calls trap on the
+  ; search's own threads. Every step makes a new state, so that Knossos
+  ; cannot memoize the model (it gives up past 1024 states) and the search
+  ; really steps this one.
+  knossos.model.Model
+  (step [m op]
+    (when-not (identical? (Thread/currentThread) @test-thread) (trap))
+    (TrapModel. trap (inc n))))
+
+(defn trap-model [trap] (->TrapModel trap 0))
+
+(def trap-history
+  (pc/knossos-history [(op 0 0 :invoke :append 1) (op 1 0 :info :append 1)
+                       (op 2 1 :invoke :read nil) (op 3 1 :ok :read [])
+                       (op 4 2 :invoke :append 2) (op 5 2 :info :append 2)]))
+
+(defn timed [f]
+  (let [t0 (System/nanoTime), r (f)]
+    [r (quot (- (System/nanoTime) t0) 1000000)]))
+
+(deftest knossos-out-of-memory
+  (reset! test-thread (Thread/currentThread))
+  (testing "a search that dies of OutOfMemoryError answers at once, not at the time limit"
+    (let [[r ms] (timed #(pc/run-knossos (trap-model (fn [] (throw (OutOfMemoryError. "planted"))))
+                                         trap-history {:time-limit-ms 20000}))]
+      (is (= :unknown (:valid? r)))
+      (is (= :out-of-memory (:cause r)))
+      (is (re-find #"planted" (:detail r)))
+      (is (< ms 5000))))
+  (testing "a thrashing collector stops the search at once"
+    (let [t0      (System/currentTimeMillis)
+          stopped (promise)
+          fake    (fn [] {:t-ms (System/currentTimeMillis)
+                          :gc-ms (* 0.9 (- (System/currentTimeMillis) t0))
+                          :heap-frac 0.97})
+          [r ms]  (timed #(pc/run-knossos (trap-model (fn [] (try (Thread/sleep 60000)
+                                                                  (catch InterruptedException e
+                                                                    (deliver stopped true)
+                                                                    (throw e)))))
+                                          trap-history
+                                          {:time-limit-ms 30000, :period-ms 50, :sample-fn fake
+                                           :thrash {:window-ms 1000, :gc-frac 0.5, :heap-frac 0.9}}))]
+      (is (= :out-of-memory (:cause r)))
+      (is (re-find #"GC thrashing" (:detail r)))
+      (is (< ms 5000))
+      (is (deref stopped 5000 false) "the search was interrupted")))
+  (testing "past the time limit: :timeout, and the search is stopped"
+    (let [stopped (promise)
+          [r ms]  (timed #(pc/run-knossos (trap-model (fn [] (try (Thread/sleep 60000)
+                                                                  (catch InterruptedException e
+                                                                    (deliver stopped true)
+                                                                    (throw e)))))
+                                          trap-history {:time-limit-ms 500, :period-ms 50}))]
+      (is (= :timeout (:cause r)))
+      (is (< ms 5000))
+      (is (deref stopped 5000 false) "the search was interrupted"))))
 
 (deftest edn-lines
   (let [l (pc/edn-line (assoc (op 3 2 :ok :append [1 2]) :error [:x "y"]))]
