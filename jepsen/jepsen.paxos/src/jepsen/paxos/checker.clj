@@ -33,7 +33,8 @@
             [knossos.model.memo :as memo]
             [jepsen.paxos.recovery :as recovery]
             [jepsen.paxos.verdict :as verdict])
-  (:import (java.lang.management GarbageCollectorMXBean ManagementFactory MemoryUsage)
+  (:import (java.lang.management GarbageCollectorMXBean ManagementFactory
+                                  MemoryPoolMXBean MemoryType MemoryUsage)
            (com.sun.management GcInfo)))
 
 (defn plain-op
@@ -137,6 +138,14 @@
             :else
             (recur (next ops) (dissoc pending p) (conj! out op))))))))
 
+(def heap-pools
+  "The names of the heap's memory pools (a collection's GcInfo also lists
+  the non-heap ones: metaspace, code cache)."
+  (delay (->> (ManagementFactory/getMemoryPoolMXBeans)
+              (filter #(= MemoryType/HEAP (.getType ^MemoryPoolMXBean %)))
+              (map #(.getName ^MemoryPoolMXBean %))
+              set)))
+
 (defn heap-sample
   "Now, this JVM's cumulative GC time, and the heap's use just after the
   most recent collection as a fraction of the maximum heap:
@@ -150,8 +159,10 @@
                      gcs)
         last-i (when (seq infos) (apply max-key #(.getEndTime ^GcInfo %) infos))
         used   (if last-i
-                 (reduce + 0 (map #(.getUsed ^MemoryUsage %)
-                                  (vals (.getMemoryUsageAfterGc ^GcInfo last-i))))
+                 (->> (.getMemoryUsageAfterGc ^GcInfo last-i)
+                      (filter #(@heap-pools (key %)))
+                      (map #(.getUsed ^MemoryUsage (val %)))
+                      (reduce + 0))
                  0)]
     {:t-ms      (System/currentTimeMillis)
      :gc-ms     gc-ms
@@ -234,9 +245,12 @@
               :else
               (recur samples
                      (if (< 10000 (- (System/currentTimeMillis) last-report))
-                       (do (info "Knossos:" (count (:configs @state)) "configurations,"
-                                 (elapsed) "ms," (format "heap %.0f%% full after GC"
-                                                         (* 100 (:heap-frac (peek samples)))))
+                       (do (info "Knossos:" (elapsed) "ms, at op" (:index (:op @state))
+                                 (str "(" (count (:configs @state)) " configurations),")
+                                 (format "heap %.0f%% full after GC, %.0f%% of the last %d s in GC"
+                                         (* 100 (:heap-frac (peek samples)))
+                                         (* 100 (verdict/gc-fraction samples))
+                                         (quot (:window-ms thrash) 1000)))
                            (System/currentTimeMillis))
                        last-report))))))
       (catch Throwable t

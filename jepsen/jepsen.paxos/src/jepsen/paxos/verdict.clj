@@ -79,6 +79,15 @@
                                (max 1 (- (:t-ms latest) (:t-ms before)))))
                 (every? #(<= heap-frac (:heap-frac %)) (cons before inside)))))))))
 
+(defn gc-fraction
+  "The fraction of the time between the first and the last sample spent in
+  GC (0 with fewer than two samples)."
+  [samples]
+  (let [a (first samples), b (last samples)]
+    (if (and a b (< (:t-ms a) (:t-ms b)))
+      (/ (double (- (:gc-ms b) (:gc-ms a))) (- (:t-ms b) (:t-ms a)))
+      0.0)))
+
 (defn trim-samples
   "The samples still needed to judge the window: those inside it and the
   last one before it."

@@ -51,6 +51,11 @@
     (is (not (v/thrashing? (samples [0 0.95] [800 0.95] [1600 0.96]))))
     (is (not (v/thrashing? [])))))
 
+(deftest gc-fraction
+  (is (= 0.8 (v/gc-fraction (samples [0 0.9] [800 0.9] [4000 0.9] [4000 0.9] [4000 0.9] [4000 0.9]))))
+  (is (= 0.0 (v/gc-fraction (samples [0 0.9]))))
+  (is (= 0.0 (v/gc-fraction []))))
+
 (deftest trim-samples
   (let [s (samples [0 0] [1 0] [2 0] [3 0] [4 0] [5 0] [6 0] [7 0])]
     (testing "keeps the window and the last sample before it"
