@@ -328,6 +328,17 @@ static void store_close(struct acc_store *s, struct acceptor *a)
     acceptor_free(a);
 }
 
+/* The log with its bytes [at, at + n) written twice. */
+static void save_doubled(const char *name, size_t at, size_t n)
+{
+    size_t len;
+    uint8_t *buf = read_file(log_path, &len);
+    if ((buf = realloc(buf, len + n)) == NULL) die("realloc");
+    memmove(buf + at + n, buf + at, len - at);
+    write_seed("store", name, buf, len + n);
+    free(buf);
+}
+
 /* Batches with commit markers (fsync on) and without. */
 static void store_batch_seeds(void)
 {
@@ -356,6 +367,8 @@ static void store_batch_seeds(void)
     save_damaged("torn-middle-of-last-batch", ALOG_MARKER, (size_t)rec_off[9] + 5, 0x08, 0);
     /* Batch 2 lost from the middle: batch 3 stands where batch 2 belongs. */
     save_holed("hole-batch-lost", (size_t)rec_off[4], (size_t)rec_off[8]);
+    /* Batch 1's marker twice: the second stands where a record belongs. */
+    save_doubled("marker-twice", (size_t)rec_off[4] - ALOG_MARKER, ALOG_MARKER);
     store_close(s, a);
 
     /* fsync off: no markers, a later batch is the only proof. */
