@@ -389,7 +389,30 @@ static void store_batch_seeds(void)
     store_close(s, a);
 }
 
-/* TRIM, a rewrite, and a TRIM record with a command (never written). */
+/* The log (a record of one command, then a marker) with the byte at `at`
+ * of the record (or of the marker) set to v, its checksums redone:
+ * store_format.h -- the header's seeded from the salt, the commands' from
+ * the header's. */
+static void reseal_seed(const char *name, size_t at, uint8_t v, int marker)
+{
+    size_t len;
+    uint8_t *t = read_file(log_path, &len);
+    uint8_t *r = t + ALOG_FILE_HDR;
+    size_t rec = ALOG_REC_HDR + 4 + ALOG_CMD;
+    uint32_t seed = alog_seed(px_get64(t + 8));
+    if (marker) {
+        r[rec + at] = v;
+        px_put32(r + rec, px_crc32c(seed, r + rec + 4, ALOG_MARKER - 4));
+    } else {
+        r[at] = v;
+        px_put32(r, px_crc32c(seed, r + 4, ALOG_REC_HDR - 4));
+        px_put32(r + ALOG_REC_HDR, px_crc32c(px_get32(r), r + ALOG_REC_HDR + 4, ALOG_CMD));
+    }
+    write_seed("store", name, t, len);
+    free(t);
+}
+
+/* TRIM, a rewrite, and records the encoder never writes. */
 static void store_trim_seeds(void)
 {
     struct acceptor *a;
@@ -406,24 +429,17 @@ static void store_trim_seeds(void)
     save_log("rewritten", 0, 0);
     store_close(s, a);
 
-    /* A TRIM record carrying a command, both checksums right: the encoder
-     * never writes one, and neither target can make one by mutation or
-     * script.  Written as an ACCEPT of one command, then its type set to
-     * TRIM and its checksums redone (store_format.h: the header checksum
-     * is seeded from the salt, the commands' from the header's). */
+    /* Records the encoder never writes, both checksums right, which no
+     * mutation or script can make: a TRIM carrying a command, a record
+     * with an unknown flag, a malformed commit marker.  Written as an
+     * ACCEPT of one command and its marker, then changed and resealed. */
     s = store_fresh(&a, 1);
     append(s, a, ACC_REC_ACCEPT, 3, 7, 1);
     sync_batch(s);
     store_close(s, a);
-    size_t len;
-    uint8_t *t = read_file(log_path, &len);
-    uint8_t *r = t + ALOG_FILE_HDR;
-    uint32_t seed = alog_seed(px_get64(t + 8));
-    r[4] = ACC_REC_TRIM;
-    px_put32(r, px_crc32c(seed, r + 4, ALOG_REC_HDR - 4));
-    px_put32(r + ALOG_REC_HDR, px_crc32c(px_get32(r), r + ALOG_REC_HDR + 4, ALOG_CMD));
-    write_seed("store", "trim-with-command", t, len);
-    free(t);
+    reseal_seed("trim-with-command", 4, ACC_REC_TRIM, 0);
+    reseal_seed("flags-unknown", 5, 0x03, 0); /* END and an unknown one */
+    reseal_seed("marker-malformed", 5, 0x01, 1);
 }
 
 /* A version 1 or 2 record, as those versions wrote it (store_format.h). */
@@ -474,6 +490,11 @@ static void store_old_seeds(void)
         write_seed("store", name, b, n);
         if (v == 1) continue;
         write_seed("store", "v2-torn-tail", b, n - 5);
+        /* A record of an unknown type, its checksum right. */
+        uint8_t *u = b + offs[5];
+        u[12] = 9;
+        px_put32(u + 8, px_crc32c(px_crc32c(0, u + 4, 4), u + 12, px_get32(u + 4)));
+        write_seed("store", "v2-unknown-type", b, n);
         b[offs[2] + 20] ^= 0x40; /* a valid record after it: refused */
         write_seed("store", "v2-corrupt-middle", b, n);
     }
