@@ -314,7 +314,7 @@ static int check_header(int fd, const char *path, uint64_t fsize, enum header_ki
         return -1;
     } else if (*version != ALOG_VERSION && damaged_version(h, n)) {
         fmt(err, errlen, "%s: damaged file header: the version field reads %u, but the header "
-            "checksums as version %u", s->path, *version, ALOG_VERSION);
+            "checksums as version %u", path, *version, ALOG_VERSION);
         return -1;
     } else if (*version == 1 || *version == 2) {
         *kind = HDR_OLD;
