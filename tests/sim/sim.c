@@ -101,6 +101,10 @@ int main(int argc, char **argv)
         sim_print_refusals("refused, honest frames", tot.refused[0]);
         printf("%llu forged frames;", (unsigned long long)tot.forged);
         sim_print_refusals(" refused", tot.refused[1]);
+        sim_print_answers("gateway answers", tot.ans, tot.dup, tot.listwait);
+        printf("%llu gateway crashes, %llu snapshot files lost (%llu learners back by a "
+               "transfer)\n", (unsigned long long)tot.gw_crash,
+               (unsigned long long)tot.snap_lost, (unsigned long long)tot.lost_installs);
     }
     printf("%llu passed, %llu failed\n", (unsigned long long)passed, (unsigned long long)failed);
     return failed ? 1 : 0;

@@ -354,7 +354,7 @@ static int run_with_nacks(uint32_t silent, int unsent_first)
     for (uint64_t now = T0; now <= T0 + TIMEOUT && !kind; now++) {
         for (size_t i = 0; i < out.n_sends; i++, attempt++) {
             if (attempt == 0 && unsent_first) gw_core_unsent(out.sends[i].w);
-            else if (!(silent >> attempt & 1)) deliver_nack(&w, PX_NACK_NO_LEADER);
+            else if (attempt >= 32 || !(silent >> attempt & 1)) deliver_nack(&w, PX_NACK_NO_LEADER);
         }
         tick(now + 1);
         if (resumed(&w)) {
