@@ -59,7 +59,7 @@ int gw_list_on_applied(gw_list *l, const px_applied *a)
     /* The slot's elements are [list_len - added, list_len).  Only if that
      * starts exactly at our end do they continue our prefix; otherwise we
      * already have them (a re-sent APPLIED) or missed something (a gap the
-     * receive thread fills with LIST_REQ). */
+     * core fills with LIST_REQ: core.c, maybe_fetch). */
 #ifdef PX_MUTANT_GATEWAY_LIST_GAP
     /* MUTANT GATEWAY_LIST_GAP: the slot's elements are taken as the next
      * ones whatever list_len says: a missed or re-sent APPLIED shifts the

@@ -61,9 +61,8 @@ void gw_waiter_add(gw_pending *p, gw_waiter *w)
 
 void gw_waiter_del(gw_waiter *w)
 {
-    /* a waiter still on the ready list stays linked there: the receive
-     * thread unlinks it under the same lock before it can be freed (see
-     * cluster.c, take_ready) */
+    /* a waiter still on the ready list stays linked there: the core
+     * unlinks it when it leaves the command phase (core.c, async_del) */
     if (w->pprev == NULL) return;
     *w->pprev = w->next;
     if (w->next) w->next->pprev = w->pprev;
@@ -71,7 +70,7 @@ void gw_waiter_del(gw_waiter *w)
     w->pprev = NULL;
 }
 
-/* The receive thread acts on ready waiters (resume, or reschedule after a
+/* The next tick acts on ready waiters (resume, or reschedule after a
  * NACK) without scanning every waiter. */
 static void make_ready(gw_pending *p, gw_waiter *w)
 {
@@ -111,7 +110,7 @@ int gw_pending_nack(gw_pending *p, const px_nack *nk)
     return n;
 }
 
-/* The 503 / 504 rule (see cluster.c).  An attempt that a proposer NACKs
+/* The 503 / 504 rule (see core.c).  An attempt that a proposer NACKs
  * NO_LEADER was never put in a slot, so if every attempt that left us was
  * NACKed so, the command cannot be chosen: "not applied".  Any attempt not
  * accounted for by such a NACK may sit in some leader's pipeline. */
