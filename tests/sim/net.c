@@ -2,7 +2,15 @@
  * with px_encode (cluster id 1) and travels as bytes; it is decoded with
  * px_decode on delivery, so the codec is exercised on every hop.  Loss,
  * duplication, delay (with occasional long delays, which reorder) and
- * partitions are applied here, with intensities drawn from the seed. */
+ * partitions are applied here, with intensities drawn from the seed.
+ *
+ * REQUEST and NACK are never duplicated: nng's TCP and ipc do not
+ * duplicate, and the gateway's 503 rule counts NACKs against attempts (one
+ * REQUEST seen twice can be NACKed twice, and two NO_LEADER NACKs then
+ * cover a second attempt that a leader queued: FINDINGS.md, finding 5).
+ * --dup-between-roles duplicates as the processes' fault injection does
+ * (PAXOS_FAULT_DUP): every frame between protocol roles, REQUESTs
+ * forwarded between proposers too, and none to or from a gateway. */
 #include <stdlib.h>
 #include <string.h>
 #include "sim.h"
@@ -69,6 +77,8 @@ static void send_env(sim_world *w, uint32_t from, int from_role, px_envelope *en
     }
     if ((++w->roundtrip_ctr & 15) == 0) roundtrip_check(w, m, len);
     int may_dup = m->type != PX_MSG_REQUEST && m->type != PX_MSG_NACK;
+    if (w->opt.dup_between_roles) /* as PAXOS_FAULT_DUP: never the gateway's channel */
+        may_dup = from_role != PX_ROLE_GATEWAY && env->role != PX_ROLE_GATEWAY;
     if (env->node == PX_NODE_ALL) {
         for (uint32_t to = 1; to <= w->n && !w->failed; to++)
             route(w, from, env->role, to, len, may_dup);

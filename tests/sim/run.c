@@ -123,10 +123,11 @@ static void report(const sim_world *w)
 {
     printf("seed %llu: VIOLATION %s: %s\n", (unsigned long long)w->seed, w->inv, w->detail);
     printf("  at %llu ms, step %llu (faults stop at %llu ms); replay: bin/paxos-sim --seed %llu "
-           "--nodes %u --time %llu -v\n",
+           "--nodes %u --time %llu%s -v\n",
            (unsigned long long)w->now, (unsigned long long)w->steps,
            (unsigned long long)w->calm_at, (unsigned long long)w->seed, w->n,
-           (unsigned long long)w->opt.time_ms);
+           (unsigned long long)w->opt.time_ms,
+           w->opt.dup_between_roles ? " --dup-between-roles" : "");
     if (!w->opt.quiet) trace_dump(w);
     fflush(stdout);
 }

@@ -222,6 +222,7 @@ typedef struct sim_opts {
     uint64_t liveness_ms;
     uint32_t nodes;
     int verbose, quiet;
+    int dup_between_roles; /* duplicate as PAXOS_FAULT_DUP does (FINDINGS 5) */
 } sim_opts;
 
 typedef struct trace_ent {
