@@ -114,9 +114,7 @@ int gw_status_json(gw *g, gw_buf *b)
     copy_field(b, prop, "leader", 1);
     copy_field(b, prop, "chosen_upto", 0);
     copy_field(b, lrn, "applied_upto", 0);
-    pthread_mutex_lock(&g->mu);
-    gw_buf_printf(b, ",\"gateway_list_len\":%llu", (unsigned long long)g->list.len);
-    pthread_mutex_unlock(&g->mu);
+    gw_buf_printf(b, ",\"gateway_list_len\":%llu", (unsigned long long)gw_list_len(g));
     /* the HTTP edge: open connections, and what it refused without a
      * request handler's say (see conns.c and http.c) */
     gw_buf_printf(b,
