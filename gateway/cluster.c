@@ -51,8 +51,9 @@ static void send_out(gw *g)
         m.u.request.cmd = g->out.sends[i].cmd;
         m.u.request.origin = g->node;
         m.u.request.hops = 0;
+        m.u.request.attempt = g->out.sends[i].attempt;
         if (px_net_send(g->net, PX_ROLE_PROPOSER, g->node, &m) <= 0)
-            gw_core_unsent(g->out.sends[i].w);
+            gw_core_unsent(g->out.sends[i].w, g->out.sends[i].attempt);
     }
     g->out.n_sends = 0;
     if (g->out.list_req) {

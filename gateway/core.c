@@ -107,13 +107,18 @@ static void send_attempt(gw_waiter *w, gw_core_out *o)
     s->cmd.client = w->client;
     s->cmd.seq = w->seq;
     s->cmd.value = w->value;
+    if (w->attempts < UINT16_MAX) w->attempts++;
+    s->attempt = w->attempts;
+    if (s->attempt <= GW_ATTEMPT_BITS) w->sent_mask |= UINT64_C(1) << (s->attempt - 1);
+    else w->attempts_overflow = 1;
     w->sent++;
 }
 
-void gw_core_unsent(gw_waiter *w)
+void gw_core_unsent(gw_waiter *w, uint16_t attempt)
 {
     w->sent--;
     w->unsent++;
+    if (attempt >= 1 && attempt <= GW_ATTEMPT_BITS) w->sent_mask &= ~(UINT64_C(1) << (attempt - 1));
 }
 
 /* ---- the registers: waiters in the command phase, and list waits ------- */
@@ -425,7 +430,7 @@ int gw_core_complete(gw_core *c, gw_waiter *w, uint64_t now, gw_answer *a)
 {
     if (w->phase == GW_PH_COMMAND) {
         unregister(c, w);
-        w->outcome = gw_waiter_outcome(w, w->sent);
+        w->outcome = gw_waiter_outcome(w);
         uint64_t need = w->outcome == GW_DONE ? list_needed(w) : 0;
         if (need > c->list.len && !c->stopping) {
             /* a restarted gateway: wait, without a thread, for the copy */

@@ -105,6 +105,8 @@ enum gw_phase {
  * request state; linked into a hash table by (client, seq) while it waits.
  * Several waiters may share an id (concurrent retries with the same
  * Idempotency-Key): each gets the result. */
+#define GW_ATTEMPT_BITS 64 /* attempts the 503 rule can account for */
+
 typedef struct gw_waiter {
     uint64_t client, seq;
     int kind;               /* PX_CMD_APPEND or PX_CMD_READ */
@@ -117,6 +119,14 @@ typedef struct gw_waiter {
     uint64_t slot, list_len;
     uint32_t nacks;         /* NACKs of any reason */
     uint32_t nacks_no_leader;
+    /* The 503 rule, by attempt number (1, 2, ...; REQUEST.attempt, echoed
+     * by NACK.attempt): the attempts that left the process and those
+     * refused NO_LEADER, as bits 1 << (n - 1) for n <= GW_ATTEMPT_BITS.
+     * Counting NACKs instead would let a duplicated REQUEST's two refusals
+     * stand for an attempt some leader did queue. */
+    uint16_t attempts;      /* attempt numbers given out */
+    uint64_t sent_mask, refused_mask;
+    int attempts_overflow;  /* an attempt past GW_ATTEMPT_BITS left: never 503 */
     uint8_t last_nack;
     uint32_t leader_hint;
     /* the attempt schedule */
@@ -164,7 +174,7 @@ int gw_pending_result(gw_pending *p, const px_applied *a, const px_applied_entry
 int gw_pending_nack(gw_pending *p, const px_nack *n);
 /* enum gw_outcome of a waiter whose deadline passed (or that is done),
  * given how many attempts left the process. */
-int gw_waiter_outcome(const gw_waiter *w, uint32_t sent);
+int gw_waiter_outcome(const gw_waiter *w);
 
 /* FNV-1a 64-bit. */
 uint64_t gw_fnv1a64(const void *p, size_t n);
@@ -178,6 +188,7 @@ uint64_t gw_idem_client(const char *key);
 typedef struct gw_send {
     gw_waiter *w;
     px_cmd cmd;
+    uint16_t attempt;       /* REQUEST.attempt */
 } gw_send;
 
 /* What core calls produced; the host clears it, calls, then acts on it. */
@@ -256,7 +267,7 @@ int gw_core_begin(gw_core *c, gw_waiter *w, const gw_request *r, void *conn, uin
 void gw_core_arm(gw_core *c, gw_waiter *w, gw_core_out *out);
 /* An attempt in out->sends could not be sent (it does not count as one
  * that left the process). */
-void gw_core_unsent(gw_waiter *w);
+void gw_core_unsent(gw_waiter *w, uint16_t attempt);
 /* APPLIED, NACK or LIST_CHUNK from the local roles: 0, or
  * PX_REFUSE_UNEXPECTED_TYPE for any other type (nothing changes). */
 int gw_core_handle(gw_core *c, const px_msg *m);

@@ -101,7 +101,11 @@ int gw_pending_nack(gw_pending *p, const px_nack *nk)
     for (gw_waiter *w = p->buckets[bucket(nk->client, nk->seq)]; w; w = w->next) {
         if (w->client != nk->client || w->seq != nk->seq) continue;
         w->nacks++;
-        if (nk->reason == PX_NACK_NO_LEADER) w->nacks_no_leader++;
+        if (nk->reason == PX_NACK_NO_LEADER) {
+            w->nacks_no_leader++;
+            if (nk->attempt >= 1 && nk->attempt <= GW_ATTEMPT_BITS)
+                w->refused_mask |= UINT64_C(1) << (nk->attempt - 1);
+        }
         w->last_nack = nk->reason;
         if (nk->leader_hint) w->leader_hint = nk->leader_hint;
         make_ready(p, w);
@@ -113,16 +117,18 @@ int gw_pending_nack(gw_pending *p, const px_nack *nk)
 /* The 503 / 504 rule (see core.c).  An attempt that a proposer NACKs
  * NO_LEADER was never put in a slot, so if every attempt that left us was
  * NACKed so, the command cannot be chosen: "not applied".  Any attempt not
- * accounted for by such a NACK may sit in some leader's pipeline. */
-int gw_waiter_outcome(const gw_waiter *w, uint32_t sent)
+ * accounted for by such a NACK may sit in some leader's pipeline.  Attempts
+ * are told apart by number (NACK.attempt echoes REQUEST.attempt): two
+ * refusals of one duplicated attempt say nothing of another. */
+int gw_waiter_outcome(const gw_waiter *w)
 {
     if (w->done) return (w->res.flags & PX_APPLIED_STALE) ? GW_STALE : GW_DONE;
 #ifdef PX_MUTANT_GATEWAY_503_SILENT
     /* MUTANT GATEWAY_503_SILENT: one NO_LEADER NACK is taken to mean that
      * no attempt was queued, though an earlier one went unanswered. */
-    if (w->nacks_no_leader > 0 || sent == 0) return GW_NOT_APPLIED;
+    if (w->nacks_no_leader > 0 || w->sent == 0) return GW_NOT_APPLIED;
 #else
-    if (w->nacks_no_leader >= sent) return GW_NOT_APPLIED;
+    if (!w->attempts_overflow && (w->sent_mask & ~w->refused_mask) == 0) return GW_NOT_APPLIED;
 #endif
     return GW_UNKNOWN;
 }

@@ -61,6 +61,7 @@ static void flush(sim_world *w, uint32_t id)
         m->type = PX_MSG_REQUEST;
         m->u.request.cmd = o->sends[i].cmd;
         m->u.request.origin = id;
+        m->u.request.attempt = o->sends[i].attempt;
         net_send_one(w, id, PX_ROLE_GATEWAY, PX_ROLE_PROPOSER, id, m);
     }
     if (o->list_req && !w->failed) {

@@ -76,7 +76,10 @@ static void send_env(sim_world *w, uint32_t from, int from_role, px_envelope *en
         return;
     }
     if ((++w->roundtrip_ctr & 15) == 0) roundtrip_check(w, m, len);
-    int may_dup = m->type != PX_MSG_REQUEST && m->type != PX_MSG_NACK;
+    /* Any frame may be duplicated: the gateway's 503 rule tells attempts
+     * apart by number (NACK.attempt), so a REQUEST or NACK delivered twice
+     * cannot make one refusal stand for another attempt (FINDINGS 5). */
+    int may_dup = 1;
     if (w->opt.dup_between_roles) /* as PAXOS_FAULT_DUP: never the gateway's channel */
         may_dup = from_role != PX_ROLE_GATEWAY && env->role != PX_ROLE_GATEWAY;
     if (env->node == PX_NODE_ALL) {

@@ -94,7 +94,7 @@ static void test_sessions(void)
     gw_waiter_add(&p, &w1);
     gw_waiter_add(&p, &w2);
     gw_waiter_add(&p, &w3);
-    px_nack nk = {77, 2, PX_NACK_NO_LEADER, 0};
+    px_nack nk = {77, 2, PX_NACK_NO_LEADER, 0, 1};
     CHECK(gw_pending_nack(&p, &nk) == 1 && w3.nacks_no_leader == 1 && w1.nacks == 0);
     /* ... and puts it on the ready list once, for the next tick */
     CHECK(p.ready == &w3 && w3.on_ready && w3.ready_next == NULL && !w1.on_ready);
@@ -125,20 +125,29 @@ static void test_outcome_rule(void)
     gw_waiter w;
     memset(&w, 0, sizeof(w));
     /* Nothing left the process: certainly not applied. */
-    CHECK(gw_waiter_outcome(&w, 0) == GW_NOT_APPLIED);
-    /* Three attempts, three NO_LEADER NACKs: not applied. */
+    CHECK(gw_waiter_outcome(&w) == GW_NOT_APPLIED);
+    /* Attempts 1-3 left, each refused NO_LEADER: not applied. */
+    w.sent = 3, w.sent_mask = 0x7, w.refused_mask = 0x7;
     w.nacks = w.nacks_no_leader = 3;
-    CHECK(gw_waiter_outcome(&w, 3) == GW_NOT_APPLIED);
-    /* One attempt unanswered (or answered BUSY): unknown. */
-    CHECK(gw_waiter_outcome(&w, 4) == GW_UNKNOWN);
-    w.nacks = 4;
-    CHECK(gw_waiter_outcome(&w, 4) == GW_UNKNOWN);
+    CHECK(gw_waiter_outcome(&w) == GW_NOT_APPLIED);
+    /* Attempt 4 left unanswered (or answered BUSY): unknown. */
+    w.sent = 4, w.sent_mask = 0xf;
+    CHECK(gw_waiter_outcome(&w) == GW_UNKNOWN);
+    /* Four NO_LEADER NACKs, but two of them for attempt 3 (a duplicated
+     * REQUEST): attempt 4 is still unaccounted for. */
+    w.nacks = w.nacks_no_leader = 4;
+    CHECK(gw_waiter_outcome(&w) == GW_UNKNOWN);
+    /* More attempts than the rule can track: never "not applied". */
+    w.sent_mask = w.refused_mask = ~UINT64_C(0), w.attempts_overflow = 1;
+    CHECK(gw_waiter_outcome(&w) == GW_UNKNOWN);
+    w.attempts_overflow = 0;
+    CHECK(gw_waiter_outcome(&w) == GW_NOT_APPLIED);
     w.done = 1;
-    CHECK(gw_waiter_outcome(&w, 4) == GW_DONE);
+    CHECK(gw_waiter_outcome(&w) == GW_DONE);
     w.res.flags = PX_APPLIED_DUP;
-    CHECK(gw_waiter_outcome(&w, 4) == GW_DONE);
+    CHECK(gw_waiter_outcome(&w) == GW_DONE);
     w.res.flags = PX_APPLIED_STALE;
-    CHECK(gw_waiter_outcome(&w, 4) == GW_STALE);
+    CHECK(gw_waiter_outcome(&w) == GW_STALE);
 }
 
 static void test_idem(void)
@@ -206,14 +215,22 @@ static int resumed(const gw_waiter *w)
 
 static px_msg msg;
 
-static void deliver_nack(const gw_waiter *w, int reason)
+/* A NACK of attempt number `attempt` of w's command. */
+static void deliver_nack_of(const gw_waiter *w, int reason, uint16_t attempt)
 {
     memset(&msg, 0, sizeof(msg));
     msg.type = PX_MSG_NACK;
     msg.u.nack.client = w->client;
     msg.u.nack.seq = w->seq;
     msg.u.nack.reason = (uint8_t)reason;
+    msg.u.nack.attempt = attempt;
     CHECK(gw_core_handle(&core, &msg) == 0);
+}
+
+/* A NACK of w's latest attempt. */
+static void deliver_nack(const gw_waiter *w, int reason)
+{
+    deliver_nack_of(w, reason, w->attempts);
 }
 
 /* The learner applied w's command in slot: result, flags, list after it,
@@ -353,8 +370,9 @@ static int run_with_nacks(uint32_t silent, int unsent_first)
     int kind = 0;
     for (uint64_t now = T0; now <= T0 + TIMEOUT && !kind; now++) {
         for (size_t i = 0; i < out.n_sends; i++, attempt++) {
-            if (attempt == 0 && unsent_first) gw_core_unsent(out.sends[i].w);
-            else if (attempt >= 32 || !(silent >> attempt & 1)) deliver_nack(&w, PX_NACK_NO_LEADER);
+            if (attempt == 0 && unsent_first) gw_core_unsent(out.sends[i].w, out.sends[i].attempt);
+            else if (attempt >= 32 || !(silent >> attempt & 1))
+                deliver_nack_of(&w, PX_NACK_NO_LEADER, out.sends[i].attempt);
         }
         tick(now + 1);
         if (resumed(&w)) {
@@ -374,6 +392,34 @@ static void test_503_rule(void)
     CHECK(run_with_nacks(1u << 0, 0) == GW_ANS_TIMEOUT); /* the first one silent */
     CHECK(run_with_nacks(1u << 5, 0) == GW_ANS_TIMEOUT);
     CHECK(run_with_nacks(1u << 5, 1) == GW_ANS_TIMEOUT);
+}
+
+/* Finding 5 of tests/sim/FINDINGS.md: attempt 1 reaches proposers many
+ * times (duplicated REQUESTs) and is refused each time; the later attempts
+ * are queued by a leader and never refused.  As many refusals as attempts:
+ * counting would say 503 "not applied" for an append that may yet be
+ * applied. */
+static void test_duplicated_refusal(void)
+{
+    setup();
+    gw_waiter w;
+    gw_answer ans;
+    start(&w, PX_CMD_APPEND, 7, NULL, 1, T0, &ans);
+    CHECK(out.n_sends == 1 && out.sends[0].attempt == 1);
+    for (int i = 0; i < 100; i++) deliver_nack_of(&w, PX_NACK_NO_LEADER, 1);
+    int kind = 0, sent2 = 0;
+    for (uint64_t now = T0; now <= T0 + TIMEOUT && !kind; now++) {
+        for (size_t i = 0; i < out.n_sends; i++) sent2 |= out.sends[i].attempt == 2;
+        out.n_sends = 0;
+        tick(now + 1);
+        if (resumed(&w)) {
+            CHECK(gw_core_complete(&core, &w, now + 1, &ans) == 1);
+            kind = ans.kind;
+        }
+    }
+    CHECK(sent2 && w.nacks_no_leader == 100 && w.sent < 100);
+    CHECK(kind == GW_ANS_TIMEOUT); /* 504: the outcome is unknown */
+    teardown();
 }
 
 /* Applied: the index, the list up to it; a duplicate's original value. */
@@ -551,6 +597,7 @@ int main(void)
     RUN(test_overloaded_and_stop);
     RUN(test_resend_schedule);
     RUN(test_503_rule);
+    RUN(test_duplicated_refusal);
     RUN(test_appended);
     RUN(test_read_path);
     RUN(test_append_list_wait);
