@@ -6,7 +6,7 @@ GATEWAY_SRCS := gateway/main.c gateway/http.c gateway/httpd.c gateway/conns.c ga
                 gateway/parse.c gateway/json.c gateway/cluster.c gateway/status.c
 
 PROGRAMS += paxos-gateway
-paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/tls.c common/ready.c common/config.c common/log.c
+paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c common/config.c common/log.c
 paxos-gateway_LIBS := -lmicrohttpd -ljson-c -lnng -lpthread -lconfig
 
 UNIT_TESTS += test_gateway_parse test_gateway_core
