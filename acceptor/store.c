@@ -274,6 +274,21 @@ static int torn_header(const uint8_t *h, size_t n)
     return zeros || memcmp(h, want, n < 8 ? n : 8) == 0;
 }
 
+/* A version 3 header whose version field was damaged: with 3 put back, it
+ * checksums.  Read as the version it now says (1 or 2), no record would
+ * parse and the whole log would be cut as a torn tail.  (A real version 1
+ * or 2 file holds its first record's magic, length and CRC there, which
+ * match by chance once in 2^32.) */
+static int damaged_version(const uint8_t *h, size_t n)
+{
+    uint8_t v3[ALOG_FILE_HDR];
+    uint64_t salt;
+    if (n < ALOG_FILE_HDR) return 0;
+    memcpy(v3, h, sizeof v3);
+    px_put32(v3 + 4, ALOG_VERSION);
+    return alog_get_file_header(v3, &salt, NULL, 0) == 0;
+}
+
 /* Reads the file header: *kind says what follows; *salt for the current
  * version, *version for the old ones. */
 static int check_header(int fd, const char *path, uint64_t fsize, enum header_kind *kind,
@@ -296,6 +311,10 @@ static int check_header(int fd, const char *path, uint64_t fsize, enum header_ki
         *kind = HDR_FRESH;
     } else if (!magic) {
         fmt(err, errlen, "%s: not an acceptor log (bad file header)", path);
+        return -1;
+    } else if (*version != ALOG_VERSION && damaged_version(h, n)) {
+        fmt(err, errlen, "%s: damaged file header: the version field reads %u, but the header "
+            "checksums as version %u", path, *version, ALOG_VERSION);
         return -1;
     } else if (*version == 1 || *version == 2) {
         *kind = HDR_OLD;

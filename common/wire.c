@@ -22,8 +22,9 @@
  *               trimmed u64                                             33
  *   CHOSEN      slot u64, ballot, acks u32, value                  24 + value
  *   HEARTBEAT   ballot, leader u32, chosen_upto u64                     24
- *   REQUEST     cmd, origin u32, hops u8                                30
- *   NACK        client u64, seq u64, reason u8, leader_hint u32         21
+ *   REQUEST     cmd, origin u32, hops u8, attempt u16                   32
+ *   NACK        client u64, seq u64, reason u8, leader_hint u32,
+ *               attempt u16                                             23
  *   CATCHUP     from_slot u64, learner u32                              12
  *   LEARNED     learner u32, applied_upto u64, snapshot_upto u64        20
  *   APPLIED     slot u64, list_len u64, n u16,
@@ -462,12 +463,14 @@ static void encode_payload(writer *w, const px_msg *m)
         put_cmd(w, &m->u.request.cmd);
         put_u32(w, m->u.request.origin);
         put_u8(w, m->u.request.hops);
+        put_u16(w, m->u.request.attempt);
         break;
     case PX_MSG_NACK:
         put_u64(w, m->u.nack.client);
         put_u64(w, m->u.nack.seq);
         put_u8(w, m->u.nack.reason);
         put_u32(w, m->u.nack.leader_hint);
+        put_u16(w, m->u.nack.attempt);
         break;
     case PX_MSG_CATCHUP:
         put_u64(w, m->u.catchup.from_slot);
@@ -687,12 +690,14 @@ static void decode_payload(reader *r, px_msg *m)
         get_cmd(r, &m->u.request.cmd);
         m->u.request.origin = get_u32(r);
         m->u.request.hops = get_u8(r);
+        m->u.request.attempt = get_u16(r);
         break;
     case PX_MSG_NACK:
         m->u.nack.client = get_u64(r);
         m->u.nack.seq = get_u64(r);
         m->u.nack.reason = get_u8(r);
         m->u.nack.leader_hint = get_u32(r);
+        m->u.nack.attempt = get_u16(r);
         break;
     case PX_MSG_CATCHUP:
         m->u.catchup.from_slot = get_u64(r);
@@ -950,11 +955,12 @@ int px_msg_equal(const px_msg *a, const px_msg *b)
                a->u.heartbeat.chosen_upto == b->u.heartbeat.chosen_upto;
     case PX_MSG_REQUEST:
         return cmd_eq(&a->u.request.cmd, &b->u.request.cmd) &&
-               a->u.request.origin == b->u.request.origin && a->u.request.hops == b->u.request.hops;
+               a->u.request.origin == b->u.request.origin && a->u.request.hops == b->u.request.hops &&
+               a->u.request.attempt == b->u.request.attempt;
     case PX_MSG_NACK:
         return a->u.nack.client == b->u.nack.client && a->u.nack.seq == b->u.nack.seq &&
                a->u.nack.reason == b->u.nack.reason &&
-               a->u.nack.leader_hint == b->u.nack.leader_hint;
+               a->u.nack.leader_hint == b->u.nack.leader_hint && a->u.nack.attempt == b->u.nack.attempt;
     case PX_MSG_CATCHUP:
         return a->u.catchup.from_slot == b->u.catchup.from_slot &&
                a->u.catchup.learner == b->u.catchup.learner;

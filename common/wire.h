@@ -134,6 +134,7 @@ typedef struct px_request {
     px_cmd cmd;
     uint32_t origin;
     uint8_t hops;
+    uint16_t attempt; /* the gateway's attempt number for cmd (1, 2, ...), echoed by a NACK */
 } px_request;
 
 enum px_nack_reason {
@@ -142,11 +143,15 @@ enum px_nack_reason {
     PX_NACK_TOO_MANY_HOPS = 3
 };
 
+/* attempt echoes the refused REQUEST's, so the gateway can tell which of
+ * its attempts were refused: a duplicated REQUEST (or NACK) must not make
+ * one refusal count for an attempt a leader did queue (the 503 rule). */
 typedef struct px_nack {
     uint64_t client;
     uint64_t seq;
     uint8_t reason;
     uint32_t leader_hint; /* 0 if unknown */
+    uint16_t attempt;
 } px_nack;
 
 /* A learner asks for chosen slots from from_slot on. */

@@ -4,11 +4,12 @@
  *               Idempotency-Key hashing (unit-tested on its own)
  *   head.c      the strict checks of a request's head (unit-tested too)
  *   json.c      a growable output buffer and the JSON we answer with
- *   listcopy.c  the gateway's copy of the learned list
- *   pending.c   sessions (client ids, seqs) and in-flight commands waiting
- *               for their APPLIED
- *   cluster.c   the nng side: receive thread, REQUEST retries, list fetches
- *   http.c      libmicrohttpd handlers and routing
+ *   core.c, pending.c, listcopy.c
+ *               the command logic, a pure core (core.h) that the simulator
+ *               runs too: command ids, waiters, resends, the 503/504 rule,
+ *               the list copy and its fetches, the read path, answers
+ *   cluster.c   the loop: the transport, the core's clock and lock
+ *   http.c      libmicrohttpd handlers and routing; answers rendered
  *   httpd.c     the libmicrohttpd daemon: options, HTTPS, start, stop
  *   conns.c     open connections and the deadline for a complete request
  *   http.h      what http.c, httpd.c and conns.c share (libmicrohttpd types)
@@ -24,10 +25,10 @@
  * result (or the deadline) comes, and the handler is called again to
  * answer.  Only /status and /roles run on threads of their own.
  *
- * Locking: one mutex (gw.mu) protects pending commands, sessions and the
- * list copy's length; the receive thread and the HTTP threads meet there.
- * The list's elements are never moved or changed once published, so a
- * response is serialized outside the lock (see listcopy.c). */
+ * Locking: one mutex (gw.mu) protects the core (pending commands, sessions,
+ * the list copy's length); the loop thread and the /status threads meet
+ * there.  The list's elements are never moved or changed once published,
+ * so a response is serialized outside the lock (see listcopy.c). */
 #ifndef PX_GATEWAY_H
 #define PX_GATEWAY_H
 
@@ -39,6 +40,7 @@
 
 #include "../common/config.h"
 #include "../common/wire.h"
+#include "core.h"
 
 /* ---- limits ------------------------------------------------------------ */
 
@@ -57,10 +59,6 @@
 #define GW_CONN_MEMORY 32768
 #define GW_REQUEST_DEADLINE_MS 10000 /* a request must arrive whole within this (conns.c) */
 #define GW_MAX_CTL_QUERIES 16     /* /status and /roles queries in flight; 503 beyond */
-#define GW_SESSIONS 1024          /* client ids in the pool (> connections) */
-#define GW_RESEND_FIRST_MS 500    /* resend a REQUEST unanswered this long ... */
-#define GW_RESEND_MS 1000         /* ... and then every this long */
-#define GW_NACK_BACKOFF_MS 100    /* wait after a NACK before resending */
 #define GW_CTL_TIMEOUT_MS 500     /* a role that does not answer is down */
 #define GW_MAX_IDEM_KEY 256       /* bytes of an Idempotency-Key */
 
@@ -114,12 +112,6 @@ int gw_check_text(const char *what, const char *p, size_t n, char *msg, size_t m
 /* "false", "0", "no" mean false; anything else (or NULL) true. */
 int gw_parse_bool(const char *s, int dflt);
 
-/* FNV-1a 64-bit. */
-uint64_t gw_fnv1a64(const void *p, size_t n);
-/* The client id of an Idempotency-Key: FNV-1a with the top bit set, a
- * space disjoint from the session pool's ids (top bit clear). */
-uint64_t gw_idem_client(const char *key);
-
 enum gw_route {
     GW_R_NOT_FOUND = 0,
     GW_R_APPEND,
@@ -157,102 +149,10 @@ int gw_header_name_ok(const char *name);
  * decoded path short: "/append%00junk" must not be "/append"), or -1. */
 long gw_target_control_at(const char *target, size_t n);
 
-/* ---- listcopy.c -------------------------------------------------------- */
+/* ---- json.c: answers ---------------------------------------------------- */
 
-#define GW_LIST_BLOCK_BITS 16
-#define GW_LIST_BLOCK (1u << GW_LIST_BLOCK_BITS)
-#define GW_LIST_BLOCKS (1u << 16) /* 2^32 elements at most */
-
-typedef struct gw_list {
-    int64_t **blocks;   /* GW_LIST_BLOCKS pointers; a block never moves */
-    uint64_t len;       /* elements held (a prefix of the learned list) */
-    uint64_t known_len; /* the learned list is at least this long */
-} gw_list;
-
-int gw_list_init(gw_list *l);
-void gw_list_free(gw_list *l);
-/* Element i < len.  Safe without the lock once len was read under it. */
-static inline int64_t gw_list_at(const gw_list *l, uint64_t i)
-{
-    return l->blocks[i >> GW_LIST_BLOCK_BITS][i & (GW_LIST_BLOCK - 1)];
-}
-/* Take one APPLIED: appends its new elements if they continue our prefix.
- * Returns 1 if the copy grew. */
-int gw_list_on_applied(gw_list *l, const px_applied *a);
-/* Take one LIST_CHUNK.  Returns 1 if the copy grew. */
-int gw_list_on_chunk(gw_list *l, const px_list_chunk *c);
-/* Serialize elements [0, n) as a JSON array (n <= len). */
+/* Elements [0, n) of the list copy as a JSON array (n <= its length). */
 void gw_list_json(const gw_list *l, uint64_t n, gw_buf *b);
-
-enum gw_outcome {
-    GW_DONE = 0,      /* applied (possibly DUP): result in *res */
-    GW_NOT_APPLIED,   /* every attempt refused NO_LEADER: 503 */
-    GW_UNKNOWN,       /* timed out, may or may not be applied: 504 */
-    GW_STALE,         /* the learner called it stale: 500 */
-    GW_OVERLOADED,    /* no free session before the deadline: 503 */
-    GW_STOPPING       /* the gateway is shutting down: 503 */
-};
-
-/* ---- pending.c --------------------------------------------------------- */
-
-/* One HTTP request waiting for its command's result.  Lives in the
- * request's state; linked into a hash table by (client, seq) while it
- * waits.  Several waiters may share an id (concurrent retries with the
- * same Idempotency-Key): each gets the result. */
-typedef struct gw_waiter {
-    uint64_t client, seq;
-    int done;               /* an APPLIED for the id arrived */
-    px_applied_entry res;   /* ... with this result */
-    uint64_t slot, list_len;
-    uint32_t nacks;         /* NACKs of any reason */
-    uint32_t nacks_no_leader;
-    uint8_t last_nack;
-    uint32_t leader_hint;
-    struct gw_waiter *next, **pprev;
-    /* the attempt schedule, run by the receive thread (cluster.c) */
-    int kind;
-    int64_t value;
-    int session;            /* pooled session index, or -1 (Idempotency-Key) */
-    uint32_t sent, unsent;  /* attempts that left the process, or did not */
-    uint32_t nacks_seen;
-    uint64_t start_ms, deadline_ms, next_send_ms;
-    void *conn;             /* the suspended HTTP connection */
-    int armed;              /* the connection is suspended: it may be resumed */
-    int resumed;            /* resumed once: the answer is being written */
-    int on_ready;           /* on gw_pending.ready */
-    struct gw_waiter *ready_next;
-    struct gw_waiter *async_next, **async_pprev; /* every registered waiter */
-} gw_waiter;
-
-#define GW_WAIT_BUCKETS 1024
-
-typedef struct gw_session {
-    uint64_t client;
-    uint64_t seq; /* last seq used; the next command uses seq + 1 */
-    int next_free;
-} gw_session;
-
-typedef struct gw_pending {
-    gw_waiter *buckets[GW_WAIT_BUCKETS];
-    gw_session sessions[GW_SESSIONS];
-    int free_head; /* -1: none free */
-    gw_waiter *ready; /* got a result or a NACK since the receive thread looked */
-} gw_pending;
-
-/* Client ids are base + i with the top bit cleared. */
-void gw_pending_init(gw_pending *p, uint64_t base);
-/* All under gw.mu.  take returns a session index or -1 if none is free. */
-int gw_session_take(gw_pending *p);
-void gw_session_give(gw_pending *p, int i);
-void gw_waiter_add(gw_pending *p, gw_waiter *w);
-void gw_waiter_del(gw_waiter *w);
-/* Deliver a result or a NACK to every waiter of the id (and put it on the
- * ready list); returns how many. */
-int gw_pending_result(gw_pending *p, const px_applied *a, const px_applied_entry *e);
-int gw_pending_nack(gw_pending *p, const px_nack *n);
-/* enum gw_outcome of a waiter whose deadline passed (or that is done),
- * given how many attempts left the process. */
-int gw_waiter_outcome(const gw_waiter *w, uint32_t sent);
 
 /* ---- conns.c: the connections' state ----------------------------------- */
 
@@ -270,33 +170,17 @@ typedef struct gw_conns {
 
 /* ---- cluster.c --------------------------------------------------------- */
 
-/* An answer waiting for the list copy to grow (see gw_listwait_begin). */
-typedef struct gw_listwait {
-    uint64_t need, deadline_ms;
-    void *conn;
-    int resumed;
-    struct gw_listwait *next, **pprev;
-} gw_listwait;
-
 typedef struct gw {
     px_config cfg;
     uint32_t node;
     struct px_net *net;
     pthread_mutex_t mu;
-    gw_list list;
-    gw_pending pend;
-    uint64_t want_len;      /* a handler needs the list this long */
-    uint64_t fetch_from;    /* last LIST_REQ asked from here ... */
-    uint64_t fetch_sent_ms; /* ... at this time (0: none outstanding) */
-    int probed;             /* the learner answered a LIST_REQ at least once */
+    gw_core core;           /* the command logic (core.h), under mu */
+    gw_core_out out;        /* what core calls produced: the loop thread's */
     atomic_int stop;
     pthread_t rx;
     uint64_t client_base;
-    gw_waiter *async_head;           /* every registered waiter, for the timers */
-    gw_listwait *lw_head;            /* answers waiting for the list copy */
-    uint64_t swept_ms;               /* last timer sweep */
-    int stopping;                    /* no new requests; resume everything */
-    int running, halted;             /* the loop thread was started, joined */
+    int running, halted;    /* the loop thread was started, joined */
     /* the HTTP side, set by httpd.c before gw_run: kept opaque here */
     void *http;
     int http_fd;                                      /* polls readable: run it */
@@ -308,14 +192,6 @@ typedef struct gw {
     atomic_ullong ctl_refused; /* ... refused for being one too many, ever */
 } gw;
 
-
-typedef struct gw_result {
-    px_applied_entry e;
-    uint64_t slot, list_len;
-    uint64_t elapsed_ms;
-    uint32_t leader_hint;
-} gw_result;
-
 /* gw_start opens the transport; gw_run starts the loop thread once the
  * HTTP side is set; gw_halt stops and joins it (idempotent); gw_stop halts
  * and closes everything. */
@@ -324,32 +200,22 @@ int gw_run(gw *g, char *err, size_t errlen);
 void gw_halt(gw *g);
 void gw_stop(gw *g);
 
-/* Running one command through the log without a thread waiting for it:
- *   gw_begin   registers w for (kind, value) under a fresh id (idem_key may
- *              be NULL: then a pooled session's next seq); the caller then
- *              suspends conn and calls
- *   gw_arm     which sends the first attempt.  The receive thread resends
- *              on schedule and calls g->resume(conn) once, when the result
- *              arrives or the deadline passes; the handler then calls
- *   gw_finish  which unregisters w and returns enum gw_outcome (and *res).
- *   gw_abandon unregisters a waiter whose request ended otherwise.
- * gw_begin returns 0, GW_OVERLOADED (no session free) or GW_STOPPING. */
-int gw_begin(gw *g, gw_waiter *w, int kind, int64_t value, const char *idem_key, void *conn);
+/* The core's request calls (core.h) under gw.mu, on the loop thread (the
+ * HTTP handlers run there).  gw_begin returns 1 if w is registered (the
+ * caller suspends conn and calls gw_arm, which sends the first attempt),
+ * 0 if *a is the answer already.  The loop resends on schedule and calls
+ * g->resume(conn) when the result or the deadline comes; the handler then
+ * calls gw_complete: 1 and the answer, or 0 if it must wait for the list
+ * copy (suspend again; resumed once more).  gw_abandon unregisters a
+ * waiter whose request ended unanswered. */
+int gw_begin(gw *g, gw_waiter *w, const gw_request *r, void *conn, gw_answer *a);
 void gw_arm(gw *g, gw_waiter *w);
-int gw_finish(gw *g, gw_waiter *w, gw_result *res);
+int gw_complete(gw *g, gw_waiter *w, gw_answer *a);
 void gw_abandon(gw *g, gw_waiter *w);
 /* At shutdown: refuse new requests and resume every suspended one. */
 void gw_resume_all(gw *g);
-/* An answer that needs the list copy to hold `need` elements waits for it
- * without a thread, like a command: gw_listwait_begin returns 1 if the copy
- * is long enough already; else it registers lw (and makes the loop fetch)
- * and the caller suspends conn, which the loop resumes once the copy is
- * long enough or the deadline passes.  gw_listwait_end unregisters it;
- * gw_list_has tells whether the copy is long enough now. */
-int gw_listwait_begin(gw *g, gw_listwait *lw, uint64_t need, uint64_t deadline_ms, void *conn);
-void gw_listwait_end(gw *g, gw_listwait *lw);
-int gw_list_has(gw *g, uint64_t need);
-uint64_t gw_now_ms(void); /* the monotonic clock deadlines use */
+uint64_t gw_list_len(gw *g); /* the list copy's length now */
+uint64_t gw_now_ms(void);    /* the monotonic clock deadlines use */
 
 /* ---- status.c ---------------------------------------------------------- */
 

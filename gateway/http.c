@@ -7,15 +7,16 @@
  * command (gw_begin), suspends the connection, queues the first attempt
  * (gw_arm) and returns; the loop resumes the connection when the result or
  * the deadline comes, and libmicrohttpd calls the handler again to answer
- * (gw_finish).  An answer that needs the gateway's list copy to grow first
- * (a restarted gateway) waits the same way (gw_listwait_begin).  /status
+ * (gw_complete).  An answer that needs the gateway's list copy to grow
+ * first (a restarted gateway) waits the same way, suspended again.  /status
  * and /roles wait for the roles' control sockets (up to 500 ms each), so
  * they run on a short-lived thread of their own, also behind a suspended
  * connection; at most
  * GW_MAX_CTL_QUERIES at once (503 beyond: while a role hangs, a poller
  * would otherwise pile up threads and sockets without bound).  Keep-alive
  * is libmicrohttpd's default for HTTP/1.1; idle connections close after
- * GW_CONN_TIMEOUT_S.
+ * GW_CONN_TIMEOUT_S.  What an answer says (status, index, how much of the
+ * list) is the core's decision (core.c, gw_answer); here it becomes bytes.
  *
  * Every answer the gateway gives, errors included, is JSON.  A request is
  * checked as soon as its head is in (head.c: version, sizes, Host,
@@ -36,7 +37,6 @@ enum req_state {
     REQ_NEW = 0,     /* the request line is in; the handler has not run */
     REQ_READING,     /* the head passed its checks; the body is coming in */
     REQ_WAITING,     /* a command registered, the connection suspended */
-    REQ_LIST_WAIT,   /* its result in, waiting for the list copy */
     REQ_STATUS_RUN,  /* a status thread is building the answer */
     REQ_STATUS_DONE, /* ... and has built it */
     REQ_ANSWERED
@@ -49,10 +49,7 @@ typedef struct req {
     int too_large;
     int state;           /* enum req_state */
     gw_waiter w;         /* REQ_WAITING: the command's waiter */
-    gw_listwait lw;      /* REQ_LIST_WAIT */
-    gw_result res;       /* the command's result, once in */
     int64_t value;
-    int want_list, keyed;
     gw *g;               /* status threads */
     struct MHD_Connection *conn;
     int route, role;
@@ -112,32 +109,39 @@ static const char *query(struct MHD_Connection *c, const char *key)
 }
 
 /* The error answer for a command that did not come back applied. */
-static enum MHD_Result reply_failed(gw *g, struct MHD_Connection *c, int rc, int kind,
-                                    int keyed)
+static enum MHD_Result reply_failed(gw *g, struct MHD_Connection *c, const gw_answer *a)
 {
     char msg[256];
-    switch (rc) {
-    case GW_STOPPING: return reply_stopping(c);
-    case GW_NOT_APPLIED:
+    switch (a->kind) {
+    case GW_ANS_STOPPING: return reply_stopping(c);
+    case GW_ANS_NOT_APPLIED:
         if (atomic_load(&g->closing))
             return reply_error(c, 503, "shutting down: not applied", NULL, RETRY_AFTER | CLOSE);
         return reply_error(c, 503,
-                           keyed ? "no leader / no quorum: not applied by this request (an "
-                                   "earlier request with the same Idempotency-Key may have "
-                                   "been; retry with the same key)"
-                                 : "no leader / no quorum: not applied",
+                           a->keyed ? "no leader / no quorum: not applied by this request (an "
+                                      "earlier request with the same Idempotency-Key may have "
+                                      "been; retry with the same key)"
+                                    : "no leader / no quorum: not applied",
                            NULL, RETRY_AFTER);
-    case GW_OVERLOADED:
+    case GW_ANS_OVERLOADED:
         return reply_error(c, 503, "too many requests in flight: not applied", NULL,
                            RETRY_AFTER);
-    case GW_STALE:
+    case GW_ANS_LIST_BEHIND:
+        return reply_error(c, 503, "the gateway's list copy could not catch up in time", NULL,
+                           RETRY_AFTER);
+    case GW_ANS_STALE:
         return reply_error(c, 500,
                            "the learners refused this command as stale (an older request of "
                            "the same client id); its outcome is unknown",
                            NULL, 0);
+    case GW_ANS_NO_RESULT:
+        return reply_error(c, 500,
+                           a->cmd_kind == PX_CMD_READ ? "the learner reported no length"
+                                                      : "the learner reported no index",
+                           NULL, 0);
     default:
         snprintf(msg, sizeof(msg),
-                 kind == PX_CMD_APPEND
+                 a->cmd_kind == PX_CMD_APPEND
                      ? "timed out after %llu ms: the append may or may not have been applied"
                      : "timed out after %llu ms: the read did not complete",
                  (unsigned long long)g->cfg.request_timeout_ms);
@@ -152,25 +156,18 @@ static int idem_key_ok(const char *key)
 }
 
 /* 200 {"value":V,"index":I[,"duplicate":true][,"list":[...]]} */
-static enum MHD_Result reply_appended(gw *g, struct MHD_Connection *c, const gw_result *res,
-                                      int64_t value, int want_list)
+static enum MHD_Result reply_appended(gw *g, struct MHD_Connection *c, const gw_answer *a)
 {
-    int64_t index = res->e.result;
-    if (index < 0) return reply_error(c, 500, "the learner reported no index", NULL, 0);
-    int dup = (res->e.flags & PX_APPLIED_DUP) != 0;
-    /* A DUP's value is the original one, which only the list knows. */
-    int have_list = (want_list || dup) && gw_list_has(g, (uint64_t)index + 1);
-    if (dup && have_list) value = gw_list_at(&g->list, (uint64_t)index);
     gw_buf b = {0};
     gw_buf_puts(&b, "{\"value\":");
-    gw_buf_i64(&b, value);
+    gw_buf_i64(&b, a->value);
     gw_buf_puts(&b, ",\"index\":");
-    gw_buf_i64(&b, index);
-    if (dup) gw_buf_puts(&b, ",\"duplicate\":true");
-    if (want_list && have_list) {
+    gw_buf_i64(&b, a->index);
+    if (a->dup) gw_buf_puts(&b, ",\"duplicate\":true");
+    if (a->show_list) {
         gw_buf_puts(&b, ",\"list\":");
-        gw_list_json(&g->list, (uint64_t)index + 1, &b);
-    } else if (want_list) {
+        gw_list_json(&g->core.list, a->list_n, &b);
+    } else if (a->list_missing) {
         gw_buf_puts(&b, ",\"list_error\":\"applied, but the gateway's list copy could not "
                         "catch up in time\"");
     }
@@ -178,14 +175,34 @@ static enum MHD_Result reply_appended(gw *g, struct MHD_Connection *c, const gw_
     return reply(c, 200, &b, NULL, 0);
 }
 
+/* 200 {"list":[...]}: the first L elements, L the read's place in the log. */
+static enum MHD_Result reply_list(gw *g, struct MHD_Connection *c, const gw_answer *a)
+{
+    gw_buf b = {0};
+    gw_buf_puts(&b, "{\"list\":");
+    gw_list_json(&g->core.list, a->list_n, &b);
+    gw_buf_puts(&b, "}\n");
+    return reply(c, 200, &b, NULL, 0);
+}
+
+/* The answer the core decided.  Its list elements were published before
+ * it was decided (under gw.mu) and never change: read without the lock. */
+static enum MHD_Result reply_answer(gw *g, struct MHD_Connection *c, req *r, const gw_answer *a)
+{
+    r->state = REQ_ANSWERED;
+    if (a->kind == GW_ANS_APPENDED) return reply_appended(g, c, a);
+    if (a->kind == GW_ANS_LIST) return reply_list(g, c, a);
+    return reply_failed(g, c, a);
+}
+
 /* Register the command, suspend the connection, send the first attempt.
  * Suspending before the first send means the result cannot come back to a
  * connection that is not suspended yet. */
-static enum MHD_Result start_command(gw *g, struct MHD_Connection *c, req *r, int kind,
-                                     const char *key)
+static enum MHD_Result start_command(gw *g, struct MHD_Connection *c, req *r,
+                                     const gw_request *q)
 {
-    int rc = gw_begin(g, &r->w, kind, r->value, key, c);
-    if (rc != 0) return reply_failed(g, c, rc, kind, key != NULL);
+    gw_answer a;
+    if (!gw_begin(g, &r->w, q, c, &a)) return reply_answer(g, c, r, &a);
     r->state = REQ_WAITING;
     MHD_suspend_connection(c);
     gw_arm(g, &r->w);
@@ -207,57 +224,18 @@ static enum MHD_Result do_append(gw *g, struct MHD_Connection *c, req *r)
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
     if (key != NULL && !idem_key_ok(key))
         return reply_error(c, 400, "Idempotency-Key must be 1 to 256 bytes", NULL, 0);
-    r->want_list = gw_parse_bool(query(c, "list"), 1);
-    r->keyed = key != NULL;
-    return start_command(g, c, r, PX_CMD_APPEND, key);
-}
-
-/* A read goes through the log like an append: its result is the list's
- * length at its place in the log, so the answer reflects every append that
- * completed before the read began (linearizable). */
-static enum MHD_Result answer_list(gw *g, struct MHD_Connection *c, const gw_result *res)
-{
-    if (res->e.result < 0) return reply_error(c, 500, "the learner reported no length", NULL, 0);
-    uint64_t n = (uint64_t)res->e.result;
-    if (!gw_list_has(g, n))
-        return reply_error(c, 503, "the gateway's list copy could not catch up in time", NULL,
-                           RETRY_AFTER);
-    gw_buf b = {0};
-    gw_buf_puts(&b, "{\"list\":");
-    gw_list_json(&g->list, n, &b);
-    gw_buf_puts(&b, "}\n");
-    return reply(c, 200, &b, NULL, 0);
-}
-
-/* How much of the list the answer to a done command shows (0: none). */
-static uint64_t list_needed(const req *r)
-{
-    if (r->res.e.result < 0) return 0; /* refused with a 500 below */
-    if (r->w.kind == PX_CMD_READ) return (uint64_t)r->res.e.result;
-    int dup = (r->res.e.flags & PX_APPLIED_DUP) != 0;
-    return r->want_list || dup ? (uint64_t)r->res.e.result + 1 : 0;
-}
-
-static enum MHD_Result answer(gw *g, struct MHD_Connection *c, req *r)
-{
-    r->state = REQ_ANSWERED;
-    if (r->w.kind == PX_CMD_READ) return answer_list(g, c, &r->res);
-    return reply_appended(g, c, &r->res, r->value, r->want_list);
+    gw_request q = {.kind = PX_CMD_APPEND, .value = r->value, .idem_key = key,
+                    .want_list = gw_parse_bool(query(c, "list"), 1)};
+    return start_command(g, c, r, &q);
 }
 
 /* Resumed: the command has its result, or its deadline passed.  If the
  * answer needs list elements the gateway's copy lacks (a restarted
- * gateway), wait for them, suspended again, until the same deadline. */
+ * gateway), the core says wait: suspended again, until the same deadline. */
 static enum MHD_Result finish_command(gw *g, struct MHD_Connection *c, req *r)
 {
-    int rc = gw_finish(g, &r->w, &r->res);
-    if (rc != GW_DONE) {
-        r->state = REQ_ANSWERED;
-        return reply_failed(g, c, rc, r->w.kind, r->keyed);
-    }
-    uint64_t need = list_needed(r);
-    if (need == 0 || gw_listwait_begin(g, &r->lw, need, r->w.deadline_ms, c)) return answer(g, c, r);
-    r->state = REQ_LIST_WAIT;
+    gw_answer a;
+    if (gw_complete(g, &r->w, &a)) return reply_answer(g, c, r, &a);
     MHD_suspend_connection(c);
     return MHD_YES;
 }
@@ -401,7 +379,11 @@ static enum MHD_Result dispatch(gw *g, struct MHD_Connection *c, const char *url
     if (atomic_load(&g->closing)) return reply_stopping(c);
     switch (route) {
     case GW_R_APPEND: return do_append(g, c, r);
-    case GW_R_LIST: r->value = 0; return start_command(g, c, r, PX_CMD_READ, NULL);
+    case GW_R_LIST: {
+        /* A read goes through the log like an append (core.c, the read path). */
+        gw_request q = {.kind = PX_CMD_READ};
+        return start_command(g, c, r, &q);
+    }
     case GW_R_STATUS:
     case GW_R_ROLE: return start_status(g, c, r, route, role);
     default: return reply_error(c, 404, "no such endpoint", NULL, 0);
@@ -447,9 +429,6 @@ enum MHD_Result gw_http_handler(void *cls, struct MHD_Connection *c, const char 
     }
     case REQ_READING: return read_body(g, c, url, method, upload, upload_size, r);
     case REQ_WAITING: return finish_command(g, c, r);
-    case REQ_LIST_WAIT:
-        gw_listwait_end(g, &r->lw);
-        return answer(g, c, r);
     case REQ_STATUS_DONE:
         r->state = REQ_ANSWERED;
         return reply(c, r->out_status, &r->out, NULL, 0);
@@ -478,7 +457,6 @@ void gw_http_request_ends(void *cls, struct MHD_Connection *c, void **con_cls,
     req *r = *con_cls;
     if (r == NULL) return;
     if (r->state == REQ_WAITING) gw_abandon(g, &r->w); /* never answered */
-    if (r->state == REQ_LIST_WAIT) gw_listwait_end(g, &r->lw);
     gw_conn_idle(g, r->k);
     gw_buf_free(&r->out);
     free(r);

@@ -105,3 +105,13 @@ void gw_json_error(gw_buf *b, const char *msg)
     gw_buf_json_str(b, msg);
     gw_buf_puts(b, "}\n");
 }
+
+void gw_list_json(const gw_list *l, uint64_t n, gw_buf *b)
+{
+    gw_buf_put(b, "[", 1);
+    for (uint64_t i = 0; i < n && !b->oom; i++) {
+        if (i) gw_buf_put(b, ",", 1);
+        gw_buf_i64(b, gw_list_at(l, i));
+    }
+    gw_buf_put(b, "]", 1);
+}

@@ -1,14 +1,16 @@
-# gateway/: the HTTP gateway process (libmicrohttpd + json-c), and the
-# unit test of its request parsing (which needs no sockets).
+# gateway/: the HTTP gateway process (libmicrohttpd + json-c) around its
+# command logic, a pure core in libpaxoscore.a that the simulator runs too;
+# unit tests of the request parsing and of the core (no sockets).
+CORE_SRCS += gateway/core.c gateway/pending.c gateway/listcopy.c
 GATEWAY_SRCS := gateway/main.c gateway/http.c gateway/httpd.c gateway/conns.c gateway/head.c \
-                gateway/parse.c gateway/json.c gateway/listcopy.c gateway/pending.c \
-                gateway/cluster.c gateway/status.c
+                gateway/parse.c gateway/json.c gateway/cluster.c gateway/status.c
 
 PROGRAMS += paxos-gateway
-paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/tls.c common/ready.c common/config.c common/log.c
+paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c common/config.c common/log.c
 paxos-gateway_LIBS := -lmicrohttpd -ljson-c -lnng -lpthread -lconfig
 
-UNIT_TESTS += test_gateway_parse
+UNIT_TESTS += test_gateway_parse test_gateway_core
 test_gateway_parse_SRCS := tests/unit/test_gateway_parse.c gateway/parse.c gateway/head.c \
-                           gateway/json.c gateway/listcopy.c gateway/pending.c
-test_gateway_parse_LIBS := -ljson-c -lpthread
+                           gateway/json.c
+test_gateway_parse_LIBS := -ljson-c
+test_gateway_core_SRCS := tests/unit/test_gateway_core.c

@@ -244,22 +244,6 @@ int gw_parse_bool(const char *s, int dflt)
     return 1;
 }
 
-uint64_t gw_fnv1a64(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-uint64_t gw_idem_client(const char *key)
-{
-    return gw_fnv1a64(key, strlen(key)) | (1ull << 63);
-}
-
 int gw_route(const char *url, const char *method, int *role, const char **allow,
              int *method_ok)
 {

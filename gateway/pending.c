@@ -14,10 +14,11 @@
  * the dedup entries of its previous life.  Idempotency-Key ids have the top
  * bit set (see gw_idem_client).
  *
- * Everything here runs under gw.mu. */
+ * Part of the gateway's pure core (core.h); the process calls it under
+ * gw.mu. */
 #include <string.h>
 
-#include "gateway.h"
+#include "core.h"
 
 void gw_pending_init(gw_pending *p, uint64_t base)
 {
@@ -60,9 +61,8 @@ void gw_waiter_add(gw_pending *p, gw_waiter *w)
 
 void gw_waiter_del(gw_waiter *w)
 {
-    /* a waiter still on the ready list stays linked there: the receive
-     * thread unlinks it under the same lock before it can be freed (see
-     * cluster.c, take_ready) */
+    /* a waiter still on the ready list stays linked there: the core
+     * unlinks it when it leaves the command phase (core.c, async_del) */
     if (w->pprev == NULL) return;
     *w->pprev = w->next;
     if (w->next) w->next->pprev = w->pprev;
@@ -70,7 +70,7 @@ void gw_waiter_del(gw_waiter *w)
     w->pprev = NULL;
 }
 
-/* The receive thread acts on ready waiters (resume, or reschedule after a
+/* The next tick acts on ready waiters (resume, or reschedule after a
  * NACK) without scanning every waiter. */
 static void make_ready(gw_pending *p, gw_waiter *w)
 {
@@ -101,7 +101,11 @@ int gw_pending_nack(gw_pending *p, const px_nack *nk)
     for (gw_waiter *w = p->buckets[bucket(nk->client, nk->seq)]; w; w = w->next) {
         if (w->client != nk->client || w->seq != nk->seq) continue;
         w->nacks++;
-        if (nk->reason == PX_NACK_NO_LEADER) w->nacks_no_leader++;
+        if (nk->reason == PX_NACK_NO_LEADER) {
+            w->nacks_no_leader++;
+            if (nk->attempt >= 1 && nk->attempt <= GW_ATTEMPT_BITS)
+                w->refused_mask |= UINT64_C(1) << (nk->attempt - 1);
+        }
         w->last_nack = nk->reason;
         if (nk->leader_hint) w->leader_hint = nk->leader_hint;
         make_ready(p, w);
@@ -110,13 +114,37 @@ int gw_pending_nack(gw_pending *p, const px_nack *nk)
     return n;
 }
 
-/* The 503 / 504 rule (see cluster.c).  An attempt that a proposer NACKs
+/* The 503 / 504 rule (see core.c).  An attempt that a proposer NACKs
  * NO_LEADER was never put in a slot, so if every attempt that left us was
  * NACKed so, the command cannot be chosen: "not applied".  Any attempt not
- * accounted for by such a NACK may sit in some leader's pipeline. */
-int gw_waiter_outcome(const gw_waiter *w, uint32_t sent)
+ * accounted for by such a NACK may sit in some leader's pipeline.  Attempts
+ * are told apart by number (NACK.attempt echoes REQUEST.attempt): two
+ * refusals of one duplicated attempt say nothing of another. */
+int gw_waiter_outcome(const gw_waiter *w)
 {
     if (w->done) return (w->res.flags & PX_APPLIED_STALE) ? GW_STALE : GW_DONE;
-    if (w->nacks_no_leader >= sent) return GW_NOT_APPLIED;
+#ifdef PX_MUTANT_GATEWAY_503_SILENT
+    /* MUTANT GATEWAY_503_SILENT: one NO_LEADER NACK is taken to mean that
+     * no attempt was queued, though an earlier one went unanswered. */
+    if (w->nacks_no_leader > 0 || w->sent == 0) return GW_NOT_APPLIED;
+#else
+    if (!w->attempts_overflow && (w->sent_mask & ~w->refused_mask) == 0) return GW_NOT_APPLIED;
+#endif
     return GW_UNKNOWN;
+}
+
+uint64_t gw_fnv1a64(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+uint64_t gw_idem_client(const char *key)
+{
+    return gw_fnv1a64(key, strlen(key)) | (1ull << 63);
 }

@@ -55,6 +55,7 @@ static void send_nack(struct proposer *p, const px_request *r, int reason, px_ou
     m->u.nack.seq = r->cmd.seq;
     m->u.nack.reason = (uint8_t)reason;
     m->u.nack.leader_hint = p->leader;
+    m->u.nack.attempt = r->attempt;
     px_outbox_push(out, PX_ROLE_GATEWAY, r->origin, m);
 }
 
@@ -71,6 +72,7 @@ static void forward(struct proposer *p, const px_request *r, px_outbox *out)
     m->u.request.cmd = r->cmd;
     m->u.request.origin = r->origin;
     m->u.request.hops = (uint8_t)(r->hops + 1);
+    m->u.request.attempt = r->attempt;
     px_outbox_push(out, PX_ROLE_PROPOSER, p->leader, m);
 }
 

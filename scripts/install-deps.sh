@@ -7,9 +7,10 @@ set -euo pipefail
 # sanitizer runtimes: Debian 12's clang only *recommends* those
 # (libclang-rt-14-dev, via libclang-common-14-dev), so they are named here;
 # llvm brings llvm-symbolizer for readable sanitizer stack traces.
+# openssl makes the cluster's TLS certificates (scripts/make-certs.sh).
 PKGS=(build-essential libnng-dev libmicrohttpd-dev libjson-c-dev libconfig-dev
       curl jq iproute2 iptables procps util-linux gnuplot-nox time valgrind clojure
-      clang libclang-rt-dev llvm)
+      clang libclang-rt-dev llvm openssl)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -17,7 +17,10 @@
  *   - gw_parse_i64 agrees with the reference on every input: the value if
  *     the text is an in-range decimal, -2 if it is a decimal too large,
  *     and an error (never a value) for anything else;
- *   - a value given twice is GW_VAL_TWICE; nothing at all is GW_VAL_MISSING.
+ *   - a value given twice is GW_VAL_TWICE; nothing at all is GW_VAL_MISSING;
+ *   - plain ASCII is never GW_VAL_ENCODING (a nul byte or bytes that are
+ *     not UTF-8), and the query text is refused as such alone or also as
+ *     the body alike.
  */
 #include <ctype.h>
 #include <string.h>
@@ -73,9 +76,17 @@ static int written_in(int64_t v, const char *s, size_t n)
     return memmem(s, n, text, (size_t)k) != NULL;
 }
 
+/* Nothing but ASCII without a nul: no encoding for the parser to refuse. */
+static int plain_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= 0) return 0;
+    return 1;
+}
+
 static void check_rc(int rc)
 {
-    FUZZ_ASSERT(rc >= GW_VAL_OK && rc <= GW_VAL_TWICE, "unknown gw_value_err");
+    FUZZ_ASSERT(rc >= GW_VAL_OK && rc <= GW_VAL_ENCODING, "unknown gw_value_err");
     if (rc != GW_VAL_OK) FUZZ_ASSERT(msg[0] != 0, "refused without a message");
 }
 
@@ -96,9 +107,11 @@ static void check_body(const char *body, size_t len)
     int64_t v = 0, want = 0;
     int json_ok = 0;
     msg[0] = 0;
-    int rc = gw_parse_append(body, len, NULL, &v, msg, sizeof msg);
+    int rc = gw_parse_append(body, len, NULL, 0, &v, msg, sizeof msg);
     check_rc(rc);
     FUZZ_ASSERT(rc != GW_VAL_TWICE, "TWICE with no query");
+    if (plain_ascii(body, len)) FUZZ_ASSERT(rc != GW_VAL_ENCODING, "plain ASCII refused as encoding");
+    if (rc == GW_VAL_ENCODING) return;
 
     const char *t = body;
     size_t n = len;
@@ -120,8 +133,10 @@ static void check_query(const char *q, size_t len)
     int64_t v = 0, want = 0;
     int json_ok = 0;
     msg[0] = 0;
-    int rc = gw_parse_append("", 0, q, &v, msg, sizeof msg);
+    int rc = gw_parse_append("", 0, q, len, &v, msg, sizeof msg);
     check_rc(rc);
+    if (plain_ascii(q, len)) FUZZ_ASSERT(rc != GW_VAL_ENCODING, "plain ASCII refused as encoding");
+    int bad_text = rc == GW_VAL_ENCODING;
     switch (ref_parse(q, len, &want, &json_ok)) {
     case REF_OK: FUZZ_ASSERT(rc == GW_VAL_OK && v == want, "?value= misread"); break;
     case REF_RANGE: FUZZ_ASSERT(rc == GW_VAL_RANGE, "?value= outside int64 taken"); break;
@@ -133,9 +148,11 @@ static void check_query(const char *q, size_t len)
     size_t n = len;
     trim(&t, &n);
     msg[0] = 0;
-    rc = gw_parse_append(q, len, q, &v, msg, sizeof msg);
+    rc = gw_parse_append(q, len, q, len, &v, msg, sizeof msg);
     check_rc(rc);
-    FUZZ_ASSERT((rc == GW_VAL_TWICE) == (n > 0), "a value in body and query is not TWICE");
+    FUZZ_ASSERT((rc == GW_VAL_ENCODING) == bad_text, "the same text refused as encoding once");
+    if (!bad_text)
+        FUZZ_ASSERT((rc == GW_VAL_TWICE) == (n > 0), "a value in body and query is not TWICE");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

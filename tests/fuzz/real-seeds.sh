@@ -4,7 +4,10 @@
 # about 40 appends, some with an Idempotency-Key so the dedup table has
 # entries, stops it cleanly and copies node 1's acceptor.log and
 # learner.snap and the cluster.cfg into tests/fuzz/corpus/*/seed-real-*.
-# Needs bin/ (make).  Run once; the files are committed.
+# Peers speak mutual TLS: it_begin makes the certificates.  Needs bin/
+# (make).  Run once; the files are committed (a format change: run again,
+# and keep only the files whose format changed -- the config and snapshot
+# otherwise differ only in ports and paths).
 IT_SNAPSHOT_EVERY=16
 source "$(dirname "$0")/../integration/lib.sh"
 it_begin fuzz-real-seeds

@@ -153,7 +153,8 @@ check_one() {
 parser_files() {
     case $1 in
         wire) echo common/wire.c ;;
-        store | store_records) echo acceptor/store.c acceptor/acceptor.c ;;
+        store | store_records)
+            echo acceptor/store.c acceptor/store_format.c acceptor/store_recover.c acceptor/acceptor.c ;;
         snapshot) echo learner/snapshot.c ;;
         config) echo common/config.c ;;
         gateway) echo gateway/parse.c ;;

@@ -1,9 +1,13 @@
 /* seedgen.c -- writes the generated seed inputs of the fuzz targets into
  * OUT/<target>/seed-gen-*: frames of every type made by px_encode (and
- * px_encode_ctl_reply), acceptor logs written by acc_store itself (fresh,
- * with TRIM, torn, version 1, corrupt, rewritten), snapshots made by
- * px_snap_read, configs, and POST /append bodies.  Deterministic (a fixed
- * seed), so regenerating changes nothing unless an encoder changed.
+ * px_encode_ctl_reply); acceptor logs written by acc_store itself (fresh,
+ * batches with and without commit markers, TRIM, rewritten; torn, corrupt
+ * before a marker or a later batch, a damaged marker or file header, zeros,
+ * a hole) and version 1 and 2 logs made by hand; scripts for
+ * fuzz_store_records; snapshots made by px_snap_read; configs; POST
+ * /append bodies.  Deterministic (a fixed seed), so regenerating changes
+ * nothing unless an encoder changed -- except the version 3 logs, whose
+ * salt is random per file.
  *
  *   make fuzz-seeds      (build/fuzz/seedgen tests/fuzz/corpus)
  *
@@ -20,6 +24,8 @@
 
 #include "acceptor/acceptor.h"
 #include "acceptor/store.h"
+#include "acceptor/store_format.h"
+#include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/rng.h"
 #include "common/wire.h"
@@ -214,26 +220,38 @@ static void wire_seeds(void)
 
 /* ---- acceptor logs -------------------------------------------------------- */
 
+/* Logs written by acc_store (version 3), whole and damaged in each way
+ * recovery judges: torn tails, damage before a commit marker or a later
+ * batch (refused), a damaged marker, zeros, a hole, a damaged file header;
+ * and version 1 and 2 logs made by hand, for the conversion. */
+
 static char store_dir[PATH_MAX], log_path[PATH_MAX + 32];
+static uint64_t rec_off[512]; /* where each record appended since store_fresh starts */
+static size_t n_rec;
+
+static void store_die(const char *err)
+{
+    fprintf(stderr, "seedgen: %s\n", err);
+    exit(1);
+}
 
 static void restore(void *arg, const acc_record *r)
 {
     acceptor_restore(arg, r);
 }
 
-static struct acc_store *store_fresh(struct acceptor **a)
+static struct acc_store *store_fresh(struct acceptor **a, int fsync_on)
 {
     char err[512];
     unlink(log_path);
     *a = acceptor_new(1);
-    struct acc_store *s = acc_store_open(store_dir, 0, restore, *a, err, sizeof err, NULL, 0);
-    if (s == NULL) {
-        fprintf(stderr, "seedgen: %s\n", err);
-        exit(1);
-    }
+    n_rec = 0;
+    struct acc_store *s = acc_store_open(store_dir, fsync_on, restore, *a, NULL, err, sizeof err);
+    if (s == NULL) store_die(err);
     return s;
 }
 
+/* Appends one record to the batch being collected. */
 static void append(struct acc_store *s, struct acceptor *a, int type, uint64_t round,
                    uint64_t slot, int cmds)
 {
@@ -244,20 +262,59 @@ static void append(struct acc_store *s, struct acceptor *a, int type, uint64_t r
     r.ballot = (px_ballot){round, 2};
     r.slot = slot;
     if (type == ACC_REC_ACCEPT) rnd_value(&r.value, cmds);
-    if (acc_store_append(s, &r, 1, err, sizeof err) < 0 || acc_store_sync(s, err, sizeof err) < 0) {
-        fprintf(stderr, "seedgen: %s\n", err);
-        exit(1);
-    }
+    rec_off[n_rec++] = acc_store_size(s);
+    if (acc_store_append(s, &r, 1, err, sizeof err) < 0) store_die(err);
     acceptor_restore(a, &r);
+}
+
+static void sync_batch(struct acc_store *s)
+{
+    char err[512];
+    if (acc_store_sync(s, err, sizeof err) < 0) store_die(err);
+}
+
+/* PROMISE, then ACCEPTs of slots from.. with 0..3 commands, batches of
+ * `per` records. */
+static void append_batches(struct acc_store *s, struct acceptor *a, uint64_t round,
+                           uint64_t from, int records, int per)
+{
+    append(s, a, ACC_REC_PROMISE, round, 0, 0);
+    for (int i = 1; i < records; i++) {
+        append(s, a, ACC_REC_ACCEPT, round, from + (uint64_t)i, i % 4);
+        if ((i + 1) % per == 0) sync_batch(s);
+    }
+    sync_batch(s);
+}
+
+/* Saves the log as store/seed-gen-NAME: cut bytes cut off the end, the
+ * byte at flip_at XORed with mask (mask 0: none), zeros bytes of zeros
+ * after. */
+static void save_damaged(const char *name, size_t cut, size_t flip_at, uint8_t mask,
+                         size_t zeros)
+{
+    size_t n;
+    uint8_t *b = read_file(log_path, &n);
+    size_t keep = n > cut ? n - cut : 0;
+    if ((b = realloc(b, keep + zeros + 1)) == NULL) die("realloc");
+    if (mask && flip_at < keep) b[flip_at] ^= mask;
+    memset(b + keep, 0, zeros);
+    write_seed("store", name, b, keep + zeros);
+    free(b);
 }
 
 static void save_log(const char *name, size_t cut, size_t flip_at)
 {
+    save_damaged(name, cut, flip_at, flip_at ? 0x40 : 0, 0);
+}
+
+/* The log without bytes [a, b). */
+static void save_holed(const char *name, size_t a, size_t b)
+{
     size_t n;
-    uint8_t *b = read_file(log_path, &n);
-    if (flip_at && flip_at < n) b[flip_at] ^= 0x40;
-    write_seed("store", name, b, n > cut ? n - cut : 0);
-    free(b);
+    uint8_t *buf = read_file(log_path, &n);
+    memmove(buf + a, buf + b, n - b);
+    write_seed("store", name, buf, n - (b - a));
+    free(buf);
 }
 
 static void export_source(void *src, acc_record_fn put, void *put_arg)
@@ -265,99 +322,396 @@ static void export_source(void *src, acc_record_fn put, void *put_arg)
     acceptor_export(src, put, put_arg);
 }
 
-static void store_seeds(void)
+static void store_close(struct acc_store *s, struct acceptor *a)
+{
+    acc_store_close(s);
+    acceptor_free(a);
+}
+
+/* The log with its bytes [at, at + n) written twice. */
+static void save_doubled(const char *name, size_t at, size_t n)
+{
+    size_t len;
+    uint8_t *buf = read_file(log_path, &len);
+    if ((buf = realloc(buf, len + n)) == NULL) die("realloc");
+    memmove(buf + at + n, buf + at, len - at);
+    write_seed("store", name, buf, len + n);
+    free(buf);
+}
+
+/* Batches with commit markers (fsync on) and without. */
+static void store_batch_seeds(void)
+{
+    struct acceptor *a;
+    struct acc_store *s = store_fresh(&a, 1);
+    save_log("empty", 0, 0);
+    save_log("torn-header", 4, 0);
+    append_batches(s, a, 1, 0, 5, 1);
+    save_log("accepts", 0, 0);
+    save_log("torn-marker", 7, 0);                       /* inside the last marker */
+    save_damaged("zeros-tail", 0, 0, 0, 512);           /* blocks never written */
+    save_log("header-salt-flipped", 0, 11);              /* refused: checksum */
+    save_damaged("version-flipped", 0, 4, 0x01, 0);      /* version 2: refused */
+    save_log("marker-flipped", 0, (size_t)acc_store_size(s) - 3); /* the last marker: cut */
+    store_close(s, a);
+
+    /* Three batches of four; damage in the last one. */
+    s = store_fresh(&a, 1);
+    append_batches(s, a, 3, 10, 12, 4);
+    save_log("batches", 0, 0);
+    save_log("corrupt-before-marker", 0, (size_t)rec_off[9] + 40);      /* refused */
+    save_log("corrupt-first-batch", 0, (size_t)rec_off[2] + 1);         /* refused */
+    save_log("torn-last-batch", ALOG_MARKER + 3, 0);  /* cut inside its last record */
+    /* The last marker lost (power cut before it reached the disk), then a
+     * damaged record in the middle of the batch: cut from it. */
+    save_damaged("torn-middle-of-last-batch", ALOG_MARKER, (size_t)rec_off[9] + 5, 0x08, 0);
+    /* Batch 2 lost from the middle: batch 3 stands where batch 2 belongs. */
+    save_holed("hole-batch-lost", (size_t)rec_off[4], (size_t)rec_off[8]);
+    /* Batch 1's marker twice: the second stands where a record belongs. */
+    save_doubled("marker-twice", (size_t)rec_off[4] - ALOG_MARKER, ALOG_MARKER);
+    store_close(s, a);
+
+    /* fsync off: no markers, a later batch is the only proof. */
+    s = store_fresh(&a, 0);
+    append_batches(s, a, 2, 0, 9, 3);
+    save_log("no-markers", 0, 0);
+    save_log("no-markers-corrupt-middle", 0, (size_t)rec_off[4] + 2);   /* refused */
+    save_log("no-markers-first-of-last-torn", 0, (size_t)rec_off[6] + 1);
+    store_close(s, a);
+
+    /* A long torn batch: the warning lists what fits and counts the rest. */
+    s = store_fresh(&a, 1);
+    append(s, a, ACC_REC_PROMISE, 7, 0, 0);
+    sync_batch(s);
+    for (uint64_t slot = 1; slot < 120; slot++) append(s, a, ACC_REC_ACCEPT, 7, slot, 0);
+    sync_batch(s);
+    save_damaged("long-torn-batch", ALOG_MARKER, (size_t)rec_off[2] + 3, 0x01, 0);
+    store_close(s, a);
+}
+
+/* The log (a record of one command, then a marker) with the byte at `at`
+ * of the record (or of the marker) set to v, its checksums redone:
+ * store_format.h -- the header's seeded from the salt, the commands' from
+ * the header's. */
+static void reseal_seed(const char *name, size_t at, uint8_t v, int marker)
+{
+    size_t len;
+    uint8_t *t = read_file(log_path, &len);
+    uint8_t *r = t + ALOG_FILE_HDR;
+    size_t rec = ALOG_REC_HDR + 4 + ALOG_CMD;
+    uint32_t seed = alog_seed(px_get64(t + 8));
+    if (marker) {
+        r[rec + at] = v;
+        px_put32(r + rec, px_crc32c(seed, r + rec + 4, ALOG_MARKER - 4));
+    } else {
+        r[at] = v;
+        px_put32(r, px_crc32c(seed, r + 4, ALOG_REC_HDR - 4));
+        px_put32(r + ALOG_REC_HDR, px_crc32c(px_get32(r), r + ALOG_REC_HDR + 4, ALOG_CMD));
+    }
+    write_seed("store", name, t, len);
+    free(t);
+}
+
+/* TRIM, a rewrite, and records the encoder never writes. */
+static void store_trim_seeds(void)
 {
     struct acceptor *a;
     char err[512];
-    snprintf(store_dir, sizeof store_dir, "/tmp/px-seedgen.XXXXXX");
-    if (mkdtemp(store_dir) == NULL) die("mkdtemp");
-    snprintf(log_path, sizeof log_path, "%s/acceptor.log", store_dir);
-
-    struct acc_store *s = store_fresh(&a);
-    save_log("empty", 0, 0);
-    save_log("torn-header", 4, 0);
-    append(s, a, ACC_REC_PROMISE, 1, 0, 0);
-    for (uint64_t slot = 0; slot < 4; slot++) append(s, a, ACC_REC_ACCEPT, 1, slot, (int)slot);
-    save_log("accepts", 0, 0);
-    save_log("torn-tail", 7, 0);
-    save_log("corrupt-middle", 0, 8 + 12 + 5); /* a byte of the first record's payload */
+    struct acc_store *s = store_fresh(&a, 1);
+    append_batches(s, a, 1, 0, 5, 2);
     append(s, a, ACC_REC_PROMISE, 5, 0, 0);
     append(s, a, ACC_REC_TRIM, 5, 2, 0);
     append(s, a, ACC_REC_ACCEPT, 5, 4, 2);
     append(s, a, ACC_REC_ACCEPT, 5, 1, 1); /* below the mark: stores nothing */
+    sync_batch(s);
     save_log("trim", 0, 0);
-    if (acc_store_rewrite(s, export_source, a, err, sizeof err) < 0) {
-        fprintf(stderr, "seedgen: %s\n", err);
-        exit(1);
-    }
+    if (acc_store_rewrite(s, export_source, a, err, sizeof err) < 0) store_die(err);
     save_log("rewritten", 0, 0);
-    acc_store_close(s);
-    acceptor_free(a);
+    store_close(s, a);
 
-    /* A TRIM record carrying a command, checksummed: only a hand-made
-     * file has one (the encoder writes none), and neither target can make
-     * one by mutation or script.  Knows the version 2 layout (see
-     * store.c): header 8, then magic, length, CRC over length and
-     * payload, payload starting with the type. */
-    s = store_fresh(&a);
+    /* Records the encoder never writes, both checksums right, which no
+     * mutation or script can make: a TRIM carrying a command, a record
+     * with an unknown flag, a malformed commit marker.  Written as an
+     * ACCEPT of one command and its marker, then changed and resealed. */
+    s = store_fresh(&a, 1);
     append(s, a, ACC_REC_ACCEPT, 3, 7, 1);
-    acc_store_close(s);
-    acceptor_free(a);
-    size_t len;
-    uint8_t *t = read_file(log_path, &len);
-    uint32_t plen = (uint32_t)t[12] | (uint32_t)t[13] << 8 | (uint32_t)t[14] << 16 |
-                    (uint32_t)t[15] << 24;
-    t[20] = ACC_REC_TRIM;
-    uint32_t crc = px_crc32c(px_crc32c(0, t + 12, 4), t + 20, plen);
-    for (int i = 0; i < 4; i++) t[16 + i] = (uint8_t)(crc >> (8 * i));
-    write_seed("store", "trim-with-command", t, len);
-    free(t);
+    sync_batch(s);
+    store_close(s, a);
+    reseal_seed("trim-with-command", 4, ACC_REC_TRIM, 0);
+    reseal_seed("flags-unknown", 5, 0x03, 0); /* END and an unknown one */
+    reseal_seed("marker-malformed", 5, 0x01, 1);
+}
 
-    /* A version 1 log: PROMISE and ACCEPT only, the header says 1. */
-    s = store_fresh(&a);
-    append(s, a, ACC_REC_PROMISE, 3, 0, 0);
-    append(s, a, ACC_REC_ACCEPT, 3, 7, 2);
-    acc_store_close(s);
-    acceptor_free(a);
-    size_t n;
-    uint8_t *b = read_file(log_path, &n);
-    b[4] = 1;
-    write_seed("store", "v1", b, n);
-    free(b);
+/* A version 1 or 2 record, as those versions wrote it (store_format.h). */
+static size_t put_old(const acc_record *r, uint8_t *p)
+{
+    uint16_t n = r->type == ACC_REC_ACCEPT ? r->value.n : 0;
+    uint8_t *q = p + 12;
+    q[0] = r->type;
+    px_put64(q + 1, r->ballot.round);
+    px_put32(q + 9, r->ballot.node);
+    px_put64(q + 13, r->type == ACC_REC_PROMISE ? 0 : r->slot);
+    px_put16(q + 21, n);
+    for (uint16_t i = 0; i < n; i++) {
+        uint8_t *c = q + 23 + ALOG_CMD * i;
+        c[0] = r->value.cmds[i].kind;
+        px_put64(c + 1, r->value.cmds[i].client);
+        px_put64(c + 9, r->value.cmds[i].seq);
+        px_put64(c + 17, (uint64_t)r->value.cmds[i].value);
+    }
+    uint32_t len = 23 + (uint32_t)ALOG_CMD * n;
+    px_put32(p, 0x52415850u); /* "PXAR" */
+    px_put32(p + 4, len);
+    px_put32(p + 8, px_crc32c(px_crc32c(0, p + 4, 4), q, len));
+    return 12 + len;
+}
+
+/* Version 1 and 2 logs, kept on purpose: they reach the conversion. */
+static void store_old_seeds(void)
+{
+    static uint8_t b[8 + 8 * ALOG_MAX_REC_OLD];
+    for (unsigned v = 1; v <= 2; v++) {
+        size_t n = 8, offs[8];
+        int k = 0;
+        px_put32(b, ALOG_MAGIC);
+        px_put32(b + 4, v);
+        for (int i = 0; i < 6; i++) {
+            acc_record r;
+            memset(&r, 0, sizeof r);
+            r.type = i == 0 ? ACC_REC_PROMISE : i == 3 && v == 2 ? ACC_REC_TRIM : ACC_REC_ACCEPT;
+            r.ballot = (px_ballot){3, 2};
+            r.slot = (uint64_t)i + 4;
+            if (r.type == ACC_REC_ACCEPT) rnd_value(&r.value, i % 3);
+            offs[k++] = n;
+            n += put_old(&r, b + n);
+        }
+        char name[32];
+        snprintf(name, sizeof name, "v%u", v);
+        write_seed("store", name, b, n);
+        if (v == 1) continue;
+        write_seed("store", "v2-torn-tail", b, n - 5);
+        /* A record of an unknown type, its checksum right. */
+        uint8_t *u = b + offs[5];
+        u[12] = 9;
+        px_put32(u + 8, px_crc32c(px_crc32c(0, u + 4, 4), u + 12, px_get32(u + 4)));
+        write_seed("store", "v2-unknown-type", b, n);
+        b[offs[2] + 20] ^= 0x40; /* a valid record after it: refused */
+        write_seed("store", "v2-corrupt-middle", b, n);
+    }
+}
+
+static void store_seeds(void)
+{
+    snprintf(store_dir, sizeof store_dir, "/tmp/px-seedgen.XXXXXX");
+    if (mkdtemp(store_dir) == NULL) die("mkdtemp");
+    snprintf(log_path, sizeof log_path, "%s/acceptor.log", store_dir);
+    store_batch_seeds();
+    store_trim_seeds();
+    store_old_seeds();
     unlink(log_path);
     rmdir(store_dir);
 }
 
-/* Scripts for fuzz_store_records (the layout is in its header comment). */
+/* ---- scripts for fuzz_store_records (the layout is in its header comment) -- */
+
+typedef struct sbuf {
+    uint8_t b[4096];
+    size_t n;
+    /* The layout the script makes: file size, records of the open batch,
+     * and where the last few records start. */
+    int fsync_on;
+    uint64_t size, pend, last_off[4];
+} sbuf;
+
+static void s_put(sbuf *s, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++) s->b[s->n++] = (uint8_t)(v >> (8 * i));
+}
+
+static void s_header(sbuf *s, int fsync_on, unsigned cut, unsigned flip, unsigned mask,
+                     unsigned zeros, unsigned hole, unsigned hole_len)
+{
+    s->n = 0;
+    s->fsync_on = fsync_on;
+    s->size = ALOG_FILE_HDR;
+    s->pend = 0;
+    s_put(s, (unsigned)fsync_on, 1);
+    s_put(s, cut, 2);
+    s_put(s, flip, 2);
+    s_put(s, mask, 1);
+    s_put(s, zeros, 1);
+    s_put(s, hole, 2);
+    s_put(s, hole_len, 2);
+}
+
+static void s_record(sbuf *s, uint64_t size)
+{
+    memmove(s->last_off + 1, s->last_off, 3 * sizeof s->last_off[0]);
+    s->last_off[0] = s->size + s->pend;
+    s->pend += size;
+}
+
+static void s_promise(sbuf *s, unsigned round, unsigned node)
+{
+    s_put(s, 0, 1);
+    s_put(s, round, 2);
+    s_put(s, node, 1);
+    s_record(s, ALOG_REC_HDR);
+}
+
+static void s_accept(sbuf *s, unsigned round, unsigned node, unsigned slot, unsigned n)
+{
+    s_put(s, 1, 1);
+    s_put(s, round, 2);
+    s_put(s, node, 1);
+    s_put(s, slot, 1);
+    s_put(s, n, 1);
+    for (unsigned i = 0; i < n; i++) {
+        s_put(s, 1 + i % 2, 1); /* kind */
+        s_put(s, 7 + i, 1);     /* client */
+        s_put(s, 1 + i, 1);     /* seq */
+        s_put(s, 1000 * i + slot, 2);
+    }
+    s_record(s, ALOG_REC_HDR + (n ? 4 + (uint64_t)ALOG_CMD * n : 0));
+}
+
+static void s_trim(sbuf *s, unsigned round, unsigned node, unsigned slot)
+{
+    s_put(s, 2, 1);
+    s_put(s, round, 2);
+    s_put(s, node, 1);
+    s_put(s, slot, 1);
+    s_record(s, ALOG_REC_HDR);
+}
+
+static void s_sync(sbuf *s)
+{
+    s_put(s, 4, 1);
+    if (s->pend == 0) return;
+    s->size += s->pend + (s->fsync_on ? ALOG_MARKER : 0);
+    s->pend = 0;
+}
+
+/* Three batches: PROMISE and two ACCEPTs; a TRIM, an ACCEPT below and one
+ * above the mark; a higher PROMISE and two ACCEPTs of several commands. */
+static void s_body(sbuf *s)
+{
+    s_promise(s, 3, 2);
+    s_accept(s, 3, 2, 0, 0);
+    s_accept(s, 3, 2, 1, 1);
+    s_sync(s);
+    s_trim(s, 3, 2, 1);
+    s_accept(s, 3, 2, 0, 2);
+    s_accept(s, 3, 2, 2, 3);
+    s_sync(s);
+    s_promise(s, 4, 1);
+    s_accept(s, 4, 1, 3, 2);
+    s_accept(s, 4, 1, 4, 5);
+}
+
+static void records_seed(const char *name, sbuf *s)
+{
+    write_seed("store_records", name, s->b, s->n);
+}
+
 static void records_seeds(void)
 {
-    /* PROMISE(3,2); ACCEPT(3,2) slots 0..2 with 0, 1, 2 commands; TRIM(3,2)
-     * at 2; ACCEPT below the mark; an unknown type 5. */
-    static const uint8_t base[] = {
-        0, 3, 0, 2,                                          /* PROMISE */
-        1, 3, 0, 2, 0, 0,                                    /* ACCEPT slot 0, no-op */
-        1, 3, 0, 2, 1, 1, 1, 7, 1, 0x2a, 0,                  /* ACCEPT slot 1, append 42 */
-        1, 3, 0, 2, 2, 2, 1, 7, 2, 0xff, 0xff, 2, 8, 0, 0, 0, /* slot 2, append -1, read */
-        2, 3, 0, 2, 2,                                       /* TRIM below 2 */
-        1, 4, 0, 3, 1, 0,                                    /* ACCEPT below the mark */
-        1, 4, 0, 3, 5, 1, 1, 9, 3, 5, 0,                     /* ACCEPT slot 5, higher ballot */
-    };
-    static const uint8_t unknown[] = {3 + 4 * 5, 1, 0, 1, 0}; /* type 5, (1,1), slot 0 */
-    uint8_t buf[2 + sizeof base + sizeof unknown];
-    memcpy(buf + 2, base, sizeof base);
-    struct { const char *name; uint8_t cut, flip; int unknown; } v[] = {
-        {"clean", 0, 0, 0}, {"torn", 5, 0, 0}, {"flipped", 0, 9, 0}, {"unknown-type", 0, 0, 1},
-    };
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        size_t n = sizeof base + 2;
-        buf[0] = v[i].cut;
-        buf[1] = v[i].flip;
-        if (v[i].unknown) {
-            memcpy(buf + n, unknown, sizeof unknown);
-            n += sizeof unknown;
-        }
-        write_seed("store_records", v[i].name, buf, n);
-    }
+    static sbuf s;
+    uint64_t mid;
+    s_header(&s, 1, 0, 0, 0, 0, 0, 0);
+    s_body(&s);
+    s_sync(&s);
+    s_put(&s, 6, 1); /* REOPEN */
+    s_accept(&s, 5, 1, 5, 1);
+    s_put(&s, 4, 1); /* SYNC */
+    s_put(&s, 7, 1); /* REWRITE */
+    s_accept(&s, 5, 1, 6, 1);
+    s_put(&s, 4, 1);
+    s_put(&s, 1, 1); /* an ACCEPT never synced: dropped at close */
+    s_put(&s, 0, 5);
+    records_seed("clean", &s);
+
+    /* The last batch damaged: its marker present (refused) or missing. */
+    s_header(&s, 1, 0, 0, 0, 0, 0, 0);
+    s_body(&s);
+    mid = s.last_off[1]; /* an ACCEPT of two commands */
+    s_sync(&s);
+    s_header(&s, 1, 0, (unsigned)mid + 10, 0x10, 0, 0, 0); /* its header */
+    s_body(&s);
+    s_sync(&s);
+    records_seed("corrupt-before-marker", &s);
+    s_header(&s, 1, ALOG_MARKER, (unsigned)mid + 40, 0x10, 0, 0, 0); /* a command */
+    s_body(&s);
+    s_sync(&s);
+    records_seed("torn-middle-of-last-batch", &s);
+    s_header(&s, 1, ALOG_MARKER + 5, 0, 0, 0, 0, 0);
+    s_body(&s);
+    s_sync(&s);
+    records_seed("torn-last-record", &s);
+    s_header(&s, 1, 0, (unsigned)(s.size - 2), 0x01, 0, 0, 0);
+    s_body(&s);
+    s_sync(&s);
+    records_seed("marker-flipped", &s);
+
+    /* fsync off: a record of a later batch proves the damage durable. */
+    s_header(&s, 0, 0, ALOG_FILE_HDR + 2 * ALOG_REC_HDR + 5, 0x80, 0, 0, 0);
+    s_body(&s);
+    s_sync(&s);
+    records_seed("no-markers-corrupt-first-batch", &s);
+
+    /* The file header: the salt (checksum fails) and the version field
+     * made 2 (found by this target: read as an old log, everything was
+     * cut). */
+    s_header(&s, 1, 0, 9, 0x04, 0, 0, 0);
+    s_body(&s);
+    s_sync(&s);
+    records_seed("header-salt-flipped", &s);
+    s_header(&s, 1, 0, 4, 0x01, 0, 0, 0);
+    s_body(&s);
+    s_sync(&s);
+    records_seed("version-flipped", &s);
+
+    /* Zeros after the end; a hole taking the second batch. */
+    s_header(&s, 1, 0, 0, 0, 64, 0, 0);
+    s_body(&s);
+    s_sync(&s);
+    records_seed("zeros-tail", &s);
+    s_header(&s, 1, 0, 0, 0, 0, 0, 0);
+    s_promise(&s, 3, 2);
+    s_sync(&s);
+    uint64_t b2 = s.size;
+    s_accept(&s, 3, 2, 1, 1);
+    s_sync(&s);
+    uint64_t b3 = s.size;
+    s_header(&s, 1, 0, 0, 0, 0, (unsigned)(b2 - ALOG_FILE_HDR), (unsigned)(b3 - b2));
+    s_promise(&s, 3, 2);
+    s_sync(&s);
+    s_accept(&s, 3, 2, 1, 1);
+    s_sync(&s);
+    s_accept(&s, 3, 2, 2, 1);
+    s_sync(&s);
+    records_seed("hole-batch-lost", &s);
+
+    /* A record of a type the store does not know, in the last batch, no
+     * marker after it (fsync off): cut there. */
+    s_header(&s, 0, 0, 0, 0, 0, 0, 0);
+    s_body(&s);
+    s_sync(&s);
+    s_put(&s, 3 + 8 * 5, 1); /* type 5: round, node, slot */
+    s_put(&s, 0, 4);
+    s_accept(&s, 4, 1, 9, 0);
+    s_sync(&s);
+    s_put(&s, 6, 1); /* REOPEN: cut at the unknown record */
+    records_seed("unknown-type", &s);
+
+    /* A long torn batch: more dropped records than the warning lists. */
+    s_header(&s, 1, ALOG_MARKER, ALOG_FILE_HDR + ALOG_REC_HDR + ALOG_MARKER + 3, 0x01, 0, 0,
+             0);
+    s_promise(&s, 60000, 200);
+    s_sync(&s);
+    for (unsigned slot = 0; slot < 120; slot++) s_accept(&s, 60000, 200, slot, 0);
+    s_sync(&s);
+    records_seed("long-torn-batch", &s);
 }
 
 /* ---- snapshots ------------------------------------------------------------ */

@@ -2,8 +2,9 @@
  *
  * A recovered state is looked at through acceptor_export, the records a
  * rewrite would write: PROMISE(promised), TRIM(mark), then one ACCEPT per
- * entry in slot order.  That is public API, so the checks hold whatever
- * the log's format. */
+ * entry in slot order.  That is public API, so those checks hold whatever
+ * the log's format; only the file header's first bytes and the size of a
+ * commit marker are taken from store_format.h. */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,12 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "acceptor/store.h"
+#include "acceptor/store_format.h"
+#include "common/bytes.h"
 #include "fuzz.h"
 #include "store_check.h"
 
 static char dir[PATH_MAX], log_path[PATH_MAX + 32], tmp_path[PATH_MAX + 32];
-static char err[1024], info[1024];
+static char err[1024];
+static acc_store_report rep;
 
 /* ---- the per-process directory ------------------------------------------ */
 
@@ -65,11 +68,28 @@ void store_write_log(const uint8_t *data, size_t size)
     }
 }
 
-static uint64_t file_size(void)
+uint64_t store_log_size(void)
 {
     struct stat st;
     FUZZ_ASSERT(stat(log_path, &st) == 0, "the log vanished");
     return (uint64_t)st.st_size;
+}
+
+uint8_t *store_read_log(size_t *size)
+{
+    *size = (size_t)store_log_size();
+    uint8_t *b = malloc(*size ? *size : 1);
+    int fd = open(log_path, O_RDONLY);
+    FUZZ_ASSERT(b != NULL && fd >= 0, "reading the log");
+    FUZZ_ASSERT(*size == 0 || pread(fd, b, *size, 0) == (ssize_t)*size, "reading the log");
+    close(fd);
+    return b;
+}
+
+int store_report_clean(const acc_store_report *r)
+{
+    return r->info[0] == 0 && r->warn[0] == 0 && r->cut_bytes == 0 && r->cut_records == 0 &&
+           r->cut_offset == 0;
 }
 
 /* ---- a recovered state, as the records a rewrite would write ------------- */
@@ -174,15 +194,43 @@ static struct acc_store *open_log(replay_ctx *c)
 {
     c->a = acceptor_new(1);
     c->records = 0;
-    err[0] = info[0] = 0;
-    struct acc_store *s = acc_store_open(dir, 0, replay, c, err, sizeof err, info, sizeof info);
+    err[0] = 0;
+    struct acc_store *s = acc_store_open(dir, 0, replay, c, &rep, err, sizeof err);
     if (s == NULL) {
         FUZZ_ASSERT(err[0] != 0, "acc_store_open failed without a message");
+        FUZZ_ASSERT(strstr(err, log_path) != NULL, "a refusal does not name the file");
         return NULL;
     }
     FUZZ_ASSERT(acc_store_records(s) == c->records, "records replayed and counted differ");
-    FUZZ_ASSERT(file_size() == acc_store_size(s), "file size differs from the store's");
+    FUZZ_ASSERT(store_log_size() == acc_store_size(s), "file size differs from the store's");
     return s;
+}
+
+/* What the report says agrees with itself and with the file it was about
+ * (before[0..size)), which is now the file on disk (after[0..n)). */
+static void check_report(const uint8_t *before, size_t size, const uint8_t *after, size_t n)
+{
+    uint8_t want[8];
+    px_put32(want, ALOG_MAGIC);
+    px_put32(want + 4, ALOG_VERSION);
+    FUZZ_ASSERT(n >= ALOG_FILE_HDR && memcmp(after, want, sizeof want) == 0,
+                "a recovered log has no current file header");
+    if (rep.cut_bytes == 0) {
+        FUZZ_ASSERT(rep.warn[0] == 0 && rep.cut_offset == 0 && rep.cut_records == 0,
+                    "a warning or cut fields without a cut");
+    } else {
+        FUZZ_ASSERT(rep.warn[0] != 0, "a tail was cut without a warning");
+        FUZZ_ASSERT(rep.cut_offset + rep.cut_bytes == size,
+                    "cut offset and bytes do not end at the old end of the file");
+    }
+    /* Neither converted nor re-created: recovery may only cut the tail and
+     * seal what it kept with a commit marker. */
+    if (rep.info[0] != 0 || size == 0) return;
+    size_t keep = rep.cut_bytes ? (size_t)rep.cut_offset : size;
+    FUZZ_ASSERT(n >= keep && memcmp(after, before, keep) == 0,
+                "recovery changed bytes it kept");
+    FUZZ_ASSERT(n == keep || n == keep + ALOG_MARKER,
+                "recovery added more than a commit marker");
 }
 
 static void export_source(void *src, acc_record_fn put, void *put_arg)
@@ -208,7 +256,7 @@ static void check_stable(replay_ctx *c1, struct acc_store *s1)
     replay_ctx c2;
     struct acc_store *s2 = open_log(&c2);
     FUZZ_ASSERT(s2 != NULL, "a recovered log does not reopen");
-    FUZZ_ASSERT(info[0] == 0, "a recovered log needed recovering again");
+    FUZZ_ASSERT(store_report_clean(&rep), "a recovered log needed recovering again");
     FUZZ_ASSERT(c2.records == c1->records + (uint64_t)append, "reopened with other records");
     FUZZ_ASSERT(store_same_state(c1->a, c2.a), "a reopened log recovers another state");
 
@@ -220,19 +268,26 @@ static void check_stable(replay_ctx *c1, struct acc_store *s1)
     replay_ctx c3;
     struct acc_store *s3 = open_log(&c3);
     FUZZ_ASSERT(s3 != NULL, "a rewritten log does not reopen");
+    FUZZ_ASSERT(store_report_clean(&rep), "a rewritten log needed repair");
     FUZZ_ASSERT(store_same_state(c1->a, c3.a), "a rewritten log recovers another state");
     acc_store_close(s3);
     acceptor_free(c3.a);
 }
 
-void store_check_log(void)
+void store_check_log(const uint8_t *before, size_t size)
 {
     replay_ctx c1;
     struct acc_store *s1 = open_log(&c1);
-    if (s1 != NULL) {
+    size_t n;
+    uint8_t *after = store_read_log(&n);
+    if (s1 == NULL) {
+        FUZZ_ASSERT(n == size && memcmp(after, before, n) == 0, "a refused log was changed");
+    } else {
+        check_report(before, size, after, n);
         export_state(c1.a, &first);
         check_invariants(c1.a, &first);
         check_stable(&c1, s1);
     }
+    free(after);
     acceptor_free(c1.a);
 }

@@ -1,7 +1,8 @@
 /* faults.c -- what goes wrong, and how often, all drawn from the seed.
  * Each run gets its own mix (loss, duplication, long delays, partitions,
- * crashes, pauses, torn disk tails, forged frames: forge.c), so some seeds
- * are gentle and some brutal.  Faults run until calm_at; then everything heals, every crashed
+ * crashes, pauses, torn disk tails, forged frames: forge.c, gateway
+ * crashes, learners losing their snapshot files), so some seeds are gentle
+ * and some brutal.  Faults run until calm_at; then everything heals, every crashed
  * role restarts and every pause ends, and liveness is judged. */
 #include <string.h>
 #include "sim.h"
@@ -24,7 +25,10 @@ static void config_params(sim_world *w)
     pc->retransmit_ms = sim_rand(w, 10, 40);
     lc->catchup_ms = sim_rand(w, 10, 40);
     lc->status_ms = sim_rand(w, 10, 50);
-    lc->dedup_max = 64; /* more than the clients: no eviction, the model needs none */
+    /* More than the client ids a run uses (direct clients, gateway
+     * sessions, one per Idempotency-Key): no eviction, the model needs
+     * none (registry.c fails `sim bound` past it). */
+    lc->dedup_max = 4096;
     /* Small snapshot intervals so that runs of ~1000 slots take many
      * points, trim acceptors and need transfers; 0 (no compaction) too. */
     lc->snapshot_every = sim_chance(w, 200) ? 0 : sim_chance(w, 600) ? sim_rand(w, 4, 12)
@@ -77,6 +81,37 @@ static void client_params(sim_world *w)
     p->read_pm = (uint32_t)sim_rand(w, 0, 300);
 }
 
+/* The gateways' timings, scaled to the simulated cluster's (the process
+ * waits 0.5 s / 1 s / 100 ms against elections of 300..600 ms; here
+ * elections take 15..220 ms), and what their HTTP clients do. */
+static void gateway_params(sim_world *w)
+{
+    sim_params *p = &w->p;
+    gw_core_config *g = &p->gw;
+    memset(g, 0, sizeof *g);
+    /* above the log's latency once faults stop (up to ~40 ms: eight hops
+     * of 1..5 ms and a sync), or a request could never succeed */
+    g->request_timeout_ms = sim_rand(w, 80, 400);
+    g->resend_first_ms = sim_rand(w, 5, 80);
+    g->resend_ms = g->resend_first_ms + sim_rand(w, 0, 150);
+    g->nack_backoff_ms = sim_rand(w, 1, 20);
+    g->last_attempt_ms = sim_rand(w, 0, g->request_timeout_ms / 4);
+    g->sweep_ms = sim_rand(w, 0, 10);
+    g->fetch_retry_ms = sim_rand(w, 5, 60);
+    g->probe_ms = sim_rand(w, 10, 200);
+    p->http_pm = sim_chance(w, 200) ? 1000 : (uint32_t)sim_rand(w, 500, 1000);
+    p->key_pm = sim_chance(w, 250) ? 0 : sim_chance(w, 300) ? 1000 : (uint32_t)sim_rand(w, 1, 999);
+    p->list_pm = sim_chance(w, 200) ? 0 : (uint32_t)sim_rand(w, 500, 1000);
+    /* Mostly the client outlives the gateway's deadline (it gets the
+     * 503/504); sometimes it gives up first and retries elsewhere while
+     * the first waiter still runs (but not before the log could answer). */
+    p->http_to = sim_chance(w, 700) ? g->request_timeout_ms + sim_rand(w, 5, 100)
+                                    : sim_rand(w, 80, g->request_timeout_ms);
+    p->http_backoff = sim_rand(w, 1, 50);
+    p->w_crash_gw = (uint32_t)sim_rand(w, 0, 5);
+    p->w_snap_loss = sim_chance(w, 400) ? 0 : (uint32_t)sim_rand(w, 1, 8);
+}
+
 void faults_params(sim_world *w)
 {
     config_params(w);
@@ -86,6 +121,7 @@ void faults_params(sim_world *w)
     /* Forged frames (forge.c) in 70% of runs; drawn after the rest, which
      * so keep the values they had for a seed before this fault existed. */
     w->p.w_forge = sim_chance(w, 300) ? 0 : (uint32_t)sim_rand(w, 1, 10);
+    gateway_params(w);
 }
 
 int net_blocked(const sim_world *w, uint32_t from, uint32_t to)
@@ -184,6 +220,28 @@ static void fault_crash_unsynced(sim_world *w)
     crash(w, random_node(w), PX_ROLE_ACCEPTOR, w->p.down_max);
 }
 
+/* A learner loses its snapshot file (a disk replaced, a file deleted) and
+ * restarts with nothing: it must get the log back from its peers (a
+ * snapshot transfer, then the tail).  Only while every other node holds
+ * all it ever reported durable: trims rely on a majority's files, and
+ * losing two of them before the first is back could lose chosen values
+ * for good, which no protocol survives. */
+static void fault_snap_loss(sim_world *w)
+{
+    uint32_t id = random_node(w);
+    if (!snap_may_lose(w, id)) {
+        trace_note(w, "snapshot loss skipped: another node has not recovered", id,
+                   PX_ROLE_LEARNER, 0);
+        return;
+    }
+    trace_note(w, "learner loses its snapshot file (x = its slot)", id, PX_ROLE_LEARNER,
+               w->nodes[id].snap.slot);
+    node_crash(w, id, PX_ROLE_LEARNER);
+    snap_lose(w, id);
+    w->stat_snap_lost++;
+    push_ev(w, w->now + sim_rand(w, 1, w->p.down_max), EV_RESTART, id, PX_ROLE_LEARNER, 0);
+}
+
 static void pause_node(sim_world *w)
 {
     uint32_t id = random_node(w);
@@ -195,11 +253,11 @@ static void pause_node(sim_world *w)
 static void fault_pick(sim_world *w)
 {
     const sim_params *p = &w->p;
-    uint32_t ws[9] = {p->w_part, p->w_isolate, p->w_oneway, p->w_crash_role,
-                      p->w_crash_node, p->w_crash_unsynced, p->w_pause, p->w_heal,
-                      p->w_forge};
+    uint32_t ws[11] = {p->w_part, p->w_isolate, p->w_oneway, p->w_crash_role,
+                       p->w_crash_node, p->w_crash_unsynced, p->w_pause, p->w_heal,
+                       p->w_forge, p->w_crash_gw, p->w_snap_loss};
     uint32_t total = 0;
-    for (int i = 0; i < 9; i++) total += ws[i];
+    for (int i = 0; i < 11; i++) total += ws[i];
     uint64_t r = sim_rand(w, 0, total - 1);
     int k = 0;
     while (r >= ws[k]) r -= ws[k++];
@@ -213,7 +271,12 @@ static void fault_pick(sim_world *w)
     case 5: fault_crash_unsynced(w); break;
     case 6: pause_node(w); break;
     case 7: heal(w); trace_note(w, "heal", 0, 0, 0); break;
-    default: forge_burst(w); break;
+    case 8: forge_burst(w); break;
+    case 9:
+        w->stat_gw_crash++;
+        crash(w, random_node(w), PX_ROLE_GATEWAY, p->down_max);
+        break;
+    default: fault_snap_loss(w); break;
     }
 }
 

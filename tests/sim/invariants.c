@@ -97,8 +97,7 @@ static void on_applied(sim_world *w, uint32_t from, const px_applied *a)
     for (uint16_t i = 0; i < a->n && i < PX_MAX_BATCH; i++) {
         const px_applied_entry *e = &a->entries[i];
         if ((e->flags & PX_APPLIED_STALE) || e->cmd.seq == 0) continue;
-        sim_client *c = client_by_id(w, e->cmd.client);
-        const sim_cmd *rec = c && e->cmd.seq <= c->seq ? &c->cmds[e->cmd.seq] : NULL;
+        const sim_rec *rec = reg_find(w, e->cmd.client, e->cmd.seq);
         if (!rec || !rec->applied || e->result < rec->model_result || e->result > rec->model_last) {
             sim_fail(w, "result", "n%u's learner reports (client %llu, seq %llu) in slot %llu "
                      "with result %lld%s; the chosen log gives %lld", from,
@@ -116,13 +115,15 @@ static void on_applied(sim_world *w, uint32_t from, const px_applied *a)
  * snapshots reaching T (each file is checked against the chosen log when
  * it becomes durable, snap.c).  The bound is the majority-th highest
  * durable snapshot slot over the nodes' simulated disks; files survive
- * crashes and only move up, so the bound never goes down. */
+ * crashes and only move up -- but for the snapshot-loss fault, which does
+ * not take back what a learner reported: the bound counts the highest
+ * slot each node ever had on disk, so it never goes down. */
 uint64_t inv_trim_bound(const sim_world *w)
 {
     uint64_t m[PX_MAX_NODES + 1];
     uint32_t n = 0;
     for (uint32_t id = 1; id <= w->n; id++) {
-        uint64_t s = w->nodes[id].snap.slot;
+        uint64_t s = w->nodes[id].snap.high;
         uint32_t k = n++;
         for (; k > 0 && m[k - 1] < s; k--) m[k] = m[k - 1];
         m[k] = s;
@@ -275,9 +276,7 @@ void inv_acceptor_restarted(sim_world *w, uint32_t id)
 
 static void list_mismatch(sim_world *w, uint32_t id, size_t i, int64_t got)
 {
-    sim_client *c = client_by_id(w, (uint64_t)got >> 32);
-    uint64_t seq = (uint64_t)got & 0xffffffffu;
-    const sim_cmd *rec = c && seq >= 1 && seq <= c->seq ? &c->cmds[seq] : NULL;
+    const sim_rec *rec = reg_by_value(w, got);
     if (rec && rec->applied && rec->model_result < (int64_t)i)
         sim_fail(w, "at-most-once", "n%u's list holds value %lld at %zu, applied already at %lld",
                  id, (long long)got, i, (long long)rec->model_result);
@@ -297,6 +296,8 @@ static void learner_new_point(sim_world *w, sim_node *nd, uint64_t point)
     nd->lrn_checked_len = 0;
     if (point > nd->lrn_checked_slot && !learner_chosen_value(nd->lrn, point - 1, &v)) {
         w->stat_installs++;
+        w->stat_lost_installs += (uint64_t)nd->snap_lost;
+        nd->snap_lost = 0;
         nd->lrn_checked_slot = point;
     }
 }
@@ -379,25 +380,35 @@ int inv_converged(sim_world *w, int report)
     return 1;
 }
 
-/* An acknowledged command: its result is the chosen log's, and results
- * respect real time (an op invoked after another completed sees it). */
+/* Results respect real time: an op invoked after another completed sees
+ * it (index or length at least the watermark when it was invoked); then
+ * it raises the watermark for the ops invoked after it completes. */
+void inv_real_time(sim_world *w, const sim_client *c, const sim_cmd *cmd, int64_t result)
+{
+    uint64_t seq = (uint64_t)(cmd - c->cmds);
+    if (result < 0 || (uint64_t)result < cmd->watermark) {
+        sim_fail(w, "real-time", "client %llu op %llu (%s) got %lld, but an operation that "
+                 "completed before it was invoked needs >= %llu", (unsigned long long)c->id,
+                 (unsigned long long)seq, cmd->kind == PX_CMD_APPEND ? "append" : "read",
+                 (long long)result, (unsigned long long)cmd->watermark);
+        return;
+    }
+    uint64_t mark = (uint64_t)result + (cmd->kind == PX_CMD_APPEND ? 1 : 0);
+    if (mark > w->rt_watermark) w->rt_watermark = mark;
+}
+
+/* A direct client's acknowledged command: its result is the chosen log's,
+ * and respects real time. */
 void inv_on_complete(sim_world *w, sim_client *c, sim_cmd *cmd, uint32_t node)
 {
     if (cmd->state != 1) return; /* STALE: result unknown */
     uint64_t seq = (uint64_t)(cmd - c->cmds);
-    if (!cmd->applied || cmd->result < cmd->model_result || cmd->result > cmd->model_last) {
+    const sim_rec *rec = &w->recs[cmd->rec];
+    if (!rec->applied || cmd->result < rec->model_result || cmd->result > rec->model_last) {
         sim_fail(w, "result", "client %llu seq %llu acknowledged by n%u with %lld; the chosen "
                  "log gives %lld", (unsigned long long)c->id, (unsigned long long)seq, node,
-                 (long long)cmd->result, cmd->applied ? (long long)cmd->model_result : -1LL);
+                 (long long)cmd->result, rec->applied ? (long long)rec->model_result : -1LL);
         return;
     }
-    if (cmd->result < 0 || (uint64_t)cmd->result < cmd->watermark) {
-        sim_fail(w, "real-time", "client %llu seq %llu (%s) got %lld, but an operation that "
-                 "completed before it was invoked needs >= %llu", (unsigned long long)c->id,
-                 (unsigned long long)seq, cmd->kind == PX_CMD_APPEND ? "append" : "read",
-                 (long long)cmd->result, (unsigned long long)cmd->watermark);
-        return;
-    }
-    uint64_t mark = (uint64_t)cmd->result + (cmd->kind == PX_CMD_APPEND ? 1 : 0);
-    if (mark > w->rt_watermark) w->rt_watermark = mark;
+    inv_real_time(w, c, cmd, cmd->result);
 }

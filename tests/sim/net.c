@@ -2,7 +2,15 @@
  * with px_encode (cluster id 1) and travels as bytes; it is decoded with
  * px_decode on delivery, so the codec is exercised on every hop.  Loss,
  * duplication, delay (with occasional long delays, which reorder) and
- * partitions are applied here, with intensities drawn from the seed. */
+ * partitions are applied here, with intensities drawn from the seed.
+ *
+ * REQUEST and NACK are never duplicated: nng's TCP and ipc do not
+ * duplicate, and the gateway's 503 rule counts NACKs against attempts (one
+ * REQUEST seen twice can be NACKed twice, and two NO_LEADER NACKs then
+ * cover a second attempt that a leader queued: FINDINGS.md, finding 5).
+ * --dup-between-roles duplicates as the processes' fault injection does
+ * (PAXOS_FAULT_DUP): every frame between protocol roles, REQUESTs
+ * forwarded between proposers too, and none to or from a gateway. */
 #include <stdlib.h>
 #include <string.h>
 #include "sim.h"
@@ -44,7 +52,7 @@ static void schedule_copy(sim_world *w, uint32_t from, int role, uint32_t to,
 
 /* One frame to one node: partition, loss and duplication decide how many
  * copies (0, 1 or 2) are put on the wire. */
-static void route(sim_world *w, uint32_t from, int role, uint32_t to, size_t len)
+static void route(sim_world *w, uint32_t from, int role, uint32_t to, size_t len, int may_dup)
 {
     if (to == 0 || to > w->n) {
         sim_fail(w, "address", "n%u sends to node %u (cluster has %u)", from, to, w->n);
@@ -53,7 +61,7 @@ static void route(sim_world *w, uint32_t from, int role, uint32_t to, size_t len
     if (from != to && net_blocked(w, from, to)) { w->stat_drops++; return; }
     if (!w->calm && sim_chance(w, w->p.loss_pm)) { w->stat_drops++; return; }
     schedule_copy(w, from, role, to, len);
-    if (!w->calm && sim_chance(w, w->p.dup_pm)) schedule_copy(w, from, role, to, len);
+    if (may_dup && !w->calm && sim_chance(w, w->p.dup_pm)) schedule_copy(w, from, role, to, len);
 }
 
 static void send_env(sim_world *w, uint32_t from, int from_role, px_envelope *env)
@@ -68,10 +76,17 @@ static void send_env(sim_world *w, uint32_t from, int from_role, px_envelope *en
         return;
     }
     if ((++w->roundtrip_ctr & 15) == 0) roundtrip_check(w, m, len);
+    /* Any frame may be duplicated: the gateway's 503 rule tells attempts
+     * apart by number (NACK.attempt), so a REQUEST or NACK delivered twice
+     * cannot make one refusal stand for another attempt (FINDINGS 5). */
+    int may_dup = 1;
+    if (w->opt.dup_between_roles) /* as PAXOS_FAULT_DUP: never the gateway's channel */
+        may_dup = from_role != PX_ROLE_GATEWAY && env->role != PX_ROLE_GATEWAY;
     if (env->node == PX_NODE_ALL) {
-        for (uint32_t to = 1; to <= w->n && !w->failed; to++) route(w, from, env->role, to, len);
+        for (uint32_t to = 1; to <= w->n && !w->failed; to++)
+            route(w, from, env->role, to, len, may_dup);
     } else {
-        route(w, from, env->role, env->node, len);
+        route(w, from, env->role, env->node, len, may_dup);
     }
 }
 
@@ -109,7 +124,7 @@ void net_deliver(sim_world *w, sim_event *e)
         return;
     }
     if (e->role == PX_ROLE_GATEWAY)
-        client_on_gateway(w, e->node, w->msg);
+        gwhost_on_msg(w, e->node, w->msg);
     else
         node_deliver(w, e->node, e->role, w->msg);
 }

@@ -1,9 +1,12 @@
 /* node.c -- one simulated node hosts the real acceptor, proposer and
- * learner cores.  It turns deliveries and timer events into core calls,
+ * learner cores, and its gateway's core (gateway.c).  It turns deliveries
+ * and timer events into core calls,
  * passes each core its node's local (possibly skewed) clock, routes the
  * cores' outputs to the network and the disk, and crashes and restarts
  * roles: a crash loses all volatile state, a restarted acceptor gets back
- * only its durable records, a restarted proposer its persisted round. */
+ * only its durable records, a restarted proposer its persisted round, a
+ * restarted learner its snapshot file (if it was not lost), a restarted
+ * gateway nothing. */
 #include <stdlib.h>
 #include "sim.h"
 
@@ -25,6 +28,7 @@ static uint64_t to_global(const sim_node *nd, uint64_t local)
 static uint64_t role_deadline(const sim_node *nd, int role)
 {
     if (role == PX_ROLE_PROPOSER) return proposer_next_deadline(nd->prop);
+    if (role == PX_ROLE_GATEWAY) return gw_core_next_deadline(nd->gw);
     return learner_next_deadline(nd->lrn);
 }
 
@@ -33,7 +37,7 @@ static uint64_t role_deadline(const sim_node *nd, int role)
  * earlier one replaces it (the old event's token goes stale).  after_tick
  * forbids re-firing at the same instant, so a core whose deadline does not
  * move cannot spin the simulator. */
-static void timer_arm(sim_world *w, uint32_t id, int role, int after_tick)
+void node_timer_arm(sim_world *w, uint32_t id, int role, int after_tick)
 {
     sim_node *nd = &w->nodes[id];
     if (!nd->up[role]) return;
@@ -76,8 +80,13 @@ void node_on_timer(sim_world *w, sim_event *e)
     if (!nd->up[role] || e->token != nd->timer_tok[role]) return;
     nd->timer_pending[role] = 0;
     uint64_t local = node_local(w, e->node);
-    if (local < role_deadline(nd, role)) { timer_arm(w, e->node, role, 0); return; }
+    if (local < role_deadline(nd, role)) { node_timer_arm(w, e->node, role, 0); return; }
     trace_add(w, e, NULL);
+    if (role == PX_ROLE_GATEWAY) {
+        gwhost_tick(w, e->node);
+        node_timer_arm(w, e->node, role, 1);
+        return;
+    }
     px_outbox_clear(&w->pout);
     if (role == PX_ROLE_PROPOSER) {
         proposer_tick(nd->prop, local, &w->pout);
@@ -87,7 +96,7 @@ void node_on_timer(sim_world *w, sim_event *e)
     }
     net_send(w, e->node, role, &w->pout);
     if (role == PX_ROLE_LEARNER) learner_stepped(w, e->node);
-    timer_arm(w, e->node, role, 1);
+    node_timer_arm(w, e->node, role, 1);
 }
 
 /* Refusals that honest nodes can cause, and why; any other reason on a
@@ -140,7 +149,7 @@ static int core_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
         emitted = w->pout.n;
         net_send(w, id, role, &w->pout);
         if (role == PX_ROLE_LEARNER) learner_stepped(w, id);
-        timer_arm(w, id, role, 0);
+        node_timer_arm(w, id, role, 0);
     }
     if (why != 0 && emitted != 0)
         sim_fail(w, "refusal", "n%u/%s refuses %s from n%u (%s) but emits %zu messages or "
@@ -185,7 +194,7 @@ static void start_role(sim_world *w, uint32_t id, int role)
         pc.initial_round = nd->prop_round; /* what the last incarnation persisted */
         nd->prop = proposer_new(&pc, local);
         nd->up[role] = 1;
-        timer_arm(w, id, role, 0);
+        node_timer_arm(w, id, role, 0);
     } else if (role == PX_ROLE_LEARNER) {
         learner_config lc = w->p.lc;
         lc.id = id;
@@ -199,9 +208,11 @@ static void start_role(sim_world *w, uint32_t id, int role)
         nd->lrn_point = learner_snapshot_pending(nd->lrn);
         nd->lrn_receiving = 0;
         if (w->steps) inv_after_learner(w, id);
-        timer_arm(w, id, role, 0);
+        node_timer_arm(w, id, role, 0);
     } else {
+        gwhost_start(w, id);
         nd->up[role] = 1;
+        node_timer_arm(w, id, role, 0);
     }
 }
 
@@ -224,6 +235,8 @@ static void stop_role(sim_world *w, uint32_t id, int role)
         learner_free(nd->lrn);
         nd->lrn = NULL;
         snap_crash(w, id);
+    } else {
+        gwhost_stop(w, id); /* its requests are cut */
     }
 }
 
@@ -270,6 +283,9 @@ void nodes_free(sim_world *w)
         if (nd->acc) acceptor_free(nd->acc);
         if (nd->prop) proposer_free(nd->prop);
         if (nd->lrn) learner_free(nd->lrn);
+        if (nd->gw) gw_core_free(nd->gw);
+        free(nd->gw);
+        nd->gw = NULL;
         disk_free(&nd->disk);
         snap_free(&nd->snap);
         free(nd->voted);

@@ -20,7 +20,8 @@ int sim_chance(sim_world *w, uint32_t per_mille)
 
 static int node_bound(int kind)
 {
-    return kind == EV_MSG || kind == EV_TIMER || kind == EV_SYNC || kind == EV_SNAP_WRITE;
+    return kind == EV_MSG || kind == EV_TIMER || kind == EV_SYNC || kind == EV_SNAP_WRITE ||
+           kind == EV_HTTP_REQ;
 }
 
 static void step(sim_world *w, sim_event *e)
@@ -31,6 +32,8 @@ static void step(sim_world *w, sim_event *e)
     case EV_SYNC: trace_add(w, e, NULL); disk_on_sync(w, e); break;
     case EV_SNAP_WRITE: snap_on_write(w, e); break;
     case EV_SETTLE: trace_add(w, e, NULL); inv_converged(w, 1); break;
+    case EV_HTTP_REQ: gwhost_on_request(w, e); break;
+    case EV_HTTP_ANS: trace_add(w, e, NULL); httpc_on_answer(w, e); break;
     case EV_FAULT: case EV_RESTART: case EV_HEAL: case EV_CALM:
         faults_on_event(w, e);
         break;
@@ -93,6 +96,8 @@ static sim_world *world_new(uint64_t seed, const sim_opts *opt)
     w->msg2 = malloc(sizeof *w->msg2);
     if (!w->frame || !w->msg || !w->msg2) abort();
     faults_params(w);
+    gw_core_out_init(&w->gwout);
+    w->next_value = (int64_t)1 << 62; /* above every direct client's value */
     w->stop_at = opt->time_ms;
     w->calm_at = opt->time_ms * sim_rand(w, 600, 700) / 1000;
     return w;
@@ -103,6 +108,8 @@ static void world_free(sim_world *w)
     nodes_free(w);
     clients_free(w);
     truth_free(w);
+    reg_free(w);
+    gw_core_out_free(&w->gwout);
     ev_free_all(w);
     acc_out_free(&w->aout);
     px_outbox_free(&w->pout);
@@ -116,10 +123,11 @@ static void report(const sim_world *w)
 {
     printf("seed %llu: VIOLATION %s: %s\n", (unsigned long long)w->seed, w->inv, w->detail);
     printf("  at %llu ms, step %llu (faults stop at %llu ms); replay: bin/paxos-sim --seed %llu "
-           "--nodes %u --time %llu -v\n",
+           "--nodes %u --time %llu%s -v\n",
            (unsigned long long)w->now, (unsigned long long)w->steps,
            (unsigned long long)w->calm_at, (unsigned long long)w->seed, w->n,
-           (unsigned long long)w->opt.time_ms);
+           (unsigned long long)w->opt.time_ms,
+           w->opt.dup_between_roles ? " --dup-between-roles" : "");
     if (!w->opt.quiet) trace_dump(w);
     fflush(stdout);
 }
@@ -165,12 +173,36 @@ static void summary(const sim_world *w)
     sim_print_refusals("  refused, honest frames", w->refused[0]);
     printf("  %llu forged frames;", (unsigned long long)w->stat_forged);
     sim_print_refusals(" refused", w->refused[1]);
+    sim_print_answers("  gateway answers", w->stat_ans, w->stat_dup, w->stat_listwait);
+    printf("  %llu gateway crashes, %llu snapshot files lost (%llu learners back by a "
+           "transfer)\n", (unsigned long long)w->stat_gw_crash,
+           (unsigned long long)w->stat_snap_lost, (unsigned long long)w->stat_lost_installs);
+}
+
+/* "what: 200-append=N 200-read=N 503-no-leader=N ... (N duplicates, N
+ * waits for the list copy)" */
+void sim_print_answers(const char *what, const uint64_t *ans, uint64_t dup, uint64_t listwait)
+{
+    static const char *names[GW_ANS_TIMEOUT + 2] = {
+        "?", "200-append", "200-read", "503-not-applied", "503-overloaded", "503-stopping",
+        "503-list-behind", "500-stale", "500-no-result", "504", "lost-connection"};
+    printf("%s:", what);
+    for (int k = 1; k < GW_ANS_TIMEOUT + 2; k++)
+        if (ans[k]) printf(" %s=%llu", names[k], (unsigned long long)ans[k]);
+    printf(" (%llu duplicates, %llu waits for the list copy)\n", (unsigned long long)dup,
+           (unsigned long long)listwait);
 }
 
 static void add_totals(const sim_world *w, sim_totals *t)
 {
     t->runs++;
     t->forged += w->stat_forged;
+    for (int k = 0; k < GW_ANS_TIMEOUT + 2; k++) t->ans[k] += w->stat_ans[k];
+    t->dup += w->stat_dup;
+    t->listwait += w->stat_listwait;
+    t->snap_lost += w->stat_snap_lost;
+    t->gw_crash += w->stat_gw_crash;
+    t->lost_installs += w->stat_lost_installs;
     for (int k = 0; k < 2; k++)
         for (int r = 0; r < PX_REFUSE_MAX; r++) t->refused[k][r] += w->refused[k][r];
 }

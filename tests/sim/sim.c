@@ -10,6 +10,10 @@
  *            --steps N  --liveness MS  --quiet  --first-fail  -v
  *            --continue-on INV  (with --first-fail: a violation of INV is
  *                                counted but does not stop the range)
+ *            --dup-between-roles  duplicate frames as the processes'
+ *                                 PAXOS_FAULT_DUP does: between protocol
+ *                                 roles only, REQUESTs forwarded between
+ *                                 proposers too (tests/sim/FINDINGS.md, 5)
  *
  * Exit status 0 if every run held every invariant, 1 otherwise.  The wall
  * clock is read only here, to report speed; runs never see it. */
@@ -23,7 +27,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: paxos-sim (--seed N | --seeds A-B) [--nodes 3|5] [--time MS]\n"
                     "                 [--steps N] [--liveness MS] [--quiet] [--first-fail]\n"
-                    "                 [--continue-on INVARIANT] [-v]\n");
+                    "                 [--continue-on INVARIANT] [--dup-between-roles] [-v]\n");
     exit(2);
 }
 
@@ -54,6 +58,7 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-v")) opt.verbose = 1;
         else if (!strcmp(a, "--quiet")) opt.quiet = 1;
         else if (!strcmp(a, "--first-fail")) first_fail = 1;
+        else if (!strcmp(a, "--dup-between-roles")) opt.dup_between_roles = 1;
         else if (!v) usage();
         else if (!strcmp(a, "--continue-on")) { cont_on = v; i++; }
         else if (!strcmp(a, "--seed")) { lo = hi = num(v); have = 1; i++; }
@@ -101,6 +106,10 @@ int main(int argc, char **argv)
         sim_print_refusals("refused, honest frames", tot.refused[0]);
         printf("%llu forged frames;", (unsigned long long)tot.forged);
         sim_print_refusals(" refused", tot.refused[1]);
+        sim_print_answers("gateway answers", tot.ans, tot.dup, tot.listwait);
+        printf("%llu gateway crashes, %llu snapshot files lost (%llu learners back by a "
+               "transfer)\n", (unsigned long long)tot.gw_crash,
+               (unsigned long long)tot.snap_lost, (unsigned long long)tot.lost_installs);
     }
     printf("%llu passed, %llu failed\n", (unsigned long long)passed, (unsigned long long)failed);
     return failed ? 1 : 0;

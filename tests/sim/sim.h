@@ -1,6 +1,8 @@
 /* sim.h -- the deterministic simulator's world: n nodes hosting the REAL
- * cores (acceptor, proposer, learner from libpaxoscore.a), a simulated
- * network, disk and clock, simulated clients, and an invariant checker.
+ * cores (acceptor, proposer, learner and the gateway's command logic from
+ * libpaxoscore.a), a simulated network, disk and clock, simulated clients
+ * (HTTP clients of the gateways, and direct ones that talk to proposers),
+ * and an invariant checker.
  *
  * Everything of one run hangs off one sim_world, built from one seed and
  * freed at the end: no state survives between seeds, so a range run is
@@ -13,6 +15,7 @@
 #include "../../acceptor/acceptor.h"
 #include "../../proposer/proposer.h"
 #include "../../learner/learner.h"
+#include "../../gateway/core.h"
 #include "../../common/rng.h"
 #include "../../common/refuse.h"
 
@@ -35,7 +38,9 @@ enum sim_ev_kind {
     EV_CLIENT_TIMEOUT, /* client gives up on this attempt (token) */
     EV_LIVENESS,       /* command (client, seq in token) must be done */
     EV_SNAP_WRITE,     /* the learner's snapshot write completes (token = gen) */
-    EV_SETTLE          /* workload done: every learner must have converged */
+    EV_SETTLE,         /* workload done: every learner must have converged */
+    EV_HTTP_REQ,       /* an HTTP request (token) reaches node's gateway */
+    EV_HTTP_ANS        /* its answer (or a lost connection) reaches the client */
 };
 
 typedef struct sim_event {
@@ -66,6 +71,8 @@ typedef struct sim_snapfile {
     uint8_t *buf;          /* durable bytes, NULL if none */
     size_t len;
     uint64_t slot;         /* their snapshot slot, 0 if none */
+    uint64_t high;         /* the highest slot ever durable here (a lost file
+                            * does not take back what the learner reported) */
     uint8_t *wbuf;         /* the write in flight, NULL if none */
     size_t wlen;
     uint64_t wslot;
@@ -76,6 +83,8 @@ typedef struct sim_node {
     struct acceptor *acc;
     struct proposer *prop;
     struct learner *lrn;
+    gw_core *gw;                /* the gateway's core, while it runs */
+    size_t gw_checked_len;      /* its list copy's positions already compared */
     int up[SIM_ROLES];          /* role is running */
     uint64_t gen[SIM_ROLES];    /* incarnation: stale timers/syncs are ignored */
     uint64_t timer_at[SIM_ROLES], timer_tok[SIM_ROLES];
@@ -95,33 +104,78 @@ typedef struct sim_node {
     uint64_t lrn_checked_slot;  /* learner slots already compared */
     uint64_t lrn_point;         /* the learner's snapshot point seen after its last step */
     uint64_t lrn_receiving;     /* the transfer under way after its last step */
+    int snap_lost;              /* lost its file; no transfer installed since */
 } sim_node;
 
-/* One client command, indexed by seq in its client. */
-typedef struct sim_cmd {
+/* Every command id (client, seq) a client or a gateway ever sent, with
+ * what the chosen log did with it (registry.c).  Direct clients' ids are
+ * their own; HTTP clients' are the gateways' (a session's next seq, or an
+ * Idempotency-Key's fixed id). */
+typedef struct sim_rec {
+    uint64_t client, seq;
     uint8_t kind;
-    int64_t value;
-    uint64_t invoke, done;
-    int state;            /* 0 pending, 1 ok, 2 unknown (STALE) */
-    int64_t result;
-    uint64_t watermark;   /* real-time lower bound when invoked */
+    int64_t value;        /* appends: unique in the run */
     int applied;          /* the model applied it (first time) */
     int64_t model_result; /* index (append) or list length (read) in the model */
     int64_t model_last;   /* reads are not deduplicated: the latest application */
-    size_t seen_len;      /* completing node's list length at completion */
+    uint32_t requests;    /* HTTP requests a gateway ran it for */
+    uint32_t refused;     /* ... answered 503 "not applied" */
+    uint32_t ci;          /* the client and its op */
+    uint64_t op;
+} sim_rec;
+
+/* One client operation, indexed by op number (seq) in its client.  A
+ * direct client's op is one command; an HTTP client's op is one or more
+ * requests (retries), each running a command at some gateway. */
+typedef struct sim_cmd {
+    uint8_t kind;
+    int64_t value;        /* an unkeyed HTTP append: its latest request's */
+    uint64_t invoke, done;
+    int state;            /* 0 pending, 1 ok, 2 unknown (STALE, 504, lost) */
+    int64_t result;
+    uint64_t watermark;   /* real-time lower bound when invoked */
+    uint32_t rec;         /* direct: its registry record */
+    int keyed;            /* HTTP append with an Idempotency-Key */
+    uint32_t requests;    /* HTTP requests sent */
 } sim_cmd;
 
 typedef struct sim_client {
     uint64_t id;
-    uint64_t seq;          /* last issued seq (cmds[1..seq]) */
+    int http;              /* goes through the gateways (else: REQUEST to proposers) */
+    uint32_t home;         /* an HTTP client's gateway (retries go anywhere) */
+    uint64_t seq;          /* last issued op (cmds[1..seq]) */
     sim_cmd *cmds;
     size_t cap;
     int busy;
     uint32_t attempt_node;
     uint64_t attempt_tok;
-    uint64_t model_last;   /* the model's dedup: last applied seq */
     uint64_t completed, retries;
 } sim_client;
+
+enum sim_http_state {
+    HTTP_SENT = 1,  /* on its way to the gateway */
+    HTTP_WAITING,   /* a waiter in the gateway's core */
+    HTTP_ANSWERED,  /* the answer is on its way back */
+    HTTP_LOST       /* refused (gateway down) or cut (gateway crashed) */
+};
+
+/* One HTTP request: the gateway host keeps the core's waiter in it, as
+ * gateway/http.c keeps it in its request state. */
+typedef struct sim_http {
+    gw_waiter w;
+    uint32_t id;           /* index in sim_world.https */
+    uint32_t node;         /* the gateway it was sent to */
+    uint32_t ci;           /* client, op, the client's attempt token */
+    uint64_t op, tok;
+    uint64_t sent_at;
+    uint8_t kind;
+    int64_t value;
+    int keyed, want_list;
+    char key[48];          /* its Idempotency-Key, if keyed */
+    uint32_t rec;          /* its command's registry record, 0 if none */
+    int state;             /* enum sim_http_state */
+    gw_answer ans;
+} sim_http;
 
 /* Truth: what acceptors really voted for, from the messages they emitted. */
 typedef struct truth_vote {
@@ -151,6 +205,11 @@ typedef struct sim_params {
     uint64_t down_max, part_max, pause_max;
     uint64_t client_to_min, client_to_max, think_max, nack_backoff;
     uint32_t read_pm;
+    uint32_t w_crash_gw, w_snap_loss;   /* gateway crashes; a learner loses its snapshot file */
+    gw_core_config gw;                  /* the gateways' timings (node, base set per start) */
+    uint32_t http_pm;                   /* chance a client goes through the gateways */
+    uint32_t key_pm, list_pm;           /* ... an append is keyed, asks for the list */
+    uint64_t http_to, http_backoff;     /* HTTP client timeout; wait after a 503 */
     uint64_t snap_write_max;            /* a learner snapshot write takes 0..this ms */
     uint32_t rewrite_pm;                /* chance of an acceptor log rewrite per eligible sync */
     proposer_config pc;
@@ -163,6 +222,7 @@ typedef struct sim_opts {
     uint64_t liveness_ms;
     uint32_t nodes;
     int verbose, quiet;
+    int dup_between_roles; /* duplicate as PAXOS_FAULT_DUP does (FINDINGS 5) */
 } sim_opts;
 
 typedef struct trace_ent {
@@ -186,6 +246,17 @@ typedef struct sim_world {
     sim_node nodes[PX_MAX_NODES + 1]; /* by id 1..n */
     sim_client clients[SIM_MAX_CLIENTS];
     uint32_t n_clients;
+    sim_http **https;     /* every HTTP request, by id */
+    size_t n_https, cap_https;
+    gw_core_out gwout;    /* scratch: what a gateway core call produced */
+    int64_t next_value;   /* HTTP appends' values, unique */
+    /* registry.c */
+    sim_rec *recs;        /* recs[0] unused: index 0 means none */
+    size_t n_recs, cap_recs;
+    uint32_t *rec_by_id, *rec_by_value; /* open addressing, 0 = empty */
+    size_t rec_slots;
+    struct sim_last { uint64_t client, last; } *lasts; /* the model's dedup */
+    size_t n_lasts, lasts_cap;
     /* faults */
     uint8_t blocked[PX_MAX_NODES + 1][PX_MAX_NODES + 1];
     uint64_t part_tok;
@@ -218,6 +289,9 @@ typedef struct sim_world {
     uint64_t stat_msgs, stat_bytes, stat_drops, stat_faults, stat_chosen;
     uint64_t stat_snaps, stat_installs, stat_rewrites, stat_trimmed;
     uint64_t stat_forged;                /* forged frames delivered (forge.c) */
+    uint64_t stat_ans[GW_ANS_TIMEOUT + 2]; /* gateway answers by kind; [last]: lost */
+    uint64_t stat_dup, stat_listwait, stat_snap_lost, stat_gw_crash;
+    uint64_t stat_lost_installs;         /* learners that lost their file, back by a transfer */
     uint64_t refused[2][PX_REFUSE_MAX];  /* refusals by reason: [0] honest frames, [1] forged */
 } sim_world;
 
@@ -225,6 +299,7 @@ typedef struct sim_world {
 typedef struct sim_totals {
     uint64_t runs, forged;
     uint64_t refused[2][PX_REFUSE_MAX];
+    uint64_t ans[GW_ANS_TIMEOUT + 2], dup, listwait, snap_lost, gw_crash, lost_installs;
 } sim_totals;
 
 /* run.c */
@@ -232,6 +307,7 @@ int sim_run(uint64_t seed, const sim_opts *opt, char *inv_out, size_t inv_len,
             sim_totals *totals);
 uint64_t sim_rand(sim_world *w, uint64_t lo, uint64_t hi);
 void sim_print_refusals(const char *what, const uint64_t *row); /* "what: key=N ..." */
+void sim_print_answers(const char *what, const uint64_t *ans, uint64_t dup, uint64_t listwait);
 int sim_chance(sim_world *w, uint32_t per_mille);
 
 /* queue.c */
@@ -254,6 +330,7 @@ void node_restart(sim_world *w, uint32_t id, int role);
 void node_deliver(sim_world *w, uint32_t id, int role, const px_msg *m);
 int node_deliver_forged(sim_world *w, uint32_t id, int role, const px_msg *m);
 void node_on_timer(sim_world *w, sim_event *e);
+void node_timer_arm(sim_world *w, uint32_t id, int role, int after_tick);
 int node_has_unsynced(const sim_world *w, uint32_t id);
 
 /* disk.c */
@@ -270,6 +347,8 @@ void snap_on_write(sim_world *w, sim_event *e);
 void snap_restore(sim_world *w, uint32_t id);
 void snap_crash(sim_world *w, uint32_t id);
 void snap_free(sim_snapfile *f);
+void snap_lose(sim_world *w, uint32_t id);
+int snap_may_lose(const sim_world *w, uint32_t id);
 int snap_check(sim_world *w, uint32_t id, const uint8_t *buf, size_t len, uint64_t slot);
 
 /* forge.c: the forged-frame fault */
@@ -281,7 +360,7 @@ void faults_start(sim_world *w);
 void faults_on_event(sim_world *w, sim_event *e);
 int net_blocked(const sim_world *w, uint32_t from, uint32_t to);
 
-/* client.c */
+/* client.c: clients, and direct ones */
 void clients_init(sim_world *w);
 void clients_free(sim_world *w);
 void client_on_event(sim_world *w, sim_event *e);
@@ -289,6 +368,32 @@ void client_on_gateway(sim_world *w, uint32_t node, const px_msg *m);
 int clients_idle(const sim_world *w);
 sim_client *client_by_id(sim_world *w, uint64_t id);
 int64_t client_value(uint64_t client, uint64_t seq);
+sim_cmd *client_new_op(sim_world *w, uint32_t ci);
+void client_push_ev(sim_world *w, uint64_t at, int kind, uint32_t ci, uint64_t tok);
+void client_op_done(sim_world *w, uint32_t ci, int state, int64_t result);
+
+/* httpc.c: HTTP clients of the gateways */
+void httpc_issue(sim_world *w, uint32_t ci);
+void httpc_send(sim_world *w, uint32_t ci);
+void httpc_timeout(sim_world *w, uint32_t ci);
+void httpc_on_answer(sim_world *w, sim_event *e);
+void httpc_free(sim_world *w);
+
+/* gateway.c: each node's gateway host around its core */
+void gwhost_start(sim_world *w, uint32_t id);
+void gwhost_stop(sim_world *w, uint32_t id);
+void gwhost_on_msg(sim_world *w, uint32_t id, const px_msg *m);
+void gwhost_on_request(sim_world *w, sim_event *e);
+void gwhost_tick(sim_world *w, uint32_t id);
+uint64_t gwhost_deadline(const sim_world *w, uint32_t id);
+
+/* registry.c: command ids and what the chosen log did with them */
+uint32_t reg_add(sim_world *w, uint64_t client, uint64_t seq, uint8_t kind, int64_t value,
+                 uint32_t ci, uint64_t op);
+sim_rec *reg_find(sim_world *w, uint64_t client, uint64_t seq);
+sim_rec *reg_by_value(sim_world *w, int64_t value);
+uint64_t *reg_last(sim_world *w, uint64_t client);
+void reg_free(sim_world *w);
 
 /* truth.c: what was really chosen, and the model list it implies */
 uint32_t sim_majority(const sim_world *w);
@@ -305,6 +410,11 @@ void inv_after_acceptor(sim_world *w, uint32_t id, const px_msg *in, const acc_r
 void inv_acceptor_restarted(sim_world *w, uint32_t id);
 void inv_after_learner(sim_world *w, uint32_t id);
 void inv_on_complete(sim_world *w, sim_client *c, sim_cmd *cmd, uint32_t node);
+void inv_real_time(sim_world *w, const sim_client *c, const sim_cmd *cmd, int64_t result);
+/* answers.c: what the gateways answer and hold */
+void inv_on_answer(sim_world *w, sim_http *h);
+void inv_gateway_copy(sim_world *w, uint32_t id);
+void inv_model_applied(sim_world *w, const sim_rec *rec);
 uint64_t inv_trim_bound(const sim_world *w);
 int inv_converged(sim_world *w, int report);
 uint64_t inv_value_hash(const px_value *v);

@@ -7,6 +7,9 @@
  * last completed file survives every crash (tmp + rename: a crash mid-write
  * leaves the old file), and a restarted learner restores it.
  *
+ * The snapshot-loss fault (faults.c) deletes a node's file while its
+ * learner is down: the learner restarts with nothing.
+ *
  * Every file is checked when it becomes durable (`snapshot content`): it
  * parses, its slot is the point's, and its list is exactly the model list
  * after every slot below that slot.  Proposers trim acceptors on these
@@ -22,6 +25,27 @@ void snap_free(sim_snapfile *f)
     free(f->buf);
     free(f->wbuf);
     memset(f, 0, sizeof *f);
+}
+
+/* The file is gone (the learner is down).  `high` stays: the learner
+ * reported that slot durable, and proposers may have trimmed on it. */
+void snap_lose(sim_world *w, uint32_t id)
+{
+    sim_snapfile *f = &w->nodes[id].snap;
+    free(f->buf);
+    f->buf = NULL;
+    f->len = 0;
+    f->slot = 0;
+    w->nodes[id].snap_lost = 1;
+}
+
+/* A node may lose its file if every other node still holds all it ever
+ * reported durable (none is recovering from a loss). */
+int snap_may_lose(const sim_world *w, uint32_t id)
+{
+    for (uint32_t n = 1; n <= w->n; n++)
+        if (n != id && w->nodes[n].snap.slot < w->nodes[n].snap.high) return 0;
+    return 1;
 }
 
 /* The learner crashed: a write in flight never completes. */
@@ -136,6 +160,7 @@ void snap_on_write(sim_world *w, sim_event *e)
     f->buf = f->wbuf;
     f->len = f->wlen;
     f->slot = f->wslot;
+    if (f->slot > f->high) f->high = f->slot;
     f->wbuf = NULL;
     f->wlen = 0;
     f->wslot = 0;

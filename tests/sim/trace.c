@@ -10,8 +10,8 @@ static const char *ev_name(int kind)
 {
     static const char *names[] = {"?", "MSG", "TIMER", "SYNC", "RESTART", "FAULT", "HEAL",
                                   "CALM", "CLIENT", "SEND", "TIMEOUT", "LIVENESS",
-                                  "SNAP-WRITE", "SETTLE"};
-    return kind >= 0 && kind <= EV_SETTLE ? names[kind] : "?";
+                                  "SNAP-WRITE", "SETTLE", "HTTP-REQ", "HTTP-ANS"};
+    return kind >= 0 && kind <= EV_HTTP_ANS ? names[kind] : "?";
 }
 
 /* The fields of a message worth seeing in a trace. */

@@ -68,13 +68,12 @@ const truth_vote *truth_chosen(const sim_world *w, uint64_t slot)
 }
 
 /* Every command a proposer puts in a slot must have been submitted by a
- * client, exactly as submitted (validity). */
+ * client or a gateway, exactly as submitted (validity). */
 static void check_validity(sim_world *w, uint32_t from, const px_accept *a)
 {
     for (uint16_t i = 0; i < a->value.n; i++) {
         const px_cmd *c = &a->value.cmds[i];
-        sim_client *cl = client_by_id(w, c->client);
-        const sim_cmd *rec = cl && c->seq >= 1 && c->seq <= cl->seq ? &cl->cmds[c->seq] : NULL;
+        const sim_rec *rec = reg_find(w, c->client, c->seq);
         if (!rec || rec->kind != c->kind || rec->value != c->value) {
             sim_fail(w, "validity",
                      "n%u proposes slot %llu with command (client %llu, seq %llu, kind %u, "
@@ -122,22 +121,22 @@ void truth_propose(sim_world *w, uint32_t from, const px_accept *a)
 }
 
 /* The model learner: apply one chosen command.  Appends are deduplicated
- * per client (a seq at or below the last applied one is not applied
+ * per client id (a seq at or below the last applied one is not applied
  * again); reads are not -- the learner only dedups appends -- so a retried
  * read may be applied twice, and either application is a valid answer. */
 static void model_apply(sim_world *w, const px_cmd *c)
 {
-    sim_client *cl = client_by_id(w, c->client);
-    if (!cl || c->seq == 0 || c->seq > cl->seq) return; /* validity already failed */
-    sim_cmd *rec = &cl->cmds[c->seq];
+    sim_rec *rec = reg_find(w, c->client, c->seq);
+    if (!rec || c->seq == 0) return; /* validity already failed */
     if (c->kind == PX_CMD_READ) {
         if (!rec->applied) rec->model_result = (int64_t)w->model_len;
         rec->model_last = (int64_t)w->model_len;
         rec->applied = 1;
         return;
     }
-    if (c->seq <= cl->model_last) return; /* DUP or STALE: not applied */
-    cl->model_last = c->seq;
+    uint64_t *last = reg_last(w, c->client);
+    if (c->seq <= *last) return; /* DUP or STALE: not applied */
+    *last = c->seq;
     rec->applied = 1;
     rec->model_result = rec->model_last = (int64_t)w->model_len;
     if (w->model_len == w->model_cap) {
@@ -146,6 +145,7 @@ static void model_apply(sim_world *w, const px_cmd *c)
         if (!w->model) abort();
     }
     w->model[w->model_len++] = c->value;
+    inv_model_applied(w, rec);
 }
 
 /* The model list length after every slot below slot (first_slot <= slot

@@ -1,6 +1,7 @@
 /* test_gateway_parse.c -- the gateway's socket-free pieces: value parsing,
  * the bytes a body may hold, the strict checks of a request's head,
- * routing, Idempotency-Key ids, JSON output, the list copy, sessions. */
+ * routing, Idempotency-Key ids, JSON output (the command logic is tested
+ * in test_gateway_core.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,15 +295,8 @@ static void test_routes(void)
     CHECK(gw_route("/", "GET", &role, &allow, &ok) == GW_R_NOT_FOUND);
 }
 
-static void test_idem(void)
+static void test_bools(void)
 {
-    /* FNV-1a test vectors. */
-    CHECK(gw_fnv1a64("", 0) == 0xcbf29ce484222325ull);
-    CHECK(gw_fnv1a64("a", 1) == 0xaf63dc4c8601ec8cull);
-    CHECK(gw_fnv1a64("foobar", 6) == 0x85944171f73967e8ull);
-    CHECK(gw_idem_client("abc") >> 63 == 1);
-    CHECK(gw_idem_client("abc") == gw_idem_client("abc"));
-    CHECK(gw_idem_client("abc") != gw_idem_client("abd"));
     CHECK(gw_parse_bool("false", 1) == 0 && gw_parse_bool("0", 1) == 0);
     CHECK(gw_parse_bool("true", 0) == 1 && gw_parse_bool(NULL, 1) == 1);
 }
@@ -322,139 +316,28 @@ static void test_json_out(void)
     gw_buf_free(&b);
 }
 
-static px_applied applied(uint64_t slot, uint64_t list_len, int n, const int64_t *vals)
-{
-    px_applied a;
-    memset(&a, 0, sizeof(a));
-    a.slot = slot;
-    a.list_len = list_len;
-    a.n = (uint16_t)n;
-    for (int i = 0; i < n; i++) {
-        a.entries[i].cmd.kind = PX_CMD_APPEND;
-        a.entries[i].cmd.value = vals[i];
-        a.entries[i].result = (int64_t)list_len - n + i;
-    }
-    return a;
-}
-
-static void test_listcopy(void)
+/* The list copy as JSON (the copy itself is tested in test_gateway_core). */
+static void test_list_json(void)
 {
     gw_list l;
     REQUIRE(gw_list_init(&l) == 0);
-    int64_t v1[] = {10, 11};
-    px_applied a = applied(0, 2, 2, v1);
-    CHECK(gw_list_on_applied(&l, &a) == 1 && l.len == 2);
-    CHECK(gw_list_on_applied(&l, &a) == 0 && l.len == 2); /* re-sent: ignored */
-    /* A DUP and a READ add nothing. */
-    a.entries[0].flags = PX_APPLIED_DUP;
-    a.entries[1].cmd.kind = PX_CMD_READ;
-    a.list_len = 2;
-    CHECK(gw_list_on_applied(&l, &a) == 0 && l.len == 2);
-    /* A gap: slot with elements [5, 6) while we hold 2. */
-    int64_t v2[] = {15};
-    a = applied(7, 6, 1, v2);
-    CHECK(gw_list_on_applied(&l, &a) == 0 && l.len == 2 && l.known_len == 6);
-    /* The chunk fills it, overlapping what we have. */
     px_list_chunk *c = calloc(1, sizeof(*c));
     REQUIRE(c != NULL);
-    c->from_index = 1;
-    c->total_len = 6;
-    c->n = 5;
-    for (int i = 0; i < 5; i++) c->values[i] = 11 + i;
+    c->total_len = c->n = 6;
+    for (int i = 0; i < 6; i++) c->values[i] = 10 + i - (i == 5 ? 30 : 0);
     CHECK(gw_list_on_chunk(&l, c) == 1 && l.len == 6);
-    CHECK(gw_list_at(&l, 5) == 15 && gw_list_at(&l, 0) == 10);
     gw_buf b = {0};
     gw_list_json(&l, 6, &b);
-    CHECK(strcmp(b.p, "[10,11,12,13,14,15]") == 0);
+    CHECK(strcmp(b.p, "[10,11,12,13,14,-15]") == 0);
+    gw_buf_free(&b);
+    gw_list_json(&l, 2, &b);
+    CHECK(strcmp(b.p, "[10,11]") == 0);
     gw_buf_free(&b);
     gw_list_json(&l, 0, &b);
     CHECK(strcmp(b.p, "[]") == 0);
     gw_buf_free(&b);
-    /* Crossing a block boundary. */
-    for (uint64_t i = 6; i < GW_LIST_BLOCK + 10; i++) {
-        int64_t v = (int64_t)i;
-        a = applied(i, i + 1, 1, &v);
-        gw_list_on_applied(&l, &a);
-    }
-    CHECK(l.len == GW_LIST_BLOCK + 10 && gw_list_at(&l, GW_LIST_BLOCK + 3) == GW_LIST_BLOCK + 3);
     free(c);
     gw_list_free(&l);
-}
-
-static void test_sessions(void)
-{
-    static gw_pending p;
-    gw_pending_init(&p, UINT64_MAX - 5); /* wraps, and must keep the top bit clear */
-    int seen_free = 0;
-    for (int i = 0; i < GW_SESSIONS; i++) {
-        CHECK(p.sessions[i].client >> 63 == 0);
-        CHECK(p.sessions[i].client != 0);
-    }
-    int a = gw_session_take(&p), b = gw_session_take(&p);
-    CHECK(a >= 0 && b >= 0 && a != b);
-    gw_session_give(&p, a);
-    CHECK(gw_session_take(&p) == a);
-    for (int i = 2; i < GW_SESSIONS; i++) seen_free += gw_session_take(&p) >= 0;
-    CHECK(seen_free == GW_SESSIONS - 2);
-    CHECK(gw_session_take(&p) == -1);
-
-    /* Results reach every waiter of the id and nobody else. */
-    gw_waiter w1, w2, w3;
-    memset(&w1, 0, sizeof(w1));
-    memset(&w2, 0, sizeof(w2));
-    memset(&w3, 0, sizeof(w3));
-    w1.client = w2.client = 77;
-    w1.seq = w2.seq = 1;
-    w3.client = 77;
-    w3.seq = 2;
-    gw_waiter_add(&p, &w1);
-    gw_waiter_add(&p, &w2);
-    gw_waiter_add(&p, &w3);
-    px_nack nk = {77, 2, PX_NACK_NO_LEADER, 0};
-    CHECK(gw_pending_nack(&p, &nk) == 1 && w3.nacks_no_leader == 1 && w1.nacks == 0);
-    /* ... and puts it on the ready list once, for the receive thread */
-    CHECK(p.ready == &w3 && w3.on_ready && w3.ready_next == NULL && !w1.on_ready);
-    CHECK(gw_pending_nack(&p, &nk) == 1 && p.ready == &w3 && w3.ready_next == NULL);
-    px_applied ap;
-    memset(&ap, 0, sizeof(ap));
-    ap.slot = 3;
-    ap.list_len = 9;
-    ap.n = 1;
-    ap.entries[0].cmd.client = 77;
-    ap.entries[0].cmd.seq = 1;
-    ap.entries[0].result = 8;
-    CHECK(gw_pending_result(&p, &ap, &ap.entries[0]) == 2);
-    CHECK(w1.done && w2.done && !w3.done && w1.res.result == 8 && w2.slot == 3);
-    CHECK(w1.on_ready && w2.on_ready);
-    gw_waiter_del(&w2);
-    gw_waiter_del(&w1);
-    gw_waiter_del(&w1); /* twice is harmless */
-    w3.done = 0;
-    ap.entries[0].cmd.seq = 2;
-    CHECK(gw_pending_result(&p, &ap, &ap.entries[0]) == 1 && w3.done);
-    gw_waiter_del(&w3);
-    CHECK(gw_pending_result(&p, &ap, &ap.entries[0]) == 0);
-}
-
-static void test_outcome_rule(void)
-{
-    gw_waiter w;
-    memset(&w, 0, sizeof(w));
-    /* Nothing left the process: certainly not applied. */
-    CHECK(gw_waiter_outcome(&w, 0) == GW_NOT_APPLIED);
-    /* Three attempts, three NO_LEADER NACKs: not applied. */
-    w.nacks = w.nacks_no_leader = 3;
-    CHECK(gw_waiter_outcome(&w, 3) == GW_NOT_APPLIED);
-    /* One attempt unanswered (or answered BUSY): unknown. */
-    CHECK(gw_waiter_outcome(&w, 4) == GW_UNKNOWN);
-    w.nacks = 4;
-    CHECK(gw_waiter_outcome(&w, 4) == GW_UNKNOWN);
-    w.done = 1;
-    CHECK(gw_waiter_outcome(&w, 4) == GW_DONE);
-    w.res.flags = PX_APPLIED_DUP;
-    CHECK(gw_waiter_outcome(&w, 4) == GW_DONE);
-    w.res.flags = PX_APPLIED_STALE;
-    CHECK(gw_waiter_outcome(&w, 4) == GW_STALE);
 }
 
 int main(void)
@@ -468,10 +351,8 @@ int main(void)
     RUN(test_head_tokens);
     RUN(test_i64);
     RUN(test_routes);
-    RUN(test_idem);
+    RUN(test_bools);
     RUN(test_json_out);
-    RUN(test_listcopy);
-    RUN(test_sessions);
-    RUN(test_outcome_rule);
+    RUN(test_list_json);
     return check_summary();
 }

@@ -200,12 +200,14 @@ static void rnd_msg(px_msg *m, int type, int size)
         rnd_cmd(&m->u.request.cmd);
         m->u.request.origin = rnd_node();
         m->u.request.hops = (uint8_t)rnd(0, 255);
+        m->u.request.attempt = (uint16_t)rnd(0, 65535);
         break;
     case PX_MSG_NACK:
         m->u.nack.client = rnd_u64();
         m->u.nack.seq = rnd_u64();
         m->u.nack.reason = (uint8_t)rnd(PX_NACK_NO_LEADER, PX_NACK_TOO_MANY_HOPS);
         m->u.nack.leader_hint = (uint32_t)rnd(0, PX_MAX_NODES);
+        m->u.nack.attempt = (uint16_t)rnd(0, 65535);
         break;
     case PX_MSG_CATCHUP:
         m->u.catchup.from_slot = rnd_u64();
