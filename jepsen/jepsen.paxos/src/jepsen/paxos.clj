@@ -157,11 +157,12 @@
             :nemesis   (:nemesis package)
             :plot      {:nemeses (:perf package)}
             :checker   (checker/compose
-                         {:linear      (pchecker/agree (:knossos-time-limit opts) paxos-check)
+                         {:linear      (pchecker/agree (:knossos-time-limit opts)
+                                                       (:knossos-plain opts) paxos-check)
                           :final-reads (pchecker/final-reads)
                           :recovery    (pchecker/recovery (:recovery-bound opts))
                           :timeline    (timeline/html)
-                          :perf        (checker/perf {:nemeses (:perf package)})
+                          :perf        (pchecker/perf (:perf package) (:recovery-bound opts))
                           :stats       (checker/stats)
                           :exceptions  (checker/unhandled-exceptions)})
             :generator (gen/phases
@@ -212,6 +213,7 @@
    [nil "--knossos-time-limit S" "Seconds Knossos may search before it says :unknown."
     :default 600
     :parse-fn parse-long]
+   [nil "--knossos-plain" "Knossos on the unknown-outcome appends as they are, without the reductions that keep its search small: slower, and with ~30 of them it runs out of time or memory."]
    [nil "--paxos-check FILE" "The checker binary (default: bin/paxos-check of this checkout). Relative paths are from the top of the checkout."]])
 
 (defn -main

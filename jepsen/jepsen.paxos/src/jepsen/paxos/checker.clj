@@ -23,6 +23,7 @@
             [clojure.string :as str]
             [clojure.tools.logging :refer [info warn]]
             [jepsen [checker :as checker]
+                    [history :as h]
                     [store :as store]]
             [knossos [history :as khistory]
                      [memory :as memory]
@@ -98,45 +99,119 @@
   []
   (AppendList. [] true))
 
+(defn unknown-appends
+  "The value of every append whose outcome is unknown: completed :info, or
+  never completed."
+  [history]
+  (loop [ops (seq history), pending {}, unknown (transient #{})]
+    (if-not ops
+      (persistent! (reduce conj! unknown (vals pending)))
+      (let [op (first ops), p (:process op)]
+        (cond
+          (not (integer? p))
+          (recur (next ops) pending unknown)
+
+          (= :invoke (:type op))
+          (recur (next ops)
+                 (if (= :append (:f op)) (assoc pending p (:value op)) (dissoc pending p))
+                 unknown)
+
+          (and (= :info (:type op)) (contains? pending p))
+          (recur (next ops) (dissoc pending p) (conj! unknown (get pending p)))
+
+          :else
+          (recur (next ops) (dissoc pending p) unknown))))))
+
+(defn observed-positions
+  "value -> [list i] for every value some :ok op's list shows: the first
+  such list, and the value's position in it."
+  [history]
+  (reduce (fn [seen op]
+            (let [v (:value op)]
+              (if (and (= :ok (:type op)) (integer? (:process op)) (sequential? v))
+                (let [l (vec v)]
+                  (reduce (fn [seen i]
+                            (let [x (nth l i)]
+                              (if (contains? seen x) seen (assoc seen x [l i]))))
+                          seen
+                          (range (count l))))
+                seen)))
+          {}
+          history))
+
 (defn knossos-history
   "The client ops of the history as plain maps, for Knossos: each :ok
   append's :value turned into {:appended v, :list l, :prefix (pop l)}, where
   v is what its invocation appended (Knossos copies a completion's value
   into the invocation, and the model needs both to be exact), and every
-  list interned, so that equal lists are one instance (see AppendList)."
-  [history]
-  (let [canon  (java.util.HashMap.)
-        intern (fn [l]
-                 (let [l (vec l)]
-                   (or (.get canon l) (do (.put canon l l) l))))]
-    (intern [])
-    (loop [ops     (seq history)
-           pending {}
-           out     (transient [])]
-      (if-not ops
-        (persistent! out)
-        (let [op (plain-op (first ops))
-              p  (:process op)
-              v  (:value op)]
-          (cond
-            (not (integer? p))
-            (recur (next ops) pending out)
+  list interned, so that equal lists are one instance (see AppendList).
 
-            (= :invoke (:type op))
-            (recur (next ops) (assoc pending p v) (conj! out op))
+  Unknown-outcome appends (:info, or never completed) are where Knossos's
+  search explodes: each may take effect at any point, so with k of them
+  pending it tries their orders and subsets, and with ~30 in a history it
+  runs out of time or memory. Two reductions that keep every verdict, as
+  every :ok op returns the whole list and the list only grows:
 
-            (and (= :ok (:type op)) (= :append (:f op)) (sequential? v))
-            (let [l (intern v)]
-              (recur (next ops) (dissoc pending p)
-                     (conj! out (assoc op :value {:appended (get pending p)
-                                                  :list     l
-                                                  :prefix   (if (seq l) (intern (pop l)) l)}))))
+  - an unknown append whose value no :ok op's list shows is dropped (with
+    its completion): in any linearization it comes after every :ok op, or
+    never takes effect, and either way nothing observes it;
+  - one whose value some :ok list shows at position i is given that list's
+    first i values as the only state it may be applied to ({:appended v,
+    :list (its first i+1), :prefix (its first i)}, what an :ok append
+    carries): in a linearizable history every list that shows v shows the
+    same values before it. In a history that is not, the reduction only
+    removes linearizations, so an invalid history stays invalid.
 
-            (and (= :ok (:type op)) (= :read (:f op)) (sequential? v))
-            (recur (next ops) (dissoc pending p) (conj! out (assoc op :value (intern v))))
+  With no reductions (reduce-unknown? false) unknown appends keep their
+  plain int, which the model appends at any point."
+  ([history] (knossos-history history true))
+  ([history reduce-unknown?]
+   (let [canon    (java.util.HashMap.)
+         intern   (fn [l]
+                    (let [l (vec l)]
+                      (or (.get canon l) (do (.put canon l l) l))))
+         unknown  (if reduce-unknown? (unknown-appends history) #{})
+         observed (if reduce-unknown? (observed-positions history) {})]
+     (intern [])
+     (loop [ops     (seq history)
+            pending {}
+            dropped #{}       ; processes whose unknown append was dropped
+            out     (transient [])]
+       (if-not ops
+         (persistent! out)
+         (let [op (plain-op (first ops))
+               p  (:process op)
+               v  (:value op)]
+           (cond
+             (not (integer? p))
+             (recur (next ops) pending dropped out)
 
-            :else
-            (recur (next ops) (dissoc pending p) (conj! out op))))))))
+             (dropped p)
+             (recur (next ops) pending (disj dropped p) out)
+
+             (and (= :invoke (:type op)) (= :append (:f op)) (contains? unknown v))
+             (if-let [[l i] (observed v)]
+               (recur (next ops) (assoc pending p v) dropped
+                      (conj! out (assoc op :value {:appended v
+                                                   :list     (intern (subvec l 0 (inc i)))
+                                                   :prefix   (intern (subvec l 0 i))})))
+               (recur (next ops) pending (conj dropped p) out))
+
+             (= :invoke (:type op))
+             (recur (next ops) (assoc pending p v) dropped (conj! out op))
+
+             (and (= :ok (:type op)) (= :append (:f op)) (sequential? v))
+             (let [l (intern v)]
+               (recur (next ops) (dissoc pending p) dropped
+                      (conj! out (assoc op :value {:appended (get pending p)
+                                                   :list     l
+                                                   :prefix   (if (seq l) (intern (pop l)) l)}))))
+
+             (and (= :ok (:type op)) (= :read (:f op)) (sequential? v))
+             (recur (next ops) (dissoc pending p) dropped (conj! out (assoc op :value (intern v))))
+
+             :else
+             (recur (next ops) (dissoc pending p) dropped (conj! out op)))))))))
 
 (def heap-pools
   "The names of the heap's memory pools (a collection's GcInfo also lists
@@ -263,11 +338,12 @@
 (defn knossos-checker
   "Knossos's :linear search with the exact model, watched by run-knossos:
   gives up with :unknown after time-limit-s seconds, and at once when it
-  runs out of memory."
-  [time-limit-s]
+  runs out of memory. plain?: unknown-outcome appends as they are (no
+  reductions, see knossos-history)."
+  [time-limit-s plain?]
   (reify checker/Checker
     (check [this test history opts]
-      (let [h (knossos-history history)
+      (let [h (knossos-history history (not plain?))
             a (run-knossos (append-list) h {:time-limit-ms (* 1000 time-limit-s)})]
         (when (false? (:valid? a))
           (try
@@ -327,8 +403,8 @@
 (defn agree
   "Composes the two; the verdict is jepsen.paxos.verdict/linear-verdict's:
   paxos-check's, unless Knossos found a violation or the two disagree."
-  [knossos-time-limit-s paxos-check-path]
-  (let [k (knossos-checker knossos-time-limit-s)
+  [knossos-time-limit-s knossos-plain? paxos-check-path]
+  (let [k (knossos-checker knossos-time-limit-s knossos-plain?)
         p (paxos-check-checker paxos-check-path)]
     (reify checker/Checker
       (check [this test history opts]
@@ -370,3 +446,27 @@
   (reify checker/Checker
     (check [_ test history _opts]
       (recovery/check test history bound-s))))
+
+(defn perf
+  "Jepsen's latency and rate graphs, the nemeses' activity shaded, and on
+  the rate graph also every heal's recovery (jepsen.paxos.recovery's
+  plot-nemeses: heal to the slowest node's first ack again), drawn from
+  nemesis-like ops added to a copy of the history that only the rate graph
+  sees."
+  [nemeses bound-s]
+  (reify checker/Checker
+    (check [_ test history opts]
+      (let [marks (recovery/plot-ops (recovery/check test history bound-s))
+            ; the ops re-indexed in time order, the marks among them
+            h2    (->> (concat (map #(dissoc % :index) history) marks)
+                       (sort-by :time)
+                       h/history)
+            lat   (checker/check-safe (checker/latency-graph {:nemeses nemeses})
+                                      test history opts)
+            rate  (checker/check-safe (checker/rate-graph
+                                        {:nemeses (concat nemeses recovery/plot-nemeses)})
+                                      test h2 opts)]
+        {:latency-graph lat
+         :rate-graph    rate
+         :valid?        (checker/merge-valid (map :valid? [lat rate]))}))))
+

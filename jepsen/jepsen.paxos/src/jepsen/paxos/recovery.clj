@@ -99,3 +99,32 @@
      :exceeded     (count-of :exceeded)
      :inconclusive (count-of :inconclusive)
      :heals        heals}))
+
+;; On the rate graph
+
+(def plot-nemeses
+  "How checker/perf's rate graph draws the recovery after each heal, as
+  nemesis-like shaded regions (jepsen.checker.perf's :nemeses spec): from
+  the heal until every node acknowledged again (green), past the bound
+  (red), or cut short by the next fault (yellow)."
+  [{:name "recovery",              :start #{:recovery-begin},     :stop #{:recovery-end},     :color "#8FD18F"}
+   {:name "recovery > bound",      :start #{:slow-recovery-begin}, :stop #{:slow-recovery-end}, :color "#E06060"}
+   {:name "recovery inconclusive", :start #{:short-recovery-begin}, :stop #{:short-recovery-end}, :color "#E8C860"}])
+
+(defn plot-ops
+  "Ops that draw result's heals (check's result) with plot-nemeses: for
+  each heal, a begin pair at the heal and an end pair when the slowest node
+  acknowledged, or when the window closed if some node never did. Each is
+  an invocation and a completion at the same time, with the same :f, as
+  jepsen.util/nemesis-intervals pairs them."
+  [result]
+  (mapcat (fn [{:keys [heal-s ms window-ms verdict]}]
+            (let [t0   (long (Math/round (* heal-s 1e9)))
+                  t1   (+ t0 (* 1000000 (long (or ms window-ms))))
+                  kind ({:ok "recovery", :exceeded "slow-recovery",
+                         :inconclusive "short-recovery"} verdict)
+                  op   (fn [t f] {:type :info, :process :nemesis, :f f, :value nil, :time t})
+                  f    #(keyword (str kind "-" %))]
+              [(op t0 (f "begin")) (op t0 (f "begin"))
+               (op t1 (f "end"))   (op t1 (f "end"))]))
+          (:heals result)))

@@ -65,6 +65,43 @@
   (let [res (r/check test-map (history {3 2100, 4 2200, 5 2300} 9000) 5)]
     (is (= [99 199 299] (:nodes-ms (first (:heals res)))))))
 
+(defn regions
+  "The [f-prefix start-ms end-ms] regions plot-ops draws for res."
+  [res]
+  (->> (r/plot-ops res)
+       (partition 4)
+       (map (fn [[b1 b2 e1 e2]]
+              (is (= (:f b1) (:f b2)))
+              (is (= (:f e1) (:f e2)))
+              (is (every? #(= :nemesis (:process %)) [b1 b2 e1 e2]))
+              [(subs (name (:f b1)) 0 (- (count (name (:f b1))) (count "-begin")))
+               (quot (:time b1) 1000000) (quot (:time e1) 1000000)]))))
+
+(deftest recovery-on-the-rate-graph
+  (testing "recovered: from the heal (2001 ms) to the slowest node's ack"
+    (is (= [["recovery" 2001 3000]]
+           (regions (r/check test-map (history {0 2100, 1 2500, 2 3000} 9000) 5)))))
+  (testing "too slow: to the slowest ack; never: to the window's end"
+    (is (= [["slow-recovery" 2001 8000]]
+           (regions (r/check test-map (history {0 2100, 1 2200, 2 8000} 9000) 5))))
+    (is (= [["slow-recovery" 2001 9000]]
+           (regions (r/check test-map (history {0 2100, 1 2200} 9000) 5)))))
+  (testing "cut short by the next fault (5000 ms)"
+    (is (= [["short-recovery" 2001 5000]]
+           (regions (r/check test-map (history {0 2100, 1 2200, 2 6000} 9000 5000) 5))))))
+
+(deftest every-plotted-f-has-its-region
+  (let [fs    (->> [(history {0 2100, 1 2500, 2 3000} 9000)
+                    (history {0 2100, 1 2200} 9000)
+                    (history {0 2100, 1 2200, 2 6000} 9000 5000)]
+                   (mapcat #(r/plot-ops (r/check test-map % 5)))
+                   (map :f) set)
+        spec  (reduce (fn [m n] (into m (map vector (concat (:start n) (:stop n)) (repeat (:name n)))))
+                      {} r/plot-nemeses)]
+    (is (= 6 (count fs)))
+    (is (every? spec fs))
+    (is (apply distinct? (map :name r/plot-nemeses)))))
+
 (defn -main [& _]
   (let [{:keys [fail error]} (run-tests 'jepsen.paxos.recovery-test)]
     (System/exit (if (zero? (+ fail error)) 0 1))))
