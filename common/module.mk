@@ -15,3 +15,10 @@ UNIT_TESTS += test_faults test_delayq test_fileio
 test_faults_SRCS := tests/unit/test_faults.c common/faults.c common/log.c
 test_delayq_SRCS := tests/unit/test_delayq.c common/delayq.c
 test_fileio_SRCS := tests/unit/test_fileio.c common/fileio.c
+
+# The transport's redial of a destination left without a connection, with a
+# close that never returns (as nng's can): the sender must not wait for it.
+UNIT_TESTS += test_net_redial
+test_net_redial_SRCS := tests/unit/test_net_redial.c common/net.c common/ipc.c common/tls.c \
+	common/config.c common/log.c common/faults.c common/delayq.c common/fileio.c
+test_net_redial_LIBS := -lnng -lpthread -lconfig -ldl

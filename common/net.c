@@ -50,6 +50,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -548,6 +549,33 @@ static int hold_frame(struct px_net *n, net_dest *d, const uint8_t *frame, size_
     return nng_msg_append(d->held, frame, len) == 0;
 }
 
+static void *close_socket_thread(void *arg)
+{
+    nng_socket s;
+    s.id = (uint32_t)(uintptr_t)arg;
+    nng_close(s);
+    return NULL;
+}
+
+/* Closes s on a detached thread of its own, so that the caller -- a role's
+ * only loop -- never waits for it.  nng 1.5.2 can hang for ever in
+ * nng_close even on a socket with no connection left: its reaper can be
+ * stuck on a TLS pipe that was lost in the middle of a send, and the close
+ * waits for it (seen in a real Jepsen run: a learner's loop stuck here,
+ * its node acknowledging nothing to the end).  A close that hangs costs one
+ * thread and one socket; the role goes on with its fresh socket. */
+static void close_in_background(nng_socket s)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    int ok = pthread_attr_init(&attr) == 0;
+    ok = ok && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0;
+    ok = ok && pthread_create(&t, &attr, close_socket_thread,
+                              (void *)(uintptr_t)nng_socket_id(s)) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) nng_close(s); /* no thread to spare: close here, as before */
+}
+
 /* nng redials a lost connection by itself, but a soak run once saw a
  * learner's ipc dialer to its restarted gateway never come back: no
  * connection, every APPLIED dropped, until the learner itself restarted.
@@ -555,8 +583,8 @@ static int hold_frame(struct px_net *n, net_dest *d, const uint8_t *frame, size_
  * NET_REDIAL_MS gets a fresh socket and dialer.  Against a peer that is
  * really down this costs one socket every 2 s.  (A connection that exists
  * but delivers nothing is the kernel's business: see "Stalled
- * connections" at the top.  The socket closed here has no connection,
- * so nng's hang on closing a pipe in the middle of a send cannot strike.) */
+ * connections" at the top.)  The old socket is closed in the background:
+ * with no connection it should close at once, but nng can hang there. */
 static void redial_if_stuck(struct px_net *n, net_dest *d, int role, uint32_t node)
 {
     uint64_t now = px_now_ms();
@@ -571,7 +599,7 @@ static void redial_if_stuck(struct px_net *n, net_dest *d, int role, uint32_t no
         d->redial_logged_ms = now;
     }
     /* Frames already held (d->held) stay held and leave on the new socket. */
-    nng_close(d->s);
+    close_in_background(d->s);
     d->open = 0;
     dest_open(n, d, role, node);
 }
