@@ -14,6 +14,14 @@
   exceeds the bound if the window was at least the bound long, and is
   inconclusive otherwise (the next fault came first).
 
+  Faults can overlap (--nemesis all): a partition healed while a node is
+  still paused or killed is no heal of the cluster, and that node cannot
+  answer. So a heal after which some fault is still in force (a partition,
+  killed nodes, paused nodes: Jepsen's combined nemesis heals each kind
+  whole, with :stop-partition, :start :all, :resume :all) is reported with
+  :verdict :overlapped and :still #{..} and not judged; the heal that ends
+  the last of them is.
+
   Pure Clojure (no Jepsen), so tests/clojure-syntax.sh runs its tests with
   Debian's clojure; jepsen.paxos.checker wraps it as a Jepsen checker.")
 
@@ -24,6 +32,25 @@
 (def fault-fs
   "Nemesis :f values that start a fault."
   #{:start-partition :kill :pause})
+
+(def fault-kind
+  "The kind of fault each nemesis :f starts or ends."
+  {:start-partition :partition, :stop-partition :partition
+   :kill :kill, :start :kill
+   :pause :pause, :resume :pause})
+
+(defn faults-after
+  "For each nemesis step, the kinds of fault in force after it."
+  [steps]
+  (->> steps
+       (reductions (fn [active [_ done]]
+                     (let [f (:f done)]
+                       (cond (fault-fs f) (conj active (fault-kind f))
+                             (heal-fs f)  (disj active (fault-kind f))
+                             :else        active)))
+                   #{})
+       rest
+       vec))
 
 (defn node-of
   "The node a client process talks to."
@@ -75,12 +102,13 @@
 (defn check
   "The recovery after every heal of history, judged against bound-s
   seconds: {:valid? .., :bound-ms .., :max-ms .., :exceeded n,
-  :inconclusive n, :heals [..]}."
+  :inconclusive n, :overlapped n, :heals [..]}."
   [{:keys [nodes concurrency]} history bound-s]
   (let [history  (vec history)
         bound-ns (long (* bound-s 1e9))
         last-t   (reduce max 0 (map :time history))
         steps    (vec (nemesis-steps history))
+        active   (faults-after steps)
         heals    (->> steps
                       (keep-indexed
                         (fn [i [_ done]]
@@ -89,15 +117,19 @@
                             (let [next-fault (->> (subvec steps (inc i))
                                                   (filter #(fault-fs (:f (first %))))
                                                   first)
-                                  end        (if next-fault (:time (first next-fault)) last-t)]
-                              (heal-recovery history nodes concurrency bound-ns done end)))))
+                                  end        (if next-fault (:time (first next-fault)) last-t)
+                                  r          (heal-recovery history nodes concurrency bound-ns done end)]
+                              (if (seq (active i))
+                                (assoc r :verdict :overlapped, :still (active i))
+                                r)))))
                       vec)
         count-of (fn [v] (count (filter #(= v (:verdict %)) heals)))]
     {:valid?       (zero? (count-of :exceeded))
      :bound-ms     (long (* bound-s 1000))
-     :max-ms       (reduce max 0 (keep :ms heals))
+     :max-ms       (reduce max 0 (keep #(when (#{:ok :exceeded} (:verdict %)) (:ms %)) heals))
      :exceeded     (count-of :exceeded)
      :inconclusive (count-of :inconclusive)
+     :overlapped   (count-of :overlapped)
      :heals        heals}))
 
 ;; On the rate graph
@@ -119,6 +151,7 @@
   jepsen.util/nemesis-intervals pairs them."
   [result]
   (mapcat (fn [{:keys [heal-s ms window-ms verdict]}]
+            ; (an :overlapped heal is not drawn: the faults still in force are)
             (let [t0   (long (Math/round (* heal-s 1e9)))
                   t1   (+ t0 (* 1000000 (long (or ms window-ms))))
                   kind ({:ok "recovery", :exceeded "slow-recovery",
@@ -127,4 +160,4 @@
                   f    #(keyword (str kind "-" %))]
               [(op t0 (f "begin")) (op t0 (f "begin"))
                (op t1 (f "end"))   (op t1 (f "end"))]))
-          (:heals result)))
+          (remove #(= :overlapped (:verdict %)) (:heals result))))

@@ -102,6 +102,27 @@
     (is (every? spec fs))
     (is (apply distinct? (map :name r/plot-nemeses)))))
 
+(deftest a-heal-with-other-faults-in-force-is-not-judged
+  (testing "node 1 paused from 0.5 s to 4 s: the partition's heal at 2 s leaves it paused"
+    (let [h   (sort-by :time
+                       (concat [(nemesis (ms 500) :pause) (nemesis (ms 501) :pause)
+                                (nemesis (ms 1000) :start-partition) (nemesis (ms 1001) :start-partition)
+                                (nemesis (ms 2000) :stop-partition) (nemesis (ms 2001) :stop-partition)
+                                (nemesis (ms 4000) :resume) (nemesis (ms 4001) :resume)]
+                               (for [[p t] [[1 2100] [2 2200] [2 4200] [1 4300] [0 4500]]] (ack (ms t) p))
+                               [{:type :ok, :f :read, :process 0, :time (ms 12000), :value []}]))
+          res (r/check test-map h 1)]
+      (is (:valid? res))
+      (is (= [:overlapped :ok] (map :verdict (:heals res))))
+      (is (= #{:pause} (:still (first (:heals res)))))
+      (is (= 1 (:overlapped res)))
+      (is (= 499 (:max-ms res)) "from the resume, the heal that ended the last fault")
+      (testing "and it is not drawn"
+        (is (= [["recovery" 4001 4500]] (regions res))))))
+  (testing "kills end with :start, pauses with :resume, each kind on its own"
+    (is (= [#{:kill} #{:kill :pause} #{:kill} #{}]
+           (r/faults-after [[{} {:f :kill}] [{} {:f :pause}] [{} {:f :resume}] [{} {:f :start}]])))))
+
 (defn -main [& _]
   (let [{:keys [fail error]} (run-tests 'jepsen.paxos.recovery-test)]
     (System/exit (if (zero? (+ fail error)) 0 1))))
