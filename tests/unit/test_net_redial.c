@@ -81,15 +81,16 @@ static void redial_does_not_wait_for_the_close(void)
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(node1, sizeof node1, "%s/node1", data);
     REQUIRE(mkdir(data, 0700) == 0 && mkdir(node1, 0700) == 0);
-    /* ports nobody should use; node 2 is never started */
-    int p = 42000 + (int)(getpid() % 4000) * 4;
+    /* ports nobody should use (below the integration tests' 20000-29999
+     * and the ephemeral range); node 2 is never started */
+    int p = 10000 + (int)(getpid() % 1000) * 4;
     snprintf(text, sizeof text,
              "data_dir = \"%s\";\ntls = false;\nnodes = (\n"
              "  { id = 1; host = \"127.0.0.1\"; gateway_port = %d; acceptor_port = %d;"
              " proposer_port = %d; learner_port = %d; },\n"
              "  { id = 2; host = \"127.0.0.1\"; gateway_port = %d; acceptor_port = %d;"
              " proposer_port = %d; learner_port = %d; }\n);\n",
-             data, p, p + 1, p + 2, p + 3, p + 8000, p + 8001, p + 8002, p + 8003);
+             data, p, p + 1, p + 2, p + 3, p + 4000, p + 4001, p + 4002, p + 4003);
     static px_config cfg;
     char err[512], warn[256];
     REQUIRE(px_config_parse(text, "redial.cfg", &cfg, err, sizeof err, warn, sizeof warn) == 0);
