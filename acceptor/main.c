@@ -19,7 +19,7 @@
 #include "../common/faults.h"
 #include "../common/log.h"
 #include "../common/ready.h"
-#include "../node/proc.h"
+#include "../common/proc.h"
 #include "acceptor.h"
 #include "store.h"
 

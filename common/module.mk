@@ -15,3 +15,13 @@ UNIT_TESTS += test_faults test_delayq test_fileio
 test_faults_SRCS := tests/unit/test_faults.c common/faults.c common/log.c
 test_delayq_SRCS := tests/unit/test_delayq.c common/delayq.c
 test_fileio_SRCS := tests/unit/test_fileio.c common/fileio.c
+
+# What every role process and the supervisor share around their cores
+# (common/proc.c: arguments, config, logging, the node directory, signals,
+# driving an outbox into the transport), with the transport itself and the
+# test-only fault hooks.  The pure core library must not link these.  The
+# role programs (acceptor/, proposer/, learner/, node/ module.mk) name
+# PROC_SRCS with '=' so the order the fragments are read in does not matter.
+PROC_SRCS := common/proc.c common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c \
+             common/config.c common/log.c common/fileio.c common/faults.c common/delayq.c
+PROC_LIBS := -lnng -lpthread -lconfig

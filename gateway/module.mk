@@ -6,7 +6,10 @@ GATEWAY_SRCS := gateway/main.c gateway/http.c gateway/httpd.c gateway/conns.c ga
                 gateway/parse.c gateway/json.c gateway/cluster.c gateway/status.c
 
 PROGRAMS += paxos-gateway
-paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c common/config.c common/log.c
+# common/net.c calls the fault hooks (common/faults.c, off unless a test turns
+# them on) and their delay queue.
+paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c common/config.c common/log.c \
+                      common/faults.c common/delayq.c
 paxos-gateway_LIBS := -lmicrohttpd -ljson-c -lnng -lpthread -lconfig
 
 UNIT_TESTS += test_gateway_parse test_gateway_core

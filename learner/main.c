@@ -19,7 +19,7 @@
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/ready.h"
-#include "../node/proc.h"
+#include "../common/proc.h"
 #include "learner.h"
 #include "snapshot.h"
 

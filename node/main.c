@@ -38,7 +38,7 @@
 #include "../common/config.h"
 #include "../common/log.h"
 #include "../common/net.h"
-#include "proc.h"
+#include "../common/proc.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000

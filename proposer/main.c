@@ -12,7 +12,7 @@
 #include "../common/faults.h"
 #include "../common/log.h"
 #include "../common/ready.h"
-#include "../node/proc.h"
+#include "../common/proc.h"
 #include "proposer.h"
 #include "round_file.h"
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../common/faults.h"
-#include "../common/fileio.h"
-#include "../common/log.h"
-#include "../common/refuse.h"
+#include "faults.h"
+#include "fileio.h"
+#include "log.h"
+#include "refuse.h"
 
 volatile sig_atomic_t px_proc_stopping;
 
