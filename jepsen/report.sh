@@ -79,7 +79,7 @@ nemesis_colour() {
         kill) echo "#e63946" ;;
         pause) echo "#457b9d" ;;
         dup) echo "#9b5de5" ;;
-        failpoint) echo "#d62828" ;;
+        failpoint) echo "#7f5539" ;;
         learner-loss) echo "#6a994e" ;;
         election-storm) echo "#f15bb5" ;;
         *) echo "#888888" ;;
