@@ -33,6 +33,9 @@ ifneq ($(MUTANT),)
 CFLAGS_ALL += -DPX_MUTANT_$(shell echo $(MUTANT) | tr a-z A-Z)=1
 endif
 
+# Fragments may add prerequisites to objects (gateway/page.o needs its
+# page): `all` stays the goal whatever they define first.
+.DEFAULT_GOAL := all
 CORE_SRCS :=
 PROGRAMS :=
 UNIT_TESTS :=

@@ -1,5 +1,6 @@
 # common/: code shared by more than one role.
-CORE_SRCS += common/wire.c common/refuse.c common/crc32c.c common/outbox.c common/quorum.c common/rng.c common/types.c
+CORE_SRCS += common/wire.c common/refuse.c common/crc32c.c common/outbox.c common/quorum.c common/rng.c common/types.c \
+             common/histo.c
 # Process-side helpers (config, logging) are not in the pure core library.
 COMMON_PROC_SRCS := common/config.c common/log.c
 
@@ -15,3 +16,7 @@ UNIT_TESTS += test_faults test_delayq test_fileio
 test_faults_SRCS := tests/unit/test_faults.c common/faults.c common/log.c
 test_delayq_SRCS := tests/unit/test_delayq.c common/delayq.c
 test_fileio_SRCS := tests/unit/test_fileio.c common/fileio.c
+# The metrics' histograms (common/histo.c, in the core library).
+UNIT_TESTS += test_histo
+test_histo_SRCS := tests/unit/test_histo.c
+test_histo_LIBS := -ljson-c

@@ -63,6 +63,11 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* libcurl (GET /cluster) must be set up before any thread starts */
+    if (gw_gather_init(err, sizeof(err)) != 0) {
+        px_error("%s", err);
+        return 1;
+    }
     sigset_t set;
     block_signals(&set);
     static gw g;

@@ -8,9 +8,10 @@ set -euo pipefail
 # (libclang-rt-14-dev, via libclang-common-14-dev), so they are named here;
 # llvm brings llvm-symbolizer for readable sanitizer stack traces.
 # openssl makes the cluster's TLS certificates (scripts/make-certs.sh).
+# libcurl: the gateway fetches its peers' GET /node for GET /cluster.
 PKGS=(build-essential libnng-dev libmicrohttpd-dev libjson-c-dev libconfig-dev
       curl jq iproute2 iptables procps util-linux gnuplot-nox time valgrind clojure
-      clang libclang-rt-dev llvm openssl)
+      clang libclang-rt-dev llvm openssl libcurl4-gnutls-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do
