@@ -43,9 +43,8 @@
  * dropped, duplicated, delayed or reordered; delayed frames wait in a
  * queue (delayq.h) that px_net_recv drains, so no thread sleeps per frame.
  *
- * Control traffic (CTL_REQ / CTL_REPLY) is REQ/REP on a separate ipc socket
- * so a status query can never be confused with, or queued behind, protocol
- * messages. */
+ * Control traffic (CTL_REQ / CTL_REPLY) is in ctl.c; the owner-only ipc
+ * listeners both use are in ipc.c. */
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -74,6 +73,7 @@
 
 #include "delayq.h"
 #include "faults.h"
+#include "ipc.h"
 #include "log.h"
 #include "refuse.h"
 #include "tls.h"
@@ -131,14 +131,6 @@ struct px_net {
     uint64_t fd_scan_ms;                 /* when to look for new TCP sockets */
 };
 
-struct px_ctl {
-    nng_socket s;
-    px_config cfg;
-    uint32_t self;
-    px_msg msg;
-    char json[PX_MAX_CTL_JSON]; /* the reply being built; a CTL_REPLY is no px_msg */
-    uint8_t frame[PX_MAX_FRAME];
-};
 
 uint64_t px_now_ms(void)
 {
@@ -157,18 +149,6 @@ static uint16_t role_port(const px_node_cfg *nc, int role)
     case PX_ROLE_LEARNER: return nc->learner_port;
     default: return 0; /* the gateway is reachable from its own node only */
     }
-}
-
-/* ipc://<node_dir>/<role>.<suffix>; -1 if the path is too long for a unix
- * socket (sun_path is 108 bytes), which would otherwise fail obscurely. */
-static int ipc_url(const px_config *cfg, uint32_t node, int role, const char *suffix,
-                   char *buf, size_t len)
-{
-    char dir[512];
-    px_config_node_dir(cfg, node, dir, sizeof dir);
-    int n = snprintf(buf, len, "ipc://%s/%s.%s", dir, px_role_name(role), suffix);
-    if (n < 0 || (size_t)n >= len || (size_t)n - strlen("ipc://") >= 100) return -1;
-    return 0;
 }
 
 static void tcp_url(const px_config *cfg, const px_node_cfg *nc, int role, char *buf, size_t len)
@@ -192,60 +172,6 @@ static void sockaddr_str(const nng_sockaddr *sa, char *buf, size_t len)
 }
 
 /* ------------------------------------------------------------------ inbound */
-
-/* Connections refused because the peer process runs as another user, and
- * when that was last logged (from nng's threads, hence atomics). */
-static atomic_ullong foreign_uid_refused;
-static atomic_ullong foreign_uid_logged_ms;
-
-/* An ipc socket lives in the node directory (mode 0700), so only its owner
- * can reach it; this is the second lock: a pipe whose peer runs under
- * another uid is closed before it carries anything.  Runs on nng's threads
- * for every new pipe of a socket with an ipc listener; a tcp pipe has no
- * peer uid and passes (TLS authenticates it). */
-static void refuse_foreign_uid(nng_pipe p, nng_pipe_ev ev, void *arg)
-{
-    (void)ev;
-    (void)arg;
-    uint64_t uid;
-    if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0) return;
-    if (uid == (uint64_t)geteuid()) return;
-    nng_pipe_close(p);
-    unsigned long long n = atomic_fetch_add(&foreign_uid_refused, 1) + 1;
-    uint64_t now = px_now_ms(), last = atomic_load(&foreign_uid_logged_ms);
-    if (last == 0 || now - last >= 1000) {
-        atomic_store(&foreign_uid_logged_ms, now);
-        px_warn("refused an ipc connection from uid %llu (we run as uid %u): local sockets "
-                "are their owner's alone (%llu refused in total)",
-                (unsigned long long)uid, (unsigned)geteuid(), n);
-    }
-}
-
-uint64_t px_net_foreign_uid_refused(void)
-{
-    return atomic_load(&foreign_uid_refused);
-}
-
-/* Listens on an ipc url: a socket file of mode 0600, and peers of another
- * uid refused. */
-static int listen_ipc(nng_socket s, const char *url, nng_listener *out, char *err, size_t errlen)
-{
-    nng_listener l;
-    int rv = nng_pipe_notify(s, NNG_PIPE_EV_ADD_PRE, refuse_foreign_uid, NULL);
-    if (rv == 0) rv = nng_listener_create(&l, s, url);
-    /* the socket file itself is the owner's too, whatever the umask */
-    if (rv == 0) rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600);
-    if (rv == 0) {
-        rv = nng_listener_start(l, 0);
-        if (rv != 0) nng_listener_close(l);
-    }
-    if (rv != 0) {
-        snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
-        return rv;
-    }
-    if (out) *out = l;
-    return 0;
-}
 
 /* Listens on the node's tcp port, with mutual TLS unless tls = false. */
 static int listen_tcp(struct px_net *n, const char *url, char *err, size_t errlen)
@@ -298,11 +224,11 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     if (nng_socket_get_int(n->in, NNG_OPT_RECVFD, &n->recv_fd) != 0) n->recv_fd = -1;
 
     char url[600];
-    if (ipc_url(cfg, self, role, "ipc", url, sizeof url) != 0) {
+    if (px_ipc_url(cfg, self, role, "ipc", url, sizeof url) != 0) {
         snprintf(err, errlen, "node directory path too long for an ipc socket: %s", url);
         goto fail;
     }
-    if (listen_ipc(n->in, url, &n->ipc_listener, err, errlen) != 0) goto fail;
+    if (px_ipc_listen(n->in, url, &n->ipc_listener, err, errlen) != 0) goto fail;
     if (role_port(nc, role) != 0) {
         tcp_url(cfg, nc, role, url, sizeof url);
         if (listen_tcp(n, url, err, errlen) != 0) goto fail;
@@ -558,7 +484,7 @@ static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
     const px_node_cfg *me = px_config_node(&n->cfg, n->self);
     if (!to || !me) return -1;
     if (node == n->self) {
-        if (ipc_url(&n->cfg, node, role, "ipc", url, sizeof url) != 0) return -1;
+        if (px_ipc_url(&n->cfg, node, role, "ipc", url, sizeof url) != 0) return -1;
     } else {
         if (role_port(to, role) == 0) {
             /* a gateway listens on ipc only: say so once, then drop quietly */
@@ -811,119 +737,4 @@ void px_net_flush(struct px_net *n)
     n->held_head = NULL;
     n->holding = 0;
     pthread_mutex_unlock(&n->send_mu);
-}
-
-/* ------------------------------------------------------------------ control */
-
-struct px_ctl *px_ctl_open(const px_config *cfg, uint32_t self, int role, char *err,
-                           size_t errlen)
-{
-    struct px_ctl *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    c->cfg = *cfg;
-    c->self = self;
-    char url[600];
-    int rv = nng_rep0_open(&c->s);
-    if (rv != 0) {
-        snprintf(err, errlen, "nng_rep0_open: %s", nng_strerror(rv));
-        free(c);
-        return NULL;
-    }
-    if (ipc_url(cfg, self, role, "ctl", url, sizeof url) != 0) {
-        snprintf(err, errlen, "node directory path too long for an ipc socket: %s", url);
-    } else if (listen_ipc(c->s, url, NULL, err, errlen) == 0) {
-        return c;
-    }
-    nng_close(c->s);
-    free(c);
-    return NULL;
-}
-
-void px_ctl_close(struct px_ctl *c)
-{
-    if (!c) return;
-    nng_close(c->s);
-    free(c);
-}
-
-int px_ctl_poll(struct px_ctl *c, void (*fn)(void *arg, char *json, size_t cap), void *arg)
-{
-    nng_msg *req;
-    if (nng_recvmsg(c->s, &req, NNG_FLAG_NONBLOCK) != 0) return 0;
-    int d = px_decode(nng_msg_body(req), nng_msg_len(req), c->cfg.cluster_id, &c->msg);
-    nng_msg_free(req);
-    /* a bad request gets no reply: the client's timeout reports it */
-    if (d != 0 || c->msg.type != PX_MSG_CTL_REQ) return 0;
-
-    memset(c->json, 0, sizeof c->json);
-    if (c->msg.u.ctl_req.what == PX_CTL_STATE) fn(arg, c->json, sizeof c->json);
-    else px_faults_ctl(&c->msg.u.ctl_req, c->json, sizeof c->json); /* tests only: faults.h */
-    c->json[sizeof c->json - 1] = 0; /* whatever fn did, a string */
-    size_t len = px_encode_ctl_reply(c->self, c->cfg.cluster_id, c->json, strlen(c->json),
-                                     c->frame, sizeof c->frame);
-    if (len > 0) nng_send(c->s, c->frame, len, NNG_FLAG_NONBLOCK);
-    return 1;
-}
-
-/* One CTL_REQ / CTL_REPLY exchange, all of it before deadline. */
-static int ctl_exchange(nng_socket s, const px_config *cfg, uint32_t self, const px_ctl_req *req,
-                        uint64_t deadline, char *json, size_t cap)
-{
-    uint8_t frame[128];
-    px_msg q;
-    memset(&q, 0, sizeof q);
-    q.type = PX_MSG_CTL_REQ;
-    q.from = self;
-    q.u.ctl_req = *req;
-    size_t len = px_encode(&q, cfg->cluster_id, frame, sizeof frame);
-    if (len == 0 || nng_send(s, frame, len, 0) != 0) return -1;
-
-    uint64_t now = px_now_ms();
-    if (now >= deadline) return -1;
-    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, (nng_duration)(deadline - now));
-    nng_msg *rep;
-    if (nng_recvmsg(s, &rep, 0) != 0) return -1;
-    size_t json_len; /* a reply longer than cap is cut, as before */
-    int rc = px_decode_ctl_reply(nng_msg_body(rep), nng_msg_len(rep), cfg->cluster_id, json, cap,
-                                 &json_len);
-    nng_msg_free(rep);
-    return rc == 0 ? 0 : -1;
-}
-
-int px_ctl_request(const px_config *cfg, uint32_t self, int role, const px_ctl_req *req,
-                   int timeout_ms, char *json, size_t cap)
-{
-    char url[600];
-    nng_socket s;
-    uint64_t deadline = px_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
-    if (cap == 0 || ipc_url(cfg, self, role, "ctl", url, sizeof url) != 0) return -1;
-    if (nng_req0_open(&s) != 0) return -1;
-    nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
-    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
-    /* never resend: one query, one answer or a timeout.  Never redial
-     * either: against a stopped role whose listen backlog is full every
-     * dial fails at once, and a redial every NET_RECONN_MIN_MS opened a new
-     * socket each time, faster than nng closed them (a /status poller grew
-     * the gateway to thousands of descriptors). */
-    nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-    nng_duration once = timeout_ms > 0 ? timeout_ms : 1;
-    nng_socket_set_ms(s, NNG_OPT_RECONNMINT, once);
-    nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, once);
-    int rv = -1;
-    if (nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK) == 0)
-        rv = ctl_exchange(s, cfg, self, req, deadline, json, cap);
-    nng_close(s);
-    return rv;
-}
-
-int px_ctl_query(const px_config *cfg, uint32_t self, int role, int timeout_ms, char *json,
-                 size_t cap)
-{
-    px_ctl_req req;
-    memset(&req, 0, sizeof req);
-    req.what = PX_CTL_STATE;
-    return px_ctl_request(cfg, self, role, &req, timeout_ms, json, cap);
 }

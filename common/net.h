@@ -73,10 +73,10 @@ uint64_t px_net_rejected(const struct px_net *n, int reason);
 void px_net_refused(struct px_net *n, int reason);
 
 /* ipc connections refused in this process because the peer runs as
- * another user (ipc listeners take only their owner's processes). */
+ * another user (ipc.c: ipc listeners take only their owner's processes). */
 uint64_t px_net_foreign_uid_refused(void);
 
-/* Control socket, server side: open the REP socket for role. */
+/* Control socket (ctl.c), server side: open the REP socket for role. */
 struct px_ctl;
 struct px_ctl *px_ctl_open(const px_config *cfg, uint32_t self, int role, char *err,
                            size_t errlen);

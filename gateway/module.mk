@@ -7,7 +7,7 @@ GATEWAY_SRCS := gateway/main.c gateway/http.c gateway/httpd.c gateway/conns.c ga
                 gateway/metrics.c gateway/gather.c gateway/page.c
 
 PROGRAMS += paxos-gateway
-paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/tls.c common/ready.c common/config.c common/log.c
+paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c common/config.c common/log.c
 paxos-gateway_LIBS := -lmicrohttpd -ljson-c -lcurl -lnng -lpthread -lconfig
 # The cluster page is built into page.o (.incbin): rebuild it when the page changes.
 $(BUILD)/obj/gateway/page.o: gateway/page.html

@@ -87,6 +87,25 @@ static void copy_field(gw_buf *b, json_object *root, const char *key, int zero_i
         gw_buf_puts(b, "null");
 }
 
+/* An integer field of a role's JSON, or -1 if unknown. */
+static int64_t int_field(json_object *root, const char *key)
+{
+    json_object *v = find_key(root, key, 0);
+    return v != NULL && json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+}
+
+/* "chosen_upto": the proposer's, but never below what the learner applied
+ * (every applied slot is chosen; a follower's proposer hears chosen_upto
+ * only from heartbeats, so it lags its own node's learner). */
+static void chosen_upto_field(gw_buf *b, json_object *prop, json_object *lrn)
+{
+    int64_t chosen = int_field(prop, "chosen_upto"), applied = int_field(lrn, "applied_upto");
+    if (applied > chosen) chosen = applied;
+    gw_buf_puts(b, ",\"chosen_upto\":");
+    if (chosen >= 0) gw_buf_i64(b, chosen);
+    else gw_buf_puts(b, "null");
+}
+
 json_object *gw_query_role(gw *g, int role)
 {
     char *json = malloc(PX_MAX_CTL_JSON + 1);
@@ -112,7 +131,7 @@ int gw_status_json(gw *g, gw_buf *b)
     json_object *prop = gw_query_role(g, PX_ROLE_PROPOSER);
     json_object *lrn = gw_query_role(g, PX_ROLE_LEARNER);
     copy_field(b, prop, "leader", 1);
-    copy_field(b, prop, "chosen_upto", 0);
+    chosen_upto_field(b, prop, lrn);
     copy_field(b, lrn, "applied_upto", 0);
     gw_buf_printf(b, ",\"gateway_list_len\":%llu", (unsigned long long)gw_list_len(g));
     /* the HTTP edge: open connections, and what it refused without a

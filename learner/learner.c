@@ -505,6 +505,22 @@ static void install(struct learner *l, const px_snap_view *v)
     if (l->known_chosen < v->slot) l->known_chosen = v->slot;
 }
 
+/* After a snapshot install the list jumped without an APPLIED for the
+ * slots it covers: an APPLIED of no commands for its last slot carries the
+ * new length, so the gateway's copy sees it is behind and fetches the
+ * rest now (it would otherwise show the old length until the next slot is
+ * applied; reads were right either way: they go through the log). */
+static void tell_gateway_len(struct learner *l, uint64_t snap_slot, px_outbox *out)
+{
+    if (snap_slot == 0) return;
+    px_msg m;
+    px_applied *a = &msg_init(&m, PX_MSG_APPLIED, l->cfg.id, sizeof(px_applied))->u.applied;
+    a->slot = snap_slot - 1;
+    a->n = 0;
+    a->list_len = l->len;
+    px_outbox_push(out, PX_ROLE_GATEWAY, l->cfg.id, &m);
+}
+
 /* A complete transfer: check it like a file from disk, then install it if
  * it still takes us forward.  One that fails the check (or is not the
  * snapshot its chunks announced) is refused: peers serve the same bytes
@@ -518,6 +534,7 @@ static int xfer_finish(struct learner *l, px_outbox *out)
         why = PX_REFUSE_SNAPSHOT_BAD;
     } else if (v.slot > l->applied_upto) {
         install(l, &v);
+        tell_gateway_len(l, v.slot, out);
         apply_ready(l, out); /* pending slots right above the snapshot */
     }
     xfer_drop(l);

@@ -2,7 +2,7 @@
 # here rather than in each role's fragment because they share the transport
 # (common/net.c, nng) and the process scaffolding (node/proc.c), which the
 # pure core library must not link.
-PROC_SRCS := node/proc.c common/net.c common/tls.c common/ready.c common/config.c common/log.c common/fileio.c \
+PROC_SRCS := node/proc.c common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c common/config.c common/log.c common/fileio.c \
              common/faults.c common/delayq.c
 PROC_LIBS := -lnng -lpthread -lconfig
 

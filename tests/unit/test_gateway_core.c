@@ -467,6 +467,30 @@ static void test_appended(void)
     teardown();
 }
 
+/* After its learner installed a snapshot, the learner sends an APPLIED of
+ * no commands carrying the new length (learner.c, tell_gateway_len): the
+ * copy learns it is behind and fetches the rest at once, with no read or
+ * append to wait for. */
+static void test_length_jump(void)
+{
+    setup();
+    tick(T0); /* the first probe */
+    deliver_chunk(0, 2, 2);
+    tick(T0 + 1);
+    CHECK(!out.list_req && core.list.len == 2);
+    memset(&msg, 0, sizeof(msg));
+    msg.type = PX_MSG_APPLIED;
+    msg.u.applied.slot = 255;
+    msg.u.applied.n = 0;
+    msg.u.applied.list_len = 7;
+    CHECK(gw_core_handle(&core, &msg) == 0);
+    tick(T0 + 2);
+    CHECK(out.list_req && out.list_from == 2);
+    deliver_chunk(2, 5, 7);
+    CHECK(core.list.len == 7);
+    teardown();
+}
+
 /* A read: its result L is its place in the log; the answer is the copy's
  * first L elements, waited for if the copy is behind (a restarted
  * gateway), 503 if they do not come in time. */
@@ -598,6 +622,7 @@ int main(void)
     RUN(test_resend_schedule);
     RUN(test_503_rule);
     RUN(test_duplicated_refusal);
+    RUN(test_length_jump);
     RUN(test_appended);
     RUN(test_read_path);
     RUN(test_append_list_wait);

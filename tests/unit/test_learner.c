@@ -1023,7 +1023,9 @@ static void test_transfer_installs_and_evolves_identically(void)
     CHECK(n.delivered[PX_MSG_SNAP_REQ] == n.delivered[PX_MSG_SNAP_CHUNK] - 1);
     CHECK(learner_applied_upto(n.l[2]) == 256);
     CHECK(learner_snapshot_receiving(n.l[2]) == 0); /* buffer gone */
-    CHECK(n.min_applied[2] == UINT64_MAX);          /* no APPLIED inside the snapshot */
+    /* no APPLIED inside the snapshot but one of no commands for its last
+     * slot, which tells the gateway the list's new length */
+    CHECK(n.min_applied[2] == 255);
     /* The installed state is B's point, for its host to write. */
     CHECK(learner_snapshot_pending(n.l[2]) == 256 && learner_snapshot_upto(n.l[2]) == 0);
     size_t blen;
@@ -1035,7 +1037,7 @@ static void test_transfer_installs_and_evolves_identically(void)
     learner_tick(n.l[2], 2 * CATCHUP_MS, &n.o[2]);
     pump(&n, 2 * CATCHUP_MS);
     CHECK(learner_applied_upto(n.l[2]) == 300);
-    CHECK(n.min_applied[2] == 256);
+    CHECK(n.min_applied[2] == 255);
     CHECK(same_state(n.l[1], n.l[2]));
     CHECK(same_state(ref, n.l[2]));
     /* Same slots from here on: same evolution, evictions included. */
@@ -1257,12 +1259,18 @@ static void test_install_keeps_pending_above(void)
     px_outbox_clear(&o);
     for (uint64_t off = 0; off < len; off += PX_SNAP_CHUNK)
         learner_handle(b, chunk_msg(1, 256, bytes, len, off), 0, &o);
-    /* 256..299 applied at once, an APPLIED for each but the no-ops. */
+    /* 256..299 applied at once, an APPLIED for each but the no-ops, after
+     * one of no commands for slot 255 that carries the installed length. */
     CHECK(learner_applied_upto(b) == 300 && learner_pending(b) == 0);
     size_t want = 0;
     for (uint64_t s = 256; s < 300; s++) want += log_slot(s, c) > 0;
-    CHECK(count_type(&o, PX_MSG_APPLIED) == want && want > 30);
-    CHECK(applied_for(&o, 255) == NULL && applied_for(&o, 256) != NULL);
+    CHECK(count_type(&o, PX_MSG_APPLIED) == want + 1 && want > 30);
+    const px_applied *jump = applied_for(&o, 255);
+    const px_applied *next = applied_for(&o, 256);
+    CHECK(jump && jump->n == 0 && jump->list_len > 0 && applied_for(&o, 254) == NULL);
+    /* the first slot above the snapshot continues from that length */
+    CHECK(next && next->list_len >= jump->list_len && next->list_len <= jump->list_len + next->n);
+    CHECK(applied_for(&o, 256) != NULL);
     CHECK(same_state(a, b));
     free(bytes);
     px_outbox_free(&o);
