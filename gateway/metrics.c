@@ -11,9 +11,10 @@
  * own since it started: a restarted role starts again from 0, which
  * rate() and increase() take as a counter reset.
  *
- * Names and labels are fixed strings here; the only label values that
- * come from a role are its refusal reasons, which are our own keys
- * (common/refuse.c), and are checked before use anyway. */
+ * Names and labels are fixed strings here: refusal reasons are our own
+ * keys (common/refuse.c), listed whether or not a role reports them; the
+ * only label values read from a file are the supervisor's role names,
+ * checked before use. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "../common/net.h"
+#include "../common/refuse.h"
 #include "gateway.h"
 
 /* ---- text format ------------------------------------------------------- */
@@ -213,8 +215,8 @@ static void learner_families(gw_buf *b, json_object *l)
               "every slot below this is in learner.snap");
 }
 
-/* A refusal key as a label value: ours are [a-z0-9_]; anything else is
- * skipped rather than escaped. */
+/* A label value from the supervisor's restarts file: ours are [a-z0-9_];
+ * anything else is skipped rather than escaped. */
 static int key_ok(const char *k)
 {
     if (*k == 0) return 0;
@@ -223,6 +225,10 @@ static int key_ok(const char *k)
     return 1;
 }
 
+/* Every reason of common/refuse.h for every role that answered, 0 when it
+ * refused none: a counter that exists from the start is one rate() and
+ * alerts can use before the first refusal.  The labels are our own keys,
+ * never text a role sent. */
 static void rejected_family(gw_buf *b, json_object *const *roles)
 {
     char labels[128];
@@ -231,12 +237,22 @@ static void rejected_family(gw_buf *b, json_object *const *roles)
     for (int i = 0; i < 3; i++) {
         json_object *rej = member(roles[i], "rejected_frames");
         if (rej == NULL || !json_object_is_type(rej, json_type_object)) continue;
-        json_object_object_foreach(rej, key, v)
-        {
-            if (strcmp(key, "total") == 0 || !key_ok(key) || strlen(key) > 64) continue;
+        for (int reason = PX_REFUSE_NONE + 1; reason < PX_REFUSE_MAX; reason++) {
+            const char *key = px_refusal_key(reason);
+            json_object *v = member(rej, key);
+            uint64_t n = v != NULL && json_object_is_type(v, json_type_int)
+                             ? (uint64_t)json_object_get_int64(v) : 0;
             snprintf(labels, sizeof(labels), "role=\"%s\",reason=\"%s\"", role_names[i], key);
-            sample_u(b, "paxos_rejected_frames_total", labels, (uint64_t)json_object_get_int64(v));
+            sample_u(b, "paxos_rejected_frames_total", labels, n);
         }
+    }
+    family(b, "paxos_rejected_ipc_connections_total", "counter",
+           "connections to a role's local sockets refused for coming from another uid");
+    for (int i = 0; i < 3; i++) {
+        double n;
+        snprintf(labels, sizeof(labels), "role=\"%s\"", role_names[i]);
+        if (num(roles[i], "rejected_frames", "foreign_uid_connections", &n))
+            sample(b, "paxos_rejected_ipc_connections_total", labels, n);
     }
 }
 
