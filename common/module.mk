@@ -17,6 +17,8 @@ test_faults_SRCS := tests/unit/test_faults.c common/faults.c common/log.c
 test_delayq_SRCS := tests/unit/test_delayq.c common/delayq.c
 test_fileio_SRCS := tests/unit/test_fileio.c common/fileio.c
 # The metrics' histograms (common/histo.c, in the core library).
-UNIT_TESTS += test_histo
+UNIT_TESTS += test_histo test_log
+test_log_SRCS := tests/unit/test_log.c common/log.c
+test_log_LIBS := -ljson-c
 test_histo_SRCS := tests/unit/test_histo.c
 test_histo_LIBS := -ljson-c

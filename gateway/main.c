@@ -56,6 +56,7 @@ int main(int argc, char **argv)
         px_error("%s", err);
         return 1;
     }
+    px_log_set_json(cfg.log_json); /* from here on, in the format the config asks */
     if (warn[0]) px_warn("%s", warn);
     const px_node_cfg *nc = px_config_node(&cfg, node);
     if (nc == NULL) {

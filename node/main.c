@@ -701,6 +701,7 @@ int main(int argc, char **argv)
         sv.log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     }
     px_log_init(sv.node, "node", PX_LOG_INFO);
+    px_log_set_json(sv.cfg.log_json);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
