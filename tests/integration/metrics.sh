@@ -55,6 +55,14 @@ hdr=$(curl -s -m 5 -o /dev/null -D - "http://$(gw_of 1)/metrics" | tr -d '\r')
 grep -qi '^content-type: text/plain; version=0.0.4' <<<"$hdr" && pass metrics-content-type ||
     fail metrics-content-type "$(grep -i content-type <<<"$hdr")"
 
+# the strict edge holds for the new endpoints too: a wrong method is a JSON 405
+ok405=1
+for path in /metrics / /cluster /node; do
+    it_http POST 1 "$path" 1
+    [ "$HTTP_CODE" = 405 ] && jq -e '.error | strings' <<<"$HTTP_BODY" >/dev/null 2>&1 || { ok405=0; note "POST $path: $HTTP_CODE $HTTP_BODY"; }
+done
+[ "$ok405" = 1 ] && pass metrics-endpoints-strict || fail metrics-endpoints-strict "see notes"
+
 # --- every family the issue names, typed, with at least one sample on the leader
 FAMILIES="paxos_appends_total paxos_slots_chosen_total paxos_commands_per_slot
 paxos_acceptor_fsync_seconds paxos_acceptor_log_bytes paxos_leader paxos_elections_total
