@@ -1,5 +1,6 @@
 # common/: code shared by more than one role.
-CORE_SRCS += common/wire.c common/refuse.c common/crc32c.c common/outbox.c common/quorum.c common/rng.c common/types.c
+CORE_SRCS += common/wire.c common/refuse.c common/crc32c.c common/outbox.c common/quorum.c common/rng.c common/types.c \
+             common/histo.c
 # Process-side helpers (config, logging) are not in the pure core library.
 COMMON_PROC_SRCS := common/config.c common/log.c
 
@@ -25,3 +26,10 @@ test_fileio_SRCS := tests/unit/test_fileio.c common/fileio.c
 PROC_SRCS := common/proc.c common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c \
              common/config.c common/log.c common/fileio.c common/faults.c common/delayq.c
 PROC_LIBS := -lnng -lpthread -lconfig
+
+# The metrics' histograms (common/histo.c, in the core library).
+UNIT_TESTS += test_histo test_log
+test_log_SRCS := tests/unit/test_log.c common/log.c
+test_log_LIBS := -ljson-c
+test_histo_SRCS := tests/unit/test_histo.c
+test_histo_LIBS := -ljson-c

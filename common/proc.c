@@ -121,6 +121,7 @@ void px_proc_start(px_proc *p, int argc, char **argv, int role)
         fprintf(stderr, "%s: %s\n", argv[0], err);
         exit(2);
     }
+    px_log_set_json(p->cfg.log_json); /* from here on, in the format the config asks */
     if (!px_config_node(&p->cfg, p->self)) {
         fprintf(stderr, "%s: node %u is not in %s\n", argv[0], p->self, config);
         exit(2);

@@ -139,6 +139,7 @@ int gw_start(gw *g, const px_config *cfg, uint32_t node, char *err, size_t errle
     g->cfg = *cfg;
     g->node = node;
     pthread_mutex_init(&g->mu, NULL);
+    gw_stats_init(&g->stats);
     g->client_base = random_base();
     gw_core_config cc;
     gw_core_config_default(&cc, node, cfg->request_timeout_ms, g->client_base);

@@ -156,6 +156,7 @@ static void slot_chosen(struct proposer *p, prop_slot *e, px_outbox *out)
     px_outbox_push(out, PX_ROLE_LEARNER, PX_NODE_ALL, m);
     p->slots_chosen++;
     p->commands_chosen += e->value.n;
+    p->slots_by_commands[e->value.n <= PX_MAX_BATCH ? e->value.n : PX_MAX_BATCH]++;
     p->n_open--;
     if (e->slot < p->chosen_upto) { /* a re-proposal inside the prefix */
         e->state = SLOT_FREE;

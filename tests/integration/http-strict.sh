@@ -259,7 +259,7 @@ while kill -0 "$burst" 2>/dev/null; do
     [ "$n" -gt "$maxt" ] && maxt=$n
     sleep 0.05
 done
-busy=$(cat "$IT_DIR"/q*.json | grep -c 'too many /status and /roles queries in flight (16)' || true)
+busy=$(cat "$IT_DIR"/q*.json | grep -c 'too many /status, /roles, /node, /metrics and /cluster queries in flight (16)' || true)
 waited=$(cat "$IT_DIR"/q*.json | grep -c 'learner on node 3 is not answering' || true)
 all_json=$(cat "$IT_DIR"/q*.json | jq -s 'length == 40 and all(.error | strings)' 2>/dev/null)
 [ "$busy" -ge 1 ] && [ $((busy + waited)) = 40 ] && [ "$all_json" = true ] &&

@@ -271,6 +271,8 @@ static void test_candidate_retries_higher(void)
         proposer_tick(p, proposer_next_deadline(p), &out);
     CHECK(beq(proposer_ballot(p), B(2, 2)));
     CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    /* each phase 1 run is an election (paxos_elections_total) */
+    CHECK(proposer_elections(p) == 2);
     px_outbox_free(&out);
     proposer_free(p);
 }
@@ -699,6 +701,11 @@ static void test_batching(void)
     }
     CHECK(seq == 11 && proposer_commands_chosen(p) == 10 && proposer_slots_chosen(p) == 4);
     CHECK(proposer_queued(p) == 0 && proposer_chosen_upto(p) == 4);
+    /* the slots counted by their commands (paxos_commands_per_slot) */
+    CHECK(proposer_slots_with_commands(p, 1) == 2 && proposer_slots_with_commands(p, 4) == 2);
+    CHECK(proposer_slots_with_commands(p, 0) == 0 && proposer_slots_with_commands(p, 2) == 0);
+    CHECK(proposer_slots_with_commands(p, PX_MAX_BATCH + 1) == 0);
+    CHECK(proposer_elections(p) == 1);
     px_outbox_free(&out);
     proposer_free(p);
 }
