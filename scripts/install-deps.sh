@@ -9,9 +9,12 @@ set -euo pipefail
 # llvm brings llvm-symbolizer for readable sanitizer stack traces.
 # openssl makes the cluster's TLS certificates (scripts/make-certs.sh).
 # libcurl (GnuTLS flavour, like libmicrohttpd's TLS): paxosctl's HTTP(S).
+# libnetfilter-queue: bin/paxos-netdelay, the fake hosts' latency where the
+# kernel has no netem; iputils-ping and perl: tests/integration/netdelay.sh.
 PKGS=(build-essential libnng-dev libmicrohttpd-dev libjson-c-dev libconfig-dev
       curl jq iproute2 iptables procps util-linux gnuplot-nox time valgrind clojure
-      clang libclang-rt-dev llvm openssl libcurl4-gnutls-dev)
+      clang libclang-rt-dev llvm openssl libcurl4-gnutls-dev libnetfilter-queue-dev
+      iputils-ping perl)
 
 missing=()
 for p in "${PKGS[@]}"; do
