@@ -14,10 +14,12 @@ set -euo pipefail
 # chromium (driven by python3's standard library, tests/tools/browser.py)
 # and a real Prometheus (the prometheus package, which ships promtool);
 # tests/integration/install.sh also runs systemd-analyze verify when systemd is there.
+# libnetfilter-queue: bin/paxos-netdelay, the fake hosts' latency where the
+# kernel has no netem; iputils-ping and perl: tests/integration/netdelay.sh.
 PKGS=(build-essential libnng-dev libmicrohttpd-dev libjson-c-dev libconfig-dev
       curl jq iproute2 iptables procps util-linux gnuplot-nox time valgrind clojure
-      clang libclang-rt-dev llvm openssl libcurl4-gnutls-dev
-      chromium prometheus python3)
+      clang libclang-rt-dev llvm openssl libcurl4-gnutls-dev libnetfilter-queue-dev
+      chromium prometheus python3 iputils-ping perl)
 
 missing=()
 for p in "${PKGS[@]}"; do
