@@ -59,19 +59,22 @@ static void make_config(const px_proc *p, learner_config *lc)
 
 static void status_json(void *arg, char *json, size_t cap)
 {
-    char rej[1024];
+    char rej[1024], sent[1024];
     learn_proc *lp = arg;
     size_t len;
     learner_list(lp->core, &len);
     snprintf(json, cap,
              "{\"role\":\"learner\",\"node\":%u,\"applied_upto\":%llu,\"known_chosen\":%llu,"
              "\"list_length\":%zu,\"dedup_size\":%zu,\"pending\":%zu,\"snapshot_upto\":%llu,"
-             "\"snapshot_bytes\":%llu,\"retained\":%zu,\"rejected_frames\":%s}",
+             "\"snapshot_bytes\":%llu,\"retained\":%zu,\"vote_tallies\":%zu,"
+             "\"decided_by_votes\":%llu,\"sent\":%s,\"rejected_frames\":%s}",
              lp->p.self, (unsigned long long)learner_applied_upto(lp->core),
              (unsigned long long)learner_known_chosen(lp->core), len,
              learner_dedup_size(lp->core), learner_pending(lp->core),
              (unsigned long long)learner_snapshot_upto(lp->core),
              (unsigned long long)lp->snap_bytes, learner_retained(lp->core),
+             learner_tallies(lp->core), (unsigned long long)learner_votes_decided(lp->core),
+             px_net_sent_json(lp->p.net, sent, sizeof sent),
              px_proc_rejected_json(&lp->p, rej, sizeof rej));
 }
 

@@ -80,7 +80,7 @@ static const char *state_name(int s)
 
 static void status_json(void *arg, char *json, size_t cap)
 {
-    char rej[1024];
+    char rej[1024], sent[1024];
     prop_proc *pp = arg;
     struct proposer *c = pp->core;
     px_ballot b = proposer_ballot(c);
@@ -89,7 +89,7 @@ static void status_json(void *arg, char *json, size_t cap)
              "\"ballot\":{\"round\":%llu,\"node\":%u},\"leader\":%u,\"chosen_upto\":%llu,"
              "\"next_slot\":%llu,\"in_flight\":%u,\"queued\":%u,\"batch_max\":%u,"
              "\"pipeline\":%u,\"slots_chosen\":%llu,\"commands_chosen\":%llu,"
-             "\"trim_mark\":%llu,\"round_exhausted\":%s,\"rejected_frames\":%s}",
+             "\"trim_mark\":%llu,\"round_exhausted\":%s,\"sent\":%s,\"rejected_frames\":%s}",
              pp->p.self, state_name(proposer_state(c)), (unsigned long long)b.round, b.node,
              proposer_leader(c), (unsigned long long)proposer_chosen_upto(c),
              (unsigned long long)proposer_next_slot(c), proposer_in_flight(c),
@@ -98,6 +98,7 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)proposer_commands_chosen(c),
              (unsigned long long)proposer_trim_mark(c),
              proposer_round_exhausted(c) ? "true" : "false",
+             px_net_sent_json(pp->p.net, sent, sizeof sent),
              px_proc_rejected_json(&pp->p, rej, sizeof rej));
 }
 
