@@ -152,7 +152,7 @@ static void make_msg(int type, int size)
     case PX_MSG_NACK:
         msg.u.nack = (px_nack){px_rng_next(&rng), rnd(1, 100),
                                (uint8_t)rnd(PX_NACK_NO_LEADER, PX_NACK_TOO_MANY_HOPS),
-                               (uint32_t)rnd(0, PX_MAX_NODES)};
+                               (uint32_t)rnd(0, PX_MAX_NODES), (uint16_t)rnd(1, 3)};
         break;
     case PX_MSG_CATCHUP: msg.u.catchup = (px_catchup){rnd(0, 500), rnd_node()}; break;
     case PX_MSG_LEARNED: msg.u.learned = (px_learned){rnd_node(), rnd(0, 500), rnd(0, 400)}; break;
