@@ -76,7 +76,7 @@ asan:
 
 # Every mutant: the same sources with one planted bug.
 MUTANTS = acceptor_early_reply acceptor_low_ballot acceptor_forget_silently proposer_ignore_promised \
-          quorum_too_small learner_out_of_order learner_no_dedup learner_trust_acks \
+          quorum_too_small learner_out_of_order learner_no_dedup learner_trust_acks learner_vote_mixed \
           gateway_503_silent gateway_list_gap gateway_local_read
 mutants:
 	@for m in $(MUTANTS); do \

@@ -171,7 +171,7 @@ static void maybe_rewrite(acc_proc *a)
 
 static void status_json(void *arg, char *json, size_t cap)
 {
-    char rej[1024], fs[1024];
+    char rej[1024], fs[1024], sent[1024];
     acc_proc *a = arg;
     px_ballot b = acceptor_promised(a->core);
     snprintf(json, cap,
@@ -180,7 +180,7 @@ static void status_json(void *arg, char *json, size_t cap)
              "\"accepted\":%zu,\"lowest_slot\":%llu,\"highest_slot\":%llu,"
              "\"emitted_seq\":%llu,\"durable_seq\":%llu,\"held_replies\":%zu,"
              "\"log_bytes\":%llu,\"log_records\":%llu,\"log_syncs\":%llu,"
-             "\"log_rewrites\":%llu,\"fsync_seconds\":%s,\"rejected_frames\":%s}",
+             "\"log_rewrites\":%llu,\"fsync_seconds\":%s,\"sent\":%s,\"rejected_frames\":%s}",
              a->p.self, (unsigned long long)b.round, b.node,
              (unsigned long long)acceptor_trimmed(a->core), acceptor_accepted_count(a->core),
              (unsigned long long)acceptor_lowest_slot(a->core),
@@ -192,10 +192,18 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)acc_store_syncs(a->store),
              (unsigned long long)acc_store_rewrites(a->store),
              px_histo_json(&a->fsync_seconds, fs, sizeof fs),
+             px_net_sent_json(a->p.net, sent, sizeof sent),
              px_proc_rejected_json(&a->p, rej, sizeof rej));
 }
 
 /* One iteration: wait for a message, drain what else is queued, commit. */
+/* Replies to the proposers, then the same votes to the learners. */
+static void send_out(acc_proc *a)
+{
+    px_proc_flush(&a->p, &a->out.msgs);
+    px_proc_flush(&a->p, &a->out.votes);
+}
+
 static int step(acc_proc *a)
 {
     int r = px_net_recv(a->p.net, a->msg, WAIT_CAP_MS);
@@ -209,9 +217,9 @@ static int step(acc_proc *a)
      * decides when a reply may leave (only once its records are durable),
      * so replies that need no new record go out without waiting for this
      * batch's fsync. */
-    px_proc_flush(&a->p, &a->out.msgs);
+    send_out(a);
     commit(a);
-    px_proc_flush(&a->p, &a->out.msgs);
+    send_out(a);
     maybe_rewrite(a);
     while (px_ctl_poll(a->p.ctl, status_json, a)) {}
     return 0;

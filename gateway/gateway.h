@@ -261,6 +261,8 @@ void gw_abandon(gw *g, gw_waiter *w);
 /* At shutdown: refuse new requests and resume every suspended one. */
 void gw_resume_all(gw *g);
 uint64_t gw_list_len(gw *g); /* the list copy's length now */
+/* REQUEST attempts sent straight to the leader's proposer, and through ours. */
+void gw_request_routes(gw *g, uint64_t *direct, uint64_t *via_own);
 uint64_t gw_now_ms(void);    /* the monotonic clock deadlines use */
 
 /* ---- status.c ---------------------------------------------------------- */

@@ -134,6 +134,14 @@ int gw_status_json(gw *g, gw_buf *b)
     chosen_upto_field(b, prop, lrn);
     copy_field(b, lrn, "applied_upto", 0);
     gw_buf_printf(b, ",\"gateway_list_len\":%llu", (unsigned long long)gw_list_len(g));
+    /* where REQUESTs went (straight to the leader or through our own
+     * proposer) and how many commands each message carried */
+    char sent[1024];
+    uint64_t direct, via_own;
+    gw_request_routes(g, &direct, &via_own);
+    gw_buf_printf(b, ",\"requests\":{\"to_leader\":%llu,\"via_own_proposer\":%llu},\"sent\":%s",
+                  (unsigned long long)direct, (unsigned long long)via_own,
+                  px_net_sent_json(g->net, sent, sizeof sent));
     /* the HTTP edge: open connections, and what it refused without a
      * request handler's say (see conns.c and http.c) */
     gw_buf_printf(b,

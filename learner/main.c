@@ -78,7 +78,7 @@ static const char *tail_json(const int64_t *list, size_t len, char *buf, size_t 
 
 static void status_json(void *arg, char *json, size_t cap)
 {
-    char rej[1024], tail[LIST_TAIL * 24 + 8];
+    char rej[1024], tail[LIST_TAIL * 24 + 8], sent[1024];
     learn_proc *lp = arg;
     size_t len;
     const int64_t *list = learner_list(lp->core, &len);
@@ -86,14 +86,18 @@ static void status_json(void *arg, char *json, size_t cap)
              "{\"role\":\"learner\",\"node\":%u,\"applied_upto\":%llu,\"known_chosen\":%llu,"
              "\"list_length\":%zu,\"dedup_size\":%zu,\"pending\":%zu,\"snapshot_upto\":%llu,"
              "\"snapshot_bytes\":%llu,\"retained\":%zu,\"snapshots_written\":%llu,"
-             "\"snapshots_fetched\":%llu,\"list_tail\":%s,\"rejected_frames\":%s}",
+             "\"snapshots_fetched\":%llu,\"list_tail\":%s,\"vote_tallies\":%zu,"
+             "\"decided_by_votes\":%llu,\"sent\":%s,\"rejected_frames\":%s}",
              lp->p.self, (unsigned long long)learner_applied_upto(lp->core),
              (unsigned long long)learner_known_chosen(lp->core), len,
              learner_dedup_size(lp->core), learner_pending(lp->core),
              (unsigned long long)learner_snapshot_upto(lp->core),
              (unsigned long long)lp->snap_bytes, learner_retained(lp->core),
              (unsigned long long)lp->snaps_written, (unsigned long long)lp->snaps_fetched,
-             tail_json(list, len, tail, sizeof tail), px_proc_rejected_json(&lp->p, rej, sizeof rej));
+             tail_json(list, len, tail, sizeof tail),
+             learner_tallies(lp->core), (unsigned long long)learner_votes_decided(lp->core),
+             px_net_sent_json(lp->p.net, sent, sizeof sent),
+             px_proc_rejected_json(&lp->p, rej, sizeof rej));
 }
 
 /* A snapshot fetched from a peer (the log below it forgotten by the

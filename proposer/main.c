@@ -94,7 +94,7 @@ static const char *per_slot_json(const struct proposer *c, char *buf, size_t cap
 
 static void status_json(void *arg, char *json, size_t cap)
 {
-    char rej[1024], per_slot[512];
+    char rej[1024], per_slot[512], sent[1024];
     prop_proc *pp = arg;
     struct proposer *c = pp->core;
     px_ballot b = proposer_ballot(c);
@@ -104,7 +104,7 @@ static void status_json(void *arg, char *json, size_t cap)
              "\"next_slot\":%llu,\"in_flight\":%u,\"queued\":%u,\"batch_max\":%u,"
              "\"pipeline\":%u,\"slots_chosen\":%llu,\"commands_chosen\":%llu,"
              "\"trim_mark\":%llu,\"round_exhausted\":%s,\"elections\":%llu,"
-             "\"commands_per_slot\":%s,\"rejected_frames\":%s}",
+             "\"commands_per_slot\":%s,\"sent\":%s,\"rejected_frames\":%s}",
              pp->p.self, state_name(proposer_state(c)), (unsigned long long)b.round, b.node,
              proposer_leader(c), (unsigned long long)proposer_chosen_upto(c),
              (unsigned long long)proposer_next_slot(c), proposer_in_flight(c),
@@ -114,6 +114,7 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)proposer_trim_mark(c),
              proposer_round_exhausted(c) ? "true" : "false",
              (unsigned long long)proposer_elections(c), per_slot_json(c, per_slot, sizeof per_slot),
+             px_net_sent_json(pp->p.net, sent, sizeof sent),
              px_proc_rejected_json(&pp->p, rej, sizeof rej));
 }
 
