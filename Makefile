@@ -8,6 +8,8 @@
 #   make asan       the sanitized build in build/asan/bin/
 #   make fuzz       libFuzzer targets for the parsers, FUZZ_SECONDS each
 #                   (clang; see tests/fuzz/README.md)
+#   make install    programs, scripts, docs, the systemd unit under PREFIX
+#                   (DESTDIR stages it; see below and docs/DEPLOY.md)
 #
 # Each folder describes its own parts in a module.mk fragment:
 #   CORE_SRCS  += files of libpaxoscore.a (pure logic: links no nng/http/json)
@@ -33,6 +35,9 @@ ifneq ($(MUTANT),)
 CFLAGS_ALL += -DPX_MUTANT_$(shell echo $(MUTANT) | tr a-z A-Z)=1
 endif
 
+# Fragments may add prerequisites to objects (gateway/page.o needs its
+# page): `all` stays the goal whatever they define first.
+.DEFAULT_GOAL := all
 CORE_SRCS :=
 PROGRAMS :=
 UNIT_TESTS :=
@@ -71,7 +76,7 @@ asan:
 
 # Every mutant: the same sources with one planted bug.
 MUTANTS = acceptor_early_reply acceptor_low_ballot acceptor_forget_silently proposer_ignore_promised \
-          quorum_too_small learner_out_of_order learner_no_dedup learner_trust_acks \
+          quorum_too_small learner_out_of_order learner_no_dedup learner_trust_acks learner_vote_mixed \
           gateway_503_silent gateway_list_gap gateway_local_read
 mutants:
 	@for m in $(MUTANTS); do \
@@ -86,6 +91,40 @@ sim: all
 
 clean:
 	rm -rf build bin
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]
+#   PREFIX/bin                  the programs (paxos-node starts the roles
+#                               from its own directory)
+#   PREFIX/libexec/paxos-c      the scripts (they find PREFIX/bin from there)
+#   PREFIX/share/doc/paxos-c    README, docs/, example configs
+#   PREFIX/lib/systemd/system   paxos-node@.service (the instance is the node id)
+# Nothing is written to SYSCONFDIR: the config and certificates are the
+# operator's (docs/DEPLOY.md).  DESTDIR stages the tree (packaging, tests).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+INSTALL_PROGRAMS = paxos-node paxos-acceptor paxos-proposer paxos-learner paxos-gateway \
+                   paxosctl paxos-audit paxos-bench
+INSTALL_SCRIPTS = start-node.sh start-cluster.sh stop-cluster.sh status.sh make-certs.sh
+I_BIN = $(DESTDIR)$(PREFIX)/bin
+I_LIBEXEC = $(DESTDIR)$(PREFIX)/libexec/paxos-c
+I_DOC = $(DESTDIR)$(PREFIX)/share/doc/paxos-c
+I_UNIT = $(DESTDIR)$(PREFIX)/lib/systemd/system
+.PHONY: install
+install: programs
+	install -d $(I_BIN) $(I_LIBEXEC) $(I_DOC)/examples $(I_UNIT)
+	install -m 755 $(INSTALL_PROGRAMS:%=$(BINDIR)/%) $(I_BIN)/
+	install -m 755 $(INSTALL_SCRIPTS:%=scripts/%) $(I_LIBEXEC)/
+	install -m 644 scripts/lib.sh $(I_LIBEXEC)/
+	printf '# written by make install: the config the scripts use unless told otherwise\nPAXOS_DEFAULT_CONFIG=%s\n' \
+	    '$(SYSCONFDIR)/paxos-c/cluster.cfg' >$(I_LIBEXEC)/paths.sh
+	install -m 644 README.md docs/*.md docs/*.png $(I_DOC)/
+	install -m 644 cluster.cfg $(I_DOC)/examples/cluster.cfg
+	install -m 644 deploy/cluster.cfg.example $(I_DOC)/examples/cluster-3-hosts.cfg
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    -e 's|@DOCDIR@|$(PREFIX)/share/doc/paxos-c|g' deploy/paxos-node@.service \
+	    >$(I_UNIT)/paxos-node@.service
+	chmod 644 $(I_UNIT)/paxos-node@.service
 
 # libFuzzer targets (clang, build/fuzz/): after every module.mk, whose
 # source lists they reuse.

@@ -161,6 +161,7 @@ void acc_out_init(acc_out *o)
 {
     memset(&o->persist, 0, sizeof(o->persist));
     px_outbox_init(&o->msgs);
+    px_outbox_init(&o->votes);
 }
 
 void acc_out_free(acc_out *o)
@@ -168,12 +169,14 @@ void acc_out_free(acc_out *o)
     free(o->persist.v);
     memset(&o->persist, 0, sizeof(o->persist));
     px_outbox_free(&o->msgs);
+    px_outbox_free(&o->votes);
 }
 
 void acc_out_clear(acc_out *o)
 {
     o->persist.n = 0;
     px_outbox_clear(&o->msgs);
+    px_outbox_clear(&o->votes);
 }
 
 /* Emits a record: it takes the next seq, and the host must persist it. */
@@ -357,6 +360,28 @@ static void trim_to(struct acceptor *a, uint64_t below)
 
 /* ---- held replies --------------------------------------------------------- */
 
+/* The same vote to every learner, with the value, so that they decide the
+ * slot from a quorum of votes without waiting for the leader's CHOSEN.
+ * Only while the entry still holds that very vote: a later ACCEPT of a
+ * higher ballot in the same batch replaced it, and a TRIM may have
+ * forgotten it; the proposer still gets its ACCEPTED, and the learners
+ * get the slot from the other votes or from catch-up. */
+static void send_vote(struct acceptor *a, const px_accepted *acc, acc_out *out)
+{
+    const acc_entry *e = find_entry(a, acc->slot);
+    if (!e || px_ballot_cmp(e->vballot, acc->ballot) != 0) return;
+    px_msg m;
+    memset(&m, 0, offsetof(px_msg, u) + offsetof(px_vote, value.cmds));
+    m.type = PX_MSG_VOTE;
+    m.from = a->id;
+    m.u.vote.ballot = acc->ballot;
+    m.u.vote.acceptor = a->id;
+    m.u.vote.slot = acc->slot;
+    m.u.vote.value.n = e->n;
+    copy_cmds(m.u.vote.value.cmds, entry_cmds(a, e), e->n);
+    px_outbox_push(&out->votes, PX_ROLE_LEARNER, PX_NODE_ALL, &m);
+}
+
 /* Turns the front held reply into a message in out->msgs. */
 static void send_front(struct acceptor *a, const held_reply *h, acc_out *out)
 {
@@ -374,6 +399,7 @@ static void send_front(struct acceptor *a, const held_reply *h, acc_out *out)
         m.u.reject = h->u.reject;
     }
     px_outbox_push(&out->msgs, PX_ROLE_PROPOSER, h->node, &m);
+    if (h->type == PX_MSG_ACCEPTED) send_vote(a, &h->u.accepted, out);
 }
 
 /* Releases, in order, every held reply whose records are all durable. */

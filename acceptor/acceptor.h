@@ -41,10 +41,13 @@ typedef struct acc_records {
     uint64_t last_seq; /* seq of v[n-1] (valid when n > 0) */
 } acc_records;
 
-/* What one call produced: records to persist, then messages to send. */
+/* What one call produced: records to persist, then messages to send:
+ * replies to proposers in msgs, and in votes the same votes for the
+ * learners (VOTE, one per ACCEPTED; the host sends msgs first). */
 typedef struct acc_out {
     acc_records persist;
     px_outbox msgs;
+    px_outbox votes;
 } acc_out;
 
 void acc_out_init(acc_out *o);

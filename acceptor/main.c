@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/faults.h"
+#include "../common/histo.h"
 #include "../common/log.h"
 #include "../common/ready.h"
-#include "../node/proc.h"
+#include "../common/proc.h"
 #include "acceptor.h"
 #include "store.h"
 
@@ -39,6 +41,7 @@ typedef struct acc_proc {
     uint64_t size_at_rewrite; /* log bytes right after the last rewrite, 0 before one */
     uint64_t mark_at_rewrite; /* the mark the last rewrite saw, 0 before one */
     int keep_log;             /* PAXOS_TEST_KEEP_LOG: never rewrite (tests only) */
+    px_histo fsync_seconds;   /* how long each batch's fdatasync took (the metrics) */
 } acc_proc;
 
 static void replay(void *arg, const acc_record *r)
@@ -121,10 +124,15 @@ static void commit(acc_proc *a)
     }
     /* written (or, under PAXOS_TEST_LOSE_UNSYNCED, held) but not synced */
     PX_FAILPOINT(PX_FP_ACCEPTOR_BEFORE_SYNC);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (acc_store_sync(a->store, err, sizeof err) != 0) {
         px_error("durable write failed, exiting: %s", err);
         exit(1);
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    px_histo_observe(&a->fsync_seconds,
+                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     failpoints_after_sync(r);
     r->n = 0;
     acceptor_durable(a->core, last, &a->out);
@@ -163,7 +171,7 @@ static void maybe_rewrite(acc_proc *a)
 
 static void status_json(void *arg, char *json, size_t cap)
 {
-    char rej[1024];
+    char rej[1024], fs[1024], sent[1024];
     acc_proc *a = arg;
     px_ballot b = acceptor_promised(a->core);
     snprintf(json, cap,
@@ -172,7 +180,7 @@ static void status_json(void *arg, char *json, size_t cap)
              "\"accepted\":%zu,\"lowest_slot\":%llu,\"highest_slot\":%llu,"
              "\"emitted_seq\":%llu,\"durable_seq\":%llu,\"held_replies\":%zu,"
              "\"log_bytes\":%llu,\"log_records\":%llu,\"log_syncs\":%llu,"
-             "\"log_rewrites\":%llu,\"rejected_frames\":%s}",
+             "\"log_rewrites\":%llu,\"fsync_seconds\":%s,\"sent\":%s,\"rejected_frames\":%s}",
              a->p.self, (unsigned long long)b.round, b.node,
              (unsigned long long)acceptor_trimmed(a->core), acceptor_accepted_count(a->core),
              (unsigned long long)acceptor_lowest_slot(a->core),
@@ -183,10 +191,19 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)acc_store_records(a->store),
              (unsigned long long)acc_store_syncs(a->store),
              (unsigned long long)acc_store_rewrites(a->store),
+             px_histo_json(&a->fsync_seconds, fs, sizeof fs),
+             px_net_sent_json(a->p.net, sent, sizeof sent),
              px_proc_rejected_json(&a->p, rej, sizeof rej));
 }
 
 /* One iteration: wait for a message, drain what else is queued, commit. */
+/* Replies to the proposers, then the same votes to the learners. */
+static void send_out(acc_proc *a)
+{
+    px_proc_flush(&a->p, &a->out.msgs);
+    px_proc_flush(&a->p, &a->out.votes);
+}
+
 static int step(acc_proc *a)
 {
     int r = px_net_recv(a->p.net, a->msg, WAIT_CAP_MS);
@@ -200,9 +217,9 @@ static int step(acc_proc *a)
      * decides when a reply may leave (only once its records are durable),
      * so replies that need no new record go out without waiting for this
      * batch's fsync. */
-    px_proc_flush(&a->p, &a->out.msgs);
+    send_out(a);
     commit(a);
-    px_proc_flush(&a->p, &a->out.msgs);
+    send_out(a);
     maybe_rewrite(a);
     while (px_ctl_poll(a->p.ctl, status_json, a)) {}
     return 0;
@@ -219,6 +236,7 @@ int main(int argc, char **argv)
         return 1;
     }
     acc_out_init(&a.out);
+    px_histo_init(&a.fsync_seconds, px_histo_seconds_fsync, px_histo_seconds_fsync_n);
     recover(&a);
     px_info("ready (fsync %s)", a.p.cfg.fsync ? "on" : "off");
     px_ready();

@@ -5,3 +5,7 @@ test_acceptor_SRCS := tests/unit/test_acceptor.c
 # core library.
 ACC_STORE_SRCS := acceptor/store.c acceptor/store_format.c acceptor/store_recover.c
 test_store_SRCS := tests/unit/test_store.c $(ACC_STORE_SRCS) common/fileio.c
+
+PROGRAMS += paxos-acceptor
+paxos-acceptor_SRCS = acceptor/main.c $(ACC_STORE_SRCS) $(PROC_SRCS)
+paxos-acceptor_LIBS = $(PROC_LIBS)

@@ -28,7 +28,7 @@ static const char *const top_settings[] = {
     "cluster_id", "data_dir", "heartbeat_ms", "election_timeout_min_ms",
     "election_timeout_max_ms", "retransmit_ms", "batch_max", "pipeline",
     "queue_max", "fsync", "request_timeout_ms", "snapshot_every", "tls", "tls_ca",
-    "gateway_https", "nodes", NULL};
+    "gateway_https", "log_format", "nodes", NULL};
 
 static const char *const node_settings[] = {
     "id", "host", "gateway_port", "acceptor_port", "proposer_port", "learner_port",
@@ -166,6 +166,19 @@ static int get_snapshot_every(const cfg_ctx *c, const config_setting_t *root, px
     return 0;
 }
 
+/* log_format = "text" (the default) or "json" (common/log.h). */
+static int get_log_format(const cfg_ctx *c, const config_setting_t *root, px_config *cfg)
+{
+    const config_setting_t *s = config_setting_get_member(root, "log_format");
+    if (!s) return 0;
+    const char *v = config_setting_type(s) == CONFIG_TYPE_STRING ? config_setting_get_string(s)
+                                                                  : NULL;
+    if (v == NULL || (strcmp(v, "text") != 0 && strcmp(v, "json") != 0))
+        return fail(c, s, "log_format", "must be \"text\" or \"json\"");
+    cfg->log_json = strcmp(v, "json") == 0;
+    return 0;
+}
+
 static void set_defaults(px_config *cfg)
 {
     cfg->cluster_id = 1;
@@ -207,6 +220,7 @@ static int load_scalars(const cfg_ctx *c, const config_setting_t *root, px_confi
     if (cfg->gateway_https && !cfg->tls)
         return fail(c, config_setting_get_member(root, "gateway_https"), "gateway_https",
                     "needs tls = true (it serves the node's tls_cert and tls_key)");
+    if (get_log_format(c, root, cfg)) return -1;
     return get_snapshot_every(c, root, cfg);
 }
 

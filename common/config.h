@@ -60,6 +60,7 @@ typedef struct px_config {
     int tls;               /* 1: tls+tcp:// between nodes, mutually authenticated */
     char tls_ca[256];
     int gateway_https;
+    int log_json;          /* log_format = "json": JSON lines (common/log.h) */
     uint32_t n_nodes;
     px_node_cfg nodes[PX_MAX_NODES];
 } px_config;

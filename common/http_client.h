@@ -3,7 +3,16 @@
  * connection, one request at a time, Content-Length bodies only (which is
  * what the gateway and etcd's JSON gateway send).  Distinguishes "the
  * request never left" from "sent, then lost", because that decides :fail
- * versus :info in a Jepsen history. */
+ * versus :info in a Jepsen history.
+ *
+ * Why not libcurl (which paxosctl and the gateway use): on a kept-alive
+ * connection that turns out dead, libcurl re-sends the request on a fresh
+ * one by itself when no answer byte came back -- including a POST the
+ * gateway may already have applied -- and then reports only the second
+ * attempt's fate.  A refused reconnect would be recorded as :fail for an
+ * append that happened (a false alarm), and a second apply would be
+ * invisible.  Here a request is sent exactly once, and the load generators
+ * keep their connections without that ambiguity. */
 #ifndef PX_HTTP_CLIENT_H
 #define PX_HTTP_CLIENT_H
 

@@ -94,6 +94,7 @@
 _Static_assert(NET_PACK_MAX >= PX_MAX_FRAME, "a packed message must hold the largest frame");
 
 typedef struct net_dest {
+    int role;     /* the role it reaches (for the sent counters) */
     int open;     /* socket created and dialer started */
     int failed;   /* could not be created: do not retry on every send */
     nng_socket s;
@@ -124,6 +125,9 @@ struct px_net {
     uint64_t rejected[PX_REFUSE_MAX];
     uint64_t rejected_unlogged[PX_REFUSE_MAX];
     uint64_t reject_logged_ms[PX_REFUSE_MAX];
+    /* What left, by destination role: nng messages, frames in them, and
+     * client commands in those frames (how well each hop batches). */
+    uint64_t out_msgs[NET_ROLES], out_frames[NET_ROLES], out_cmds[NET_ROLES];
     px_msg scratch; /* a copy of an outgoing message whose from != self */
     uint8_t frame[PX_MAX_FRAME];
     uint8_t delayed_frame[PX_MAX_FRAME]; /* a frame leaving the delay queue */
@@ -330,7 +334,7 @@ static int type_paths(int role, int type)
     case PX_ROLE_LEARNER:
         switch (type) {
         case PX_MSG_CHOSEN: case PX_MSG_HEARTBEAT: case PX_MSG_CATCHUP:
-        case PX_MSG_SNAP_REQ: case PX_MSG_SNAP_CHUNK:
+        case PX_MSG_SNAP_REQ: case PX_MSG_SNAP_CHUNK: case PX_MSG_VOTE:
             return PATH_ANY;
         case PX_MSG_LIST_REQ: return PATH_LOCAL; /* our gateway only */
         default: return 0;
@@ -521,6 +525,7 @@ static int dest_open(struct px_net *n, net_dest *d, int role, uint32_t node)
         goto fail;
     }
     d->open = 1;
+    d->role = role;
     return 0;
 fail:
     px_error("cannot open a connection to %s: %s", url, nng_strerror(rv));
@@ -530,9 +535,10 @@ fail:
 
 /* Queue d's held frames as one message.  A full queue (EAGAIN) drops
  * them, like any send: retransmits repair loss. */
-static void send_held(net_dest *d)
+static void send_held(struct px_net *n, net_dest *d)
 {
     if (nng_sendmsg(d->s, d->held, NNG_FLAG_NONBLOCK) != 0) nng_msg_free(d->held);
+    else n->out_msgs[d->role]++;
     d->held = NULL;
 }
 
@@ -540,7 +546,7 @@ static void send_held(net_dest *d)
  * not fit.  Returns 1 if the frame is held. */
 static int hold_frame(struct px_net *n, net_dest *d, const uint8_t *frame, size_t len)
 {
-    if (d->held && nng_msg_len(d->held) + len > NET_PACK_MAX) send_held(d);
+    if (d->held && nng_msg_len(d->held) + len > NET_PACK_MAX) send_held(n, d);
     if (d->held == NULL) {
         if (nng_msg_alloc(&d->held, 0) != 0) return 0;
         d->next_held = n->held_head;
@@ -613,7 +619,9 @@ static int send_one(struct px_net *n, int role, uint32_t node, const uint8_t *fr
     if (!d->open && dest_open(n, d, role, node) != 0) return 0;
     if (n->holding) return hold_frame(n, d, frame, len);
     /* a full queue (EAGAIN) drops the message: retransmits repair loss */
-    return nng_send(d->s, (void *)frame, len, NNG_FLAG_NONBLOCK) == 0;
+    if (nng_send(d->s, (void *)frame, len, NNG_FLAG_NONBLOCK) != 0) return 0;
+    n->out_msgs[role]++;
+    return 1;
 }
 
 /* ---------------------------------------------------------- send faults */
@@ -687,11 +695,28 @@ static int send_locked(struct px_net *n, int role, uint32_t node, const px_msg *
         px_error("cannot encode a %s message: dropped", px_msg_type_name(m->type));
         return 0;
     }
-    if (node != PX_NODE_ALL) return send_to(n, role, node, len);
     int queued = 0;
-    for (uint32_t i = 0; i < n->cfg.n_nodes; i++)
-        queued += send_to(n, role, n->cfg.nodes[i].id, len);
+    if (node != PX_NODE_ALL) {
+        queued = send_to(n, role, node, len);
+    } else {
+        for (uint32_t i = 0; i < n->cfg.n_nodes; i++)
+            queued += send_to(n, role, n->cfg.nodes[i].id, len);
+    }
+    if (queued > 0 && role >= 1 && role < NET_ROLES) {
+        n->out_frames[role] += (uint64_t)queued;
+        n->out_cmds[role] += (uint64_t)queued * px_msg_commands(m);
+    }
     return queued;
+}
+
+void px_net_sent(struct px_net *n, int role, uint64_t *msgs, uint64_t *frames, uint64_t *cmds)
+{
+    int ok = role >= 1 && role < NET_ROLES;
+    pthread_mutex_lock(&n->send_mu);
+    *msgs = ok ? n->out_msgs[role] : 0;
+    *frames = ok ? n->out_frames[role] : 0;
+    *cmds = ok ? n->out_cmds[role] : 0;
+    pthread_mutex_unlock(&n->send_mu);
 }
 
 int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m)
@@ -700,6 +725,34 @@ int px_net_send(struct px_net *n, int role, uint32_t node, const px_msg *m)
     int queued = send_locked(n, role, node, m);
     pthread_mutex_unlock(&n->send_mu);
     return queued;
+}
+
+const char *px_net_sent_json(struct px_net *net, char *buf, size_t cap)
+{
+    size_t off = 0;
+    int n = snprintf(buf, cap, "{");
+    if (n > 0) off = (size_t)n;
+    const char *sep = "";
+    for (int r = PX_ROLE_ACCEPTOR; r <= PX_ROLE_GATEWAY && off < cap; r++) {
+        uint64_t msgs, frames, cmds;
+        px_net_sent(net, r, &msgs, &frames, &cmds);
+        if (msgs == 0) continue;
+        n = snprintf(buf + off, cap - off,
+                     "%s\"%s\":{\"messages\":%llu,\"frames\":%llu,\"commands\":%llu,"
+                     "\"frames_per_message\":%.2f,\"commands_per_message\":%.2f}",
+                     sep, px_role_name(r), (unsigned long long)msgs, (unsigned long long)frames,
+                     (unsigned long long)cmds, (double)frames / (double)msgs,
+                     (double)cmds / (double)msgs);
+        if (n > 0) off += (size_t)n;
+        sep = ",";
+    }
+    if (off + 2 <= cap) {
+        buf[off] = '}';
+        buf[off + 1] = 0;
+    } else if (cap >= 3) {
+        snprintf(buf, cap, "{}"); /* cut: still JSON */
+    }
+    return buf;
 }
 
 /* ------------------------------------------------------------ liveness */
@@ -760,7 +813,7 @@ void px_net_flush(struct px_net *n)
     for (net_dest *d = n->held_head, *next; d; d = next) {
         next = d->next_held;
         d->next_held = NULL;
-        if (d->held) send_held(d);
+        if (d->held) send_held(n, d);
     }
     n->held_head = NULL;
     n->holding = 0;

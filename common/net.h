@@ -72,6 +72,14 @@ uint64_t px_net_rejected(const struct px_net *n, int reason);
  * address it came from.  For the protocol bounds the role cores check. */
 void px_net_refused(struct px_net *n, int reason);
 
+/* What this process sent to role: nng messages, the frames packed in them
+ * and the client commands those frames carried (px_msg_commands). */
+void px_net_sent(struct px_net *n, int role, uint64_t *msgs, uint64_t *frames, uint64_t *cmds);
+/* The same as a JSON object {"<role>":{"messages":N,"frames":N,"commands":N,
+ * "frames_per_message":x,"commands_per_message":x},...} (roles never sent
+ * to left out) in buf; returns buf. */
+const char *px_net_sent_json(struct px_net *n, char *buf, size_t cap);
+
 /* ipc connections refused in this process because the peer runs as
  * another user (ipc.c: ipc listeners take only their owner's processes). */
 uint64_t px_net_foreign_uid_refused(void);

@@ -25,6 +25,7 @@ const char *px_refusal_key(int reason)
     case PX_REFUSE_BALLOT_ZERO: return "zero_ballot";
     case PX_REFUSE_SNAPSHOT_BAD: return "bad_snapshot";
     case PX_REFUSE_SENDER_MISMATCH: return "sender_mismatch";
+    case PX_REFUSE_VOTE_MISMATCH: return "vote_mismatch";
     default: return "unknown";
     }
 }
@@ -43,6 +44,7 @@ const char *px_refusal_text(int reason)
     case PX_REFUSE_BALLOT_ZERO: return "zero ballot";
     case PX_REFUSE_SNAPSHOT_BAD: return "snapshot failed verification";
     case PX_REFUSE_SENDER_MISMATCH: return "an id in the frame is not its sender's";
+    case PX_REFUSE_VOTE_MISMATCH: return "VOTE with another value than an earlier VOTE for its slot and ballot";
     default: return "unknown reason";
     }
 }

@@ -24,6 +24,8 @@ enum px_refusal {
     PX_REFUSE_SNAPSHOT_BAD,  /* a transferred snapshot that fails verification */
     PX_REFUSE_SENDER_MISMATCH, /* an id in the frame that must be its sender's is not
                                 * (ACCEPTED.acceptor, a PREPARE's ballot node, ...) */
+    PX_REFUSE_VOTE_MISMATCH, /* a VOTE whose value differs from another VOTE's for the
+                              * same (slot, ballot): one ballot carries one value per slot */
     PX_REFUSE_MAX            /* one past the last reason */
 };
 

@@ -18,6 +18,7 @@
  *               then n x { slot u64, vballot, value }      42 + sum(22 + 25k_i)
  *   ACCEPT      ballot, slot u64, value                            20 + value
  *   ACCEPTED    ballot, acceptor u32, slot u64                          24
+ *   VOTE        ballot, acceptor u32, slot u64, value              24 + value
  *   REJECT      promised ballot, acceptor u32, of_type u8, slot u64,
  *               trimmed u64                                             33
  *   CHOSEN      slot u64, ballot, acks u32, value                  24 + value
@@ -27,8 +28,8 @@
  *               attempt u16                                             23
  *   CATCHUP     from_slot u64, learner u32                              12
  *   LEARNED     learner u32, applied_upto u64, snapshot_upto u64        20
- *   APPLIED     slot u64, list_len u64, n u16,
- *               then n x { cmd, flags u8, result i64 }            18 + 34n
+ *   APPLIED     slot u64, list_len u64, leader u32, n u16,
+ *               then n x { cmd, flags u8, result i64 }            22 + 34n
  *   LIST_REQ    from_index u64                                           8
  *   LIST_CHUNK  from_index u64, total_len u64, n u32, then n x i64  20 + 8n
  *   CTL_REQ     what u8, then by what:                                    1
@@ -63,7 +64,7 @@
  *     ballot round <= PX_MAX_ROUND (BALLOT_BAD, not FIELD_BAD: a round
  *     near 2^64 would make the next election wrap, so it is named apart);
  *   - acceptor, learner, leader, origin ids in 1..PX_MAX_NODES;
- *     leader_hint in 0..PX_MAX_NODES; acks only bits 1..PX_MAX_NODES;
+ *     leader_hint and applied leader in 0..PX_MAX_NODES; acks only bits 1..PX_MAX_NODES;
  *   - reject of_type is PREPARE or ACCEPT; promise done is 0 or 1;
  *     nack reason is a known enum px_nack_reason;
  *   - ctl what is a known enum px_ctl_what; net fault chances each and in
@@ -239,6 +240,7 @@ static int rounds_ok(const px_msg *m)
         return 1;
     case PX_MSG_ACCEPT: return m->u.accept.ballot.round <= PX_MAX_ROUND;
     case PX_MSG_ACCEPTED: return m->u.accepted.ballot.round <= PX_MAX_ROUND;
+    case PX_MSG_VOTE: return m->u.vote.ballot.round <= PX_MAX_ROUND;
     case PX_MSG_REJECT: return m->u.reject.promised.round <= PX_MAX_ROUND;
     case PX_MSG_CHOSEN: return m->u.chosen.ballot.round <= PX_MAX_ROUND;
     case PX_MSG_HEARTBEAT: return m->u.heartbeat.ballot.round <= PX_MAX_ROUND;
@@ -275,7 +277,7 @@ static int applied_ok(const px_applied *a)
 {
     const unsigned known = PX_APPLIED_DUP | PX_APPLIED_STALE;
 
-    if (a->n > PX_MAX_BATCH) return 0;
+    if (a->n > PX_MAX_BATCH || a->leader > PX_MAX_NODES) return 0;
     for (int i = 0; i < a->n; i++) {
         const px_applied_entry *e = &a->entries[i];
         if (!cmd_ok(&e->cmd) || (e->flags & ~known)) return 0;
@@ -343,6 +345,9 @@ static int msg_fields_ok(const px_msg *m)
     case PX_MSG_ACCEPT: return ballot_ok(m->u.accept.ballot) && value_ok(&m->u.accept.value);
     case PX_MSG_ACCEPTED:
         return ballot_ok(m->u.accepted.ballot) && node_ok(m->u.accepted.acceptor);
+    case PX_MSG_VOTE:
+        return ballot_ok(m->u.vote.ballot) && node_ok(m->u.vote.acceptor) &&
+               value_ok(&m->u.vote.value);
     case PX_MSG_REJECT:
         return ballot_ok(m->u.reject.promised) && node_ok(m->u.reject.acceptor) &&
                (m->u.reject.of_type == PX_MSG_PREPARE || m->u.reject.of_type == PX_MSG_ACCEPT);
@@ -388,6 +393,7 @@ static void encode_applied(writer *w, const px_applied *a)
 {
     put_u64(w, a->slot);
     put_u64(w, a->list_len);
+    put_u32(w, a->leader);
     put_u16(w, a->n);
     for (int i = 0; i < a->n; i++) {
         put_cmd(w, &a->entries[i].cmd);
@@ -440,6 +446,12 @@ static void encode_payload(writer *w, const px_msg *m)
         put_ballot(w, m->u.accepted.ballot);
         put_u32(w, m->u.accepted.acceptor);
         put_u64(w, m->u.accepted.slot);
+        break;
+    case PX_MSG_VOTE:
+        put_ballot(w, m->u.vote.ballot);
+        put_u32(w, m->u.vote.acceptor);
+        put_u64(w, m->u.vote.slot);
+        put_value(w, &m->u.vote.value);
         break;
     case PX_MSG_REJECT:
         put_ballot(w, m->u.reject.promised);
@@ -587,6 +599,7 @@ static void decode_applied(reader *r, px_applied *a)
 {
     a->slot = get_u64(r);
     a->list_len = get_u64(r);
+    a->leader = get_u32(r);
     a->n = get_u16(r);
     if (a->n > PX_MAX_BATCH) {
         r->ok = 0;
@@ -667,6 +680,12 @@ static void decode_payload(reader *r, px_msg *m)
         m->u.accepted.ballot = get_ballot(r);
         m->u.accepted.acceptor = get_u32(r);
         m->u.accepted.slot = get_u64(r);
+        break;
+    case PX_MSG_VOTE:
+        m->u.vote.ballot = get_ballot(r);
+        m->u.vote.acceptor = get_u32(r);
+        m->u.vote.slot = get_u64(r);
+        get_value(r, &m->u.vote.value);
         break;
     case PX_MSG_REJECT:
         m->u.reject.promised = get_ballot(r);
@@ -841,7 +860,20 @@ const char *px_msg_type_name(int type)
     case PX_MSG_TRIM: return "TRIM";
     case PX_MSG_SNAP_REQ: return "SNAP_REQ";
     case PX_MSG_SNAP_CHUNK: return "SNAP_CHUNK";
+    case PX_MSG_VOTE: return "VOTE";
     default: return "UNKNOWN";
+    }
+}
+
+unsigned px_msg_commands(const px_msg *m)
+{
+    switch (m->type) {
+    case PX_MSG_REQUEST: return 1;
+    case PX_MSG_ACCEPT: return m->u.accept.value.n;
+    case PX_MSG_VOTE: return m->u.vote.value.n;
+    case PX_MSG_CHOSEN: return m->u.chosen.value.n;
+    case PX_MSG_APPLIED: return m->u.applied.n;
+    default: return 0;
     }
 }
 
@@ -881,7 +913,8 @@ static int promise_eq(const px_promise *a, const px_promise *b)
 
 static int applied_eq(const px_applied *a, const px_applied *b)
 {
-    if (a->slot != b->slot || a->list_len != b->list_len || a->n != b->n || a->n > PX_MAX_BATCH)
+    if (a->slot != b->slot || a->list_len != b->list_len || a->leader != b->leader ||
+        a->n != b->n || a->n > PX_MAX_BATCH)
         return 0;
     for (int i = 0; i < a->n; i++) {
         const px_applied_entry *x = &a->entries[i], *y = &b->entries[i];
@@ -939,6 +972,10 @@ int px_msg_equal(const px_msg *a, const px_msg *b)
         return ballot_eq(a->u.accepted.ballot, b->u.accepted.ballot) &&
                a->u.accepted.acceptor == b->u.accepted.acceptor &&
                a->u.accepted.slot == b->u.accepted.slot;
+    case PX_MSG_VOTE:
+        return ballot_eq(a->u.vote.ballot, b->u.vote.ballot) &&
+               a->u.vote.acceptor == b->u.vote.acceptor && a->u.vote.slot == b->u.vote.slot &&
+               value_eq(&a->u.vote.value, &b->u.vote.value);
     case PX_MSG_REJECT:
         return ballot_eq(a->u.reject.promised, b->u.reject.promised) &&
                a->u.reject.acceptor == b->u.reject.acceptor &&

@@ -24,7 +24,7 @@
 #include "types.h"
 
 #define PX_WIRE_MAGIC 0x31435850u
-#define PX_WIRE_VERSION 3
+#define PX_WIRE_VERSION 4
 #define PX_WIRE_HEADER 24
 
 enum px_msg_type {
@@ -47,7 +47,8 @@ enum px_msg_type {
     PX_MSG_TRIM = 17,        /* leader -> acceptors: forget slots below, snapshots cover them */
     PX_MSG_SNAP_REQ = 18,    /* learner -> learner: a piece of your snapshot, please */
     PX_MSG_SNAP_CHUNK = 19,  /* learner -> learner: a piece of a snapshot */
-    PX_MSG_TYPE_MAX = 19
+    PX_MSG_VOTE = 20,        /* acceptor -> learners: phase 2b with the value, once durable */
+    PX_MSG_TYPE_MAX = 20
 };
 
 /* Phase 1a: promise not to accept below ballot, and report what you accepted
@@ -96,6 +97,18 @@ typedef struct px_accepted {
     uint32_t acceptor;
     uint64_t slot;
 } px_accepted;
+
+/* Phase 2b as the learners hear it: acceptor accepted value in slot under
+ * ballot, durably.  Sent with every ACCEPTED (to the proposer) to every
+ * learner, which decides the slot itself from a quorum of VOTEs for one
+ * (slot, ballot): one hop less than waiting for the leader's CHOSEN.  The
+ * value rides along because a learner has no other copy of it. */
+typedef struct px_vote {
+    px_ballot ballot;
+    uint32_t acceptor;
+    uint64_t slot;
+    px_value value;
+} px_vote;
 
 /* A prepare or accept refused, either because the acceptor promised a
  * higher ballot (carried in promised) so the proposer can back off at once,
@@ -183,10 +196,13 @@ typedef struct px_applied_entry {
 } px_applied_entry;
 
 /* Learner -> its own node's gateway: slot was applied; list_len is the list
- * length after it. */
+ * length after it.  leader is the node whose ballot decided the slot (0 if
+ * unknown): the gateway sends its next requests straight to that node's
+ * proposer instead of through its own. */
 typedef struct px_applied {
     uint64_t slot;
     uint64_t list_len;
+    uint32_t leader;
     uint16_t n;
     px_applied_entry entries[PX_MAX_BATCH];
 } px_applied;
@@ -290,6 +306,7 @@ typedef struct px_msg {
         px_promise promise;
         px_accept accept;
         px_accepted accepted;
+        px_vote vote;
         px_reject reject;
         px_chosen chosen;
         px_heartbeat heartbeat;
@@ -352,6 +369,10 @@ int px_decode_ctl_reply(const uint8_t *buf, size_t len, uint32_t cluster_id, cha
 
 const char *px_wire_strerror(int err);
 const char *px_msg_type_name(int type);
+
+/* Client commands a message carries: 1 for a REQUEST, a value's or an
+ * APPLIED's n, 0 for the rest (for batching counters). */
+unsigned px_msg_commands(const px_msg *m);
 
 /* Structural equality of two messages (used by tests and the simulator). */
 int px_msg_equal(const px_msg *a, const px_msg *b);

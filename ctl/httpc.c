@@ -1,192 +1,129 @@
-/* httpc.c -- see httpc.h.  Reading until the server closes sidesteps
- * chunked encoding and keep-alive bookkeeping; Content-Length, when
- * present, still ends the read early. */
+/* httpc.c -- see httpc.h.  A fresh easy handle per request: no connection
+ * is reused, so libcurl never re-sends a request on its own (it does that
+ * when a reused connection turns out dead), and "nothing was sent" can be
+ * told from "sent, then lost" by the bytes the request put on the wire. */
 #include "httpc.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include <curl/curl.h>
 
-static int wait_fd(int fd, short ev, long long deadline)
+#define HTTPC_MAX_BODY (64u << 20) /* a whole list of millions of ints fits */
+
+typedef struct buf {
+    char *p;
+    size_t n, cap;
+    int too_big;
+} buf;
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
 {
-    for (;;) {
-        long long left = deadline - now_ms();
-        if (left <= 0) return -1;
-        struct pollfd p = {fd, ev, 0};
-        int r = poll(&p, 1, (int)left);
-        if (r < 0 && errno == EINTR) continue;
-        return r > 0 ? 0 : -1;
+    buf *b = arg;
+    size_t len = size * nmemb;
+    if (b->n + len + 1 > HTTPC_MAX_BODY) {
+        b->too_big = 1;
+        return 0; /* makes libcurl stop with CURLE_WRITE_ERROR */
     }
+    if (b->n + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + len + 1) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (p == NULL) return 0;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, len);
+    b->n += len;
+    b->p[b->n] = 0;
+    return len;
 }
 
-/* Non-blocking connect bounded by the deadline. */
-static int dial(const char *host, int port, long long deadline, int *fd_out)
+/* libcurl's error as ours.  sent: bytes of the request that left. */
+static int classify(CURLcode rc, long sent)
 {
-    char ps[16];
-    snprintf(ps, sizeof(ps), "%d", port);
-    struct addrinfo hints = {0}, *ai;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, ps, &hints, &ai) != 0) return HTTPC_RESOLVE;
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        freeaddrinfo(ai);
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_URL_MALFORMAT:
+        return HTTPC_RESOLVE;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+        return HTTPC_TLS;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
         return HTTPC_UNREACHABLE;
+    case CURLE_OPERATION_TIMEDOUT:
+        return sent > 0 ? HTTPC_TIMEOUT : HTTPC_UNREACHABLE;
+    default:
+        return sent > 0 ? HTTPC_BROKEN : HTTPC_UNREACHABLE;
     }
-    int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(ai);
-    if (rc != 0 && errno != EINPROGRESS) {
-        close(fd);
-        return HTTPC_UNREACHABLE;
+}
+
+static CURL *setup(const char *url, const char *cafile, const char *method, const char *body,
+                   struct curl_slist *hdrs, int timeout_ms, buf *b)
+{
+    CURL *c = curl_easy_init();
+    if (c == NULL) return NULL;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+    if (cafile) curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
+    if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     }
-    if (rc != 0) {
-        int soerr = 0;
-        socklen_t len = sizeof(soerr);
-        if (wait_fd(fd, POLLOUT, deadline) != 0) {
-            close(fd);
-            return HTTPC_UNREACHABLE; /* connect timed out: nothing was sent */
-        }
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-        if (soerr != 0) {
-            close(fd);
-            return HTTPC_UNREACHABLE;
-        }
-    }
-    *fd_out = fd;
-    return HTTPC_OK;
+    return c;
 }
 
-static int send_all(int fd, const char *p, size_t n, long long deadline)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0 && errno == EAGAIN) {
-            if (wait_fd(fd, POLLOUT, deadline) != 0) return HTTPC_TIMEOUT;
-            continue;
-        }
-        if (w <= 0) return HTTPC_BROKEN;
-        p += w;
-        n -= (size_t)w;
-    }
-    return HTTPC_OK;
-}
-
-/* Offset of the body, or 0 if the headers are not complete yet. */
-static size_t header_end(const char *buf)
-{
-    const char *e = strstr(buf, "\r\n\r\n");
-    return e ? (size_t)(e - buf) + 4 : 0;
-}
-
-static long content_length(const char *buf, size_t hdr)
-{
-    const char *p = strcasestr(buf, "\r\ncontent-length:");
-    if (p == NULL || (size_t)(p - buf) >= hdr) return -1;
-    return strtol(p + 17, NULL, 10);
-}
-
-/* Read the whole answer into a growing buffer. */
-static int read_all(int fd, long long deadline, char **buf_out, size_t *len_out, size_t *hdr)
-{
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    if (buf == NULL) return HTTPC_BROKEN;
-    *hdr = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (nb == NULL) break;
-            buf = nb;
-        }
-        if (wait_fd(fd, POLLIN, deadline) != 0) {
-            free(buf);
-            return HTTPC_TIMEOUT;
-        }
-        ssize_t r = recv(fd, buf + len, cap - len - 1, 0);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (r < 0) break;
-        len += (size_t)r;
-        buf[len] = 0;
-        if (*hdr == 0) *hdr = header_end(buf);
-        long cl = *hdr ? content_length(buf, *hdr) : -1;
-        if (r == 0 || (cl >= 0 && len >= *hdr + (size_t)cl)) {
-            *buf_out = buf;
-            *len_out = len;
-            return *hdr ? HTTPC_OK : HTTPC_BROKEN;
-        }
-    }
-    free(buf);
-    return HTTPC_BROKEN;
-}
-
-static int parse_response(char *buf, size_t len, size_t hdr, httpc_resp *out)
-{
-    int status;
-    if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1) return HTTPC_BROKEN;
-    long cl = content_length(buf, hdr);
-    size_t blen = len - hdr;
-    if (cl >= 0 && (size_t)cl < blen) blen = (size_t)cl;
-    out->status = status;
-    out->body = malloc(blen + 1);
-    if (out->body == NULL) return HTTPC_BROKEN;
-    memcpy(out->body, buf + hdr, blen);
-    out->body[blen] = 0;
-    out->body_len = blen;
-    return HTTPC_OK;
-}
-
-int httpc_request(const char *host, int port, const char *method, const char *path,
+int httpc_request(const char *base, const char *cafile, const char *method, const char *path,
                   const char *body, const char *header, int timeout_ms, httpc_resp *out)
 {
-    long long deadline = now_ms() + timeout_ms;
     memset(out, 0, sizeof(*out));
-    int fd, rc = dial(host, port, deadline, &fd);
-    if (rc != HTTPC_OK) return rc;
-    size_t blen = body ? strlen(body) : 0;
-    char head[1024];
-    int n = snprintf(head, sizeof(head),
-                     "%s %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: paxosctl\r\n"
-                     "Connection: close\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n%s%s\r\n",
-                     method, path, host, port, blen, header ? header : "", header ? "\r\n" : "");
-    if (n < 0 || (size_t)n >= sizeof(head)) {
-        close(fd);
+    static int inited;
+    if (!inited && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) return HTTPC_BROKEN;
+    inited = 1;
+    char url[1024];
+    if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path) >= sizeof(url)) return HTTPC_RESOLVE;
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    if (header) hdrs = curl_slist_append(hdrs, header);
+    buf b = {0};
+    CURL *c = setup(url, cafile, method, body, hdrs, timeout_ms, &b);
+    if (c == NULL) {
+        curl_slist_free_all(hdrs);
         return HTTPC_BROKEN;
     }
-    char *buf = NULL;
-    size_t len = 0, hdr = 0;
-    rc = send_all(fd, head, (size_t)n, deadline);
-    if (rc == HTTPC_OK && blen) rc = send_all(fd, body, blen, deadline);
-    if (rc == HTTPC_OK) rc = read_all(fd, deadline, &buf, &len, &hdr);
-    close(fd);
-    if (rc == HTTPC_OK) rc = parse_response(buf, len, hdr, out);
-    free(buf);
-    return rc;
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0, sent = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
+    if (rc != CURLE_OK || b.too_big) {
+        free(b.p);
+        return b.too_big ? HTTPC_BROKEN : classify(rc, sent);
+    }
+    out->status = (int)status;
+    out->body = b.p ? b.p : calloc(1, 1);
+    out->body_len = b.n;
+    return out->body ? HTTPC_OK : HTTPC_BROKEN;
 }
 
 const char *httpc_strerror(int err)
 {
     switch (err) {
     case HTTPC_OK: return "ok";
-    case HTTPC_RESOLVE: return "cannot resolve the host";
-    case HTTPC_UNREACHABLE: return "not reachable";
-    case HTTPC_TIMEOUT: return "did not answer in time";
-    default: return "broke the connection or did not answer HTTP";
+    case HTTPC_RESOLVE: return "not a host we can resolve";
+    case HTTPC_UNREACHABLE: return "not reachable (nothing was sent)";
+    case HTTPC_TIMEOUT: return "not answering in time";
+    case HTTPC_BROKEN: return "broken (the connection closed or the answer is not HTTP)";
+    case HTTPC_TLS: return "not trusted (its certificate is not signed by the CA given; nothing was sent)";
     }
+    return "?";
 }

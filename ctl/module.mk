@@ -1,7 +1,7 @@
-# ctl/: paxosctl, the command-line client (plain-socket HTTP, no libcurl).
+# ctl/: paxosctl, the command-line client (libcurl: HTTP and HTTPS).
 PROGRAMS += paxosctl
 paxosctl_SRCS := ctl/paxosctl.c ctl/httpc.c common/config.c common/log.c
-paxosctl_LIBS := -ljson-c -lconfig
+paxosctl_LIBS := -ljson-c -lcurl -lconfig
 # paxos-fault: arms the test-only fault injection of a node's roles
 # through their control sockets (common/faults.h).
 PROGRAMS += paxos-fault

@@ -1,10 +1,12 @@
 /* paxosctl.c -- the command-line client of a paxos-c cluster.
  *
- *   paxosctl [--config FILE] [--node N | --url URL] [--json] [--timeout MS]
- *            [--key IDEMPOTENCY_KEY] append VALUE | list | status | roles ROLE
+ *   paxosctl [--config FILE] [--node N | --url URL] [--cacert FILE] [--json]
+ *            [--timeout MS] [--key IDEMPOTENCY_KEY]
+ *            append VALUE | list | status | roles ROLE
  *
- * Talks HTTP to one node's gateway (default: node 1 of $PAXOS_CONFIG or
- * ./cluster.cfg).  Prints a readable summary, or the gateway's JSON with
+ * Talks HTTP, or HTTPS when the config says gateway_https (the gateway's
+ * certificate checked against the config's tls_ca), to one node's gateway
+ * (default: node 1 of $PAXOS_CONFIG or ./cluster.cfg).  Prints a readable summary, or the gateway's JSON with
  * --json.  Exit status: 0 success, 1 error, 2 usage, 3 the append timed
  * out and may or may not have been applied (504). */
 #include <stdio.h>
@@ -23,16 +25,19 @@ typedef struct opts {
     int json;
     int timeout_ms;
     const char *key;
-    char host[256];
-    int port;
-    char where[400]; /* "node 1 (http://127.0.0.1:5001)" for messages */
+    const char *cacert;  /* --cacert */
+    char base[300];      /* "http://127.0.0.1:5001" */
+    char ca[512];        /* the CA an https gateway's certificate must chain to */
+    char where[400];     /* "node 1 (http://127.0.0.1:5001)" for messages */
 } opts;
 
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: paxosctl [--config FILE] [--node N | --url URL] [--json] [--timeout MS]\n"
-            "                [--key IDEMPOTENCY_KEY] COMMAND\n"
+            "usage: paxosctl [--config FILE] [--node N | --url URL] [--cacert FILE] [--json]\n"
+            "                [--timeout MS] [--key IDEMPOTENCY_KEY] COMMAND\n"
+            "  --url http(s)://HOST:PORT  a gateway by address; https checks its certificate\n"
+            "                  against --cacert (default: the config's tls_ca if it loads)\n"
             "commands:\n"
             "  append VALUE   append an integer; prints its index\n"
             "  list           the whole list (a linearizable read)\n"
@@ -54,24 +59,54 @@ static int parse_opts(int argc, char **argv, opts *o)
         else if (strcmp(a, "--url") == 0) o->url = argv[++i];
         else if (strcmp(a, "--timeout") == 0) o->timeout_ms = atoi(argv[++i]);
         else if (strcmp(a, "--key") == 0) o->key = argv[++i];
+        else if (strcmp(a, "--cacert") == 0) o->cacert = argv[++i];
         else usage();
     }
     return i;
 }
 
-/* http://HOST[:PORT][/] */
+/* The config named by --config, $PAXOS_CONFIG or ./cluster.cfg. */
+static int load_config(opts *o, px_config *cfg, int quiet)
+{
+    if (o->config == NULL) o->config = getenv("PAXOS_CONFIG");
+    if (o->config == NULL) o->config = "cluster.cfg";
+    char err[512];
+    if (px_config_load(o->config, cfg, err, sizeof(err), NULL, 0) != 0) {
+        if (!quiet) fprintf(stderr, "paxosctl: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* http(s)://HOST[:PORT][/]: the base every path is appended to. */
 static int parse_url(const char *url, opts *o)
 {
-    const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
+    int tls = strncmp(url, "https://", 8) == 0;
+    const char *p = tls ? url + 8 : strncmp(url, "http://", 7) == 0 ? url + 7 : url;
     size_t n = strcspn(p, ":/");
-    if (n == 0 || n >= sizeof(o->host)) return -1;
-    memcpy(o->host, p, n);
-    o->host[n] = 0;
-    o->port = 80;
-    if (p[n] == ':') o->port = atoi(p + n + 1);
-    if (o->port <= 0 || o->port > 65535) return -1;
-    snprintf(o->where, sizeof(o->where), "http://%s:%d", o->host, o->port);
+    if (n == 0 || n >= 256) return -1;
+    int port = tls ? 443 : 80;
+    if (p[n] == ':') {
+        char *end;
+        long v = strtol(p + n + 1, &end, 10);
+        if (end == p + n + 1 || (*end != 0 && strcmp(end, "/") != 0) || v <= 0 || v > 65535)
+            return -1;
+        port = (int)v;
+    } else if (p[n] != 0 && strcmp(p + n, "/") != 0) {
+        return -1;
+    }
+    snprintf(o->base, sizeof(o->base), "%s://%.*s:%d", tls ? "https" : "http", (int)n, p, port);
+    snprintf(o->where, sizeof(o->where), "%s", o->base);
     return 0;
+}
+
+/* The CA for an https --url: --cacert, else the config's tls_ca. */
+static void url_ca(opts *o)
+{
+    static px_config cfg;
+    if (o->cacert) snprintf(o->ca, sizeof(o->ca), "%s", o->cacert);
+    else if (strncmp(o->base, "https", 5) == 0 && load_config(o, &cfg, 1) == 0 && cfg.tls_ca[0])
+        px_config_resolve(&cfg, cfg.tls_ca, o->ca, sizeof(o->ca));
 }
 
 /* Where to send: --url, or node N's gateway from the config. */
@@ -79,29 +114,27 @@ static int resolve_target(opts *o)
 {
     if (o->url) {
         if (parse_url(o->url, o) != 0) {
-            fprintf(stderr, "paxosctl: bad --url %s (want http://HOST:PORT)\n", o->url);
+            fprintf(stderr, "paxosctl: bad --url %s (want http://HOST:PORT or https://HOST:PORT)\n",
+                    o->url);
             return -1;
         }
+        url_ca(o);
         if (o->timeout_ms == 0) o->timeout_ms = 10000;
         return 0;
     }
-    if (o->config == NULL) o->config = getenv("PAXOS_CONFIG");
-    if (o->config == NULL) o->config = "cluster.cfg";
     static px_config cfg;
-    char err[512];
-    if (px_config_load(o->config, &cfg, err, sizeof(err), NULL, 0) != 0) {
-        fprintf(stderr, "paxosctl: %s\n", err);
-        return -1;
-    }
+    if (load_config(o, &cfg, 0) != 0) return -1;
     if (o->node == 0) o->node = cfg.nodes[0].id;
     const px_node_cfg *nc = px_config_node(&cfg, o->node);
     if (nc == NULL) {
         fprintf(stderr, "paxosctl: node %u is not in %s\n", o->node, o->config);
         return -1;
     }
-    snprintf(o->host, sizeof(o->host), "%s", nc->host);
-    o->port = nc->gateway_port;
-    snprintf(o->where, sizeof(o->where), "node %u (http://%s:%d)", o->node, o->host, o->port);
+    snprintf(o->base, sizeof(o->base), "%s://%s:%d", cfg.gateway_https ? "https" : "http",
+             nc->host, nc->gateway_port);
+    snprintf(o->where, sizeof(o->where), "node %u (%s)", o->node, o->base);
+    if (o->cacert) snprintf(o->ca, sizeof(o->ca), "%s", o->cacert);
+    else if (cfg.gateway_https) px_config_resolve(&cfg, cfg.tls_ca, o->ca, sizeof(o->ca));
     if (o->timeout_ms == 0) o->timeout_ms = (int)cfg.request_timeout_ms + 2000;
     return 0;
 }
@@ -241,7 +274,7 @@ int main(int argc, char **argv)
     if (resolve_target(&o) != 0) return 1;
     if (o.key) snprintf(header, sizeof(header), "Idempotency-Key: %s", o.key);
     httpc_resp r;
-    int rc = httpc_request(o.host, o.port, method, path, body[0] ? body : NULL,
+    int rc = httpc_request(o.base, o.ca[0] ? o.ca : NULL, method, path, body[0] ? body : NULL,
                            o.key ? header : NULL, o.timeout_ms, &r);
     if (rc != HTTPC_OK) {
         fprintf(stderr, "paxosctl: %s is %s\n", o.where, httpc_strerror(rc));

@@ -52,7 +52,7 @@ static void send_out(gw *g)
         m.u.request.origin = g->node;
         m.u.request.hops = 0;
         m.u.request.attempt = g->out.sends[i].attempt;
-        if (px_net_send(g->net, PX_ROLE_PROPOSER, g->node, &m) <= 0)
+        if (px_net_send(g->net, PX_ROLE_PROPOSER, g->out.sends[i].to, &m) <= 0)
             gw_core_unsent(g->out.sends[i].w, g->out.sends[i].attempt);
     }
     g->out.n_sends = 0;
@@ -139,9 +139,11 @@ int gw_start(gw *g, const px_config *cfg, uint32_t node, char *err, size_t errle
     g->cfg = *cfg;
     g->node = node;
     pthread_mutex_init(&g->mu, NULL);
+    gw_stats_init(&g->stats);
     g->client_base = random_base();
     gw_core_config cc;
     gw_core_config_default(&cc, node, cfg->request_timeout_ms, g->client_base);
+    for (uint32_t i = 0; i < cfg->n_nodes; i++) cc.members |= 1u << cfg->nodes[i].id;
     if (gw_core_init(&g->core, &cc) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -217,6 +219,14 @@ void gw_resume_all(gw *g)
 {
     pthread_mutex_lock(&g->mu);
     gw_core_stop(&g->core);
+    pthread_mutex_unlock(&g->mu);
+}
+
+void gw_request_routes(gw *g, uint64_t *direct, uint64_t *via_own)
+{
+    pthread_mutex_lock(&g->mu);
+    *direct = g->core.direct;
+    *via_own = g->core.via_own;
     pthread_mutex_unlock(&g->mu);
 }
 

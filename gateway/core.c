@@ -96,8 +96,19 @@ static void out_resume(gw_core_out *o, void *conn)
     o->resume[o->n_resume++] = conn;
 }
 
+/* Where an attempt goes.  The first goes straight to the leader's
+ * proposer, if we know one: that saves the hop through our own proposer.
+ * Retries go to our own, which forwards to whoever it thinks leads (or
+ * NACKs NO_LEADER, which the 503 rule needs): a retry means the direct
+ * path failed us once already. */
+static uint32_t attempt_to(const gw_core *c, const gw_waiter *w)
+{
+    if (w->attempts == 0 && c->leader != 0) return c->leader;
+    return c->cfg.node;
+}
+
 /* One attempt: counted as sent unless the host says otherwise. */
-static void send_attempt(gw_waiter *w, gw_core_out *o)
+static void send_attempt(gw_core *c, gw_waiter *w, gw_core_out *o)
 {
     if (o->n_sends == o->cap_sends) o->sends = grow(o->sends, &o->cap_sends, sizeof(gw_send));
     gw_send *s = &o->sends[o->n_sends++];
@@ -107,6 +118,11 @@ static void send_attempt(gw_waiter *w, gw_core_out *o)
     s->cmd.client = w->client;
     s->cmd.seq = w->seq;
     s->cmd.value = w->value;
+    s->to = attempt_to(c, w);
+    w->last_to = s->to;
+    w->nacks_at_send = w->nacks;
+    if (s->to == c->cfg.node) c->via_own++;
+    else c->direct++;
     if (w->attempts < UINT16_MAX) w->attempts++;
     s->attempt = w->attempts;
     if (s->attempt <= GW_ATTEMPT_BITS) w->sent_mask |= UINT64_C(1) << (s->attempt - 1);
@@ -303,9 +319,8 @@ int gw_core_begin(gw_core *c, gw_waiter *w, const gw_request *r, void *conn, uin
 
 void gw_core_arm(gw_core *c, gw_waiter *w, gw_core_out *out)
 {
-    (void)c;
     w->armed = 1;
-    send_attempt(w, out);
+    send_attempt(c, w, out);
 }
 
 /* A waiter in the command phase at time now.  Returns 1 if its connection
@@ -319,10 +334,13 @@ static int schedule(gw_core *c, gw_waiter *w, uint64_t now, gw_core_out *out)
         w->next_send_ms = now + c->cfg.nack_backoff_ms;
     }
     if (now >= w->next_send_ms) {
+        /* Our guess of the leader went unanswered: until an APPLIED names
+         * the leader again, first attempts go through our own proposer. */
+        if (w->nacks == w->nacks_at_send && w->last_to == c->leader) c->leader = 0;
         if (now + c->cfg.last_attempt_ms >= w->deadline_ms) {
             w->next_send_ms = UINT64_MAX;
         } else {
-            send_attempt(w, out);
+            send_attempt(c, w, out);
             w->next_send_ms = now + c->cfg.resend_ms;
         }
     }
@@ -463,8 +481,19 @@ void gw_core_stop(gw_core *c)
 
 /* ---- messages from the local roles ---------------------------------------- */
 
+/* A node that may lead, or 0: only members, and never with members
+ * unset (then every REQUEST goes to our own proposer). */
+static uint32_t leader_guess(const gw_core *c, uint32_t node)
+{
+    if (node < 1 || node > PX_MAX_NODES || !(c->cfg.members & (1u << node))) return 0;
+    return node;
+}
+
 static void on_applied(gw_core *c, const px_applied *a)
 {
+    /* The node whose ballot decided the slot leads, as far as anyone knows. */
+    uint32_t l = leader_guess(c, a->leader);
+    if (l) c->leader = l;
     for (uint16_t i = 0; i < a->n && i < PX_MAX_BATCH; i++)
         gw_pending_result(&c->pend, a, &a->entries[i]);
     gw_list_on_applied(&c->list, a);
@@ -481,7 +510,12 @@ int gw_core_handle(gw_core *c, const px_msg *m)
 {
     switch (m->type) {
     case PX_MSG_APPLIED: on_applied(c, &m->u.applied); return 0;
-    case PX_MSG_NACK: gw_pending_nack(&c->pend, &m->u.nack); return 0;
+    case PX_MSG_NACK:
+        /* A proposer that knows no leader: our guess is no better. */
+        if (m->u.nack.reason == PX_NACK_NO_LEADER) c->leader = 0;
+        else if (leader_guess(c, m->u.nack.leader_hint)) c->leader = m->u.nack.leader_hint;
+        gw_pending_nack(&c->pend, &m->u.nack);
+        return 0;
     case PX_MSG_LIST_CHUNK: on_chunk(c, &m->u.list_chunk); return 0;
     default: return PX_REFUSE_UNEXPECTED_TYPE;
     }

@@ -49,6 +49,8 @@
 
 typedef struct gw_core_config {
     uint32_t node;               /* our node: the origin of our REQUESTs */
+    uint32_t members;            /* bit i: node i is a member; 0 sends every REQUEST
+                                  * to our own proposer (never straight to a leader) */
     uint64_t client_base;        /* session ids are base + i (drawn at random per start) */
     uint64_t request_timeout_ms; /* a command's deadline */
     uint64_t resend_first_ms, resend_ms, nack_backoff_ms, last_attempt_ms;
@@ -130,6 +132,8 @@ typedef struct gw_waiter {
     uint8_t last_nack;
     uint32_t leader_hint;
     /* the attempt schedule */
+    uint32_t last_to;       /* the proposer the last attempt went to */
+    uint32_t nacks_at_send; /* nacks when it left: none since means it went unanswered */
     uint32_t sent, unsent;  /* attempts that left the process, or did not */
     uint32_t nacks_seen;
     uint64_t start_ms, deadline_ms, next_send_ms;
@@ -184,16 +188,19 @@ uint64_t gw_idem_client(const char *key);
 
 /* ---- core.c ------------------------------------------------------------ */
 
-/* One REQUEST for the local proposer, on behalf of waiter w. */
+/* One REQUEST, on behalf of waiter w, to the proposer of node `to`: the
+ * leader's when we know it (one hop less than through our own proposer,
+ * which would forward it), our own for retries and when we do not. */
 typedef struct gw_send {
     gw_waiter *w;
     px_cmd cmd;
     uint16_t attempt;       /* REQUEST.attempt */
+    uint32_t to;            /* proposer's node */
 } gw_send;
 
 /* What core calls produced; the host clears it, calls, then acts on it. */
 typedef struct gw_core_out {
-    gw_send *sends;         /* REQUESTs to the local proposer (origin: our node) */
+    gw_send *sends;         /* REQUESTs (origin: our node) to sends[i].to's proposer */
     size_t n_sends, cap_sends;
     void **resume;          /* connections to resume (each waiter's conn) */
     size_t n_resume, cap_resume;
@@ -252,6 +259,9 @@ typedef struct gw_core {
     uint64_t fetch_sent_ms; /* last LIST_REQ sent at (0: none outstanding) */
     uint64_t swept_ms;      /* last look at every waiter */
     int probed;             /* the learner answered a LIST_REQ at least once */
+    uint32_t leader;        /* where first attempts go: the leader as APPLIED and NACK
+                             * name it; 0 (unknown): our own proposer */
+    uint64_t direct, via_own; /* attempts sent straight to a leader, and to our own proposer */
     int stopping;           /* no new requests; every waiter is resumed */
 } gw_core;
 

@@ -13,7 +13,14 @@
  *   httpd.c     the libmicrohttpd daemon: options, HTTPS, start, stop
  *   conns.c     open connections and the deadline for a complete request
  *   http.h      what http.c, httpd.c and conns.c share (libmicrohttpd types)
- *   status.c    GET /status and GET /roles/<role>
+ *   status.c    GET /status, GET /roles/<role>, GET /node (this node whole)
+ *   stats.c     what the HTTP edge counts: answers by code and endpoint,
+ *               their durations, appends by outcome
+ *   metrics.c   GET /metrics: the node's roles and the gateway as
+ *               Prometheus text
+ *   gather.c    GET /cluster: every node's GET /node, fetched from its
+ *               gateway (libcurl; HTTPS checked against the cluster CA)
+ *   page.c      GET /: the live cluster page (page.html, built in)
  *   main.c      the process: flags, config, start, signals, stop
  *
  * One thread runs the gateway: it polls the transport and libmicrohttpd's
@@ -39,6 +46,7 @@
 #include <stdint.h>
 
 #include "../common/config.h"
+#include "../common/histo.h"
 #include "../common/wire.h"
 #include "core.h"
 
@@ -60,6 +68,7 @@
 #define GW_REQUEST_DEADLINE_MS 10000 /* a request must arrive whole within this (conns.c) */
 #define GW_MAX_CTL_QUERIES 16     /* /status and /roles queries in flight; 503 beyond */
 #define GW_CTL_TIMEOUT_MS 500     /* a role that does not answer is down */
+#define GW_PEER_TIMEOUT_MS 2000   /* GET /cluster: a peer gateway's /node, at most */
 #define GW_MAX_IDEM_KEY 256       /* bytes of an Idempotency-Key */
 
 /* ---- json.c: output buffer --------------------------------------------- */
@@ -117,7 +126,12 @@ enum gw_route {
     GW_R_APPEND,
     GW_R_LIST,
     GW_R_STATUS,
-    GW_R_ROLE /* /roles/<role>: *role is set */
+    GW_R_ROLE,    /* /roles/<role>: *role is set */
+    GW_R_NODE,    /* this node's roles and gateway, whole (for /cluster) */
+    GW_R_CLUSTER, /* every node's /node */
+    GW_R_METRICS, /* Prometheus text */
+    GW_R_PAGE,    /* GET /: the cluster page */
+    GW_R_COUNT
 };
 
 /* Route url; *allow gets the methods the path accepts (for 405). Returns
@@ -168,6 +182,37 @@ typedef struct gw_conns {
     atomic_ullong slow_closed; /* closed for missing the request deadline, ever */
 } gw_conns;
 
+/* ---- stats.c: what the HTTP edge counts -------------------------------- */
+
+/* How an /append ended (paxos_appends_total{result}). */
+enum gw_append_result {
+    GW_AR_APPLIED = 0,  /* 200 */
+    GW_AR_DUPLICATE,    /* 200, an Idempotency-Key seen before */
+    GW_AR_NOT_APPLIED,  /* 503: no leader or quorum */
+    GW_AR_UNKNOWN,      /* 504: may or may not have been applied */
+    GW_AR_OVERLOADED,   /* 503: too many in flight, or the list copy behind */
+    GW_AR_REFUSED,      /* 4xx: bad request, refused before anything was sent */
+    GW_AR_ERROR,        /* 500 or shutting down */
+    GW_AR_COUNT
+};
+
+#define GW_MAX_STATUS 600
+typedef struct gw_stats {
+    pthread_mutex_t mu;                 /* the loop writes, /metrics threads read */
+    uint64_t codes[GW_MAX_STATUS];      /* answers by HTTP status */
+    px_histo duration[GW_R_COUNT];      /* seconds from request line to answer, by route */
+    uint64_t appends[GW_AR_COUNT];
+} gw_stats;
+
+void gw_stats_init(gw_stats *s);
+/* One answered request: its route (enum gw_route), status, duration. */
+void gw_stats_answered(gw_stats *s, int route, int status, double seconds);
+void gw_stats_append(gw_stats *s, int result);
+/* A consistent copy (under the lock). */
+void gw_stats_copy(gw_stats *s, gw_stats *out);
+const char *gw_route_label(int route);   /* "append", "list", ... "other" */
+const char *gw_append_label(int result); /* "applied", ... */
+
 /* ---- cluster.c --------------------------------------------------------- */
 
 typedef struct gw {
@@ -190,6 +235,7 @@ typedef struct gw {
     atomic_int closing;        /* shutting down: new requests get 503 */
     atomic_int ctl_running;    /* /status and /roles queries in flight */
     atomic_ullong ctl_refused; /* ... refused for being one too many, ever */
+    gw_stats stats;            /* what the HTTP edge answered (stats.c) */
 } gw;
 
 /* gw_start opens the transport; gw_run starts the loop thread once the
@@ -215,14 +261,41 @@ void gw_abandon(gw *g, gw_waiter *w);
 /* At shutdown: refuse new requests and resume every suspended one. */
 void gw_resume_all(gw *g);
 uint64_t gw_list_len(gw *g); /* the list copy's length now */
+/* REQUEST attempts sent straight to the leader's proposer, and through ours. */
+void gw_request_routes(gw *g, uint64_t *direct, uint64_t *via_own);
 uint64_t gw_now_ms(void);    /* the monotonic clock deadlines use */
 
 /* ---- status.c ---------------------------------------------------------- */
 
-/* Build the answer to GET /status or GET /roles/<role>; returns the HTTP
- * status. */
+/* Build the answer to GET /status, GET /roles/<role> or GET /node;
+ * returns the HTTP status.  They block on the roles' control sockets (up
+ * to GW_CTL_TIMEOUT_MS each): status threads only. */
 int gw_status_json(gw *g, gw_buf *out);
 int gw_role_json(gw *g, int role, gw_buf *out);
+int gw_node_json(gw *g, gw_buf *out);
+
+/* A role's control JSON, parsed (json-c; the caller puts it), or NULL if
+ * it did not answer. */
+struct json_object;
+struct json_object *gw_query_role(gw *g, int role);
+/* The pid in <node_dir>/pids/<role>.pid (0 if none), and whether it runs. */
+long gw_role_pid(const gw *g, const char *role);
+int gw_pid_alive(long pid);
+/* The supervisor's restart counts (<node_dir>/pids/restarts): how many
+ * roles it read into names/counts (at most max), 0 if the file is missing. */
+int gw_restarts(const gw *g, char names[][16], uint64_t *counts, int max);
+
+/* ---- metrics.c, gather.c, page.c ---------------------------------------- */
+
+/* GET /metrics (Prometheus text format 0.0.4); a status thread. */
+int gw_metrics_text(gw *g, gw_buf *out);
+/* GET /cluster: this node's /node and every peer gateway's, as
+ * {"node":SELF,"nodes":[...]}; a status thread.  Needs gw_gather_init
+ * once, before any thread starts. */
+int gw_cluster_json(gw *g, gw_buf *out);
+int gw_gather_init(char *err, size_t errlen);
+/* GET /: the page's bytes (static). */
+const char *gw_page_html(size_t *len);
 
 /* ---- httpd.c (the MHD side is declared in http.h) ----------------------- */
 

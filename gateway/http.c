@@ -23,13 +23,20 @@
  * Content-Length, Transfer-Encoding), before any body is read; its body
  * and ?value= are checked for NUL bytes and UTF-8 before parsing (parse.c).
  * What libmicrohttpd answers by itself, before any handler runs, is listed
- * in docs/OPERATIONS.md. */
+ * in docs/OPERATIONS.md.  The exceptions to JSON are GET / (the cluster
+ * page, HTML) and GET /metrics (Prometheus text).
+ *
+ * Every answer the gateway gives is counted when its request ends
+ * (stats.c): its status, its route, how long it took, and for /append how
+ * it ended -- what GET /metrics reports as paxos_http_requests_total,
+ * paxos_request_duration_seconds and paxos_appends_total. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "http.h"
 
@@ -58,16 +65,26 @@ typedef struct req {
     size_t target_len;   /* the raw request target, from the URI log callback */
     long target_control; /* ... its first control character, or -1 */
     struct gw_conn *k;   /* the connection's deadline state (conns.c) */
+    struct timespec t0;  /* the request line came in (durations) */
+    int status;          /* the status it was answered with, 0 if none yet */
+    int append_result;   /* enum gw_append_result, or -1: from the status */
+    const char *out_type; /* REQ_STATUS_DONE: the answer's content type */
 } req;
+
+/* The request whose handler is running (the loop thread's only): reply()
+ * notes the status it answers with there, for the counts. */
+static req *answering;
 
 enum reply_flags {
     RETRY_AFTER = 1, /* Retry-After: 1 */
     CLOSE = 2        /* Connection: close */
 };
 
-/* Queue b as the response (taking its memory) with the JSON content type. */
-static enum MHD_Result reply(struct MHD_Connection *c, int status, gw_buf *b,
-                             const char *allow, int flags)
+#define JSON_TYPE "application/json"
+
+/* Queue b as the response (taking its memory) with content type ctype. */
+static enum MHD_Result reply_typed(struct MHD_Connection *c, int status, gw_buf *b,
+                                   const char *ctype, const char *allow, int flags)
 {
     if (b->oom) {
         gw_buf_free(b);
@@ -81,11 +98,42 @@ static enum MHD_Result reply(struct MHD_Connection *c, int status, gw_buf *b,
     }
     b->p = NULL; /* owned by the response now */
     gw_buf_free(b);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     if (flags & RETRY_AFTER) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     if (flags & CLOSE) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (answering != NULL) answering->status = status;
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Queue b as a JSON response (taking its memory). */
+static enum MHD_Result reply(struct MHD_Connection *c, int status, gw_buf *b,
+                             const char *allow, int flags)
+{
+    return reply_typed(c, status, b, JSON_TYPE, allow, flags);
+}
+
+/* GET /: the cluster page, from static memory.  Its policy lets it load
+ * nothing but from this gateway (no CDN, no outside fetch: its script and
+ * style are inline), and frames it nowhere. */
+static enum MHD_Result reply_page(struct MHD_Connection *c)
+{
+    size_t len;
+    const char *html = gw_page_html(&len);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)html, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'none'; connect-src 'self'; script-src 'unsafe-inline'; "
+                            "style-src 'unsafe-inline'; img-src 'self' data:; "
+                            "form-action 'none'; base-uri 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (answering != NULL) answering->status = 200;
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -187,9 +235,23 @@ static enum MHD_Result reply_list(gw *g, struct MHD_Connection *c, const gw_answ
 
 /* The answer the core decided.  Its list elements were published before
  * it was decided (under gw.mu) and never change: read without the lock. */
+/* How an /append ended, from the core's answer. */
+static int append_result(const gw_answer *a)
+{
+    switch (a->kind) {
+    case GW_ANS_APPENDED: return a->dup ? GW_AR_DUPLICATE : GW_AR_APPLIED;
+    case GW_ANS_NOT_APPLIED: return GW_AR_NOT_APPLIED;
+    case GW_ANS_OVERLOADED:
+    case GW_ANS_LIST_BEHIND: return GW_AR_OVERLOADED;
+    case GW_ANS_TIMEOUT: return GW_AR_UNKNOWN;
+    default: return GW_AR_ERROR;
+    }
+}
+
 static enum MHD_Result reply_answer(gw *g, struct MHD_Connection *c, req *r, const gw_answer *a)
 {
     r->state = REQ_ANSWERED;
+    if (a->cmd_kind == PX_CMD_APPEND) r->append_result = append_result(a);
     if (a->kind == GW_ANS_APPENDED) return reply_appended(g, c, a);
     if (a->kind == GW_ANS_LIST) return reply_list(g, c, a);
     return reply_failed(g, c, a);
@@ -244,8 +306,17 @@ static void *status_main(void *arg)
 {
     req *r = arg;
     gw *g = r->g;
-    if (r->route == GW_R_STATUS) r->out_status = gw_status_json(g, &r->out);
-    else r->out_status = gw_role_json(g, r->role, &r->out);
+    r->out_type = JSON_TYPE;
+    switch (r->route) {
+    case GW_R_STATUS: r->out_status = gw_status_json(g, &r->out); break;
+    case GW_R_NODE: r->out_status = gw_node_json(g, &r->out); break;
+    case GW_R_CLUSTER: r->out_status = gw_cluster_json(g, &r->out); break;
+    case GW_R_METRICS:
+        r->out_type = "text/plain; version=0.0.4; charset=utf-8";
+        r->out_status = gw_metrics_text(g, &r->out);
+        break;
+    default: r->out_status = gw_role_json(g, r->role, &r->out); break;
+    }
     r->state = REQ_STATUS_DONE;
     MHD_resume_connection(r->conn); /* r is the loop's again: not touched below */
     atomic_fetch_sub(&g->ctl_running, 1);
@@ -262,17 +333,20 @@ static int ctl_take(gw *g)
     return 0;
 }
 
-/* /status and /roles/<role> on a thread of their own: they wait on the
- * roles' control sockets and must not stall the event loop.  Each query
- * holds a thread and a socket for up to GW_CTL_TIMEOUT_MS per role, so
- * only GW_MAX_CTL_QUERIES run at once; the rest are told to retry. */
+/* /status, /roles/<role>, /node, /metrics and /cluster on a thread of
+ * their own: they wait on the roles' control sockets (and /cluster on the
+ * other gateways) and must not stall the event loop.  Each query holds a
+ * thread and a socket for up to GW_CTL_TIMEOUT_MS per role (/cluster up
+ * to GW_PEER_TIMEOUT_MS), so only GW_MAX_CTL_QUERIES run at once; the
+ * rest are told to retry. */
 static enum MHD_Result start_status(gw *g, struct MHD_Connection *c, req *r, int route,
                                     int role)
 {
     char msg[128];
     if (!ctl_take(g)) {
         snprintf(msg, sizeof(msg),
-                 "too many /status and /roles queries in flight (%d): retry later",
+                 "too many /status, /roles, /node, /metrics and /cluster queries in flight "
+                 "(%d): retry later",
                  GW_MAX_CTL_QUERIES);
         return reply_error(c, 503, msg, NULL, RETRY_AFTER);
     }
@@ -343,7 +417,7 @@ static void collect_head(struct MHD_Connection *c, const char *version, const re
  * a head that fails its checks, a stopping gateway, an unknown path, a
  * wrong method, a declared body too large. */
 static enum MHD_Result early_refusal(gw *g, struct MHD_Connection *c, const char *url,
-                                     const char *method, const char *version, const req *r,
+                                     const char *method, const char *version, req *r,
                                      int *refused)
 {
     int role, ok;
@@ -352,10 +426,11 @@ static enum MHD_Result early_refusal(gw *g, struct MHD_Connection *c, const char
     gw_head h;
     *refused = 1;
     collect_head(c, version, r, &h);
+    r->route = gw_route(url, method, &role, &allow, &ok); /* for the counts */
     int status = gw_check_head(&h, msg, sizeof(msg));
     if (status != 0) return reply_error(c, status, msg, NULL, CLOSE);
     if (atomic_load(&g->closing)) return reply_stopping(c);
-    if (gw_route(url, method, &role, &allow, &ok) == GW_R_NOT_FOUND)
+    if (r->route == GW_R_NOT_FOUND)
         return reply_error(c, 404, "no such endpoint", NULL, 0);
     if (!ok) {
         snprintf(msg, sizeof(msg), "method %.20s not allowed on %.64s: use %s", method, url,
@@ -384,8 +459,12 @@ static enum MHD_Result dispatch(gw *g, struct MHD_Connection *c, const char *url
         gw_request q = {.kind = PX_CMD_READ};
         return start_command(g, c, r, &q);
     }
+    case GW_R_PAGE: r->state = REQ_ANSWERED; return reply_page(c);
     case GW_R_STATUS:
-    case GW_R_ROLE: return start_status(g, c, r, route, role);
+    case GW_R_ROLE:
+    case GW_R_NODE:
+    case GW_R_CLUSTER:
+    case GW_R_METRICS: return start_status(g, c, r, route, role);
     default: return reply_error(c, 404, "no such endpoint", NULL, 0);
     }
 }
@@ -408,13 +487,10 @@ static enum MHD_Result read_body(gw *g, struct MHD_Connection *c, const char *ur
     return dispatch(g, c, url, method, r);
 }
 
-enum MHD_Result gw_http_handler(void *cls, struct MHD_Connection *c, const char *url,
-                                const char *method, const char *version, const char *upload,
-                                size_t *upload_size, void **con_cls)
+static enum MHD_Result handle(gw *g, struct MHD_Connection *c, const char *url,
+                             const char *method, const char *version, const char *upload,
+                             size_t *upload_size, req *r)
 {
-    gw *g = cls;
-    req *r = *con_cls;
-    if (r == NULL) return MHD_NO; /* out of memory when the request began */
     switch (r->state) {
     case REQ_NEW: {
         int refused;
@@ -431,9 +507,35 @@ enum MHD_Result gw_http_handler(void *cls, struct MHD_Connection *c, const char 
     case REQ_WAITING: return finish_command(g, c, r);
     case REQ_STATUS_DONE:
         r->state = REQ_ANSWERED;
-        return reply(c, r->out_status, &r->out, NULL, 0);
+        return reply_typed(c, r->out_status, &r->out, r->out_type, NULL, 0);
     default: return MHD_NO; /* a call we never asked for */
     }
+}
+
+enum MHD_Result gw_http_handler(void *cls, struct MHD_Connection *c, const char *url,
+                                const char *method, const char *version, const char *upload,
+                                size_t *upload_size, void **con_cls)
+{
+    req *r = *con_cls;
+    if (r == NULL) return MHD_NO; /* out of memory when the request began */
+    answering = r;
+    enum MHD_Result ret = handle(cls, c, url, method, version, upload, upload_size, r);
+    answering = NULL;
+    return ret;
+}
+
+/* An answered request into the counts (stats.c). */
+static void count(gw *g, const req *r)
+{
+    if (r->status == 0) return; /* never answered: not ours to count */
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - r->t0.tv_sec) + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+    gw_stats_answered(&g->stats, r->route, r->status, secs);
+    if (r->route != GW_R_APPEND) return;
+    int result = r->append_result;
+    if (result < 0) result = r->status >= 400 && r->status < 500 ? GW_AR_REFUSED : GW_AR_ERROR;
+    gw_stats_append(&g->stats, result);
 }
 
 void *gw_http_request_begins(void *cls, const char *uri, struct MHD_Connection *c)
@@ -442,6 +544,8 @@ void *gw_http_request_begins(void *cls, const char *uri, struct MHD_Connection *
     req *r = calloc(1, sizeof(*r));
     if (r == NULL) return NULL;
     r->state = REQ_NEW;
+    r->append_result = -1;
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
     r->target_len = strlen(uri);
     r->target_control = gw_target_control_at(uri, r->target_len);
     r->k = gw_conn_of(c);
@@ -457,6 +561,7 @@ void gw_http_request_ends(void *cls, struct MHD_Connection *c, void **con_cls,
     req *r = *con_cls;
     if (r == NULL) return;
     if (r->state == REQ_WAITING) gw_abandon(g, &r->w); /* never answered */
+    count(g, r);
     gw_conn_idle(g, r->k);
     gw_buf_free(&r->out);
     free(r);

@@ -56,6 +56,7 @@ int main(int argc, char **argv)
         px_error("%s", err);
         return 1;
     }
+    px_log_set_json(cfg.log_json); /* from here on, in the format the config asks */
     if (warn[0]) px_warn("%s", warn);
     const px_node_cfg *nc = px_config_node(&cfg, node);
     if (nc == NULL) {
@@ -63,6 +64,11 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* libcurl (GET /cluster) must be set up before any thread starts */
+    if (gw_gather_init(err, sizeof(err)) != 0) {
+        px_error("%s", err);
+        return 1;
+    }
     sigset_t set;
     block_signals(&set);
     static gw g;

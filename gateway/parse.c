@@ -258,6 +258,10 @@ int gw_route(const char *url, const char *method, int *role, const char **allow,
         {"/roles/acceptor", GW_R_ROLE, PX_ROLE_ACCEPTOR, "GET"},
         {"/roles/proposer", GW_R_ROLE, PX_ROLE_PROPOSER, "GET"},
         {"/roles/learner", GW_R_ROLE, PX_ROLE_LEARNER, "GET"},
+        {"/node", GW_R_NODE, 0, "GET"},
+        {"/cluster", GW_R_CLUSTER, 0, "GET"},
+        {"/metrics", GW_R_METRICS, 0, "GET"},
+        {"/", GW_R_PAGE, 0, "GET"},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (strcmp(url, routes[i].path) != 0) continue;

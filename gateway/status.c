@@ -1,4 +1,4 @@
-/* status.c -- GET /status and GET /roles/<role>.
+/* status.c -- GET /status, GET /roles/<role> and GET /node.
  *
  * Liveness comes from two independent places: the pid files the node
  * supervisor writes (<node_dir>/pids/<role>.pid, checked with kill(pid, 0))
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -19,12 +20,11 @@
 
 static const int roles[] = {PX_ROLE_ACCEPTOR, PX_ROLE_PROPOSER, PX_ROLE_LEARNER};
 
-/* The pid in <node_dir>/pids/<role>.pid, or 0 if there is none. */
-static long role_pid(const gw *g, int role)
+long gw_role_pid(const gw *g, const char *role)
 {
     char dir[600], path[700];
     px_config_node_dir(&g->cfg, g->node, dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/pids/%s.pid", dir, px_role_name(role));
+    snprintf(path, sizeof(path), "%s/pids/%s.pid", dir, role);
     FILE *f = fopen(path, "r");
     if (f == NULL) return 0;
     long pid = 0;
@@ -35,7 +35,7 @@ static long role_pid(const gw *g, int role)
 
 /* kill(pid, 0) also succeeds on a zombie: a role that died while its
  * supervisor was not reaping (stopped, or busy) is dead all the same. */
-static int pid_alive(long pid)
+int gw_pid_alive(long pid)
 {
     if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno != EPERM)) return 0;
     char path[64], buf[256];
@@ -106,7 +106,7 @@ static void chosen_upto_field(gw_buf *b, json_object *prop, json_object *lrn)
     else gw_buf_puts(b, "null");
 }
 
-static json_object *query_role(gw *g, int role)
+json_object *gw_query_role(gw *g, int role)
 {
     char *json = malloc(PX_MAX_CTL_JSON + 1);
     if (json == NULL) return NULL;
@@ -122,18 +122,26 @@ int gw_status_json(gw *g, gw_buf *b)
     gw_buf_printf(b, "{\"node\":%u,\"cluster_id\":%u,\"pid\":%ld,\"roles\":{", g->node,
                   g->cfg.cluster_id, (long)getpid());
     for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-        long pid = role_pid(g, roles[i]);
-        role_entry(b, px_role_name(roles[i]), pid, pid_alive(pid));
+        long pid = gw_role_pid(g, px_role_name(roles[i]));
+        role_entry(b, px_role_name(roles[i]), pid, gw_pid_alive(pid));
         gw_buf_puts(b, ",");
     }
     role_entry(b, "gateway", (long)getpid(), 1);
     gw_buf_puts(b, "}");
-    json_object *prop = query_role(g, PX_ROLE_PROPOSER);
-    json_object *lrn = query_role(g, PX_ROLE_LEARNER);
+    json_object *prop = gw_query_role(g, PX_ROLE_PROPOSER);
+    json_object *lrn = gw_query_role(g, PX_ROLE_LEARNER);
     copy_field(b, prop, "leader", 1);
     chosen_upto_field(b, prop, lrn);
     copy_field(b, lrn, "applied_upto", 0);
     gw_buf_printf(b, ",\"gateway_list_len\":%llu", (unsigned long long)gw_list_len(g));
+    /* where REQUESTs went (straight to the leader or through our own
+     * proposer) and how many commands each message carried */
+    char sent[1024];
+    uint64_t direct, via_own;
+    gw_request_routes(g, &direct, &via_own);
+    gw_buf_printf(b, ",\"requests\":{\"to_leader\":%llu,\"via_own_proposer\":%llu},\"sent\":%s",
+                  (unsigned long long)direct, (unsigned long long)via_own,
+                  px_net_sent_json(g->net, sent, sizeof sent));
     /* the HTTP edge: open connections, and what it refused without a
      * request handler's say (see conns.c and http.c) */
     gw_buf_printf(b,
@@ -162,13 +170,97 @@ int gw_role_json(gw *g, int role, gw_buf *b)
         return 200;
     }
     free(json);
-    long pid = role_pid(g, role);
+    long pid = gw_role_pid(g, px_role_name(role));
     char msg[160];
-    if (pid > 0 && !pid_alive(pid))
+    if (pid > 0 && !gw_pid_alive(pid))
         snprintf(msg, sizeof(msg), "%s on node %u is not answering (process %ld is not running)",
                  px_role_name(role), g->node, pid);
     else
         snprintf(msg, sizeof(msg), "%s on node %u is not answering", px_role_name(role), g->node);
     gw_json_error(b, msg);
     return 503;
+}
+
+int gw_restarts(const gw *g, char names[][16], uint64_t *counts, int max)
+{
+    char dir[600], path[700], name[16];
+    px_config_node_dir(&g->cfg, g->node, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/pids/restarts", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 0;
+    int n = 0;
+    unsigned long long c;
+    while (n < max && fscanf(f, "%15s %llu", name, &c) == 2) {
+        memcpy(names[n], name, sizeof(name));
+        counts[n++] = c;
+    }
+    fclose(f);
+    return n;
+}
+
+/* The supervisor's restart count of role, or -1 if it reports none. */
+static long long restarts_of(const char names[][16], const uint64_t *counts, int n,
+                             const char *role)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], role) == 0) return (long long)counts[i];
+    return -1;
+}
+
+static void put_restarts(gw_buf *b, long long r)
+{
+    gw_buf_puts(b, ",\"restarts\":");
+    if (r >= 0) gw_buf_printf(b, "%lld", r);
+    else gw_buf_puts(b, "null");
+}
+
+/* "role":{"pid":P,"alive":B,"answering":B,"restarts":N,"state":{...}} */
+static void node_role(gw *g, gw_buf *b, int role, long long restarts, char *json)
+{
+    const char *name = px_role_name(role);
+    long pid = gw_role_pid(g, name);
+    int answering = px_ctl_query(&g->cfg, g->node, role, GW_CTL_TIMEOUT_MS, json,
+                                 PX_MAX_CTL_JSON + 1) == 0;
+    /* relayed only if it parses: a role's JSON is embedded, not quoted */
+    json_object *o = answering ? json_tokener_parse(json) : NULL;
+    gw_buf_json_str(b, name);
+    gw_buf_puts(b, ":{\"pid\":");
+    if (pid > 0) gw_buf_printf(b, "%ld", pid);
+    else gw_buf_puts(b, "null");
+    gw_buf_printf(b, ",\"alive\":%s,\"answering\":%s", gw_pid_alive(pid) ? "true" : "false",
+                  o != NULL ? "true" : "false");
+    put_restarts(b, restarts);
+    gw_buf_puts(b, ",\"state\":");
+    gw_buf_puts(b, o != NULL ? json : "null");
+    gw_buf_puts(b, "}");
+    json_object_put(o);
+}
+
+int gw_node_json(gw *g, gw_buf *b)
+{
+    char names[8][16];
+    uint64_t counts[8];
+    int n = gw_restarts(g, names, counts, 8);
+    char *json = malloc(PX_MAX_CTL_JSON + 1);
+    if (json == NULL) {
+        gw_json_error(b, "out of memory");
+        return 500;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gw_buf_printf(b, "{\"node\":%u,\"cluster_id\":%u,\"time_ms\":%llu,\"roles\":{", g->node,
+                  g->cfg.cluster_id,
+                  (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        if (i) gw_buf_puts(b, ",");
+        node_role(g, b, roles[i], restarts_of(names, counts, n, px_role_name(roles[i])), json);
+    }
+    free(json);
+    gw_buf_printf(b, "},\"gateway\":{\"pid\":%ld,\"alive\":true,\"list_len\":%llu,"
+                     "\"connections\":%llu",
+                  (long)getpid(), (unsigned long long)gw_list_len(g),
+                  (unsigned long long)atomic_load(&g->conns.open));
+    put_restarts(b, restarts_of(names, counts, n, "gateway"));
+    gw_buf_puts(b, "}}\n");
+    return 200;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# jepsen/audit.sh RUN NAMESPACE NODES -- the audit step of jepsen/run: stops
+# jepsen/audit.sh RUN NAMESPACES NODES -- the audit step of jepsen/run: stops
 # the cluster (its files must stand still to be read as one state), writes
 # the lists every node answered in the final reads to RUN/final-lists.txt,
 # runs bin/paxos-audit on RUN/data, adds its verdict to RUN/results.edn as
@@ -9,25 +9,31 @@
 set -uo pipefail
 
 RUN=${1:?run directory}
-NS=${2:?network namespace}
+NS=${2:?network namespaces, comma-separated}
 NODES=${3:?node count}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
+# Every process in the run's namespaces (one, or one per host).
+ns_pids() {
+    local ns
+    for ns in ${NS//,/ }; do ip netns pids "$ns" 2>/dev/null; done
+}
+
 # Every supervisor gets SIGTERM and stops its roles (SIGKILL after 5 s);
-# whatever is left in the namespace after 15 s is killed.  Paused nodes
+# whatever is left in the namespaces after 15 s is killed.  Paused nodes
 # were resumed by the final heal, but SIGCONT costs nothing.
 stop_cluster() {
     local pids t
-    pids=$(ip netns pids "$NS" 2>/dev/null)
+    pids=$(ns_pids)
     [ -n "$pids" ] || return 0
     # shellcheck disable=SC2086
     kill -CONT $pids 2>/dev/null
     cat "$RUN"/data/node*/pids/node.pid 2>/dev/null | xargs -r kill -TERM 2>/dev/null
     for ((t = 0; t < 150; t++)); do
-        [ -z "$(ip netns pids "$NS" 2>/dev/null)" ] && return 0
+        [ -z "$(ns_pids)" ] && return 0
         sleep 0.1
     done
-    ip netns pids "$NS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+    ns_pids | xargs -r kill -KILL 2>/dev/null
     sleep 0.2
 }
 

@@ -29,18 +29,23 @@
 # Environment (set by jepsen/run): PX_NODES "id:host:port ..." ,
 # PX_CONFIG, PX_DATA (the cluster's data_dir), PX_STATE (a directory for what is cut, killed, paused),
 # PX_ROOT (the repository), PX_BIN (binaries), PX_SEED, PX_NET_FAULTS (the
-# dup nemesis's settings, paxos-fault's `net` syntax).
+# dup nemesis's settings, paxos-fault's `net` syntax), PX_NODE_NS
+# ("id:namespace ...", --topology netns-per-node: each node's own
+# namespace; unset, every node shares the one the nemesis runs in).
 #
-# Partitions are iptables rules in the namespace's own filter table, in a
-# chain of our own, matching source AND destination address: every node
-# lives on lo at 127.0.0.N, so cutting by source alone would also cut the
-# node from itself and from the client (which uses its own address).
+# Partitions are iptables rules in a chain of our own in the INPUT of the
+# receiving node's namespace, matching source AND destination address: in
+# the shared namespace every node lives on lo at 127.0.0.N, so cutting by
+# source alone would also cut the node from itself and from the client
+# (which uses its own address).  With a namespace per node the same rule
+# sits in the receiver's own firewall, as on a real host.
 set -uo pipefail
 
 ACTION=${1:?action}
 KIND=${2:?kind}
 CHAIN=PAXOS-NEMESIS
 read -r -a NODES <<<"$PX_NODES"
+read -r -a NODE_NS <<<"${PX_NODE_NS:-}"
 N=${#NODES[@]}
 RANDOM=$(( (${PX_SEED:-1} + $(date +%N | sed 's/^0*//;s/^$/0/')) % 32768 ))
 
@@ -56,29 +61,56 @@ fail() {
     exit 1
 }
 
+ns_of() { local e; for e in "${NODE_NS[@]}"; do [ "${e%%:*}" = "$1" ] && { echo "${e#*:}"; return; }; done; }
+
+# in_node ID CMD...: CMD where node ID lives (its own namespace, or here).
+in_node() {
+    local id=$1 ns
+    shift
+    [ ${#NODE_NS[@]} -eq 0 ] && { "$@"; return; }
+    ns=$(ns_of "$id")
+    [ -n "$ns" ] || { echo "no namespace for node $id" >&2; return 1; }
+    ip netns exec "$ns" "$@"
+}
+
+# The namespaces that hold rules: one id per namespace.
+rule_homes() { if [ ${#NODE_NS[@]} -eq 0 ]; then ids | head -n 1; else ids; fi; }
+
 ensure_chain() {
-    iptables -w -N "$CHAIN" 2>/dev/null || iptables -w -L "$CHAIN" >/dev/null 2>&1 ||
-        fail "cannot create iptables chain $CHAIN"
-    iptables -w -C INPUT -j "$CHAIN" 2>/dev/null || iptables -w -I INPUT -j "$CHAIN" ||
-        fail "cannot hook $CHAIN into INPUT"
+    local id
+    for id in $(rule_homes); do
+        in_node "$id" iptables -w -N "$CHAIN" 2>/dev/null || in_node "$id" iptables -w -L "$CHAIN" >/dev/null 2>&1 ||
+            fail "cannot create iptables chain $CHAIN (node $id)"
+        in_node "$id" iptables -w -C INPUT -j "$CHAIN" 2>/dev/null || in_node "$id" iptables -w -I INPUT -j "$CHAIN" ||
+            fail "cannot hook $CHAIN into INPUT (node $id)"
+    done
+}
+
+# flush_cuts: every cut gone, in every namespace.
+flush_cuts() {
+    local id
+    for id in $(rule_homes); do in_node "$id" iptables -w -F "$CHAIN" 2>/dev/null; done
+    return 0
+}
+
+# drop_at A B: node B's firewall drops what node A sends it.
+drop_at() {
+    local a b
+    a=$(host_of "$1"); b=$(host_of "$2")
+    [ -n "$a" ] && [ -n "$b" ] || fail "unknown node in cut $1>$2"
+    in_node "$2" iptables -w -A "$CHAIN" -s "$a" -d "$b" -j DROP || fail "iptables refused $a -> $b"
 }
 
 # cut_link A B: drop traffic between node A and node B, both ways.
 cut_link() {
-    local a b
-    a=$(host_of "$1"); b=$(host_of "$2")
-    [ -n "$a" ] && [ -n "$b" ] || fail "unknown node in cut $1-$2"
-    iptables -w -A "$CHAIN" -s "$a" -d "$b" -j DROP || fail "iptables refused $a -> $b"
-    iptables -w -A "$CHAIN" -s "$b" -d "$a" -j DROP || fail "iptables refused $b -> $a"
+    drop_at "$1" "$2"
+    drop_at "$2" "$1"
     echo "$1-$2" >>"$PX_STATE/cuts"
 }
 
 # cut_oneway A B: drop what node A sends to node B (B can still reach A).
 cut_oneway() {
-    local a b
-    a=$(host_of "$1"); b=$(host_of "$2")
-    [ -n "$a" ] && [ -n "$b" ] || fail "unknown node in cut $1>$2"
-    iptables -w -A "$CHAIN" -s "$a" -d "$b" -j DROP || fail "iptables refused $a -> $b"
+    drop_at "$1" "$2"
     echo "$1>$2" >>"$PX_STATE/cuts"
 }
 
@@ -88,12 +120,22 @@ cut_groups() {
     for a in $1; do for b in $2; do cut_link "$a" "$b"; done; done
 }
 
+# cut_packets: the packets the cuts in force have stopped, over every
+# namespace (a cut that stops nothing is not a partition at all).
+cut_packets() {
+    local id
+    for id in $(rule_homes); do in_node "$id" iptables -w -L "$CHAIN" -n -v -x 2>/dev/null; done |
+        awk '$3 == "DROP" { s += $1 } END { print s + 0 }'
+}
+
 heal() {
-    iptables -w -F "$CHAIN" 2>/dev/null || true
+    local stopped
+    stopped=$(cut_packets)
+    flush_cuts
     local cuts=""
     [ -f "$PX_STATE/cuts" ] && cuts=$(tr '\n' ' ' <"$PX_STATE/cuts")
     rm -f "$PX_STATE/cuts"
-    echo "healed ${cuts:-nothing}"
+    echo "healed ${cuts:-nothing} (packets the cuts stopped: $stopped)"
 }
 
 leader() {
@@ -189,7 +231,7 @@ stop_kill() {
         # Anything of the node still alive (a role the kill raced with) goes first.
         # shellcheck disable=SC2046
         kill -9 $(node_pids "$id") 2>/dev/null
-        PAXOS_BIN="$PX_BIN" "$PX_ROOT/scripts/start-node.sh" "$id" --config "$PX_CONFIG" >/dev/null 2>&1
+        in_node "$id" env PAXOS_BIN="$PX_BIN" "$PX_ROOT/scripts/start-node.sh" "$id" --config "$PX_CONFIG" >/dev/null 2>&1
         started+=("$id")
     done
     rm -f "$PX_STATE/killed"
@@ -430,7 +472,7 @@ storm_loop() {
             if [ $((RANDOM % 2)) -eq 0 ]; then
                 cut_groups "$id" "$(ids | grep -vx "$id" | tr '\n' ' ')"
                 sleep "$(awk -v m="$d" 'BEGIN{print m / 1000}')"
-                iptables -w -F "$CHAIN"
+                flush_cuts
                 rm -f "$PX_STATE/cuts"
                 echo "isolated leader $id (round $round) for $d ms" >>"$PX_STATE/storm.events"
             else
@@ -462,7 +504,7 @@ stop_storm() {
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     rm -f "$PX_STATE/storm.pid"
     # the loop may have died in the middle of a disruption
-    iptables -w -F "$CHAIN" 2>/dev/null
+    flush_cuts
     rm -f "$PX_STATE/cuts"
     # shellcheck disable=SC2046
     for id in $(ids); do kill -CONT $(node_pids "$id") 2>/dev/null; done

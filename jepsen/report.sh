@@ -2,8 +2,11 @@
 # jepsen/report.sh RUN_DIR [BOUND_S] -- turns RUN_DIR/history.edn into the
 # artifacts Jepsen writes: history.txt (one op a line, tab-separated),
 # timeline.html (one column a process, one bar an operation from invoke to
-# completion), latency-raw.png and rate.png (gnuplot; with recovery.tsv,
-# the recovery after each heal on a second axis, against the bound).
+# completion, the nemesis's own operations in the first column and its
+# faults shaded across), latency-raw.png and rate.png (gnuplot; the
+# intervals in which a fault was in force shaded and named; with
+# recovery.tsv, the recovery after each heal on a second axis, against the
+# bound).
 set -euo pipefail
 RUN=${1:?run dir}
 BOUND_S=${2:-5}
@@ -42,9 +45,62 @@ END {
     for (s = 0; s <= max; s++) { printf "%d", s; for (i = 1; i <= n; i++) printf "\t%d", c[s, names[i]] + 0; printf "\n" }
 }' "$RUN/latency.tsv" >"$RUN/rate.tsv"
 
-# Nemesis windows, for shading the plots.
-awk -F'\t' '$1 == ":nemesis" && $2 == ":info" { n[$3]++; if (n[$3] % 2 == 0) print $3 "\t" $4 / 1e9 }' \
-    "$RUN/ops.tsv" >"$RUN/nemesis.tsv"
+# Nemesis intervals -> "start_s stop_s kind what": from the invoke of a
+# step that starts a fault to the completion of the step that ends it.
+# Each step is two :info lines with one :f (the invoke, whose value is the
+# kind, then the completion, whose value says what it did); :recovery lines
+# stand alone.  A fault still in force at the end lasts to the last op.
+awk -F'\t' '
+BEGIN { split(":start-partition :kill :pause :start-dup :start-failpoint :lose-learner :start-storm", a, " ")
+        for (i in a) starts[a[i]] = 1 }
+{ last = $4 }
+$1 != ":nemesis" || $3 == ":recovery" { next }
+!open_step { open_step = 1; inv_t = $4; inv_kind = $5; next }
+{
+    open_step = 0
+    if ($3 in starts) {
+        if (!active) { active = 1; s = inv_t; kind = inv_kind; what = $5 }
+    } else if (active) {
+        out(s, $4); active = 0
+    }
+}
+function out(from, to) {
+    gsub(/"/, "", kind); gsub(/["\\]/, "", what)
+    printf "%.3f\t%.3f\t%s\t%s\n", from / 1e9, to / 1e9, kind, what
+}
+END { if (active) out(s, last) }
+' "$RUN/ops.tsv" >"$RUN/nemesis.tsv"
+
+# The same as gnuplot objects: a translucent band per interval, coloured by
+# kind and named at the top; a legend entry per kind that occurred.
+nemesis_colour() {
+    case $1 in
+        partition*|bridge) echo "#f4a261" ;;
+        kill) echo "#e63946" ;;
+        pause) echo "#457b9d" ;;
+        dup) echo "#9b5de5" ;;
+        failpoint) echo "#7f5539" ;;
+        learner-loss) echo "#6a994e" ;;
+        election-storm) echo "#f15bb5" ;;
+        *) echo "#888888" ;;
+    esac
+}
+nemesis_objects=$RUN/nemesis.gp
+nemesis_keys=""
+: >"$nemesis_objects"
+n=0
+while IFS=$'\t' read -r from to kind _; do
+    n=$((n + 1))
+    c=$(nemesis_colour "$kind")
+    echo "set object $n rect from $from, graph 0 to $to, graph 1 behind fc rgb \"$c\" fs transparent solid 0.18 noborder" >>"$nemesis_objects"
+    echo "set label $((100 + n)) \"$kind\" at $from, graph 0.985 offset 0.3,0 font \",9\" tc rgb \"$c\"" >>"$nemesis_objects"
+    case " $nemesis_keys " in *" $kind "*) ;; *) nemesis_keys+=" $kind" ;; esac
+done <"$RUN/nemesis.tsv"
+# gnuplot shows no key for an object: one empty plot per kind gives it one
+nemesis_legend=""
+for kind in $nemesis_keys; do
+    nemesis_legend+=", NaN with boxes fs transparent solid 0.35 noborder fc rgb \"$(nemesis_colour "$kind")\" title \"nemesis: $kind\""
+done
 
 # Recovery after each heal: when (s), how long (s; -1 if some node never
 # acknowledged), and the window it had (s).
@@ -62,44 +118,73 @@ fi
 if command -v gnuplot >/dev/null; then
     cols=$(head -n 1 "$RUN/rate.tsv" | awk -F'\t' '{print NF}')
     gnuplot <<EOF
-set terminal pngcairo size 1000,500 noenhanced
+set terminal pngcairo size 1000,560 noenhanced
 set datafile separator "\t"
+load "$nemesis_objects"
+set key below horizontal maxrows 2 width 1
 set output "$RUN/latency-raw.png"
 set title "Latency (raw): each point one operation"
 set xlabel "time (s)"; set ylabel "latency (ms)"; set logscale y
 plot "< awk -F'\t' '\$3 == \":ok\"' $RUN/latency.tsv" using 1:2 title "ok" with points pt 7 ps 0.4 lc rgb "#2a9d8f", \
      "< awk -F'\t' '\$3 == \":info\"' $RUN/latency.tsv" using 1:2 title "info" with points pt 7 ps 0.6 lc rgb "#e9c46a", \
-     "< awk -F'\t' '\$3 == \":fail\"' $RUN/latency.tsv" using 1:2 title "fail" with points pt 7 ps 0.6 lc rgb "#e76f51"
+     "< awk -F'\t' '\$3 == \":fail\"' $RUN/latency.tsv" using 1:2 title "fail" with points pt 7 ps 0.6 lc rgb "#e76f51"$nemesis_legend
 set output "$RUN/rate.png"
 set title "Throughput (operations per second); recovery after each heal"
 unset logscale y; set ylabel "ops/s"; set key autotitle columnhead
 set ytics nomirror; set y2tics; set y2label "recovery (s)"; set y2range [0:$y2max]
 set arrow from graph 0, second $BOUND_S to graph 1, second $BOUND_S nohead dt 2 lc rgb "#e63946"
 set label "recovery bound" at graph 0.01, second $BOUND_S offset 0,0.6 tc rgb "#e63946"
-plot for [i=2:$cols] "$RUN/rate.tsv" using 1:i with lines lw 2$recovery_plot
+plot for [i=2:$cols] "$RUN/rate.tsv" using 1:i with lines lw 2$recovery_plot$nemesis_legend
 EOF
 fi
 
-# timeline.html: absolutely positioned bars, 1 px per 20 ms.
+# timeline.html: absolutely positioned bars, 1 px per 20 ms.  The first
+# column is the nemesis: each of its steps a bar from invoke to completion
+# (what it did on hover and as text), each recovery measurement a mark;
+# every interval in which a fault was in force is a band across all
+# columns, named at its top.
 awk -F'\t' '
 BEGIN {
     print "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>timeline</title><style>"
     print "body{font:12px sans-serif} .op{position:absolute;width:120px;overflow:hidden;border-radius:2px;padding:1px;font-size:10px;opacity:.85}"
-    print ".ok{background:#8fd18f} .info{background:#f2d57a} .fail{background:#f08a7a} .nemesis{background:#bbb;width:100%;left:0;height:1px;opacity:.6}"
+    print ".ok{background:#8fd18f} .info{background:#f2d57a} .fail{background:#f08a7a}"
+    print ".nem{background:#b8b8d8;white-space:normal} .nemfail{background:#e63946;color:#fff} .rec{background:#264653;color:#fff;white-space:nowrap}"
+    print ".band{position:absolute;left:0;right:0;background:rgba(244,162,97,.16);border-top:1px solid #f4a261;border-bottom:1px solid #f4a261}"
+    print ".bandlbl{position:absolute;left:248px;z-index:2;font-size:10px;color:#a04f14;background:rgba(255,255,255,.85);padding:0 3px}"
     print ".hdr{position:absolute;top:0;width:120px;font-weight:bold}</style></head><body>"
-    print "<p>One column per process; a bar spans an operation from invoke to completion (1 px = 20 ms). Green ok, yellow info, red fail; grey lines mark nemesis events.</p><div style=\"position:relative\">"
+    print "<p>One column per process; a bar spans an operation from invoke to completion (1 px = 20 ms). Green ok, yellow info, red fail."
+    print " The first column is the nemesis: each step from invoke to completion (hover for what it did), dark marks the recovery measured after a heal;"
+    print " orange bands span the intervals in which a fault was in force.</p><div style=\"position:relative\">"
+    printf "<div class=\"hdr\" style=\"left:0;width:240px\">nemesis (steps; recoveries)</div>\n"
+    ncol = 0
 }
-function col(p) { if (!(p in cols)) { cols[p] = ncol++; printf "<div class=\"hdr\" style=\"left:%dpx\">%s</div>\n", cols[p] * 124, p } return cols[p] }
-$1 == ":nemesis" { printf "<div class=\"op nemesis\" style=\"top:%dpx\" title=\"%s %s\"></div>\n", 20 + $4 / 2e7, $3, $5; next }
+function unq(v) { gsub(/^"|"$/, "", v); return v }
+function esc(v) { gsub(/&/, "\\&amp;", v); gsub(/</, "\\&lt;", v); gsub(/"/, "\\&quot;", v); return v }
+function col(p) { if (!(p in cols)) { cols[p] = ncol++; printf "<div class=\"hdr\" style=\"left:%dpx\">%s</div>\n", 248 + cols[p] * 124, p } return cols[p] }
+FNR == NR {
+    printf "<div class=\"band\" style=\"top:%dpx;height:%dpx\"></div>\n", 20 + $1 * 50, ($2 - $1) * 50
+    printf "<div class=\"bandlbl\" style=\"top:%dpx\">%s in force: %s</div>\n", 21 + $1 * 50, esc($3), esc($4)
+    next
+}
+$1 == ":nemesis" && $3 == ":recovery" {
+    printf "<div class=\"op rec\" style=\"left:124px;top:%dpx;height:12px\" title=\"%s\">recovery %s</div>\n", 20 + $4 / 2e7, esc($5), esc(substr($5, 1, 60)); next
+}
+$1 == ":nemesis" && !nem_open { nem_open = 1; nem_t = $4; next }
+$1 == ":nemesis" {
+    nem_open = 0; h = ($4 - nem_t) / 2e7; if (h < 12) h = 12; $5 = unq($5)
+    cls = ($5 ~ /^error:/) ? "nemfail" : "nem"
+    printf "<div class=\"op %s\" style=\"left:0;top:%dpx;height:%dpx\" title=\"%s %s (%.0f ms)\">%s %s</div>\n", cls, 20 + nem_t / 2e7, h, $3, esc($5), ($4 - nem_t) / 1e6, substr($3, 2), esc(substr($5, 1, 60))
+    next
+}
 $2 == ":invoke" { st[$1] = $4; sv[$1] = $5; next }
 ($1 in st) {
     c = col($1); top = 20 + st[$1] / 2e7; h = ($4 - st[$1]) / 2e7; if (h < 2) h = 2
     cls = substr($2, 2); val = (cls == "ok" && $3 == ":append") ? sv[$1] : $5
-    gsub(/&/, "\\&amp;", val); gsub(/</, "\\&lt;", val)
-    printf "<div class=\"op %s\" style=\"left:%dpx;top:%dpx;height:%dpx\" title=\"%s %s %s %s (%.1f ms)\">%s %s</div>\n", cls, c * 124, top, h, $1, $2, $3, val, ($4 - st[$1]) / 1e6, substr($3, 2), substr(val, 1, 14)
+    val = esc(val)
+    printf "<div class=\"op %s\" style=\"left:%dpx;top:%dpx;height:%dpx\" title=\"%s %s %s %s (%.1f ms)\">%s %s</div>\n", cls, 248 + c * 124, top, h, $1, $2, $3, val, ($4 - st[$1]) / 1e6, substr($3, 2), substr(val, 1, 14)
     delete st[$1]
 }
 END { print "</div></body></html>" }
-' "$RUN/ops.tsv" >"$RUN/timeline.html"
+' "$RUN/nemesis.tsv" "$RUN/ops.tsv" >"$RUN/timeline.html"
 
 rm -f "$RUN/ops.tsv"

@@ -68,6 +68,10 @@ fp_lines=$(cat "$RUN"/logs/node*/*.log 2>/dev/null | grep -E 'FAULT failpoint [a
     sed -E 's/.*FAULT failpoint ([a-z0-9-]+): (crash|stall).*/\1 \2/')
 fp_total=$(grep -c . <<<"$fp_lines")
 fp_edn=$(sort <<<"$fp_lines" | uniq -c | awk 'NF == 3 { sep = n++ ? ", " : ""; printf("%s\"%s %s\" %d", sep, $2, $3, $1) }')
+# Every heal of real cuts must show packets they stopped: a rule in the
+# wrong place (the wrong namespace, the wrong address) stops nothing.
+cut_packets=$(grep -o 'packets the cuts stopped: [0-9]*' <<<"$nem" | awk '{ s += $NF } END { print s + 0 }')
+idle_cuts=$(grep -o 'healed [0-9][^(]*(packets the cuts stopped: 0)' <<<"$nem" | grep -c .)
 leftovers=$(cat "$RUN"/logs/node*/learner.log "$RUN"/logs/node*/proposer.log 2>/dev/null | grep -c 'removed leftover')
 # compaction: snapshots written by the learners, snapshots fetched from a peer
 snapshots=$(cat "$RUN"/logs/node*/learner.log 2>/dev/null | grep -c 'snapshot at slot [0-9]* written')
@@ -76,7 +80,8 @@ transfers=$(cat "$RUN"/logs/node*/learner.log 2>/dev/null | grep -c 'installed t
 echo "jepsen/run: faults: partitions $partitions, one-way ($oneway_cuts cuts) $oneway, kills $kills, pauses $pauses," \
     "frames duplicated $dup / delayed $delayed / reordered $reordered / dropped $dropped," \
     "failpoints fired $fp_total${fp_edn:+ ($fp_edn)}, learners lost $losses ($lost_bytes bytes)," \
-    "leaders disrupted $storm, half-written files left by a kill $leftovers;" \
+    "leaders disrupted $storm, half-written files left by a kill $leftovers," \
+    "packets stopped by cuts $cut_packets ($idle_cuts heals of cuts that stopped none);" \
     "compaction: $snapshots snapshots written, $transfers fetched from a peer"
 
 # A nemesis started in this run must show at least one fault it injected.
@@ -89,6 +94,10 @@ started start-dup dup && fired "$((dup + delayed + reordered + dropped))" dup
 started start-failpoint failpoint && fired "$fp_total" failpoint
 started lose-learner learner-loss && fired "$losses" learner-loss
 started start-storm election-storm && fired "$storm" election-storm
+if [ "$idle_cuts" -ne 0 ]; then
+    never+=" partition"
+    echo "jepsen/run: $idle_cuts heals undid cuts that had stopped no packet"
+fi
 if [ -n "$never" ]; then
     echo "jepsen/run: nemesis never fired:$never (the run proves nothing about it)"
     status=1
@@ -108,7 +117,7 @@ if [ -f "$RUN/results.edn" ]; then
           :frames {:duplicated $dup, :delayed $delayed, :reordered $reordered, :dropped $dropped},
           :failpoints-fired $fp_total, :failpoints {$fp_edn},
           :learners-lost $losses, :learner-bytes-lost $lost_bytes, :leaders-disrupted $storm,
-          :half-written-files $leftovers, :snapshots-written $snapshots,
+          :half-written-files $leftovers, :cut-packets $cut_packets, :idle-cuts $idle_cuts, :snapshots-written $snapshots,
           :snapshots-fetched $transfers, :never-fired [$(for k in $never; do printf ':%s ' "$k"; done)]}
 }
 EOF

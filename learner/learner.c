@@ -41,11 +41,15 @@
  * (each earlier one resends the request). */
 #define LEARNER_SNAP_STALL_ROUNDS 3
 
-/* One chosen slot, sized to its batch. */
+/* One chosen slot, sized to its batch -- or, while decided is 0, the
+ * tally of VOTEs for a pending slot: the value voted under ballot, and
+ * the acceptors (acks) that voted it so far.  A tally becomes the slot's
+ * record once acks is a quorum. */
 typedef struct lrec {
     uint64_t slot;
     px_ballot ballot; /* as learned, echoed when serving catch-up */
     uint32_t acks;
+    uint8_t decided;
     uint16_t n;
     px_cmd cmds[];
 } lrec;
@@ -90,9 +94,10 @@ struct learner {
     uint64_t ret_base;
 
     /* Pending slots, at pend[slot & (pend_cap - 1)].  All of them lie in
-     * [applied_upto, applied_upto + pend_cap), so they never collide. */
+     * [applied_upto, applied_upto + pend_cap), so they never collide.
+     * pend_n counts every entry, pend_tallies those not yet decided. */
     lrec **pend;
-    size_t pend_cap, pend_n;
+    size_t pend_cap, pend_n, pend_tallies;
 
     dedup dd;
 
@@ -111,6 +116,7 @@ struct learner {
     snap_xfer xf;
 
     px_value *scratch; /* learner_chosen_value()'s answer */
+    uint64_t votes_decided; /* slots decided from a quorum of VOTEs (the rest came as CHOSEN) */
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -132,15 +138,29 @@ static px_msg *msg_init(px_msg *m, int type, uint32_t from, size_t body)
 
 /* ---- records ---- */
 
-static lrec *rec_new(const px_chosen *c)
+static lrec *rec_new(uint64_t slot, px_ballot b, uint32_t acks, const px_value *v)
 {
-    lrec *r = xrealloc(NULL, sizeof *r + c->value.n * sizeof(px_cmd));
-    r->slot = c->slot;
-    r->ballot = c->ballot;
-    r->acks = c->acks;
-    r->n = c->value.n;
-    memcpy(r->cmds, c->value.cmds, c->value.n * sizeof(px_cmd));
+    lrec *r = xrealloc(NULL, sizeof *r + v->n * sizeof(px_cmd));
+    r->slot = slot;
+    r->ballot = b;
+    r->acks = acks;
+    r->decided = 1;
+    r->n = v->n;
+    memcpy(r->cmds, v->cmds, v->n * sizeof(px_cmd));
     return r;
+}
+
+/* Whether r holds exactly the commands of v. */
+static int rec_value_equal(const lrec *r, const px_value *v)
+{
+    if (r->n != v->n) return 0;
+    for (uint16_t i = 0; i < r->n; i++) {
+        const px_cmd *a = &r->cmds[i], *b = &v->cmds[i];
+        if (a->kind != b->kind || a->client != b->client || a->seq != b->seq ||
+            a->value != b->value)
+            return 0;
+    }
+    return 1;
 }
 
 static lrec *ret_at(const struct learner *l, uint64_t slot)
@@ -184,6 +204,22 @@ static void pend_reserve(struct learner *l, uint64_t dist)
     free(l->pend);
     l->pend = v;
     l->pend_cap = cap;
+}
+
+/* Puts r at its slot (in [applied_upto, applied_upto + LEARNER_PENDING_MAX]),
+ * replacing what was there. */
+static void pend_set(struct learner *l, lrec *r)
+{
+    pend_reserve(l, r->slot - l->applied_upto);
+    lrec **at = &l->pend[r->slot & (l->pend_cap - 1)];
+    if (*at) {
+        l->pend_tallies -= !(*at)->decided;
+        l->pend_n--;
+        free(*at);
+    }
+    *at = r;
+    l->pend_n++;
+    l->pend_tallies += !r->decided;
 }
 
 /* ---- applying ---- */
@@ -272,6 +308,7 @@ static void apply_rec(struct learner *l, lrec *r, px_outbox *out)
         px_msg m;
         px_applied *a = &msg_init(&m, PX_MSG_APPLIED, l->cfg.id, sizeof(px_applied))->u.applied;
         a->slot = r->slot;
+        a->leader = r->ballot.node; /* whose ballot decided it: the leader, as far as we know */
         a->n = r->n;
         for (uint16_t i = 0; i < r->n; i++) apply_cmd(l, &r->cmds[i], r->slot, &a->entries[i]);
         a->list_len = l->len;
@@ -286,7 +323,7 @@ static void apply_rec(struct learner *l, lrec *r, px_outbox *out)
 static void apply_ready(struct learner *l, px_outbox *out)
 {
     lrec *r;
-    while ((r = pend_at(l, l->applied_upto)) != NULL) {
+    while ((r = pend_at(l, l->applied_upto)) != NULL && r->decided) {
         l->pend[r->slot & (l->pend_cap - 1)] = NULL;
         l->pend_n--;
         apply_rec(l, r, out);
@@ -325,6 +362,23 @@ static int chosen_refusal(const struct learner *l, const px_chosen *c)
     return 0;
 }
 
+/* The decided record of slot is in the ring: apply what became ready. */
+static void decided(struct learner *l, uint64_t slot, px_outbox *out)
+{
+    if (slot + 1 > l->known_chosen) l->known_chosen = slot + 1;
+#ifdef PX_MUTANT_LEARNER_OUT_OF_ORDER
+    /* MUTANT LEARNER_OUT_OF_ORDER: apply in arrival order.  Skipped slots
+     * become holes (NULL) in the retained deque and applied_upto jumps to
+     * this slot, which the code below then applies at once; the skipped
+     * values, arriving later, are dropped as duplicates. */
+    while (l->applied_upto < slot) {
+        ret_push(l, NULL);
+        l->applied_upto++;
+    }
+#endif
+    apply_ready(l, out);
+}
+
 static int on_chosen(struct learner *l, const px_chosen *c, px_outbox *out)
 {
     int why = chosen_refusal(l, c);
@@ -333,21 +387,71 @@ static int on_chosen(struct learner *l, const px_chosen *c, px_outbox *out)
     if (c->slot < l->applied_upto) return 0; /* already applied: a duplicate */
     /* Far ahead (we are far behind): catch-up fetches it once we are near. */
     if (c->slot - l->applied_upto > LEARNER_PENDING_MAX) return 0;
-#ifdef PX_MUTANT_LEARNER_OUT_OF_ORDER
-    /* MUTANT LEARNER_OUT_OF_ORDER: apply in arrival order.  Skipped slots
-     * become holes (NULL) in the retained deque and applied_upto jumps to
-     * this slot, which the code below then applies at once; the skipped
-     * values, arriving later, are dropped as duplicates. */
-    while (l->applied_upto < c->slot) {
-        ret_push(l, NULL);
-        l->applied_upto++;
+    const lrec *have = pend_at(l, c->slot);
+    if (have && have->decided) return 0; /* already waiting: same value, by Paxos */
+    pend_set(l, rec_new(c->slot, c->ballot, c->acks, &c->value)); /* a tally is moot now */
+    decided(l, c->slot, out);
+    return 0;
+}
+
+/* Why a VOTE cannot be an acceptor's durable vote, or 0.  Its acceptor
+ * must be a member and its sender (one peer, one vote: else a single
+ * peer could make a "quorum"), its ballot real, its slot one that can
+ * have a successor. */
+static int vote_refusal(const struct learner *l, uint32_t from, const px_vote *v)
+{
+    if (v->value.n > PX_MAX_BATCH) return PX_WIRE_FIELD_BAD;
+    if (v->slot == UINT64_MAX) return PX_REFUSE_SLOT_BAD;
+    if (px_ballot_is_zero(v->ballot)) return PX_REFUSE_BALLOT_ZERO;
+    if (v->ballot.round > PX_MAX_ROUND) return PX_WIRE_BALLOT_BAD;
+    if (!is_member(l, v->acceptor)) return PX_REFUSE_NOT_MEMBER;
+    if (v->acceptor != from) return PX_REFUSE_SENDER_MISMATCH;
+    return 0;
+}
+
+/* Classic Paxos learning: a slot is chosen once a quorum of acceptors
+ * voted one value under one ballot.  The tally follows the highest ballot
+ * heard for the slot (a decision at a lower one would carry the same
+ * value, but needs no help: a leader's later ballot re-proposes it); votes
+ * of lower ballots are ignored, never mixed in.  Two values under one
+ * ballot cannot both be real (a proposer proposes one value per slot per
+ * ballot), so a VOTE contradicting the tally is refused, and changes
+ * nothing. */
+static int on_vote(struct learner *l, uint32_t from, const px_vote *v, px_outbox *out)
+{
+    int why = vote_refusal(l, from, v);
+    if (why) return why;
+    if (v->slot < l->applied_upto) return 0; /* applied already */
+    if (v->slot - l->applied_upto > LEARNER_PENDING_MAX) return 0; /* catch-up will bring it */
+    lrec *r = pend_at(l, v->slot);
+    if (r && r->decided) return 0;
+#ifndef PX_MUTANT_LEARNER_VOTE_MIXED
+    int c = r ? px_ballot_cmp(v->ballot, r->ballot) : 1;
+    if (c < 0) return 0; /* an older ballot's vote */
+    if (c == 0 && !rec_value_equal(r, &v->value)) return PX_REFUSE_VOTE_MISMATCH;
+    if (c > 0) {
+        r = rec_new(v->slot, v->ballot, 0, &v->value);
+        r->decided = 0;
+        pend_set(l, r);
+    }
+#else
+    /* PLANTED BUG (mutant LEARNER_VOTE_MIXED): votes count whatever their
+     * ballot, for the first value heard, so a "quorum" can mix an old
+     * ballot's lone vote with votes for another value. */
+    if (!r) {
+        r = rec_new(v->slot, v->ballot, 0, &v->value);
+        r->decided = 0;
+        pend_set(l, r);
+    } else if (px_ballot_cmp(v->ballot, r->ballot) == 0 && !rec_value_equal(r, &v->value)) {
+        return PX_REFUSE_VOTE_MISMATCH;
     }
 #endif
-    if (pend_at(l, c->slot)) return 0; /* already waiting: same value, by Paxos */
-    pend_reserve(l, c->slot - l->applied_upto);
-    l->pend[c->slot & (l->pend_cap - 1)] = rec_new(c);
-    l->pend_n++;
-    apply_ready(l, out);
+    r->acks |= 1u << v->acceptor;
+    if (px_acks_count(r->acks) < px_quorum(l->cfg.n_nodes)) return 0;
+    r->decided = 1;
+    l->pend_tallies--;
+    l->votes_decided++;
+    decided(l, v->slot, out);
     return 0;
 }
 
@@ -378,7 +482,7 @@ static int peer_refusal(const struct learner *l, uint32_t from)
 
 static int serve_one(const struct learner *l, const lrec *r, uint32_t to, px_outbox *out)
 {
-    if (!r) return 0;
+    if (!r || !r->decided) return 0; /* a hole (mutant), or a tally: nothing decided */
     px_msg m;
     px_chosen *c = &msg_init(&m, PX_MSG_CHOSEN, l->cfg.id, sizeof(px_chosen))->u.chosen;
     c->slot = r->slot;
@@ -496,6 +600,7 @@ static void install(struct learner *l, const px_snap_view *v)
     ret_clear(l, v->slot);
     for (size_t i = 0; i < l->pend_cap; i++) {
         if (l->pend[i] && l->pend[i]->slot < v->slot) {
+            l->pend_tallies -= !l->pend[i]->decided;
             free(l->pend[i]);
             l->pend[i] = NULL;
             l->pend_n--;
@@ -516,6 +621,7 @@ static void tell_gateway_len(struct learner *l, uint64_t snap_slot, px_outbox *o
     px_msg m;
     px_applied *a = &msg_init(&m, PX_MSG_APPLIED, l->cfg.id, sizeof(px_applied))->u.applied;
     a->slot = snap_slot - 1;
+    a->leader = l->leader;
     a->n = 0;
     a->list_len = l->len;
     px_outbox_push(out, PX_ROLE_GATEWAY, l->cfg.id, &m);
@@ -723,6 +829,7 @@ int learner_handle(struct learner *l, const px_msg *in, uint64_t now, px_outbox 
     int why;
     switch (in->type) {
     case PX_MSG_CHOSEN: why = on_chosen(l, &in->u.chosen, out); break;
+    case PX_MSG_VOTE: why = on_vote(l, in->from, &in->u.vote, out); break;
     case PX_MSG_HEARTBEAT: why = on_heartbeat(l, in->from, &in->u.heartbeat); break;
     case PX_MSG_CATCHUP: why = on_catchup(l, in->from, &in->u.catchup, out); break;
     case PX_MSG_LIST_REQ:
@@ -825,7 +932,9 @@ size_t learner_retained(const struct learner *l) { return l->ret_len; }
 uint64_t learner_applied_upto(const struct learner *l) { return l->applied_upto; }
 uint64_t learner_known_chosen(const struct learner *l) { return l->known_chosen; }
 size_t learner_dedup_size(const struct learner *l) { return l->dd.n; }
-size_t learner_pending(const struct learner *l) { return l->pend_n; }
+size_t learner_pending(const struct learner *l) { return l->pend_n - l->pend_tallies; }
+size_t learner_tallies(const struct learner *l) { return l->pend_tallies; }
+uint64_t learner_votes_decided(const struct learner *l) { return l->votes_decided; }
 const dedup *learner_dedup(const struct learner *l) { return &l->dd; }
 
 const int64_t *learner_list(const struct learner *l, size_t *len)
@@ -839,7 +948,7 @@ const int64_t *learner_list(const struct learner *l, size_t *len)
 int learner_chosen_value(const struct learner *l, uint64_t slot, const px_value **v)
 {
     const lrec *r = slot < l->applied_upto ? ret_at(l, slot) : pend_at(l, slot);
-    if (!r) return 0;
+    if (!r || !r->decided) return 0;
     l->scratch->n = r->n;
     memcpy(l->scratch->cmds, r->cmds, r->n * sizeof(px_cmd));
     memset(l->scratch->cmds + r->n, 0, (PX_MAX_BATCH - r->n) * sizeof(px_cmd));

@@ -38,14 +38,17 @@ struct learner;
 struct learner *learner_new(const learner_config *cfg, uint64_t now);
 void learner_free(struct learner *l);
 
-/* Handle CHOSEN, HEARTBEAT, CATCHUP, LIST_REQ, SNAP_REQ, SNAP_CHUNK.
+/* Handle CHOSEN, VOTE, HEARTBEAT, CATCHUP, LIST_REQ, SNAP_REQ, SNAP_CHUNK.
  *
  * Returns 0 when the message was taken or ignored as normal (a duplicate,
  * an old or overtaken one), else an enum px_refusal (common/refuse.h) for
  * the host to count; a refused message changes nothing.  Refused: another
  * type (UNEXPECTED_TYPE); a CHOSEN whose acks name a non-member or fewer
  * than a quorum (CHOSEN_QUORUM), or with a zero ballot (BALLOT_ZERO), slot
- * UINT64_MAX (SLOT_BAD); a HEARTBEAT whose leader is not a member
+ * UINT64_MAX (SLOT_BAD); a VOTE whose acceptor is not a member
+ * (NOT_MEMBER) or not its sender (SENDER_MISMATCH), with a zero ballot or
+ * slot UINT64_MAX, or with another value than an earlier VOTE for the
+ * same slot and ballot (VOTE_MISMATCH); a HEARTBEAT whose leader is not a member
  * (NOT_MEMBER) or is not its sender and its ballot's node
  * (SENDER_MISMATCH); a CATCHUP whose learner is not its sender
  * (SENDER_MISMATCH); CATCHUP, SNAP_REQ or SNAP_CHUNK from ourselves
@@ -81,6 +84,8 @@ uint64_t learner_known_chosen(const struct learner *l); /* highest chosen_upto h
 const int64_t *learner_list(const struct learner *l, size_t *len);
 size_t learner_dedup_size(const struct learner *l);
 size_t learner_pending(const struct learner *l); /* chosen slots received but not yet applicable */
+size_t learner_tallies(const struct learner *l); /* pending slots with VOTEs but no quorum yet */
+uint64_t learner_votes_decided(const struct learner *l); /* slots decided from VOTEs, not CHOSEN */
 size_t learner_retained(const struct learner *l); /* applied slots kept for peers */
 uint64_t learner_snapshot_receiving(const struct learner *l); /* S of a transfer under way, else 0 */
 /* Returns 1 and the value of slot if it is retained (applied or pending). */

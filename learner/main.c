@@ -19,7 +19,7 @@
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/ready.h"
-#include "../node/proc.h"
+#include "../common/proc.h"
 #include "learner.h"
 #include "snapshot.h"
 
@@ -41,7 +41,11 @@ typedef struct learn_proc {
     uint64_t snap_bytes;     /* size of learner.snap, 0 if none */
     uint64_t snap_retry_at;  /* no write attempt before this (after a failure) */
     uint8_t *io;             /* SNAP_IO bytes */
+    uint64_t snaps_written;  /* snapshots made durable by this process (metrics) */
+    uint64_t snaps_fetched;  /* ... of them, installed from a peer's */
 } learn_proc;
+
+#define LIST_TAIL 8 /* last elements of the list in the status JSON (the cluster page) */
 
 static void make_config(const px_proc *p, learner_config *lc)
 {
@@ -57,21 +61,42 @@ static void make_config(const px_proc *p, learner_config *lc)
     lc->snapshot_every = p->cfg.snapshot_every;
 }
 
+/* [v,v,...]: the last LIST_TAIL elements of the applied list. */
+static const char *tail_json(const int64_t *list, size_t len, char *buf, size_t cap)
+{
+    size_t off = 0, from = len > LIST_TAIL ? len - LIST_TAIL : 0;
+    buf[off++] = '[';
+    for (size_t i = from; i < len && off < cap; i++) {
+        int w = snprintf(buf + off, cap - off, "%s%lld", i > from ? "," : "", (long long)list[i]);
+        if (w > 0) off += (size_t)w;
+    }
+    if (off + 2 > cap) off = 1; /* cannot happen with the caller's buffer; stay JSON */
+    buf[off++] = ']';
+    buf[off] = 0;
+    return buf;
+}
+
 static void status_json(void *arg, char *json, size_t cap)
 {
-    char rej[1024];
+    char rej[1024], tail[LIST_TAIL * 24 + 8], sent[1024];
     learn_proc *lp = arg;
     size_t len;
-    learner_list(lp->core, &len);
+    const int64_t *list = learner_list(lp->core, &len);
     snprintf(json, cap,
              "{\"role\":\"learner\",\"node\":%u,\"applied_upto\":%llu,\"known_chosen\":%llu,"
              "\"list_length\":%zu,\"dedup_size\":%zu,\"pending\":%zu,\"snapshot_upto\":%llu,"
-             "\"snapshot_bytes\":%llu,\"retained\":%zu,\"rejected_frames\":%s}",
+             "\"snapshot_bytes\":%llu,\"retained\":%zu,\"snapshots_written\":%llu,"
+             "\"snapshots_fetched\":%llu,\"list_tail\":%s,\"vote_tallies\":%zu,"
+             "\"decided_by_votes\":%llu,\"sent\":%s,\"rejected_frames\":%s}",
              lp->p.self, (unsigned long long)learner_applied_upto(lp->core),
              (unsigned long long)learner_known_chosen(lp->core), len,
              learner_dedup_size(lp->core), learner_pending(lp->core),
              (unsigned long long)learner_snapshot_upto(lp->core),
              (unsigned long long)lp->snap_bytes, learner_retained(lp->core),
+             (unsigned long long)lp->snaps_written, (unsigned long long)lp->snaps_fetched,
+             tail_json(list, len, tail, sizeof tail),
+             learner_tallies(lp->core), (unsigned long long)learner_votes_decided(lp->core),
+             px_net_sent_json(lp->p.net, sent, sizeof sent),
              px_proc_rejected_json(&lp->p, rej, sizeof rej));
 }
 
@@ -83,8 +108,10 @@ static void log_transfer(learn_proc *lp)
     if (now == lp->receiving) return;
     if (now != 0)
         px_info("fetching the snapshot at slot %llu from a peer", (unsigned long long)now);
-    else if (learner_applied_upto(lp->core) >= lp->receiving)
+    else if (learner_applied_upto(lp->core) >= lp->receiving) {
         px_info("installed the snapshot at slot %llu from a peer", (unsigned long long)lp->receiving);
+        lp->snaps_fetched++;
+    }
     lp->receiving = now;
 }
 
@@ -135,6 +162,7 @@ static void snap_save(learn_proc *lp)
     }
     learner_snapshot_durable(lp->core, slot);
     lp->snap_bytes = size;
+    lp->snaps_written++;
     px_info("snapshot at slot %llu written: %llu bytes in %llu ms", (unsigned long long)slot,
             (unsigned long long)size, (unsigned long long)(px_now_ms() - t0));
 }

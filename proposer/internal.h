@@ -144,6 +144,8 @@ struct proposer {
 
     px_msg msg;           /* scratch message: px_msg is large, keep it off the stack */
     uint64_t slots_chosen, commands_chosen;
+    uint64_t slots_by_commands[PX_MAX_BATCH + 1]; /* slots chosen here, by commands in them */
+    uint64_t elections;   /* phase 1 runs started (each with a new ballot) */
 };
 
 /* proposer.c */

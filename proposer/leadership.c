@@ -105,6 +105,7 @@ void prop_start_election(struct proposer *p, uint64_t now, px_outbox *out)
         return;
     }
     p->state = PROPOSER_CANDIDATE;
+    p->elections++;
     p->leader = 0;
     p->ballot.round = p->highest.round + 1;
     p->ballot.node = p->cfg.id;

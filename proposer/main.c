@@ -10,9 +10,10 @@
 #include <unistd.h>
 
 #include "../common/faults.h"
+#include "../common/histo.h"
 #include "../common/log.h"
 #include "../common/ready.h"
-#include "../node/proc.h"
+#include "../common/proc.h"
 #include "proposer.h"
 #include "round_file.h"
 
@@ -78,9 +79,22 @@ static const char *state_name(int s)
     }
 }
 
+/* Commands per chosen slot, as a histogram: the core counts slots by
+ * their exact number of commands, the metrics want buckets. */
+static const double per_slot_le[] = {0, 1, 2, 4, 8, 16, 32};
+
+static const char *per_slot_json(const struct proposer *c, char *buf, size_t cap)
+{
+    px_histo h;
+    px_histo_init(&h, per_slot_le, sizeof per_slot_le / sizeof per_slot_le[0]);
+    for (uint32_t k = 0; k <= PX_MAX_BATCH; k++)
+        px_histo_observe_n(&h, k, proposer_slots_with_commands(c, k));
+    return px_histo_json(&h, buf, cap);
+}
+
 static void status_json(void *arg, char *json, size_t cap)
 {
-    char rej[1024];
+    char rej[1024], per_slot[512], sent[1024];
     prop_proc *pp = arg;
     struct proposer *c = pp->core;
     px_ballot b = proposer_ballot(c);
@@ -89,7 +103,8 @@ static void status_json(void *arg, char *json, size_t cap)
              "\"ballot\":{\"round\":%llu,\"node\":%u},\"leader\":%u,\"chosen_upto\":%llu,"
              "\"next_slot\":%llu,\"in_flight\":%u,\"queued\":%u,\"batch_max\":%u,"
              "\"pipeline\":%u,\"slots_chosen\":%llu,\"commands_chosen\":%llu,"
-             "\"trim_mark\":%llu,\"round_exhausted\":%s,\"rejected_frames\":%s}",
+             "\"trim_mark\":%llu,\"round_exhausted\":%s,\"elections\":%llu,"
+             "\"commands_per_slot\":%s,\"sent\":%s,\"rejected_frames\":%s}",
              pp->p.self, state_name(proposer_state(c)), (unsigned long long)b.round, b.node,
              proposer_leader(c), (unsigned long long)proposer_chosen_upto(c),
              (unsigned long long)proposer_next_slot(c), proposer_in_flight(c),
@@ -98,6 +113,8 @@ static void status_json(void *arg, char *json, size_t cap)
              (unsigned long long)proposer_commands_chosen(c),
              (unsigned long long)proposer_trim_mark(c),
              proposer_round_exhausted(c) ? "true" : "false",
+             (unsigned long long)proposer_elections(c), per_slot_json(c, per_slot, sizeof per_slot),
+             px_net_sent_json(pp->p.net, sent, sizeof sent),
              px_proc_rejected_json(&pp->p, rej, sizeof rej));
 }
 

@@ -163,4 +163,9 @@ uint32_t proposer_queued(const struct proposer *p) { return p->q.n; }
 uint64_t proposer_slots_chosen(const struct proposer *p) { return p->slots_chosen; }
 uint64_t proposer_commands_chosen(const struct proposer *p) { return p->commands_chosen; }
 uint64_t proposer_trim_mark(const struct proposer *p) { return p->trim_mark; }
+uint64_t proposer_elections(const struct proposer *p) { return p->elections; }
+uint64_t proposer_slots_with_commands(const struct proposer *p, uint32_t k)
+{
+    return k <= PX_MAX_BATCH ? p->slots_by_commands[k] : 0;
+}
 int proposer_round_exhausted(const struct proposer *p) { return prop_rounds_exhausted(p); }

@@ -104,6 +104,12 @@ uint32_t proposer_queued(const struct proposer *p);
 uint64_t proposer_slots_chosen(const struct proposer *p);    /* counters since start */
 uint64_t proposer_commands_chosen(const struct proposer *p);
 uint64_t proposer_trim_mark(const struct proposer *p);        /* T, 0 if none */
+/* Phase 1 runs this proposer started since it was created, each under a
+ * new ballot (the metrics' paxos_elections_total). */
+uint64_t proposer_elections(const struct proposer *p);
+/* Slots this proposer saw chosen as leader that carried k commands
+ * (0..PX_MAX_BATCH; 0 is a no-op filling a gap): the batching at work. */
+uint64_t proposer_slots_with_commands(const struct proposer *p, uint32_t k);
 /* 1 when the highest ballot seen is at PX_MAX_ROUND: no round is left to
  * campaign with, so this proposer stays a follower (and says so). */
 int proposer_round_exhausted(const struct proposer *p);

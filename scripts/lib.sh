@@ -1,9 +1,28 @@
-# lib.sh -- sourced by scripts that take only [--config FILE]: sets ROOT,
-# BIN (PAXOS_BIN overrides bin/) and CONFIG (PAXOS_CONFIG, or --config),
-# and checks that both exist.  Usage: source lib.sh; parse_config_only "$@"
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=${PAXOS_BIN:-$ROOT/bin}
-CONFIG=${PAXOS_CONFIG:-$ROOT/cluster.cfg}
+# lib.sh -- sourced by the scripts: sets SCRIPTS (where they are), BIN
+# (the binaries) and CONFIG (the default cluster.cfg), and for scripts that
+# take only [--config FILE] checks that both exist.
+# Usage: source lib.sh; parse_config_only "$@"
+#
+# The scripts find everything relative to where they are, so they work
+# from the source tree and from an installed one (make install):
+#
+#   source tree   scripts/*.sh       bin/                 ./cluster.cfg
+#   installed     PREFIX/libexec/paxos-c/*.sh   PREFIX/bin/   $PAXOS_CONFIG,
+#                 or the one the install named (paths.sh, written by make install)
+#
+# PAXOS_BIN and PAXOS_CONFIG override both.
+SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPTS/.." && pwd)
+PAXOS_DEFAULT_CONFIG=$ROOT/cluster.cfg
+if [ -f "$SCRIPTS/paths.sh" ]; then
+    # installed: PREFIX/libexec/paxos-c -> PREFIX/bin
+    # shellcheck source=/dev/null
+    source "$SCRIPTS/paths.sh"
+    BIN=${PAXOS_BIN:-$(cd "$SCRIPTS/../../bin" && pwd)}
+else
+    BIN=${PAXOS_BIN:-$ROOT/bin}
+fi
+CONFIG=${PAXOS_CONFIG:-$PAXOS_DEFAULT_CONFIG}
 
 parse_config_only() {
     while [ $# -gt 0 ]; do

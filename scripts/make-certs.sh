@@ -16,9 +16,8 @@
 # cluster); existing node files are kept unless --force.  --node limits the
 # work to the given nodes.  PAXOS_BIN overrides bin/.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${PAXOS_BIN:-$ROOT/bin}
-CONFIG=${PAXOS_CONFIG:-$ROOT/cluster.cfg}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
 FORCE=0
 DAYS=825
 ONLY=()

@@ -38,7 +38,7 @@ if grep -q '^tls on$' <<<"$tls"; then
     done <<<"$tls"
     if [ "$missing" -eq 1 ]; then
         echo "no certificates yet: making a development CA and node certificates"
-        PAXOS_BIN=$BIN "$ROOT/scripts/make-certs.sh" --config "$CONFIG"
+        PAXOS_BIN=$BIN "$SCRIPTS/make-certs.sh" --config "$CONFIG"
     fi
 fi
 
@@ -52,7 +52,7 @@ undo() {
 }
 
 while read -r id _ _ dir; do
-    if ! PAXOS_BIN=$BIN "$ROOT/scripts/start-node.sh" "$id" --config "$CONFIG"; then
+    if ! PAXOS_BIN=$BIN "$SCRIPTS/start-node.sh" "$id" --config "$CONFIG"; then
         undo
         exit 1
     fi

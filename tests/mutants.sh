@@ -26,6 +26,7 @@ declare -A LIMIT=(
     [learner_out_of_order]=1000
     [learner_no_dedup]=1000
     [learner_trust_acks]=1000
+    [learner_vote_mixed]=2000
     [gateway_503_silent]=1000
     [gateway_list_gap]=1000
     [gateway_local_read]=1000

@@ -91,17 +91,21 @@ fuzz_suite() {
     bash tests/fuzz/run.sh check
 }
 
-# Three runs against the real build (about 3 minutes): random halves; every
-# nemesis mixed (the faults inside the processes among them); and the
+# Four runs against the real build (about 3.5 minutes): random halves; every
+# nemesis mixed (the faults inside the processes among them); the
 # stalled-connection regression test: a one-way ring held 30 s (long
 # enough for TCP's retransmission timer to back off to ~20 s), after which
-# every node must serve again within the 5 s recovery bound.
+# every node must serve again within the 5 s recovery bound; and the
+# leader cut off on the netns-per-node topology.
 jepsen_suite() {
     local rc=0
     timeout 300 jepsen/run test --time-limit 20 --nemesis partition || rc=1
     timeout 300 jepsen/run test --time-limit 20 --nemesis all || rc=1
     timeout 400 jepsen/run test --time-limit 68 --nemesis partition-oneway-ring \
         --nemesis-interval 30 --recovery-bound 5 || rc=1
+    # each node a host of its own (about 20 s): cuts in the nodes' own firewalls
+    timeout 120 jepsen/run test --topology netns-per-node --time-limit 10 \
+        --nemesis partition-leader --nemesis-interval 3 || rc=1
     [ "$rc" -eq 0 ] && echo "PASS jepsen short runs" || echo "FAIL jepsen short runs"
     return $rc
 }

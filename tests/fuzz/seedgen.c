@@ -124,6 +124,12 @@ static void make_msg(int type, int size)
     case PX_MSG_ACCEPTED:
         msg.u.accepted = (px_accepted){rnd_ballot(), rnd_node(), rnd(0, 500)};
         break;
+    case PX_MSG_VOTE:
+        msg.u.vote.ballot = rnd_ballot();
+        msg.u.vote.acceptor = rnd_node();
+        msg.u.vote.slot = rnd(0, 500);
+        rnd_value(&msg.u.vote.value, size < PX_MAX_BATCH ? size : PX_MAX_BATCH);
+        break;
     case PX_MSG_REJECT:
         msg.u.reject = (px_reject){rnd_ballot(), rnd_node(),
                                    size % 2 ? PX_MSG_ACCEPT : PX_MSG_PREPARE, rnd(0, 500),
@@ -146,13 +152,14 @@ static void make_msg(int type, int size)
     case PX_MSG_NACK:
         msg.u.nack = (px_nack){px_rng_next(&rng), rnd(1, 100),
                                (uint8_t)rnd(PX_NACK_NO_LEADER, PX_NACK_TOO_MANY_HOPS),
-                               (uint32_t)rnd(0, PX_MAX_NODES)};
+                               (uint32_t)rnd(0, PX_MAX_NODES), (uint16_t)rnd(1, 3)};
         break;
     case PX_MSG_CATCHUP: msg.u.catchup = (px_catchup){rnd(0, 500), rnd_node()}; break;
     case PX_MSG_LEARNED: msg.u.learned = (px_learned){rnd_node(), rnd(0, 500), rnd(0, 400)}; break;
     case PX_MSG_APPLIED:
         msg.u.applied.slot = rnd(0, 500);
         msg.u.applied.list_len = rnd(0, 1000);
+        msg.u.applied.leader = (uint32_t)rnd(0, PX_MAX_NODES);
         msg.u.applied.n = (uint16_t)(size < PX_MAX_BATCH ? size : PX_MAX_BATCH);
         for (int i = 0; i < msg.u.applied.n; i++) {
             rnd_cmd(&msg.u.applied.entries[i].cmd);

@@ -154,6 +154,9 @@ f 3 "$u1:$(port_prop 1)" accepted --ballot 1:3 --acceptor 2 --slot 5 # claims to
 f 1 "$u1:$(port_acc 1)" prepare --ballot 5:1         # our own id, over tcp
 f 3 "$u1:$(port_learn 1)" list_req --slot 0          # a request only our gateway sends, over tcp
 f 3 "$u1:$(port_prop 1)" accept --ballot 5:3 --slot 5 # proposers never receive ACCEPT
+f 3 "$u1:$(port_learn 1)" vote --ballot 999:3 --acceptor 2 --slot 1000 --value "$FORGED" # claims to be acceptor 2
+f 3 "$u1:$(port_learn 1)" vote --ballot 999:3 --slot 1001 --value "$FORGED"    # one vote: no quorum
+f 3 "$u1:$(port_learn 1)" vote --ballot 999:3 --slot 1001 --value $((FORGED + 1)) # another value, same ballot
 sleep 0.5
 reasons() { curl -s -m 2 "http://$(gw_of 1)/roles/$1" | jq -c '.rejected_frames'; }
 racc=$(reasons acceptor) rlearn=$(reasons learner) rprop=$(reasons proposer)
@@ -175,6 +178,8 @@ jq -e '.wrong_path >= 1' <<<"$racc" >/dev/null && jq -e '.wrong_path >= 1' <<<"$
     pass attack-peer-wrong-path || fail attack-peer-wrong-path "acceptor: $racc learner: $rlearn"
 jq -e '.unexpected_type >= 1' <<<"$rprop" >/dev/null && pass attack-peer-unexpected-type ||
     fail attack-peer-unexpected-type "proposer: $rprop"
+jq -e '(.sender_mismatch // 0) >= 1 and (.vote_mismatch // 0) >= 1' <<<"$rlearn" >/dev/null &&
+    pass attack-peer-vote || fail attack-peer-vote "learner: $rlearn"
 grep -Eq "rejected frame from 127\.0\.0\.[0-9]+:[0-9]+: CHOSEN whose acks are not a quorum" "$(node_dir 1)/logs/learner.log" &&
     pass attack-peer-logged || fail attack-peer-logged "no 'rejected frame from' line naming the sender"
 check_unharmed peer

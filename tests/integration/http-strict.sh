@@ -259,7 +259,7 @@ while kill -0 "$burst" 2>/dev/null; do
     [ "$n" -gt "$maxt" ] && maxt=$n
     sleep 0.05
 done
-busy=$(cat "$IT_DIR"/q*.json | grep -c 'too many /status and /roles queries in flight (16)' || true)
+busy=$(cat "$IT_DIR"/q*.json | grep -c 'too many /status, /roles, /node, /metrics and /cluster queries in flight (16)' || true)
 waited=$(cat "$IT_DIR"/q*.json | grep -c 'learner on node 3 is not answering' || true)
 all_json=$(cat "$IT_DIR"/q*.json | jq -s 'length == 40 and all(.error | strings)' 2>/dev/null)
 [ "$busy" -ge 1 ] && [ $((busy + waited)) = 40 ] && [ "$all_json" = true ] &&
@@ -333,3 +333,21 @@ it_http GET 1 /status
 [ "$HTTP_CODE" = 200 ] && pass https-serves-after-plain || fail https-serves-after-plain "$HTTP_CODE"
 grep -q 'listening on https://127.0.0.1:' "$(node_dir 1)/logs/gateway.log" && pass https-logged ||
     fail https-logged "no 'listening on https://' in the log"
+# paxosctl speaks HTTPS from the config (gateway_https, tls_ca), or with
+# --url https://... --cacert; a gateway whose certificate the CA did not
+# sign is refused before anything is sent.
+CTL=$BIN/paxosctl
+out=$("$CTL" --config "$IT_CFG" --node 2 append 4343 2>&1) &&
+    grep -Eq '^appended 4343 at index [0-9]+' <<<"$out" && pass https-ctl-append || fail https-ctl-append "$out"
+out=$("$CTL" --url "https://$(gw_of 3)" --cacert "$IT_CURL_CA" --json list 2>&1) &&
+    jq -e '.list | index(4343) != null' >/dev/null <<<"$out" && pass https-ctl-url ||
+    fail https-ctl-url "${out:0:200}"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=rogue -keyout "$IT_DIR/rogue.key" \
+    -out "$IT_DIR/rogue.crt" >/dev/null 2>&1
+rc=0; out=$("$CTL" --url "https://$(gw_of 1)" --cacert "$IT_DIR/rogue.crt" append 4444 2>&1) || rc=$?
+[ "$rc" = 1 ] && grep -q 'not trusted' <<<"$out" && pass https-ctl-wrong-ca || fail https-ctl-wrong-ca "rc $rc: $out"
+rc=0; out=$("$CTL" --url "http://$(gw_of 1)" status 2>&1) || rc=$?
+[ "$rc" = 1 ] && pass https-ctl-plain-refused || fail https-ctl-plain-refused "rc $rc: $out"
+it_http GET 1 /list
+jq -e '.list | index(4444) == null' >/dev/null <<<"$HTTP_BODY" && pass https-ctl-wrong-ca-sent-nothing ||
+    fail https-ctl-wrong-ca-sent-nothing "4444 was appended through an untrusted connection"

@@ -35,14 +35,18 @@ fail() {
 note() { echo "  [$IT_NAME] $*"; }
 
 now_ms() { date +%s%3N; }
-host_of() { echo "127.0.0.$1"; }
+# Node i's address: 127.0.0.i unless a test puts its nodes elsewhere by
+# defining it_host_prefix (multihost.sh: its own subnet, once per slot).
+it_host_prefix() { echo 127.0.0; }
+host_of() { echo "$(it_host_prefix).$1"; }
 IT_PORT_BASE=""
+IT_SLOT=""
 IT_SLOT_FD=""
 port_gw() { echo $((IT_PORT_BASE + $1)); }
 port_acc() { echo $((IT_PORT_BASE + 10 + $1)); }
 port_prop() { echo $((IT_PORT_BASE + 20 + $1)); }
 port_learn() { echo $((IT_PORT_BASE + 30 + $1)); }
-gw_of() { echo "127.0.0.$1:$(port_gw "$1")"; }
+gw_of() { echo "$(host_of "$1"):$(port_gw "$1")"; }
 node_dir() { echo "$IT_DIR/data/node$1"; }
 
 # it_write_config FILE CLUSTER_ID [DATA_DIR]
@@ -61,7 +65,7 @@ it_write_config() {
         echo "nodes = ("
         for ((i = 1; i <= IT_N; i++)); do
             sep=","; [ "$i" -eq "$IT_N" ] && sep=""
-            echo "  { id = $i; host = \"127.0.0.$i\"; gateway_port = $(port_gw "$i");" \
+            echo "  { id = $i; host = \"$(host_of "$i")\"; gateway_port = $(port_gw "$i");" \
                 "acceptor_port = $(port_acc "$i"); proposer_port = $(port_prop "$i");" \
                 "learner_port = $(port_learn "$i"); }$sep"
         done
@@ -81,6 +85,7 @@ it_reserve_ports() {
             done
             if [ "$busy" -eq 0 ]; then
                 IT_PORT_BASE=$((20000 + 100 * k))
+                IT_SLOT=$k
                 IT_SLOT_FD=$fd
                 return 0
             fi

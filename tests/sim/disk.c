@@ -52,6 +52,7 @@ void acc_output(sim_world *w, uint32_t id)
 {
     if (w->aout.persist.n) disk_write(w, id, &w->aout.persist);
     net_send(w, id, PX_ROLE_ACCEPTOR, &w->aout.msgs);
+    net_send(w, id, PX_ROLE_ACCEPTOR, &w->aout.votes); /* after their ACCEPTEDs */
 }
 
 typedef struct rewrite_buf {

@@ -42,6 +42,7 @@ enum forge_kind {
     FK_BIT_FLIP,         /* one flipped bit anywhere in the frame */
     FK_SNAPSHOT_BAD,     /* learner: a complete transfer that fails verification */
     FK_ACCEPT_SLOT_MAX,  /* acceptor: slot UINT64_MAX */
+    FK_VOTE_AS_OTHER,    /* learner: a VOTE signed with another acceptor's id */
     FK_MAX
 };
 
@@ -64,6 +65,7 @@ static const char *kind_name[FK_MAX] = {
     "frame with one flipped bit (x = verdict)",
     "forged snapshot transfer (x = verdict)",
     "forged ACCEPT for slot 2^64-1 (x = verdict)",
+    "forged VOTE as another acceptor (x = verdict)",
 };
 
 /* What to send where, and what must become of it. */
@@ -250,6 +252,20 @@ static void accepted_as_other(sim_world *w, forgery *f)
     f->want = PX_REFUSE_SENDER_MISMATCH;
 }
 
+/* For the learner's next slot, under a ballot above any real one, with a
+ * value nobody appended: believed, it would start (or with a second one
+ * complete) a tally in another acceptor's name. */
+static void vote_as_other(sim_world *w, forgery *f)
+{
+    uint32_t from = other_member(w, f->to);
+    px_vote *v = &blank(w, PX_MSG_VOTE, from)->u.vote;
+    v->ballot = (px_ballot){PX_MAX_ROUND, from};
+    v->acceptor = other_member(w, from);
+    v->slot = learner_applied_upto(w->nodes[f->to].lrn);
+    forged_value(w, &v->value);
+    f->want = PX_REFUSE_SENDER_MISMATCH;
+}
+
 static void promise_as_other(sim_world *w, forgery *f)
 {
     uint32_t from = member(w);
@@ -381,7 +397,7 @@ static void snapshot_bad(sim_world *w, forgery *f)
 static int kind_role(int k)
 {
     switch (k) {
-    case FK_CHOSEN_ACKS: case FK_SNAPSHOT_BAD: return PX_ROLE_LEARNER;
+    case FK_CHOSEN_ACKS: case FK_SNAPSHOT_BAD: case FK_VOTE_AS_OTHER: return PX_ROLE_LEARNER;
     case FK_TRIM_AHEAD: case FK_TRIM_BALLOT: case FK_PREPARE_TOP: case FK_ACCEPT_AS_OTHER:
     case FK_ACCEPT_SLOT_MAX: return PX_ROLE_ACCEPTOR;
     case FK_ACCEPTED_AS_OTHER: case FK_PROMISE_AS_OTHER: case FK_REJECT_AS_OTHER:
@@ -410,6 +426,7 @@ static void build(sim_world *w, int k, forgery *f)
     case FK_WRONG_TYPE: wrong_type(w, f); break;
     case FK_BIT_FLIP: bit_flip(w, f); break;
     case FK_SNAPSHOT_BAD: snapshot_bad(w, f); break;
+    case FK_VOTE_AS_OTHER: vote_as_other(w, f); break;
     default: accept_slot_max(w, f); break;
     }
 }
@@ -463,7 +480,7 @@ static void forge_one(sim_world *w)
     int k = (int)sim_rand(w, 0, FK_MAX - 1);
     if (k == FK_NOT_MEMBER && w->n >= PX_MAX_NODES) k = FK_WRONG_TYPE;
     if (w->n < 2 && (k == FK_ACCEPT_AS_OTHER || (k >= FK_ACCEPTED_AS_OTHER && k <= FK_CATCHUP_AS_OTHER) ||
-                     k == FK_SNAPSHOT_BAD))
+                     k == FK_SNAPSHOT_BAD || k == FK_VOTE_AS_OTHER))
         k = FK_WRONG_TYPE;
     forgery f = {0};
     f.role = pick_role(w, k);

@@ -62,7 +62,9 @@ static void flush(sim_world *w, uint32_t id)
         m->u.request.cmd = o->sends[i].cmd;
         m->u.request.origin = id;
         m->u.request.attempt = o->sends[i].attempt;
-        net_send_one(w, id, PX_ROLE_GATEWAY, PX_ROLE_PROPOSER, id, m);
+        if (o->sends[i].to == id) w->stat_gw_own++;
+        else w->stat_gw_direct++;
+        net_send_one(w, id, PX_ROLE_GATEWAY, PX_ROLE_PROPOSER, o->sends[i].to, m);
     }
     if (o->list_req && !w->failed) {
         memset(m, 0, sizeof *m);
@@ -89,6 +91,7 @@ void gwhost_start(sim_world *w, uint32_t id)
     gw_core_config cfg = w->p.gw;
     cfg.node = id;
     cfg.client_base = px_rng_next(&w->rng);
+    cfg.members = ((1u << w->n) - 1) << 1;
     nd->gw = malloc(sizeof *nd->gw);
     if (!nd->gw || gw_core_init(nd->gw, &cfg) != 0) abort();
     nd->gw_checked_len = 0;

@@ -39,6 +39,22 @@ static void on_accepted(sim_world *w, uint32_t from, const px_accepted *a)
     if (!w->failed) truth_accepted(w, from, a);
 }
 
+/* A VOTE is an ACCEPTED with its value: the acceptor must have sent the
+ * ACCEPTED for that (slot, ballot) -- it goes first, so the vote is
+ * durable -- and the value must be the one proposed at that ballot. */
+static void on_vote(sim_world *w, uint32_t from, const px_vote *v)
+{
+    const truth_vote *t = truth_find(w, v->slot, v->ballot);
+    if (v->acceptor != from || !t || !(t->acks & (1u << from)) ||
+        t->hash != inv_value_hash(&v->value))
+        sim_fail(w, "vote", "n%u's acceptor sends VOTE(slot %llu, (%llu,%u)) %s", from,
+                 (unsigned long long)v->slot, B(v->ballot),
+                 v->acceptor != from ? "signed as another acceptor"
+                 : !t ? "that no proposer proposed"
+                 : !(t->acks & (1u << from)) ? "without its ACCEPTED"
+                                             : "with another value than was proposed");
+}
+
 /* Every entry a promise reports must be a proposal some proposer made. */
 static void on_promise(sim_world *w, uint32_t from, const px_promise *p)
 {
@@ -189,6 +205,9 @@ void inv_on_send(sim_world *w, uint32_t from, int role, const px_msg *m)
         break;
     case PX_MSG_PROMISE:
         if (role == PX_ROLE_ACCEPTOR) on_promise(w, from, &m->u.promise);
+        break;
+    case PX_MSG_VOTE:
+        if (role == PX_ROLE_ACCEPTOR) on_vote(w, from, &m->u.vote);
         break;
     case PX_MSG_CHOSEN:
         on_chosen(w, from, role, &m->u.chosen);

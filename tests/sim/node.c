@@ -135,7 +135,7 @@ static int core_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
     if (role == PX_ROLE_ACCEPTOR) {
         acc_out_clear(&w->aout);
         why = acceptor_handle(nd->acc, m, &w->aout);
-        emitted = w->aout.persist.n + w->aout.msgs.n;
+        emitted = w->aout.persist.n + w->aout.msgs.n + w->aout.votes.n;
         acc_output(w, id);
         inv_after_acceptor(w, id, m, &w->aout.persist);
     } else {
@@ -144,7 +144,14 @@ static int core_deliver(sim_world *w, uint32_t id, int role, const px_msg *m)
             why = proposer_handle(nd->prop, m, local, &w->pout);
             prop_persist(w, id);
         } else {
+            uint64_t votes = learner_votes_decided(nd->lrn);
+            size_t pend = learner_pending(nd->lrn);
+            uint64_t upto = learner_applied_upto(nd->lrn);
             why = learner_handle(nd->lrn, m, local, &w->pout);
+            w->stat_by_votes += learner_votes_decided(nd->lrn) - votes;
+            if (m->type == PX_MSG_CHOSEN && why == 0 &&
+                (learner_pending(nd->lrn) > pend || learner_applied_upto(nd->lrn) > upto))
+                w->stat_by_chosen++;
         }
         emitted = w->pout.n;
         net_send(w, id, role, &w->pout);

@@ -177,6 +177,10 @@ static void summary(const sim_world *w)
     printf("  %llu gateway crashes, %llu snapshot files lost (%llu learners back by a "
            "transfer)\n", (unsigned long long)w->stat_gw_crash,
            (unsigned long long)w->stat_snap_lost, (unsigned long long)w->stat_lost_installs);
+    printf("  learners decided %llu slots from VOTEs, took %llu from CHOSENs; gateways sent "
+           "%llu REQUESTs straight to a leader, %llu through their own proposer\n",
+           (unsigned long long)w->stat_by_votes, (unsigned long long)w->stat_by_chosen,
+           (unsigned long long)w->stat_gw_direct, (unsigned long long)w->stat_gw_own);
 }
 
 /* "what: 200-append=N 200-read=N 503-no-leader=N ... (N duplicates, N
@@ -203,6 +207,10 @@ static void add_totals(const sim_world *w, sim_totals *t)
     t->snap_lost += w->stat_snap_lost;
     t->gw_crash += w->stat_gw_crash;
     t->lost_installs += w->stat_lost_installs;
+    t->by_votes += w->stat_by_votes;
+    t->by_chosen += w->stat_by_chosen;
+    t->gw_direct += w->stat_gw_direct;
+    t->gw_own += w->stat_gw_own;
     for (int k = 0; k < 2; k++)
         for (int r = 0; r < PX_REFUSE_MAX; r++) t->refused[k][r] += w->refused[k][r];
 }

@@ -110,6 +110,10 @@ int main(int argc, char **argv)
         printf("%llu gateway crashes, %llu snapshot files lost (%llu learners back by a "
                "transfer)\n", (unsigned long long)tot.gw_crash,
                (unsigned long long)tot.snap_lost, (unsigned long long)tot.lost_installs);
+        printf("learners decided %llu slots from VOTEs, took %llu from CHOSENs; gateways sent "
+               "%llu REQUESTs straight to a leader, %llu through their own proposer\n",
+               (unsigned long long)tot.by_votes, (unsigned long long)tot.by_chosen,
+               (unsigned long long)tot.gw_direct, (unsigned long long)tot.gw_own);
     }
     printf("%llu passed, %llu failed\n", (unsigned long long)passed, (unsigned long long)failed);
     return failed ? 1 : 0;

@@ -288,6 +288,8 @@ typedef struct sim_world {
     char detail[512];
     uint64_t stat_msgs, stat_bytes, stat_drops, stat_faults, stat_chosen;
     uint64_t stat_snaps, stat_installs, stat_rewrites, stat_trimmed;
+    uint64_t stat_by_votes, stat_by_chosen; /* learner decisions: from VOTEs, from CHOSENs */
+    uint64_t stat_gw_direct, stat_gw_own;   /* REQUESTs to another node's proposer, to our own */
     uint64_t stat_forged;                /* forged frames delivered (forge.c) */
     uint64_t stat_ans[GW_ANS_TIMEOUT + 2]; /* gateway answers by kind; [last]: lost */
     uint64_t stat_dup, stat_listwait, stat_snap_lost, stat_gw_crash;
@@ -300,6 +302,7 @@ typedef struct sim_totals {
     uint64_t runs, forged;
     uint64_t refused[2][PX_REFUSE_MAX];
     uint64_t ans[GW_ANS_TIMEOUT + 2], dup, listwait, snap_lost, gw_crash, lost_installs;
+    uint64_t by_votes, by_chosen, gw_direct, gw_own;
 } sim_totals;
 
 /* run.c */

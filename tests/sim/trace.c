@@ -27,6 +27,7 @@ static void msg_fields(trace_ent *t, const px_msg *m)
         break;
     case PX_MSG_ACCEPT: t->b = m->u.accept.ballot; t->slot = m->u.accept.slot; t->x = m->u.accept.value.n; break;
     case PX_MSG_ACCEPTED: t->b = m->u.accepted.ballot; t->slot = m->u.accepted.slot; break;
+    case PX_MSG_VOTE: t->b = m->u.vote.ballot; t->slot = m->u.vote.slot; t->x = m->u.vote.value.n; break;
     case PX_MSG_REJECT: t->b = m->u.reject.promised; t->slot = m->u.reject.slot; break;
     case PX_MSG_CHOSEN: t->b = m->u.chosen.ballot; t->slot = m->u.chosen.slot; t->x = m->u.chosen.value.n; break;
     case PX_MSG_HEARTBEAT: t->b = m->u.heartbeat.ballot; t->slot = m->u.heartbeat.chosen_upto; break;

@@ -46,7 +46,7 @@ typedef struct opts {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: paxos-forge URL prepare|accept|accepted|chosen|trim|heartbeat|list_req "
+    fprintf(stderr, "usage: paxos-forge URL prepare|accept|accepted|vote|chosen|trim|heartbeat|list_req "
                     "[--cluster ID] [--from N] [--ballot R:N] [--slot S] [--below B] [--acks M] "
                     "[--value V] [--leader N] [--chosen-upto S] [--acceptor N] [--cert F --key F "
                     "[--ca F]] [--count N] [--wait-ms MS]\n");
@@ -120,6 +120,10 @@ static int build(const opts *o, px_msg *m, size_t *round_off)
         m->u.chosen.slot = o->slot, m->u.chosen.ballot = b, m->u.chosen.acks = o->acks;
         m->u.chosen.value = v;
         *round_off = 8;
+    } else if (!strcmp(o->type, "vote")) {
+        m->type = PX_MSG_VOTE;
+        m->u.vote.ballot = b, m->u.vote.slot = o->slot, m->u.vote.value = v;
+        m->u.vote.acceptor = o->acceptor ? o->acceptor : o->from;
     } else if (!strcmp(o->type, "trim")) {
         m->type = PX_MSG_TRIM;
         m->u.trim = (px_trim){b, o->below};

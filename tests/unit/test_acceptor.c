@@ -942,6 +942,42 @@ static void test_trim_ahead(void)
     acceptor_free(l);
 }
 
+
+/* Every ACCEPTED leaves with a VOTE to every learner carrying the value,
+ * and like it only once durable; a vote the entry no longer holds (a
+ * higher ballot overwrote it in the same batch) is not sent. */
+static void test_votes_follow_accepted(void)
+{
+    struct acceptor *a = acceptor_new(ME);
+    acc_out o;
+    acc_out_init(&o);
+    accept(a, &o, 2, B(2, 2), 5, val(5, 3));
+    CHECK(o.votes.n == 0 && o.msgs.n == 0);
+    flush(a, &o);
+    REQUIRE(o.msgs.n == 1 && o.votes.n == 1);
+    const px_envelope *e = &o.votes.v[0];
+    CHECK(e->role == PX_ROLE_LEARNER && e->node == PX_NODE_ALL && e->msg.type == PX_MSG_VOTE);
+    CHECK(e->msg.from == ME && e->msg.u.vote.acceptor == ME && e->msg.u.vote.slot == 5);
+    px_value v5 = val(5, 3);
+    CHECK(beq(e->msg.u.vote.ballot, B(2, 2)) && veq(&e->msg.u.vote.value, &v5));
+
+    acc_out_clear(&o);
+    accept(a, &o, 2, B(2, 2), 6, val(6, 1));
+    accept(a, &o, 3, B(3, 3), 6, val(7, 2)); /* overwrites slot 6 before the sync */
+    accept(a, &o, 3, B(3, 3), 7, val(8, 0)); /* a no-op is voted like any value */
+    flush(a, &o);
+    REQUIRE(o.msgs.n == 3 && o.votes.n == 2);
+    CHECK(o.votes.v[0].msg.u.vote.slot == 6 && beq(o.votes.v[0].msg.u.vote.ballot, B(3, 3)));
+    CHECK(o.votes.v[1].msg.u.vote.slot == 7 && o.votes.v[1].msg.u.vote.value.n == 0);
+    /* A refused ACCEPT gets a REJECT and no vote. */
+    acc_out_clear(&o);
+    accept(a, &o, 2, B(2, 2), 8, val(9, 1));
+    flush(a, &o);
+    CHECK(o.msgs.n == 1 && msg(&o, 0)->type == PX_MSG_REJECT && o.votes.n == 0);
+    acc_out_free(&o);
+    acceptor_free(a);
+}
+
 int main(void)
 {
     RUN(test_prepare_promise);
@@ -964,5 +1000,6 @@ int main(void)
     RUN(test_refuse_malformed);
     RUN(test_trim_ballot);
     RUN(test_trim_ahead);
+    RUN(test_votes_follow_accepted);
     return check_summary();
 }

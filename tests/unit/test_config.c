@@ -291,6 +291,21 @@ static void test_snapshot_every(void)
     CHECK(fails_with(cluster_text("snapshot_every = true;\n", 3), "'snapshot_every'"));
 }
 
+static void test_log_format(void)
+{
+    REQUIRE(parse(cluster_text("", 3)) == 0);
+    CHECK(cfg.log_json == 0); /* text is the default */
+    REQUIRE(parse(cluster_text("log_format = \"json\";\n", 3)) == 0);
+    CHECK(cfg.log_json == 1);
+    REQUIRE(parse(cluster_text("log_format = \"text\";\n", 3)) == 0);
+    CHECK(cfg.log_json == 0);
+    CHECK(fails_with(cluster_text("cluster_id = 1;\nlog_format = \"JSON\";\n", 3),
+                     "test.cfg:2: setting 'log_format': must be \"text\" or \"json\""));
+    CHECK(fails_with(cluster_text("log_format = \"\";\n", 3), "'log_format'"));
+    CHECK(fails_with(cluster_text("log_format = 1;\n", 3), "'log_format': must be"));
+    CHECK(fails_with(cluster_text("log_format = true;\n", 3), "'log_format'"));
+}
+
 static void test_load_errors_name_file(void)
 {
     const char *path = "build/test_config_tmp.cfg";
@@ -330,6 +345,7 @@ int main(void)
     RUN(test_syntax_error);
     RUN(test_value_ranges);
     RUN(test_snapshot_every);
+    RUN(test_log_format);
     RUN(test_load_errors_name_file);
     return check_summary();
 }

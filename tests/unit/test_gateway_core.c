@@ -611,6 +611,73 @@ static void test_idle_deadline(void)
     teardown();
 }
 
+
+/* An APPLIED of no commands naming node leader as the slot's leader. */
+static void deliver_leader(uint32_t leader, uint64_t list_len)
+{
+    memset(&msg, 0, sizeof(msg));
+    msg.type = PX_MSG_APPLIED;
+    msg.u.applied.slot = 0;
+    msg.u.applied.list_len = list_len;
+    msg.u.applied.leader = leader;
+    CHECK(gw_core_handle(&core, &msg) == 0);
+}
+
+/* First attempts go straight to the leader an APPLIED (or a NACK's hint)
+ * named, retries to our own proposer; a guess that went unanswered, a
+ * NO_LEADER, or a name outside the cluster sends them through our own. */
+static void test_direct_to_leader(void)
+{
+    gw_core_config cfg;
+    gw_core_config_default(&cfg, NODE, TIMEOUT, 1000);
+    cfg.members = (1u << 1) | (1u << 2) | (1u << 3);
+    gw_core_init(&core, &cfg);
+    gw_core_out_init(&out);
+    gw_waiter w1, w2, w3, w4, w5;
+    gw_answer ans;
+    CHECK(start(&w1, PX_CMD_APPEND, 1, NULL, 0, T0, &ans) == 1 && out.sends[0].to == NODE);
+    deliver_leader(3, 0);
+    CHECK(start(&w2, PX_CMD_APPEND, 2, NULL, 0, T0, &ans) == 1 && out.sends[0].to == 3);
+    deliver_leader(4, 0); /* not a member: ignored */
+    deliver_leader(0, 0); /* unknown: ignored */
+    CHECK(start(&w3, PX_CMD_APPEND, 3, NULL, 0, T0, &ans) == 1 && out.sends[0].to == 3);
+    /* w2 and w3 unanswered: their retries go through our own proposer,
+     * and so do first attempts from then on. */
+    CHECK(tick(T0 + GW_RESEND_FIRST_MS) == 3);
+    for (size_t i = 0; i < out.n_sends; i++) CHECK(out.sends[i].to == NODE);
+    CHECK(core.leader == 0);
+    CHECK(start(&w4, PX_CMD_APPEND, 4, NULL, 0, T0 + 600, &ans) == 1 && out.sends[0].to == NODE);
+    /* A NACK's hint names one again; NO_LEADER forgets it. */
+    memset(&msg, 0, sizeof(msg));
+    msg.type = PX_MSG_NACK;
+    msg.u.nack.reason = PX_NACK_BUSY;
+    msg.u.nack.leader_hint = 1;
+    CHECK(gw_core_handle(&core, &msg) == 0 && core.leader == 1);
+    CHECK(start(&w5, PX_CMD_APPEND, 5, NULL, 0, T0 + 600, &ans) == 1 && out.sends[0].to == 1);
+    /* The leader is busy with w5: its retry goes through our own proposer,
+     * though the leader is still known. */
+    msg.u.nack.client = w5.client;
+    msg.u.nack.seq = w5.seq;
+    msg.u.nack.attempt = 1;
+    CHECK(gw_core_handle(&core, &msg) == 0 && core.leader == 1);
+    tick(T0 + 600);
+    gw_core_out_clear(&out);
+    gw_core_tick(&core, T0 + 600 + GW_NACK_BACKOFF_MS, &out);
+    REQUIRE(out.n_sends == 1 && out.sends[0].w == &w5);
+    CHECK(out.sends[0].to == NODE && core.leader == 1);
+    msg.u.nack.reason = PX_NACK_NO_LEADER;
+    msg.u.nack.leader_hint = 0;
+    CHECK(gw_core_handle(&core, &msg) == 0 && core.leader == 0);
+    CHECK(core.direct == 3 && core.via_own == 6);
+    teardown();
+
+    /* Members unset (the default): never anywhere but our own proposer. */
+    setup();
+    deliver_leader(3, 0);
+    CHECK(start(&w1, PX_CMD_APPEND, 1, NULL, 0, T0, &ans) == 1 && out.sends[0].to == NODE);
+    teardown();
+}
+
 int main(void)
 {
     RUN(test_listcopy);
@@ -629,5 +696,6 @@ int main(void)
     RUN(test_abandon);
     RUN(test_sweep_period);
     RUN(test_idle_deadline);
+    RUN(test_direct_to_leader);
     return check_summary();
 }

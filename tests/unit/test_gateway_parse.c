@@ -292,7 +292,13 @@ static void test_routes(void)
           role == PX_ROLE_LEARNER);
     CHECK(gw_route("/roles/gateway", "GET", &role, &allow, &ok) == GW_R_NOT_FOUND);
     CHECK(gw_route("/append/", "POST", &role, &allow, &ok) == GW_R_NOT_FOUND);
-    CHECK(gw_route("/", "GET", &role, &allow, &ok) == GW_R_NOT_FOUND);
+    CHECK(gw_route("/", "GET", &role, &allow, &ok) == GW_R_PAGE && ok);
+    CHECK(gw_route("/", "POST", &role, &allow, &ok) == GW_R_PAGE && !ok);
+    CHECK(gw_route("/metrics", "GET", &role, &allow, &ok) == GW_R_METRICS && ok);
+    CHECK(gw_route("/cluster", "HEAD", &role, &allow, &ok) == GW_R_CLUSTER && ok);
+    CHECK(gw_route("/node", "GET", &role, &allow, &ok) == GW_R_NODE && ok);
+    CHECK(gw_route("/metrics/", "GET", &role, &allow, &ok) == GW_R_NOT_FOUND);
+    CHECK(gw_route("/index.html", "GET", &role, &allow, &ok) == GW_R_NOT_FOUND);
 }
 
 static void test_bools(void)

@@ -3,8 +3,9 @@
  * snapshot points, retention, snapshot transfer and restore, and the
  * refusals (common/refuse.h).
  *
- * Mutant tripwire: test_chosen_needs_quorum_acks fails under
- * PX_MUTANT_LEARNER_TRUST_ACKS. */
+ * Mutant tripwires: test_chosen_needs_quorum_acks fails under
+ * PX_MUTANT_LEARNER_TRUST_ACKS, test_votes_not_mixed under
+ * PX_MUTANT_LEARNER_VOTE_MIXED. */
 #include "learner/learner.h"
 #include "learner/dedup.h"
 #include "learner/snapshot.h"
@@ -1480,6 +1481,140 @@ static void test_peer_refusals(void)
     learner_free(l);
 }
 
+
+/* ---- learning from VOTEs ---- */
+
+static px_msg *vote(uint32_t acceptor, uint64_t slot, px_ballot b, const px_cmd *cmds, int n)
+{
+    static px_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = PX_MSG_VOTE;
+    m.from = acceptor;
+    m.u.vote.ballot = b;
+    m.u.vote.acceptor = acceptor;
+    m.u.vote.slot = slot;
+    m.u.vote.value.n = (uint16_t)n;
+    for (int i = 0; i < n; i++) m.u.vote.value.cmds[i] = cmds[i];
+    return &m;
+}
+
+/* A quorum of VOTEs for one (slot, ballot) decides the slot, in order with
+ * the others; one vote, or a duplicate of it, does not.  The APPLIED names
+ * the ballot's node as the leader, and the slot is served to peers with
+ * the voters as its acks. */
+static void test_votes_decide(void)
+{
+    learner_config cfg = mkcfg(1, 3, 100);
+    struct learner *l = learner_new(&cfg, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    px_ballot b = {.round = 4, .node = 3};
+    px_cmd c0 = app(9, 1, 10), c1 = app(9, 2, 11);
+    CHECK(learner_handle(l, vote(1, 1, b, &c1, 1), 0, &o) == 0);
+    CHECK(learner_handle(l, vote(1, 1, b, &c1, 1), 0, &o) == 0); /* duplicate */
+    CHECK(learner_pending(l) == 0 && learner_tallies(l) == 1 && learner_known_chosen(l) == 0);
+    CHECK(learner_handle(l, vote(2, 1, b, &c1, 1), 0, &o) == 0);
+    CHECK(learner_pending(l) == 1 && learner_tallies(l) == 0); /* decided, waits for slot 0 */
+    CHECK(learner_known_chosen(l) == 2 && learner_applied_upto(l) == 0);
+    CHECK(count_type(&o, PX_MSG_APPLIED) == 0);
+    learner_handle(l, vote(3, 0, b, &c0, 1), 0, &o);
+    CHECK(learner_applied_upto(l) == 0);
+    learner_handle(l, vote(1, 0, b, &c0, 1), 0, &o);
+    CHECK(learner_applied_upto(l) == 2 && learner_votes_decided(l) == 2);
+    int64_t want[] = {10, 11};
+    CHECK(list_is(l, want, 2));
+    REQUIRE(applied_for(&o, 1) != NULL);
+    CHECK(applied_for(&o, 1)->leader == 3 && applied_for(&o, 1)->entries[0].result == 1);
+    /* A late third vote for a decided slot changes nothing. */
+    px_outbox_clear(&o);
+    CHECK(learner_handle(l, vote(3, 1, b, &c1, 1), 0, &o) == 0 && o.n == 0);
+    /* Served to a peer as a CHOSEN with the voters as proof. */
+    px_msg cu;
+    memset(&cu, 0, sizeof cu);
+    cu.type = PX_MSG_CATCHUP;
+    cu.from = 2;
+    cu.u.catchup.learner = 2;
+    learner_handle(l, &cu, 0, &o);
+    REQUIRE(count_type(&o, PX_MSG_CHOSEN) == 2);
+    CHECK(o.v[1].msg.u.chosen.slot == 1 && o.v[1].msg.u.chosen.acks == 0x6 &&
+          o.v[1].msg.u.chosen.ballot.round == 4);
+    CHECK(o.v[0].msg.u.chosen.acks == 0xA);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
+/* Votes of different ballots never add up: the tally follows the highest
+ * ballot, and an older ballot's vote is ignored.  (Fails under
+ * PX_MUTANT_LEARNER_VOTE_MIXED, which decides a value that was never
+ * chosen from one old vote and one new one.) */
+static void test_votes_not_mixed(void)
+{
+    learner_config cfg = mkcfg(1, 3, 100);
+    struct learner *l = learner_new(&cfg, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    px_ballot b1 = {.round = 1, .node = 1}, b2 = {.round = 2, .node = 2};
+    px_cmd old = app(5, 1, 100), neu = app(6, 1, 200);
+    learner_handle(l, vote(1, 0, b1, &old, 1), 0, &o);
+    learner_handle(l, vote(2, 0, b2, &neu, 1), 0, &o); /* newer ballot: a fresh tally */
+    CHECK(learner_applied_upto(l) == 0 && learner_tallies(l) == 1);
+    learner_handle(l, vote(3, 0, b1, &old, 1), 0, &o); /* old ballot: ignored */
+    CHECK(learner_applied_upto(l) == 0);
+    learner_handle(l, vote(3, 0, b2, &neu, 1), 0, &o);
+    CHECK(learner_applied_upto(l) == 1);
+    int64_t want[] = {200};
+    CHECK(list_is(l, want, 1));
+    /* A CHOSEN overrides a tally, and a tally never blocks a CHOSEN. */
+    learner_handle(l, vote(1, 1, b2, &old, 1), 0, &o);
+    px_cmd c = app(7, 1, 300);
+    learner_handle(l, chosen(1, &c, 1), 0, &o);
+    CHECK(learner_applied_upto(l) == 2 && learner_tallies(l) == 0);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
+/* What a VOTE must be to count, and that a refused one changes nothing. */
+static void test_vote_refusals(void)
+{
+    learner_config cfg = mkcfg(1, 3, 100);
+    struct learner *l = learner_new(&cfg, 0);
+    px_outbox o;
+    px_outbox_init(&o);
+    px_ballot b = {.round = 4, .node = 3};
+    px_cmd c = app(9, 1, 11), d = app(9, 1, 12);
+    px_msg *m = vote(2, 0, b, &c, 1);
+    m->from = 3; /* acceptor 3 signs as 2: one peer, two votes */
+    CHECK(learner_handle(l, m, 0, &o) == PX_REFUSE_SENDER_MISMATCH);
+    CHECK(learner_handle(l, vote(3, 0, b, &c, 1), 0, &o) == 0);
+    m = vote(3, 0, b, &c, 1);
+    m->from = 2;
+    CHECK(learner_handle(l, m, 0, &o) == PX_REFUSE_SENDER_MISMATCH);
+    CHECK(learner_tallies(l) == 1 && learner_applied_upto(l) == 0);
+    CHECK(learner_handle(l, vote(4, 0, b, &c, 1), 0, &o) == PX_REFUSE_NOT_MEMBER);
+    CHECK(learner_handle(l, vote(2, 0, (px_ballot){0, 0}, &c, 1), 0, &o) ==
+          PX_REFUSE_BALLOT_ZERO);
+    CHECK(learner_handle(l, vote(2, 0, (px_ballot){PX_MAX_ROUND + 1, 3}, &c, 1), 0, &o) ==
+          PX_WIRE_BALLOT_BAD);
+    CHECK(learner_handle(l, vote(2, UINT64_MAX, b, &c, 1), 0, &o) == PX_REFUSE_SLOT_BAD);
+    m = vote(2, 0, b, &c, 1);
+    m->u.vote.value.n = PX_MAX_BATCH + 1;
+    CHECK(learner_handle(l, m, 0, &o) == PX_WIRE_FIELD_BAD);
+    /* Another value under the same ballot: no honest acceptor sends it. */
+    CHECK(learner_handle(l, vote(2, 0, b, &d, 1), 0, &o) == PX_REFUSE_VOTE_MISMATCH);
+    CHECK(learner_handle(l, vote(2, 0, b, &c, 0), 0, &o) == PX_REFUSE_VOTE_MISMATCH);
+    CHECK(learner_tallies(l) == 1 && learner_applied_upto(l) == 0 && o.n == 0);
+    /* The honest second vote still decides it. */
+    CHECK(learner_handle(l, vote(2, 0, b, &c, 1), 0, &o) == 0);
+    CHECK(learner_applied_upto(l) == 1);
+    int64_t want[] = {11};
+    CHECK(list_is(l, want, 1));
+    /* Too far ahead to hold: dropped, not counted. */
+    CHECK(learner_handle(l, vote(2, 70000, b, &c, 1), 0, &o) == 0);
+    CHECK(learner_tallies(l) == 0);
+    px_outbox_free(&o);
+    learner_free(l);
+}
+
 int main(void)
 {
     RUN(test_in_order_apply);
@@ -1516,5 +1651,8 @@ int main(void)
     RUN(test_chosen_needs_quorum_acks);
     RUN(test_heartbeat_refusals);
     RUN(test_peer_refusals);
+    RUN(test_votes_decide);
+    RUN(test_votes_not_mixed);
+    RUN(test_vote_refusals);
     return check_summary();
 }

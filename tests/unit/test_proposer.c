@@ -271,6 +271,8 @@ static void test_candidate_retries_higher(void)
         proposer_tick(p, proposer_next_deadline(p), &out);
     CHECK(beq(proposer_ballot(p), B(2, 2)));
     CHECK(proposer_state(p) == PROPOSER_CANDIDATE);
+    /* each phase 1 run is an election (paxos_elections_total) */
+    CHECK(proposer_elections(p) == 2);
     px_outbox_free(&out);
     proposer_free(p);
 }
@@ -611,23 +613,21 @@ static void test_accepted_dup_and_reorder(void)
 
     proposer_handle(p, accepted(b, 1, 1), now, &out);
     proposer_handle(p, accepted(b, 1, 1), now, &out); /* duplicate */
-    CHECK(count_type(&out, PX_MSG_CHOSEN) == 0);
+    CHECK(proposer_slots_chosen(p) == 0);
     proposer_handle(p, accepted(B(9, 9), 2, 1), now, &out); /* other ballot */
-    CHECK(count_type(&out, PX_MSG_CHOSEN) == 0);
+    CHECK(proposer_slots_chosen(p) == 0);
     proposer_handle(p, accepted(b, 3, 1), now, &out);
-    REQUIRE(count_type(&out, PX_MSG_CHOSEN) == 1);
-    const px_envelope *e = nth(&out, PX_MSG_CHOSEN, 0);
-    CHECK(e->role == PX_ROLE_LEARNER && e->node == PX_NODE_ALL);
-    CHECK(e->msg.u.chosen.slot == 1 && e->msg.u.chosen.acks == ((1u << 1) | (1u << 3)));
-    CHECK(beq(e->msg.u.chosen.ballot, b) && tag_of(&e->msg.u.chosen.value) == 2);
+    CHECK(proposer_slots_chosen(p) == 1);
+    /* The learners decide a fresh slot from the acceptors' VOTEs: no CHOSEN. */
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 0);
     CHECK(proposer_chosen_upto(p) == 0); /* slot 0 still open */
     CHECK(proposer_in_flight(p) == 2);
     proposer_handle(p, accepted(b, 2, 1), now, &out); /* late third ack */
-    CHECK(count_type(&out, PX_MSG_CHOSEN) == 1);
+    CHECK(proposer_slots_chosen(p) == 1);
 
     proposer_handle(p, accepted(b, 2, 0), now, &out);
     proposer_handle(p, accepted(b, 3, 0), now, &out);
-    CHECK(count_type(&out, PX_MSG_CHOSEN) == 2);
+    CHECK(proposer_slots_chosen(p) == 2);
     CHECK(proposer_chosen_upto(p) == 2);
     proposer_handle(p, accepted(b, 1, 2), now, &out);
     proposer_handle(p, accepted(b, 2, 2), now, &out);
@@ -636,7 +636,8 @@ static void test_accepted_dup_and_reorder(void)
     /* ACCEPTED for a slot never opened, or already chosen, is harmless. */
     proposer_handle(p, accepted(b, 1, 0), now, &out);
     proposer_handle(p, accepted(b, 1, 99), now, &out);
-    CHECK(count_type(&out, PX_MSG_CHOSEN) == 3 && proposer_chosen_upto(p) == 3);
+    CHECK(proposer_slots_chosen(p) == 3 && proposer_chosen_upto(p) == 3);
+    CHECK(count_type(&out, PX_MSG_CHOSEN) == 0);
     px_outbox_free(&out);
     proposer_free(p);
 }
@@ -699,6 +700,11 @@ static void test_batching(void)
     }
     CHECK(seq == 11 && proposer_commands_chosen(p) == 10 && proposer_slots_chosen(p) == 4);
     CHECK(proposer_queued(p) == 0 && proposer_chosen_upto(p) == 4);
+    /* the slots counted by their commands (paxos_commands_per_slot) */
+    CHECK(proposer_slots_with_commands(p, 1) == 2 && proposer_slots_with_commands(p, 4) == 2);
+    CHECK(proposer_slots_with_commands(p, 0) == 0 && proposer_slots_with_commands(p, 2) == 0);
+    CHECK(proposer_slots_with_commands(p, PX_MAX_BATCH + 1) == 0);
+    CHECK(proposer_elections(p) == 1);
     px_outbox_free(&out);
     proposer_free(p);
 }
@@ -1128,6 +1134,11 @@ typedef struct cluster {
     uint8_t *has;
     size_t chosen_cap;
     uint64_t chosen_msgs;
+    /* Their tally of VOTEs: per slot the highest ballot voted and who voted it. */
+    px_ballot *vt_b;
+    uint32_t *vt_acks;
+    size_t vt_cap;
+    uint64_t vote_decisions;
     int conflicts, bad_frames, bad_proofs;
     uint32_t nacks;
     uint8_t encbuf[PX_MAX_FRAME];
@@ -1173,6 +1184,8 @@ static void cl_free(cluster *cl)
     free(cl->acc_log);
     free(cl->chosen);
     free(cl->has);
+    free(cl->vt_b);
+    free(cl->vt_acks);
     px_outbox_free(&cl->out);
     acc_out_free(&cl->aout);
     free(cl);
@@ -1275,9 +1288,8 @@ static int value_eq(const px_value *a, const px_value *b)
     return 1;
 }
 
-static void cl_learn(cluster *cl, const px_chosen *ch)
+static void cl_record(cluster *cl, const px_chosen *ch)
 {
-    cl->chosen_msgs++;
     if (px_acks_count(ch->acks) < px_quorum(cl->n)) cl->bad_proofs++;
     if (ch->slot >= cl->chosen_cap) {
         size_t cap = cl->chosen_cap ? cl->chosen_cap : 64;
@@ -1295,6 +1307,42 @@ static void cl_learn(cluster *cl, const px_chosen *ch)
     }
 }
 
+static void cl_learn(cluster *cl, const px_chosen *ch)
+{
+    cl->chosen_msgs++;
+    cl_record(cl, ch);
+}
+
+/* Learners decide from a quorum of VOTEs for one (slot, ballot). */
+static void cl_vote(cluster *cl, const px_vote *v)
+{
+    if (v->slot >= cl->vt_cap) {
+        size_t cap = cl->vt_cap ? cl->vt_cap : 64;
+        while (cap <= v->slot) cap *= 2;
+        cl->vt_b = realloc(cl->vt_b, cap * sizeof *cl->vt_b);
+        cl->vt_acks = realloc(cl->vt_acks, cap * sizeof *cl->vt_acks);
+        memset(cl->vt_b + cl->vt_cap, 0, (cap - cl->vt_cap) * sizeof *cl->vt_b);
+        memset(cl->vt_acks + cl->vt_cap, 0, (cap - cl->vt_cap) * sizeof *cl->vt_acks);
+        cl->vt_cap = cap;
+    }
+    int c = px_ballot_cmp(v->ballot, cl->vt_b[v->slot]);
+    if (c < 0) return;
+    if (c > 0) {
+        cl->vt_b[v->slot] = v->ballot;
+        cl->vt_acks[v->slot] = 0;
+    }
+    /* Every learner gets a copy; the stand-in decides once, when the
+     * tally first reaches a quorum. */
+    uint32_t before = cl->vt_acks[v->slot];
+    cl->vt_acks[v->slot] |= 1u << v->acceptor;
+    if (before == cl->vt_acks[v->slot] || px_acks_count(cl->vt_acks[v->slot]) != px_quorum(cl->n))
+        return;
+    px_chosen ch = {.slot = v->slot, .ballot = v->ballot, .acks = cl->vt_acks[v->slot],
+                    .value = v->value};
+    cl->vote_decisions++;
+    cl_record(cl, &ch);
+}
+
 static void cl_deliver(cluster *cl, const frame *f)
 {
     if (px_decode(f->buf, f->len, 1, &cl->in) != 0) {
@@ -1306,6 +1354,7 @@ static void cl_deliver(cluster *cl, const frame *f)
         acceptor_handle(a, &cl->in, &cl->aout);
         acceptor_durable(a, acceptor_emitted_seq(a), &cl->aout); /* an instant disk */
         cl_flush(cl, &cl->aout.msgs);
+        cl_flush(cl, &cl->aout.votes);
         acc_out_clear(&cl->aout);
     } else if (f->role == PX_ROLE_PROPOSER && cl->prop[f->to]) {
         struct proposer *p = cl->prop[f->to];
@@ -1314,6 +1363,8 @@ static void cl_deliver(cluster *cl, const frame *f)
         cl_flush(cl, &cl->out);
     } else if (f->role == PX_ROLE_LEARNER && cl->in.type == PX_MSG_CHOSEN) {
         cl_learn(cl, &cl->in.u.chosen);
+    } else if (f->role == PX_ROLE_LEARNER && cl->in.type == PX_MSG_VOTE) {
+        cl_vote(cl, &cl->in.u.vote);
     } else if (f->role == PX_ROLE_GATEWAY && cl->in.type == PX_MSG_NACK) {
         cl->nacks++;
     }
@@ -1435,6 +1486,8 @@ static void test_cluster_elects_and_chooses(void)
     for (uint64_t s = 1; s <= 20; s++) cl_submit(cl, f, 5, s);
     cl_run(cl, 1000);
     for (uint64_t s = 1; s <= 20; s++) CHECK(cl_chosen_count(cl, 5, s) == 1);
+    /* Learned from the acceptors' VOTEs alone: the leader announced nothing. */
+    CHECK(cl->vote_decisions == proposer_slots_chosen(cl->prop[l]) && cl->chosen_msgs == 0);
     CHECK(proposer_commands_chosen(cl->prop[l]) == 20);
     CHECK(proposer_chosen_upto(cl->prop[l]) == proposer_slots_chosen(cl->prop[l]));
     CHECK(proposer_chosen_upto(cl->prop[l]) == proposer_next_slot(cl->prop[l]));
@@ -2055,7 +2108,7 @@ static void test_reject_trimmed_frees_slots(void)
     /* Slot 2 chosen above open slots 0 and 1: parked. */
     proposer_handle(p, accepted(b, 1, 2), now, &out);
     proposer_handle(p, accepted(b, 2, 2), now, &out);
-    REQUIRE(count_type(&out, PX_MSG_CHOSEN) == 1);
+    REQUIRE(proposer_slots_chosen(p) == 1);
     CHECK(proposer_chosen_upto(p) == 0 && proposer_in_flight(p) == 2);
     px_outbox_clear(&out);
 
@@ -2146,8 +2199,7 @@ static void test_reply_ids_refused(void)
     CHECK(verdict(p, accepted(B(PX_MAX_ROUND + 1, 1), 3, 0), now, &out) == PX_WIRE_BALLOT_BAD);
     CHECK(proposer_slots_chosen(p) == 0);
     CHECK(verdict(p, accepted(b, 3, 0), now, &out) == 0);
-    REQUIRE(count_type(&out, PX_MSG_CHOSEN) == 1);
-    CHECK(nth(&out, PX_MSG_CHOSEN, 0)->msg.u.chosen.acks == 0xC);
+    CHECK(proposer_slots_chosen(p) == 1 && proposer_in_flight(p) == 0);
 
     /* A REJECT in another's name must not depose the leader. */
     m = reject(B(9, 3), 3, PX_MSG_ACCEPT, 1);

@@ -93,6 +93,7 @@ static void rnd_applied(px_applied *a, int max)
 {
     a->slot = rnd_u64();
     a->list_len = rnd_u64();
+    a->leader = (uint32_t)rnd(0, PX_MAX_NODES);
     a->n = (uint16_t)(max ? PX_MAX_BATCH : rnd(0, PX_MAX_BATCH));
     for (int i = 0; i < a->n; i++) {
         rnd_cmd(&a->entries[i].cmd);
@@ -177,6 +178,12 @@ static void rnd_msg(px_msg *m, int type, int size)
         m->u.accepted.ballot = rnd_ballot();
         m->u.accepted.acceptor = rnd_node();
         m->u.accepted.slot = rnd_u64();
+        break;
+    case PX_MSG_VOTE:
+        m->u.vote.ballot = rnd_ballot();
+        m->u.vote.acceptor = rnd_node();
+        m->u.vote.slot = rnd_u64();
+        rnd_value(&m->u.vote.value, max);
         break;
     case PX_MSG_REJECT:
         m->u.reject.promised = rnd_ballot();
@@ -308,7 +315,7 @@ static void test_crc32c_vector(void)
 static void test_golden_heartbeat(void)
 {
     static const uint8_t want[PX_WIRE_HEADER + 24] = {
-        0x50, 0x58, 0x43, 0x31, 3, 7, 0, 0,             /* magic, version, type, flags */
+        0x50, 0x58, 0x43, 0x31, 4, 7, 0, 0,             /* magic, version, type, flags */
         0x07, 0, 0, 0, 3, 0, 0, 0, 24, 0, 0, 0,         /* cluster, from, length */
         0, 0, 0, 0,                                     /* crc, filled below */
         0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, /* ballot.round */
@@ -378,7 +385,8 @@ static void test_max_sizes_fit(void)
     }
     CHECK(encode_rnd(PX_MSG_CTL_REPLY, 1) == PX_WIRE_HEADER + 4 + PX_MAX_CTL_JSON);
     CHECK(encode_rnd(PX_MSG_LIST_CHUNK, 1) == PX_WIRE_HEADER + 20 + 8 * PX_LIST_CHUNK);
-    CHECK(encode_rnd(PX_MSG_APPLIED, 1) == PX_WIRE_HEADER + 18 + 34 * PX_MAX_BATCH);
+    CHECK(encode_rnd(PX_MSG_APPLIED, 1) == PX_WIRE_HEADER + 22 + 34 * PX_MAX_BATCH);
+    CHECK(encode_rnd(PX_MSG_VOTE, 1) == PX_WIRE_HEADER + 24 + 2 + 25 * PX_MAX_BATCH);
     CHECK(encode_rnd(PX_MSG_PROMISE, 1) ==
           PX_WIRE_HEADER + 42 + PX_MAX_PROMISE_ENTRIES * (22 + 25 * PX_MAX_BATCH));
     CHECK(encode_rnd(PX_MSG_SNAP_CHUNK, 1) == PX_WIRE_HEADER + 26 + PX_SNAP_CHUNK);
@@ -457,7 +465,9 @@ static void test_header_errors(void)
     memcpy(frame, frame2, n);
     frame[4] = 2, fix_crc(frame, n); /* version 2 TRIMs carry no ballot */
     CHECK(decode(frame, n) == -PX_WIRE_VERSION_BAD);
-    frame[4] = 4, fix_crc(frame, n);
+    frame[4] = 3, fix_crc(frame, n); /* version 3 APPLIEDs carry no leader, no VOTE */
+    CHECK(decode(frame, n) == -PX_WIRE_VERSION_BAD);
+    frame[4] = 5, fix_crc(frame, n);
     CHECK(decode(frame, n) == -PX_WIRE_VERSION_BAD);
     memcpy(frame, frame2, n);
     frame[5] = 0, fix_crc(frame, n);
@@ -556,10 +566,22 @@ static void test_count_errors(void)
           (msg_a.u.snap_chunk.n ? -PX_WIRE_FIELD_BAD : 0));
 
     n = encode_rnd(PX_MSG_APPLIED, 1);
-    CHECK(patch_count(n, 16, 2, PX_MAX_BATCH + 1) == -PX_WIRE_FIELD_BAD);
-    CHECK(patch_count(n, 16, 2, 0) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 20, 2, PX_MAX_BATCH + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 20, 2, 0) == -PX_WIRE_FIELD_BAD);
     n = encode_rnd(PX_MSG_APPLIED, 1);
-    CHECK(patch_count(n, 18 + 25, 1, 4) == -PX_WIRE_FIELD_BAD); /* unknown flag bit */
+    CHECK(patch_count(n, 22 + 25, 1, 4) == -PX_WIRE_FIELD_BAD); /* unknown flag bit */
+    n = encode_rnd(PX_MSG_APPLIED, 1);
+    CHECK(patch_count(n, 16, 4, PX_MAX_NODES + 1) == -PX_WIRE_FIELD_BAD); /* leader */
+    n = encode_rnd(PX_MSG_APPLIED, 1);
+    CHECK(patch_count(n, 16, 4, PX_MAX_NODES) == 0);
+
+    /* A VOTE's value count, and its acceptor id (1..PX_MAX_NODES). */
+    n = encode_rnd(PX_MSG_VOTE, 1);
+    CHECK(patch_count(n, 24, 2, PX_MAX_BATCH + 1) == -PX_WIRE_FIELD_BAD);
+    n = encode_rnd(PX_MSG_VOTE, 1);
+    CHECK(patch_count(n, 12, 4, 0) == -PX_WIRE_FIELD_BAD);
+    n = encode_rnd(PX_MSG_VOTE, 1);
+    CHECK(patch_count(n, 12, 4, PX_MAX_NODES + 1) == -PX_WIRE_FIELD_BAD);
 
     n = encode_rnd(PX_MSG_LIST_CHUNK, 1);
     CHECK(patch_count(n, 16, 4, PX_LIST_CHUNK + 1) == -PX_WIRE_FIELD_BAD);

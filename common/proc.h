@@ -1,7 +1,8 @@
 /* proc.h -- what every role process does the same way: parse
  * `--config FILE --node N`, load the config, start logging, create the node
  * directory, turn SIGTERM/SIGINT into a flag, and drive an outbox into the
- * network.  Used by acceptor/main.c, proposer/main.c, learner/main.c. */
+ * network.  Used by acceptor/main.c, proposer/main.c, learner/main.c and
+ * the supervisor (node/main.c). */
 #ifndef PX_PROC_H
 #define PX_PROC_H
 
@@ -9,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/config.h"
-#include "../common/net.h"
-#include "../common/outbox.h"
+#include "config.h"
+#include "net.h"
+#include "outbox.h"
 
 /* Set by SIGTERM / SIGINT: the main loop finishes its iteration and exits 0. */
 extern volatile sig_atomic_t px_proc_stopping;

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../common/faults.h"
-#include "../common/fileio.h"
-#include "../common/log.h"
-#include "../common/refuse.h"
+#include "faults.h"
+#include "fileio.h"
+#include "log.h"
+#include "refuse.h"
 
 volatile sig_atomic_t px_proc_stopping;
 
@@ -121,6 +121,7 @@ void px_proc_start(px_proc *p, int argc, char **argv, int role)
         fprintf(stderr, "%s: %s\n", argv[0], err);
         exit(2);
     }
+    px_log_set_json(p->cfg.log_json); /* from here on, in the format the config asks */
     if (!px_config_node(&p->cfg, p->self)) {
         fprintf(stderr, "%s: node %u is not in %s\n", argv[0], p->self, config);
         exit(2);
