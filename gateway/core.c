@@ -322,6 +322,17 @@ static int schedule(gw_core *c, gw_waiter *w, uint64_t now, gw_core_out *out)
         if (now + c->cfg.last_attempt_ms >= w->deadline_ms) {
             w->next_send_ms = UINT64_MAX;
         } else {
+#ifdef PX_MUTANT_GATEWAY_NEW_SEQ_ON_RESEND
+            /* PLANTED BUG (mutant GATEWAY_NEW_SEQ_ON_RESEND): a resend is
+             * built like a new command, with the session's next seq, so
+             * the learners cannot tell it from the attempt that went
+             * silent: if both get chosen, the value is appended twice. */
+            if (w->session >= 0) {
+                gw_waiter_del(w);
+                w->seq = ++c->pend.sessions[w->session].seq;
+                gw_waiter_add(&c->pend, w);
+            }
+#endif
             send_attempt(w, out);
             w->next_send_ms = now + c->cfg.resend_ms;
         }
