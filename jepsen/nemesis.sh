@@ -24,6 +24,11 @@
 #                             stop restarts it, empty
 #           election-storm    isolate or pause each new leader soon after it
 #                             wins, again and again
+#           forge             frames from a buggy peer: a CHOSEN without a
+#                             quorum of acks, some slots ahead of a learner,
+#                             with a value nobody appended (paxos-forge over
+#                             mutual TLS with a member's certificate); every
+#                             learner must refuse them
 #           all               (stop only) heal and undo everything
 #
 # Environment (set by jepsen/run): PX_NODES "id:host:port ..." ,
@@ -470,6 +475,92 @@ stop_storm() {
     echo "election storm over: disrupted $n leaders ($(grep -c isolated "$PX_STATE/storm.events") isolated, $(grep -c paused "$PX_STATE/storm.events") paused)"
 }
 
+# ---- forged frames -----------------------------------------------------
+
+# The value forged CHOSENs carry: no client appends it, so a list that holds
+# it took a decision nobody made.
+FORGED_VALUE=987654321
+
+# "applied_upto known_chosen chosen_quorum-refusals" of node ID's learner.
+learner_marks() {
+    local out a k r
+    out=$(curl -s -m 0.5 "http://$(host_of "$1"):$(port_of "$1")/roles/learner" 2>/dev/null) || return 1
+    a=$(sed -n 's/.*"applied_upto": *\([0-9]*\).*/\1/p' <<<"$out")
+    k=$(sed -n 's/.*"known_chosen": *\([0-9]*\).*/\1/p' <<<"$out")
+    r=$(sed -n 's/.*"chosen_quorum": *\([0-9]*\).*/\1/p' <<<"$out")
+    [ -n "$a" ] && [ -n "$k" ] || return 1
+    echo "$a $k ${r:-0}"
+}
+
+# The learner port of node ID, from the cluster's config.
+learner_port() {
+    sed -n "s/.*{ *id = $1;.*learner_port = \([0-9]*\);.*/\1/p" "$PX_CONFIG" | head -n 1
+}
+
+# Runs until killed: every 100-300 ms, one CHOSEN to a random learner for
+# a slot 50 to 1050 past what it knows chosen (a few seconds ahead under
+# load: the real decision has not reached it yet, so a learner that took
+# the forgery would hold it pending and drop the real one), with one ack -- no quorum -- claiming to come
+# from another member, over that member's certificate.  A learner that took
+# it would apply a value nobody appended in place of the slot's decision.
+forge_loop() {
+    local certs id from lp slot marks a k
+    certs=$(dirname "$PX_CONFIG")/certs
+    while true; do
+        id=$(shuffled | head -n 1)
+        from=$(ids | grep -vx "$id" | awk -v s="$RANDOM" 'BEGIN{srand(s)} {print rand() "\t" $0}' | sort | head -n 1 | cut -f2)
+        [ -n "$from" ] || from=$id
+        lp=$(learner_port "$id")
+        if marks=$(learner_marks "$id") && [ -n "$lp" ]; then
+            read -r a k _ <<<"$marks"
+            [ "$k" -gt "$a" ] || k=$a
+            slot=$((k + 50 + RANDOM % 1000))
+            if "$PX_ROOT/bin/paxos-forge" "tls+tcp://$(host_of "$id"):$lp" chosen \
+                --cluster "$(sed -n 's/^cluster_id *= *\([0-9]*\);.*/\1/p' "$PX_CONFIG")" \
+                --from "$from" --ballot "1:$from" --acks "$((1 << from))" --slot "$slot" \
+                --value "$FORGED_VALUE" --wait-ms 300 --cert "$certs/node$from.crt" \
+                --key "$certs/node$from.key" --ca "$certs/ca.crt" >/dev/null 2>&1; then
+                echo "$id $slot" >>"$PX_STATE/forge.events"
+            fi
+        fi
+        sleep "0.$((RANDOM % 3 + 1))"
+    done
+}
+
+# The sum of every learner's chosen_quorum refusals (learners that do not
+# answer count 0: compare sums over the same answering set only).
+forge_refusals() {
+    local id m s=0
+    for id in $(ids); do
+        m=$(learner_marks "$id") || continue
+        s=$((s + ${m##* }))
+    done
+    echo "$s"
+}
+
+start_forge() {
+    : >"$PX_STATE/forge.events"
+    forge_refusals >"$PX_STATE/forge.base"
+    setsid bash "$0" forge-loop - </dev/null >"$PX_STATE/forge.log" 2>&1 &
+    echo $! >"$PX_STATE/forge.pid"
+    echo "forgery: CHOSEN frames without a quorum of acks, value $FORGED_VALUE, to the learners every 100-300 ms"
+}
+
+stop_forge() {
+    local pid n base now
+    [ -f "$PX_STATE/forge.pid" ] || { echo "no forgery"; return; }
+    pid=$(cat "$PX_STATE/forge.pid")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$PX_STATE/forge.pid"
+    n=$(wc -l <"$PX_STATE/forge.events" 2>/dev/null || echo 0)
+    base=$(cat "$PX_STATE/forge.base" 2>/dev/null || echo 0)
+    now=$(forge_refusals)
+    # (a learner restarted meanwhile starts its counts at 0: the difference
+    # is then a lower bound, and only informative)
+    echo "forgery over: forged $n CHOSEN frames without a quorum, learners' chosen_quorum refusals $base -> $now"
+}
+
 ensure_chain
 case "$ACTION:$KIND" in
     start:partition) start_partition ;;
@@ -484,7 +575,9 @@ case "$ACTION:$KIND" in
     start:failpoint) start_failpoint ;;
     start:learner-loss) start_learner_loss ;;
     start:election-storm) start_storm ;;
+    start:forge) start_forge ;;
     storm-loop:-) storm_loop ;;
+    forge-loop:-) forge_loop ;;
     stop:partition | stop:partition-leader | stop:partition-ring | stop:bridge) heal ;;
     stop:partition-oneway | stop:partition-oneway-ring) heal ;;
     stop:kill) stop_kill ;;
@@ -493,6 +586,7 @@ case "$ACTION:$KIND" in
     stop:failpoint) stop_failpoint ;;
     stop:learner-loss) stop_learner_loss ;;
     stop:election-storm) stop_storm ;;
-    stop:all) echo "$(stop_storm); $(heal); $(stop_pause); $(stop_kill); $(stop_dup); $(stop_failpoint); $(stop_learner_loss)" ;;
+    stop:forge) stop_forge ;;
+    stop:all) echo "$(stop_storm); $(stop_forge); $(heal); $(stop_pause); $(stop_kill); $(stop_dup); $(stop_failpoint); $(stop_learner_loss)" ;;
     *) echo "unknown nemesis $ACTION $KIND" >&2; exit 2 ;;
 esac
