@@ -18,7 +18,8 @@
 #                             majorities ring made of one-way cuts
 #           partition-oneway-ring  that ring only
 #           dup               send faults in every role: frames duplicated,
-#                             delayed (up to 30 ms), reordered, dropped
+#                             delayed (up to 30 ms), reordered, dropped;
+#                             half the time one node is also cut off
 #           failpoint         crash or stall roles at protocol boundaries
 #                             (common/faults.h), aimed at the leader and at
 #                             acceptors during an election the nemesis provokes
@@ -307,7 +308,17 @@ start_dup() {
     touch "$PX_STATE/dup" # first: stop must undo even a start that failed half-way
     # shellcheck disable=SC2086
     for id in $(ids); do arm "$id" all net $NET_FAULTS; done
-    echo "send faults on in every role: $NET_FAULTS"
+    # Half the time a node is cut off meanwhile: it campaigns alone, over
+    # and over, under the same faults, so duplicated and crossed phase-1
+    # answers meet an election that must fail, and its high ballot meets
+    # the majority's log at the heal.
+    local cut=""
+    if [ "$N" -ge 3 ] && [ $((RANDOM % 2)) -eq 0 ]; then
+        id=$(shuffled | head -n 1)
+        cut_groups "$id" "$(ids | grep -vx "$id" | tr '\n' ' ')"
+        cut="; node $id cut off from the others meanwhile"
+    fi
+    echo "send faults on in every role: $NET_FAULTS$cut"
 }
 
 # The frames each send fault befell since it was set, summed over roles.
@@ -323,7 +334,9 @@ stop_dup() {
         fault --node "$id" all net off >/dev/null 2>&1 # a role that restarted has them off already
     done
     rm -f "$PX_STATE/dup"
-    echo "send faults off: frames duplicated $dup, delayed $delay, reordered $reorder, dropped $drop"
+    local healed=""
+    [ -f "$PX_STATE/cuts" ] && healed="; $(heal)"
+    echo "send faults off: frames duplicated $dup, delayed $delay, reordered $reorder, dropped $drop$healed"
 }
 
 # Lines of every role log that say a failpoint fired.
