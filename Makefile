@@ -77,7 +77,10 @@ asan:
 # Every mutant: the same sources with one planted bug.
 MUTANTS = acceptor_early_reply acceptor_low_ballot acceptor_forget_silently proposer_ignore_promised \
           quorum_too_small learner_out_of_order learner_no_dedup learner_trust_acks learner_vote_mixed \
-          gateway_503_silent gateway_list_gap gateway_local_read
+          gateway_503_silent gateway_list_gap gateway_local_read \
+          acceptor_round_only acceptor_sync_every_other proposer_lowest_vballot proposer_dup_promise \
+          proposer_trim_applied learner_snapshot_skip learner_install_no_dedup gateway_new_seq_on_resend \
+          gateway_read_short
 mutants:
 	@for m in $(MUTANTS); do \
 	  $(MAKE) --no-print-directory BUILD=build/mutants/$$m BINDIR=build/mutants/$$m/bin MUTANT=$$m programs || exit 1; \

@@ -502,11 +502,27 @@ static int ballot_refusal(px_ballot b, uint32_t from)
     return 0;
 }
 
+/* How the acceptor orders a proposer's ballot against its promise: by
+ * round, then node (px_ballot_cmp). */
+static int ballot_order(px_ballot b, px_ballot promised)
+{
+#ifdef PX_MUTANT_ACCEPTOR_ROUND_ONLY
+    /* PLANTED BUG (mutant ACCEPTOR_ROUND_ONLY): a hand-written comparison
+     * of rounds alone, forgetting that the node breaks ties.  Two
+     * candidates that picked the same round look like one ballot: the
+     * second is answered as if promised (no new promise is made) and both
+     * get votes, so two leaders can choose different values for a slot. */
+    return b.round < promised.round ? -1 : b.round > promised.round;
+#else
+    return px_ballot_cmp(b, promised);
+#endif
+}
+
 static int on_prepare(struct acceptor *a, uint32_t from, const px_prepare *pr, acc_out *out)
 {
     int why = ballot_refusal(pr->ballot, from);
     if (why) return why;
-    int c = px_ballot_cmp(pr->ballot, a->promised);
+    int c = ballot_order(pr->ballot, a->promised);
     if (c < 0) {
         reply_reject(a, from, PX_MSG_PREPARE, pr->from_slot);
         return 0;
@@ -551,7 +567,7 @@ static int on_accept(struct acceptor *a, uint32_t from, const px_accept *ac, acc
         reply_reject(a, from, PX_MSG_ACCEPT, ac->slot);
         return 0;
     }
-    if (px_ballot_cmp(ac->ballot, a->promised) >= 0) {
+    if (ballot_order(ac->ballot, a->promised) >= 0) {
         a->promised = ac->ballot; /* the ACCEPT record implies the promise */
         vote(a, out, ac);
         reply_accepted(a, from, ac->ballot, ac->slot);

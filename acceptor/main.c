@@ -122,6 +122,19 @@ static void commit(acc_proc *a)
         px_error("durable write failed, exiting: %s", err);
         exit(1);
     }
+#ifdef PX_MUTANT_ACCEPTOR_SYNC_EVERY_OTHER
+    /* PLANTED BUG (mutant ACCEPTOR_SYNC_EVERY_OTHER): group commit taken
+     * too far -- every other batch is left for the next batch's sync to
+     * cover (the store writes a batch in its sync, so it stays in memory),
+     * yet its replies are released as if it were durable.  A crash before
+     * the next batch loses promises and votes the proposers counted. */
+    static unsigned long batches;
+    if (++batches % 2 == 1) {
+        r->n = 0;
+        acceptor_durable(a->core, last, &a->out);
+        return;
+    }
+#endif
     /* written (or, under PAXOS_TEST_LOSE_UNSYNCED, held) but not synced */
     PX_FAILPOINT(PX_FP_ACCEPTOR_BEFORE_SYNC);
     struct timespec t0, t1;

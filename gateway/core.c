@@ -223,10 +223,18 @@ static uint64_t list_needed(const gw_waiter *w)
 static void answer_read(const gw_core *c, const gw_waiter *w, gw_answer *a)
 {
     uint64_t n = (uint64_t)w->res.result;
+#ifndef PX_MUTANT_GATEWAY_READ_SHORT
     if (c->list.len < n) {
         answer_is(a, GW_ANS_LIST_BEHIND, 503);
         return;
     }
+#else
+    /* PLANTED BUG (mutant GATEWAY_READ_SHORT): a copy that lags the read's
+     * slot answers with what it holds instead of 503, to spare the client
+     * an error: a prefix older than the read's slot, missing appends that
+     * completed before the read began. */
+    if (c->list.len < n) n = c->list.len;
+#endif
     answer_is(a, GW_ANS_LIST, 200);
     a->show_list = 1;
     a->list_n = n;
@@ -340,6 +348,17 @@ static int schedule(gw_core *c, gw_waiter *w, uint64_t now, gw_core_out *out)
         if (now + c->cfg.last_attempt_ms >= w->deadline_ms) {
             w->next_send_ms = UINT64_MAX;
         } else {
+#ifdef PX_MUTANT_GATEWAY_NEW_SEQ_ON_RESEND
+            /* PLANTED BUG (mutant GATEWAY_NEW_SEQ_ON_RESEND): a resend is
+             * built like a new command, with the session's next seq, so
+             * the learners cannot tell it from the attempt that went
+             * silent: if both get chosen, the value is appended twice. */
+            if (w->session >= 0) {
+                gw_waiter_del(w);
+                w->seq = ++c->pend.sessions[w->session].seq;
+                gw_waiter_add(&c->pend, w);
+            }
+#endif
             send_attempt(c, w, out);
             w->next_send_ms = now + c->cfg.resend_ms;
         }

@@ -9,14 +9,17 @@
 #           partition-ring    every node sees a majority, no two the same one
 #           bridge            two halves joined only through one node
 #           kill              kill -9 one node, a minority, a majority or all
-#                             (supervisor and roles); stop restarts them
+#                             (supervisor and roles), or all in a power cut
+#                             that lands in the acceptors' fsync window;
+#                             stop restarts them
 #           pause             SIGSTOP a random node's processes; stop: SIGCONT
 #           partition-oneway  one-way cuts: a node that can send but not receive,
 #                             one that can receive but not send, or Jepsen's
 #                             majorities ring made of one-way cuts
 #           partition-oneway-ring  that ring only
 #           dup               send faults in every role: frames duplicated,
-#                             delayed (up to 30 ms), reordered, dropped
+#                             delayed (up to 30 ms), reordered, dropped;
+#                             half the time one node is also cut off
 #           failpoint         crash or stall roles at protocol boundaries
 #                             (common/faults.h), aimed at the leader and at
 #                             acceptors during an election the nemesis provokes
@@ -24,6 +27,11 @@
 #                             stop restarts it, empty
 #           election-storm    isolate or pause each new leader soon after it
 #                             wins, again and again
+#           forge             frames from a buggy peer: a CHOSEN without a
+#                             quorum of acks, some slots ahead of a learner,
+#                             with a value nobody appended (paxos-forge over
+#                             mutual TLS with a member's certificate); every
+#                             learner must refuse them
 #           all               (stop only) heal and undo everything
 #
 # Environment (set by jepsen/run): PX_NODES "id:host:port ..." ,
@@ -202,14 +210,36 @@ start_bridge() {
 # Like Jepsen's kill nemesis, the victims are one node, a minority, a
 # majority or all of them: losing a majority at once is what exposes an
 # acceptor that acknowledged votes it had not made durable.
+# A power cut at the worst moment: every acceptor crashes at its next
+# fsync (failpoint acceptor-before-sync: its last batch is written but not
+# synced, so it is lost), then every node is killed.  A kill at a random
+# instant rarely lands in the few milliseconds a batch waits for its fsync;
+# this one always does.  A correct acceptor never answered for that batch;
+# one that answers early (or skips an fsync) loses votes a leader counted.
+# Sets CUT to what happened.
+power_cut() {
+    local id base fired t
+    base=$(failpoints_fired | grep -c '^acceptor-before-sync crash')
+    for id in $(ids); do fault --node "$id" acceptor failpoint acceptor-before-sync crash >/dev/null 2>&1; done
+    # until every acceptor fired (they do at their next batch), at most 2 s
+    for ((t = 0; t < 40; t++)); do
+        fired=$(($(failpoints_fired | grep -c '^acceptor-before-sync crash') - base))
+        [ "$fired" -ge "$N" ] && break
+        sleep 0.05
+    done
+    CUT=" in a power cut (acceptor-before-sync crash fired on $fired of $N acceptors first)"
+}
+
 start_kill() {
     local order k victims=() id
+    CUT=""
     mapfile -t order < <(shuffled)
-    case $((RANDOM % 4)) in
+    case $((RANDOM % 5)) in
         0) k=1 ;;
         1) k=$(((N - 1) / 2)); [ "$k" -lt 1 ] && k=1 ;;
         2) k=$((N / 2 + 1)) ;;
         3) k=$N ;;
+        4) k=$N; power_cut ;;
     esac
     local pids=()
     for id in "${order[@]:0:$k}"; do
@@ -221,7 +251,7 @@ start_kill() {
     # One kill(1) for every victim: the nodes die within microseconds of one
     # another, as in a power cut, not one fork+exec apart.
     kill -9 "${pids[@]}" 2>/dev/null
-    echo "killed nodes [${victims[*]}]"
+    echo "killed nodes [${victims[*]}]$CUT"
 }
 
 stop_kill() {
@@ -320,7 +350,17 @@ start_dup() {
     touch "$PX_STATE/dup" # first: stop must undo even a start that failed half-way
     # shellcheck disable=SC2086
     for id in $(ids); do arm "$id" all net $NET_FAULTS; done
-    echo "send faults on in every role: $NET_FAULTS"
+    # Half the time a node is cut off meanwhile: it campaigns alone, over
+    # and over, under the same faults, so duplicated and crossed phase-1
+    # answers meet an election that must fail, and its high ballot meets
+    # the majority's log at the heal.
+    local cut=""
+    if [ "$N" -ge 3 ] && [ $((RANDOM % 2)) -eq 0 ]; then
+        id=$(shuffled | head -n 1)
+        cut_groups "$id" "$(ids | grep -vx "$id" | tr '\n' ' ')"
+        cut="; node $id cut off from the others meanwhile"
+    fi
+    echo "send faults on in every role: $NET_FAULTS$cut"
 }
 
 # The frames each send fault befell since it was set, summed over roles.
@@ -336,7 +376,9 @@ stop_dup() {
         fault --node "$id" all net off >/dev/null 2>&1 # a role that restarted has them off already
     done
     rm -f "$PX_STATE/dup"
-    echo "send faults off: frames duplicated $dup, delayed $delay, reordered $reorder, dropped $drop"
+    local healed=""
+    [ -f "$PX_STATE/cuts" ] && healed="; $(heal)"
+    echo "send faults off: frames duplicated $dup, delayed $delay, reordered $reorder, dropped $drop$healed"
 }
 
 # Lines of every role log that say a failpoint fired.
@@ -512,6 +554,92 @@ stop_storm() {
     echo "election storm over: disrupted $n leaders ($(grep -c isolated "$PX_STATE/storm.events") isolated, $(grep -c paused "$PX_STATE/storm.events") paused)"
 }
 
+# ---- forged frames -----------------------------------------------------
+
+# The value forged CHOSENs carry: no client appends it, so a list that holds
+# it took a decision nobody made.
+FORGED_VALUE=987654321
+
+# "applied_upto known_chosen chosen_quorum-refusals" of node ID's learner.
+learner_marks() {
+    local out a k r
+    out=$(curl -s -m 0.5 "http://$(host_of "$1"):$(port_of "$1")/roles/learner" 2>/dev/null) || return 1
+    a=$(sed -n 's/.*"applied_upto": *\([0-9]*\).*/\1/p' <<<"$out")
+    k=$(sed -n 's/.*"known_chosen": *\([0-9]*\).*/\1/p' <<<"$out")
+    r=$(sed -n 's/.*"chosen_quorum": *\([0-9]*\).*/\1/p' <<<"$out")
+    [ -n "$a" ] && [ -n "$k" ] || return 1
+    echo "$a $k ${r:-0}"
+}
+
+# The learner port of node ID, from the cluster's config.
+learner_port() {
+    sed -n "s/.*{ *id = $1;.*learner_port = \([0-9]*\);.*/\1/p" "$PX_CONFIG" | head -n 1
+}
+
+# Runs until killed: every 100-300 ms, one CHOSEN to a random learner for
+# a slot 50 to 1050 past what it knows chosen (a few seconds ahead under
+# load: the real decision has not reached it yet, so a learner that took
+# the forgery would hold it pending and drop the real one), with one ack -- no quorum -- claiming to come
+# from another member, over that member's certificate.  A learner that took
+# it would apply a value nobody appended in place of the slot's decision.
+forge_loop() {
+    local certs id from lp slot marks a k
+    certs=$(dirname "$PX_CONFIG")/certs
+    while true; do
+        id=$(shuffled | head -n 1)
+        from=$(ids | grep -vx "$id" | awk -v s="$RANDOM" 'BEGIN{srand(s)} {print rand() "\t" $0}' | sort | head -n 1 | cut -f2)
+        [ -n "$from" ] || from=$id
+        lp=$(learner_port "$id")
+        if marks=$(learner_marks "$id") && [ -n "$lp" ]; then
+            read -r a k _ <<<"$marks"
+            [ "$k" -gt "$a" ] || k=$a
+            slot=$((k + 50 + RANDOM % 1000))
+            if "$PX_ROOT/bin/paxos-forge" "tls+tcp://$(host_of "$id"):$lp" chosen \
+                --cluster "$(sed -n 's/^cluster_id *= *\([0-9]*\);.*/\1/p' "$PX_CONFIG")" \
+                --from "$from" --ballot "1:$from" --acks "$((1 << from))" --slot "$slot" \
+                --value "$FORGED_VALUE" --wait-ms 300 --cert "$certs/node$from.crt" \
+                --key "$certs/node$from.key" --ca "$certs/ca.crt" >/dev/null 2>&1; then
+                echo "$id $slot" >>"$PX_STATE/forge.events"
+            fi
+        fi
+        sleep "0.$((RANDOM % 3 + 1))"
+    done
+}
+
+# The sum of every learner's chosen_quorum refusals (learners that do not
+# answer count 0: compare sums over the same answering set only).
+forge_refusals() {
+    local id m s=0
+    for id in $(ids); do
+        m=$(learner_marks "$id") || continue
+        s=$((s + ${m##* }))
+    done
+    echo "$s"
+}
+
+start_forge() {
+    : >"$PX_STATE/forge.events"
+    forge_refusals >"$PX_STATE/forge.base"
+    setsid bash "$0" forge-loop - </dev/null >"$PX_STATE/forge.log" 2>&1 &
+    echo $! >"$PX_STATE/forge.pid"
+    echo "forgery: CHOSEN frames without a quorum of acks, value $FORGED_VALUE, to the learners every 100-300 ms"
+}
+
+stop_forge() {
+    local pid n base now
+    [ -f "$PX_STATE/forge.pid" ] || { echo "no forgery"; return; }
+    pid=$(cat "$PX_STATE/forge.pid")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$PX_STATE/forge.pid"
+    n=$(wc -l <"$PX_STATE/forge.events" 2>/dev/null || echo 0)
+    base=$(cat "$PX_STATE/forge.base" 2>/dev/null || echo 0)
+    now=$(forge_refusals)
+    # (a learner restarted meanwhile starts its counts at 0: the difference
+    # is then a lower bound, and only informative)
+    echo "forgery over: forged $n CHOSEN frames without a quorum, learners' chosen_quorum refusals $base -> $now"
+}
+
 ensure_chain
 case "$ACTION:$KIND" in
     start:partition) start_partition ;;
@@ -526,7 +654,9 @@ case "$ACTION:$KIND" in
     start:failpoint) start_failpoint ;;
     start:learner-loss) start_learner_loss ;;
     start:election-storm) start_storm ;;
+    start:forge) start_forge ;;
     storm-loop:-) storm_loop ;;
+    forge-loop:-) forge_loop ;;
     stop:partition | stop:partition-leader | stop:partition-ring | stop:bridge) heal ;;
     stop:partition-oneway | stop:partition-oneway-ring) heal ;;
     stop:kill) stop_kill ;;
@@ -535,6 +665,7 @@ case "$ACTION:$KIND" in
     stop:failpoint) stop_failpoint ;;
     stop:learner-loss) stop_learner_loss ;;
     stop:election-storm) stop_storm ;;
-    stop:all) echo "$(stop_storm); $(heal); $(stop_pause); $(stop_kill); $(stop_dup); $(stop_failpoint); $(stop_learner_loss)" ;;
+    stop:forge) stop_forge ;;
+    stop:all) echo "$(stop_storm); $(stop_forge); $(heal); $(stop_pause); $(stop_kill); $(stop_dup); $(stop_failpoint); $(stop_learner_loss)" ;;
     *) echo "unknown nemesis $ACTION $KIND" >&2; exit 2 ;;
 esac

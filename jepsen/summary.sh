@@ -64,6 +64,7 @@ dropped=$(sum_field 'send faults off:' 'dropped')
 losses=$(count '"lost the learner')
 lost_bytes=$(grep -o 'learner.snap ([0-9]* bytes) deleted' <<<"$nem" | grep -o '[0-9]*' | awk '{ s += $1 } END { print s + 0 }')
 storm=$(sum_field 'election storm over:' 'disrupted')
+forged=$(sum_field 'forgery over:' 'forged')
 fp_lines=$(cat "$RUN"/logs/node*/*.log 2>/dev/null | grep -E 'FAULT failpoint [a-z0-9-]+: (crash|stall)' |
     sed -E 's/.*FAULT failpoint ([a-z0-9-]+): (crash|stall).*/\1 \2/')
 fp_total=$(grep -c . <<<"$fp_lines")
@@ -80,7 +81,7 @@ transfers=$(cat "$RUN"/logs/node*/learner.log 2>/dev/null | grep -c 'installed t
 echo "jepsen/run: faults: partitions $partitions, one-way ($oneway_cuts cuts) $oneway, kills $kills, pauses $pauses," \
     "frames duplicated $dup / delayed $delayed / reordered $reordered / dropped $dropped," \
     "failpoints fired $fp_total${fp_edn:+ ($fp_edn)}, learners lost $losses ($lost_bytes bytes)," \
-    "leaders disrupted $storm, half-written files left by a kill $leftovers," \
+    "leaders disrupted $storm, forged CHOSENs $forged, half-written files left by a kill $leftovers," \
     "packets stopped by cuts $cut_packets ($idle_cuts heals of cuts that stopped none);" \
     "compaction: $snapshots snapshots written, $transfers fetched from a peer"
 
@@ -98,6 +99,7 @@ if [ "$idle_cuts" -ne 0 ]; then
     never+=" partition"
     echo "jepsen/run: $idle_cuts heals undid cuts that had stopped no packet"
 fi
+started start-forge forge && fired "$forged" forge
 if [ -n "$never" ]; then
     echo "jepsen/run: nemesis never fired:$never (the run proves nothing about it)"
     status=1
@@ -116,7 +118,7 @@ if [ -f "$RUN/results.edn" ]; then
           :kills $kills, :pauses $pauses,
           :frames {:duplicated $dup, :delayed $delayed, :reordered $reordered, :dropped $dropped},
           :failpoints-fired $fp_total, :failpoints {$fp_edn},
-          :learners-lost $losses, :learner-bytes-lost $lost_bytes, :leaders-disrupted $storm,
+          :learners-lost $losses, :learner-bytes-lost $lost_bytes, :leaders-disrupted $storm, :forged-chosen $forged,
           :half-written-files $leftovers, :cut-packets $cut_packets, :idle-cuts $idle_cuts, :snapshots-written $snapshots,
           :snapshots-fetched $transfers, :never-fired [$(for k in $never; do printf ':%s ' "$k"; done)]}
 }

@@ -580,6 +580,15 @@ static void ret_clear(struct learner *l, uint64_t base)
  * lie in [v->slot, v->slot + pend_cap) like the ring now requires. */
 static void install(struct learner *l, const px_snap_view *v)
 {
+#ifndef PX_MUTANT_LEARNER_SNAPSHOT_SKIP
+    uint64_t next = v->slot; /* the snapshot holds every slot below it */
+#else
+    /* PLANTED BUG (mutant LEARNER_SNAPSHOT_SKIP): an off-by-one on the
+     * snapshot's mark -- "the snapshot at slot S" is taken to hold slot S
+     * too, so a learner that installs one (a peer's, or its own file at a
+     * restart) goes on at S + 1 and never applies slot S. */
+    uint64_t next = v->slot + 1;
+#endif
     size_t cap = v->list_len > 1024 ? (size_t)v->list_len : 1024;
     free(l->list);
     l->list = xrealloc(NULL, cap * sizeof *l->list);
@@ -589,7 +598,15 @@ static void install(struct learner *l, const px_snap_view *v)
 
     dedup_entry *dd = xrealloc(NULL, (size_t)v->dedup_n * sizeof *dd);
     for (uint64_t i = 0; i < v->dedup_n; i++) px_snap_entry(v, i, &dd[i]);
+#ifndef PX_MUTANT_LEARNER_INSTALL_NO_DEDUP
     dedup_load(&l->dd, dd, (size_t)v->dedup_n);
+#else
+    /* PLANTED BUG (mutant LEARNER_INSTALL_NO_DEDUP): the list is taken from
+     * the snapshot but the dedup table is not: the learner starts it
+     * empty, so a retry of a command applied before the snapshot is
+     * applied again, and its own next snapshot lacks those clients. */
+    dedup_load(&l->dd, dd, 0);
+#endif
 
     free(l->pt.dd);
     l->pt = (snap_point){.slot = v->slot, .list_len = v->list_len, .dd = dd,
@@ -597,17 +614,17 @@ static void install(struct learner *l, const px_snap_view *v)
                          .size = px_snap_size(v->list_len, v->dedup_n)};
     l->last_point = v->slot;
 
-    ret_clear(l, v->slot);
+    ret_clear(l, next);
     for (size_t i = 0; i < l->pend_cap; i++) {
-        if (l->pend[i] && l->pend[i]->slot < v->slot) {
+        if (l->pend[i] && l->pend[i]->slot < next) {
             l->pend_tallies -= !l->pend[i]->decided;
             free(l->pend[i]);
             l->pend[i] = NULL;
             l->pend_n--;
         }
     }
-    l->applied_upto = v->slot;
-    if (l->known_chosen < v->slot) l->known_chosen = v->slot;
+    l->applied_upto = next;
+    if (l->known_chosen < next) l->known_chosen = next;
 }
 
 /* After a snapshot install the list jumped without an APPLIED for the

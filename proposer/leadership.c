@@ -50,10 +50,19 @@ static uint64_t trim_mark(const struct proposer *p)
     for (uint32_t i = 0; i < p->cfg.n_nodes; i++) {
         uint32_t id = p->cfg.node_ids[i];
         if (!prop_is_member(p, id)) continue;
+#ifndef PX_MUTANT_PROPOSER_TRIM_APPLIED
+        uint64_t mark = p->snapped[id];
+#else
+        /* PLANTED BUG (mutant PROPOSER_TRIM_APPLIED): the wrong field of
+         * LEARNED -- how far each learner APPLIED, not how far its durable
+         * snapshot reaches -- so acceptors forget slots no snapshot holds
+         * yet; learners that restart from their files cannot get them back. */
+        uint64_t mark = p->learned[id];
+#endif
         /* Insertion sort, highest first: at most 9 learners. */
         uint32_t k = n++;
-        for (; k > 0 && m[k - 1] < p->snapped[id]; k--) m[k] = m[k - 1];
-        m[k] = p->snapped[id];
+        for (; k > 0 && m[k - 1] < mark; k--) m[k] = m[k - 1];
+        m[k] = mark;
     }
     uint32_t q = px_quorum(p->cfg.n_nodes);
     return q >= 1 && q <= n ? m[q - 1] : 0;

@@ -66,7 +66,15 @@ static void rec_merge(prop_rec_map *m, const px_promise_entry *pe)
 {
     if ((m->n + 1) * 2 > m->cap) rec_grow(m);
     prop_rec_entry *e = rec_probe(m, pe->slot);
+#ifndef PX_MUTANT_PROPOSER_LOWEST_VBALLOT
     if (e->used && px_ballot_cmp(pe->vballot, e->vballot) <= 0) return;
+#else
+    /* PLANTED BUG (mutant PROPOSER_LOWEST_VBALLOT): the comparison is the
+     * wrong way round, so the value of the LOWEST vballot reported for a
+     * slot is kept: a stale value a minority still holds is re-proposed
+     * over the one a later ballot may have got chosen. */
+    if (e->used && px_ballot_cmp(pe->vballot, e->vballot) >= 0) return;
+#endif
     if (!e->used) m->n++;
     e->used = 1;
     e->slot = pe->slot;
@@ -236,7 +244,16 @@ int prop_on_promise(struct proposer *p, const px_promise *pr, uint64_t now, px_o
     prop_read_acc *a = &rd->acc[pr->acceptor];
     /* Only the chunk we asked for last counts: a duplicate, or the answer to
      * a retransmit that crossed the first answer, is dropped. */
+#ifndef PX_MUTANT_PROPOSER_DUP_PROMISE
     if (a->done || pr->from_slot != a->next) return 0;
+#else
+    /* PLANTED BUG (mutant PROPOSER_DUP_PROMISE): an acceptor that already
+     * reported everything is not checked for, so a duplicate of its last
+     * chunk (a duplicated frame, or the answer to a retransmit crossing
+     * the first) counts as another acceptor's: a candidate can win phase 1
+     * on one acceptor's promise. */
+    if (pr->from_slot != a->next) return 0;
+#endif
     merge_chunk(p, pr);
     a->heard = 1;
     a->heard_at = now;

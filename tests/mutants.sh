@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# mutants.sh -- every planted bug must be caught by the simulator.
+# mutants.sh -- every planted bug must be caught by the simulator (but
+# those in NOT_IN_SIM, planted in a process's I/O the simulator does not
+# run; jepsen/mutants.sh catches them on real processes).
 #
 # For each mutant in the Makefile's MUTANTS list, runs
 # build/mutants/<m>/bin/paxos-sim (built by `make mutants`; rebuilt here if
@@ -33,10 +35,20 @@ declare -A LIMIT=(
 )
 DEFAULT_LIMIT=2000
 
+# Mutants planted outside the pure cores the simulator runs: they are
+# proved by the real-process test (jepsen/mutants.sh) instead.
+declare -A NOT_IN_SIM=(
+    [acceptor_sync_every_other]="acceptor/main.c's fsync; the simulator's disk is its own (tests/sim/disk.c)"
+)
+
 mutants=$(make --no-print-directory -s -f Makefile -f - print-mutants <<<'print-mutants: ; @echo $(MUTANTS)')
 passed=0
 failed=0
 for m in $mutants; do
+    if [ -n "${NOT_IN_SIM[$m]:-}" ]; then
+        echo "mutant $m: not for the simulator (${NOT_IN_SIM[$m]})"
+        continue
+    fi
     sim=build/mutants/$m/bin/paxos-sim
     # Up to date after `make mutants`; otherwise (re)builds just the simulator.
     make --no-print-directory -s BUILD=build/mutants/$m BINDIR=build/mutants/$m/bin \
