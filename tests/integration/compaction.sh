@@ -21,7 +21,7 @@ T0=$(now_ms)
 it_start_cluster
 note "cluster up with snapshot_every = $IT_SNAPSHOT_EVERY in $(($(now_ms) - T0)) ms"
 
-LOAD1=${IT_COMPACTION_LOAD:-3000} # appends in step 1
+LOAD1=${IT_COMPACTION_LOAD:-8000} # appends in step 1: 16 clients put about 6 in a slot, 500+ slots needed
 MAX_HELD=100                      # slots an acceptor may still hold after compaction
 ACKED=$IT_DIR/acked               # "value index" of every acknowledged append
 
