@@ -26,6 +26,7 @@ static const char *const fp_names[PX_FP_COUNT] = {
     [PX_FP_PROPOSER_WON_PHASE1] = "proposer-won-phase1",
     [PX_FP_PROPOSER_STATE_BEFORE_RENAME] = "proposer-state-before-rename",
     [PX_FP_LEARNER_SNAP_BEFORE_RENAME] = "learner-snap-before-rename",
+    [PX_FP_LEARNER_LIST_REQ] = "learner-list-req",
 };
 
 typedef struct failpoint {
@@ -225,13 +226,13 @@ static void stall(const char *name, uint32_t ms)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
-void px_failpoint_hit(int id)
+int px_failpoint_hit(int id)
 {
-    if (id < 0 || id >= PX_FP_COUNT) return;
+    if (id < 0 || id >= PX_FP_COUNT) return 0;
     failpoint *f = &F.fp[id];
-    if (f->arm.action == PX_FP_OFF) return;
+    if (f->arm.action == PX_FP_OFF) return 0;
     f->passed++;
-    if (px_rng_range(&F.rng, 0, PX_PPM - 1) >= f->arm.ppm) return;
+    if (px_rng_range(&F.rng, 0, PX_PPM - 1) >= f->arm.ppm) return 0;
     f->fired++;
     int action = f->arm.action;
     if (f->arm.count != 0 && --f->arm.count == 0) {
@@ -239,7 +240,12 @@ void px_failpoint_hit(int id)
         update_armed();
     }
     if (action == PX_FP_CRASH) crash(fp_names[id]);
+    if (action == PX_FP_DROP) {
+        px_warn("FAULT failpoint %s: drop", fp_names[id]);
+        return 1;
+    }
     stall(fp_names[id], f->arm.stall_ms);
+    return 0;
 }
 
 void px_failpoint_before_rename(const char *name)
@@ -250,7 +256,7 @@ void px_failpoint_before_rename(const char *name)
 
 static const char *action_name(int a)
 {
-    return a == PX_FP_CRASH ? "crash" : a == PX_FP_STALL ? "stall" : "off";
+    return a == PX_FP_CRASH ? "crash" : a == PX_FP_STALL ? "stall" : a == PX_FP_DROP ? "drop" : "off";
 }
 
 /* ---- control ---- */

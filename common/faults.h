@@ -81,6 +81,7 @@ enum px_failpoint_id {
     PX_FP_PROPOSER_WON_PHASE1,        /* just became leader, nothing sent as leader yet */
     PX_FP_PROPOSER_STATE_BEFORE_RENAME, /* proposer.state.tmp written, not renamed */
     PX_FP_LEARNER_SNAP_BEFORE_RENAME, /* learner.snap.tmp written, not renamed */
+    PX_FP_LEARNER_LIST_REQ,           /* the gateway asked for list elements (drop: lost) */
     PX_FP_COUNT
 };
 
@@ -89,11 +90,15 @@ const char *px_failpoint_name(int id);
 /* The id of a name, or -1. */
 int px_failpoint_lookup(const char *name);
 
-void px_failpoint_hit(int id);
+/* Passes failpoint id: may crash or stall here.  Returns 1 when it fired
+ * with PX_FP_DROP: the caller drops what it was handling. */
+int px_failpoint_hit(int id);
 #define PX_FAILPOINT(id)                              \
     do {                                              \
         if (px_failpoints_armed) px_failpoint_hit(id); \
     } while (0)
+/* Whether failpoint id (armed with drop) says to drop this one. */
+#define PX_FAILPOINT_DROPS(id) (px_failpoints_armed && px_failpoint_hit(id))
 
 /* The hook fileio.c calls between writing dir/name.tmp and the rename. */
 void px_failpoint_before_rename(const char *name);

@@ -319,7 +319,7 @@ static int failpoint_name_ok(const char *name, size_t len)
 
 static int failpoint_ok(const px_ctl_failpoint *f)
 {
-    if (f->action > PX_FP_STALL || f->ppm > PX_PPM) return 0;
+    if (f->action > PX_FP_DROP || f->ppm > PX_PPM) return 0;
     if (f->action == PX_FP_STALL ? f->stall_ms < 1 || f->stall_ms > PX_FAULT_STALL_MAX_MS
                                  : f->stall_ms != 0)
         return 0;

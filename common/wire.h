@@ -264,7 +264,9 @@ enum px_ctl_what {
 #define PX_FAULT_STALL_MAX_MS 60000u  /* the longest stall a failpoint may cause */
 #define PX_FAILPOINT_NAME_MAX 40      /* [a-z0-9-], 1..40 bytes */
 
-enum px_failpoint_action { PX_FP_OFF = 0, PX_FP_CRASH = 1, PX_FP_STALL = 2 };
+/* PX_FP_DROP: the host drops what it was handling at the point (a request
+ * lost on the way), where the point says it can; elsewhere it does nothing. */
+enum px_failpoint_action { PX_FP_OFF = 0, PX_FP_CRASH = 1, PX_FP_STALL = 2, PX_FP_DROP = 3 };
 
 /* Send faults: each frame is dropped, duplicated, delayed or reordered
  * with these chances (their sum at most PX_PPM); delays are 1..delay_ms. */

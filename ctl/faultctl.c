@@ -7,7 +7,7 @@
  *     COMMAND   show
  *               net off
  *               net [dup=P] [delay=P] [reorder=P] [drop=P] [delay-ms=MS]
- *               failpoint NAME crash|stall=MS|off [prob=P] [count=N]
+ *               failpoint NAME crash|stall=MS|drop|off [prob=P] [count=N]
  *   paxos-fault list        the failpoint names
  *
  * Prints one line per role: "node N ROLE {json}" (the role's fault
@@ -39,7 +39,7 @@ static void usage(void)
             "    show\n"
             "    net off\n"
             "    net [dup=P] [delay=P] [reorder=P] [drop=P] [delay-ms=MS]\n"
-            "    failpoint NAME crash|stall=MS|off [prob=P] [count=N]\n"
+            "    failpoint NAME crash|stall=MS|drop|off [prob=P] [count=N]\n"
             "  paxos-fault list    (the failpoint names)\n"
             "Roles refuse unless started with PAXOS_FAULT_INJECTION=1 (tests only).\n");
     exit(2);
@@ -103,10 +103,11 @@ static int parse_net(int argc, char **argv, px_ctl_req *q)
     return 0;
 }
 
-/* The action: crash, stall=MS or off. */
+/* The action: crash, stall=MS, drop or off. */
 static int parse_action(const char *a, px_ctl_failpoint *f)
 {
     if (strcmp(a, "crash") == 0) f->action = PX_FP_CRASH;
+    else if (strcmp(a, "drop") == 0) f->action = PX_FP_DROP;
     else if (strcmp(a, "off") == 0) f->action = PX_FP_OFF;
     else if (strncmp(a, "stall=", 6) == 0) {
         long ms = parse_uint(a + 6, PX_FAULT_STALL_MAX_MS);

@@ -44,23 +44,31 @@ LOG=$ROOT/build/test-logs/jepsen-mutants
 # nemesis on its own (partition-oneway-ring has its own test in
 # tests/run-all.sh jepsen).
 REAL_NEMESES=(all partition dup failpoint learner-loss election-storm partition-oneway kill
-              all pause partition-leader partition-ring bridge all)
+              all pause partition-leader partition-ring bridge list-lag all
+              "partition-leader --snapshot-every 4096" forge)
 # Mutants that run under another nemesis than --nemesis, because `all`
 # deals the one fault that exposes them in about half of its runs only
-# (6 rounds of 12 kinds in 60 s):
+# (6 rounds of 13 kinds in 60 s):
 #  - durability bugs show only when a majority of acceptors loses a batch
 #    it answered for: `kill` lands there in its power cuts (every acceptor
 #    crashes at its fsync, then every node is killed), one kill in five;
 #  - a duplicated promise counted twice wins an election only for a node
 #    that hears no other acceptor: `dup` cuts a node off half the time;
 #  - a slot whose acceptors hold values of different ballots, which the
-#    next leader must choose between, needs leaders deposed mid-accept, one
-#    after another: `election-storm`.
+#    next leader must choose between: an isolated leader's own acceptor
+#    holds its votes, the majority chose other values there at a higher
+#    ballot, and the old leader comes back (`partition-leader`'s comeback
+#    heal) before the majority trimmed those slots, which --snapshot-every
+#    16 does at once; 4096 is cluster.cfg's default;
+#  - a read whose list the gateway's copy lacks until its deadline:
+#    `list-lag`.
+# The words after the nemesis are more options of jepsen/run.
 declare -A NEMESIS_FOR=(
     [acceptor_early_reply]=kill
     [acceptor_sync_every_other]=kill
     [proposer_dup_promise]=dup
-    [proposer_lowest_vballot]=election-storm
+    [proposer_lowest_vballot]="partition-leader --snapshot-every 4096"
+    [gateway_read_short]=list-lag
 )
 only=()
 while [ $# -gt 0 ]; do
@@ -148,6 +156,7 @@ caught_by() {
 start=$(date +%s)
 for job in "${jobs[@]}"; do
     read -r b r nem <<<"$job"
+    read -r -a nem_args <<<"$nem"
     if [ "$DEADLINE_MIN" -gt 0 ] && [ $(($(date +%s) - start)) -ge $((DEADLINE_MIN * 60)) ]; then
         echo "jepsen/mutants.sh: deadline of $DEADLINE_MIN min reached, no more runs"
         break
@@ -160,7 +169,7 @@ for job in "${jobs[@]}"; do
     out=$LOG/$b-$r.log
     lb=$(load1) t0=$(date +%s)
     timeout -k 30 $((TIME_LIMIT + 300)) "$ROOT/jepsen/run" test --time-limit "$TIME_LIMIT" \
-        --nemesis "$nem" --seed "$seed" --bin "$bin" --store "$LOG/store" >"$out" 2>&1
+        --nemesis "${nem_args[@]}" --seed "$seed" --bin "$bin" --store "$LOG/store" >"$out" 2>&1
     secs=$(($(date +%s) - t0)) la=$(load1)
     if grep -q "Analysis invalid!" "$out"; then verdict=invalid
     elif grep -q "Everything looks good!" "$out"; then verdict=valid

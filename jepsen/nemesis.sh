@@ -6,6 +6,8 @@
 #   ACTION: start | stop
 #   KIND:   partition         random halves (a majority and a minority)
 #           partition-leader  the current leader alone against the rest
+#                             (half the heals: the others' proposers held
+#                             1-2 s, so the old leader leads again)
 #           partition-ring    every node sees a majority, no two the same one
 #           bridge            two halves joined only through one node
 #           kill              kill -9 one node, a minority, a majority or all
@@ -27,6 +29,11 @@
 #                             stop restarts it, empty
 #           election-storm    isolate or pause each new leader soon after it
 #                             wins, again and again
+#           list-lag          a gateway's list copy left behind: a node's
+#                             learner drops every request for list elements
+#                             and its gateway restarts with an empty copy;
+#                             results still come, the list they need not;
+#                             stop lets the requests through
 #           forge             frames from a buggy peer: a CHOSEN without a
 #                             quorum of acks, some slots ahead of a learner,
 #                             with a value nobody appended (paxos-forge over
@@ -175,8 +182,68 @@ start_partition_leader() {
     local l others
     l=$(leader)
     others=$(ids | grep -vx "$l" | tr '\n' ' ')
+    # with its round before the cut: a comeback waits for a higher one
+    local r0="" _try
+    for _try in 1 2 3; do
+        r0=$(proposer_view "$l" | cut -d' ' -f2)
+        [ -n "$r0" ] && break
+    done
     cut_groups "$l" "$others"
+    echo "$l $r0" >"$PX_STATE/isolated_leader"
     echo "isolated leader $l from [${others% }]"
+}
+
+# Half the heals of an isolated leader are a comeback: the other nodes'
+# proposers are held (SIGSTOP) across the heal until the old leader -- which
+# has not learned what the majority chose without it -- has won an election
+# again (at most 4 s: after a cut its connections take a redial, and it
+# first learns from rejections that it was deposed).  Its own learner is
+# held too: it would otherwise fetch from its peers within milliseconds
+# what it missed, and the proposer's phase 1 starts where every learner
+# has applied.  Its phase 1 then reads slots where its own acceptor holds
+# its votes (nobody else heard them) and the majority's acceptors hold
+# other values of a higher ballot: which one it re-proposes is the heart of
+# Paxos (the mutant proposer_lowest_vballot takes the lower).  A slot is
+# read so only while the majority has not trimmed it: with --snapshot-every
+# 16 it has; with the default 4096 it often has not.
+stop_partition_leader() {
+    local l pid healed r0 r1 st r t0 ms won="did not lead again"
+    l="" r0=""
+    [ -f "$PX_STATE/isolated_leader" ] && read -r l r0 <"$PX_STATE/isolated_leader"
+    rm -f "$PX_STATE/isolated_leader"
+    if [ -z "$l" ] || [ $((RANDOM % 2)) -eq 0 ]; then heal; return; fi
+    read -r _ r1 < <(proposer_view "$l")
+    [ "${r1:-0}" -gt "${r0:-0}" ] && r0=$r1
+    if [ -z "$r0" ]; then echo "$(heal); no comeback: node $l's round unknown"; return; fi
+    for pid in $(ids | grep -vx "$l" | sed "s|.*|$PX_DATA/node&/pids/proposer.pid|") \
+               "$PX_DATA/node$l/pids/learner.pid"; do
+        pid=$(cat "$pid" 2>/dev/null) || continue
+        kill -STOP "$pid" 2>/dev/null && echo "$pid" >>"$PX_STATE/held"
+    done
+    healed=$(heal)
+    t0=$(date +%s%3N)
+    while ms=$(($(date +%s%3N) - t0)); [ "$ms" -lt 4000 ]; do
+        read -r st r < <(proposer_view "$l")
+        if [ "$st" = leader ] && [ "${r:-0}" -gt "${r0:-0}" ]; then won="leads again in round $r"; break; fi
+        sleep 0.05
+    done
+    release_held
+    echo "$healed; comeback: the other proposers and node $l's learner held $ms ms, node $l $won"
+}
+
+# "STATE ROUND" of node id's proposer (its gateway's /roles/proposer), or
+# nothing if it did not answer within 2 s.
+proposer_view() {
+    curl -s -m 2 "http://$(host_of "$1"):$(port_of "$1")/roles/proposer" 2>/dev/null |
+        sed -n 's/.*"state": *"\([a-z]*\)", *"ballot": *{ *"round": *\([0-9]*\).*/\1 \2/p'
+}
+
+# Resumes the processes a comeback held (also when a run stops mid-way).
+release_held() {
+    [ -f "$PX_STATE/held" ] || return 0
+    # shellcheck disable=SC2046
+    kill -CONT $(cat "$PX_STATE/held") 2>/dev/null
+    rm -f "$PX_STATE/held"
 }
 
 start_ring() {
@@ -383,8 +450,8 @@ stop_dup() {
 
 # Lines of every role log that say a failpoint fired.
 failpoints_fired() {
-    cat "$PX_DATA"/node*/logs/*.log 2>/dev/null | grep -E 'FAULT failpoint [a-z0-9-]+: (crash|stall)' |
-        sed -E 's/.*FAULT failpoint ([a-z0-9-]+): (crash|stall).*/\1 \2/'
+    cat "$PX_DATA"/node*/logs/*.log 2>/dev/null | grep -E 'FAULT failpoint [a-z0-9-]+: (crash|stall|drop)' |
+        sed -E 's/.*FAULT failpoint ([a-z0-9-]+): (crash|stall|drop).*/\1 \2/'
 }
 
 # Pauses the leader's proposer for a moment, so the others hold an
@@ -485,6 +552,39 @@ stop_learner_loss() {
     done
     rm -f "$PX_STATE/learner_lost"
     echo "restarted the learner of node ${restarted[*]}, empty"
+}
+
+# ---- list lag ------------------------------------------------------------
+
+# A gateway's copy of the list left behind its learner: node N's learner
+# drops every LIST_REQ (failpoint learner-list-req, drop), then N's gateway
+# is killed and its supervisor restarts it with an empty copy.  Commands
+# sent through N still come back applied, with their results, but the list
+# elements an answer shows never arrive: a read must wait for them and then
+# answer 503, never answer with the shorter copy it holds (the mutant
+# gateway_read_short).  The copy only lags like this for a moment after a
+# gateway restarts or its learner installs a snapshot; the drop stretches
+# that moment over the whole fault.  Stop disarms: the copy fills.
+start_list_lag() {
+    local id gp
+    id=$(shuffled | head -n 1)
+    gp=$(cat "$PX_DATA/node$id/pids/gateway.pid" 2>/dev/null) || fail "no gateway pid for node $id"
+    echo "$id" >>"$PX_STATE/list_lag"
+    arm "$id" learner failpoint learner-list-req drop count=0
+    kill -9 "$gp" 2>/dev/null || fail "cannot kill the gateway of node $id"
+    echo "list lag on node $id: its learner drops list requests, its gateway killed to restart with an empty copy"
+}
+
+stop_list_lag() {
+    local id lagged=()
+    [ -f "$PX_STATE/list_lag" ] || { echo "no list lag"; return; }
+    for id in $(sort -u "$PX_STATE/list_lag"); do
+        # (a learner restarted meanwhile came back unarmed)
+        fault --node "$id" learner failpoint learner-list-req off >/dev/null 2>&1
+        lagged+=("$id")
+    done
+    rm -f "$PX_STATE/list_lag"
+    echo "list lag over on node ${lagged[*]}: list requests pass again"
 }
 
 # ---- election storm ----------------------------------------------------
@@ -655,9 +755,11 @@ case "$ACTION:$KIND" in
     start:learner-loss) start_learner_loss ;;
     start:election-storm) start_storm ;;
     start:forge) start_forge ;;
+    start:list-lag) start_list_lag ;;
     storm-loop:-) storm_loop ;;
     forge-loop:-) forge_loop ;;
-    stop:partition | stop:partition-leader | stop:partition-ring | stop:bridge) heal ;;
+    stop:partition-leader) stop_partition_leader ;;
+    stop:partition | stop:partition-ring | stop:bridge) heal ;;
     stop:partition-oneway | stop:partition-oneway-ring) heal ;;
     stop:kill) stop_kill ;;
     stop:pause) stop_pause ;;
@@ -666,6 +768,7 @@ case "$ACTION:$KIND" in
     stop:learner-loss) stop_learner_loss ;;
     stop:election-storm) stop_storm ;;
     stop:forge) stop_forge ;;
-    stop:all) echo "$(stop_storm); $(stop_forge); $(heal); $(stop_pause); $(stop_kill); $(stop_dup); $(stop_failpoint); $(stop_learner_loss)" ;;
+    stop:list-lag) stop_list_lag ;;
+    stop:all) release_held; echo "$(stop_storm); $(stop_forge); $(heal); $(stop_pause); $(stop_kill); $(stop_dup); $(stop_failpoint); $(stop_learner_loss); $(stop_list_lag)" ;;
     *) echo "unknown nemesis $ACTION $KIND" >&2; exit 2 ;;
 esac

@@ -51,7 +51,7 @@ END {
 # kind, then the completion, whose value says what it did); :recovery lines
 # stand alone.  A fault still in force at the end lasts to the last op.
 awk -F'\t' '
-BEGIN { split(":start-partition :kill :pause :start-dup :start-failpoint :lose-learner :start-storm", a, " ")
+BEGIN { split(":start-partition :kill :pause :start-dup :start-failpoint :lose-learner :start-storm :start-forge :start-list-lag", a, " ")
         for (i in a) starts[a[i]] = 1 }
 { last = $4 }
 $1 != ":nemesis" || $3 == ":recovery" { next }
@@ -82,6 +82,8 @@ nemesis_colour() {
         failpoint) echo "#7f5539" ;;
         learner-loss) echo "#6a994e" ;;
         election-storm) echo "#f15bb5" ;;
+        forge) echo "#00a6a6" ;;
+        list-lag) echo "#bc8a00" ;;
         *) echo "#888888" ;;
     esac
 }

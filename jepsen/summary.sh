@@ -65,9 +65,11 @@ losses=$(count '"lost the learner')
 lost_bytes=$(grep -o 'learner.snap ([0-9]* bytes) deleted' <<<"$nem" | grep -o '[0-9]*' | awk '{ s += $1 } END { print s + 0 }')
 storm=$(sum_field 'election storm over:' 'disrupted')
 forged=$(sum_field 'forgery over:' 'forged')
-fp_lines=$(cat "$RUN"/logs/node*/*.log 2>/dev/null | grep -E 'FAULT failpoint [a-z0-9-]+: (crash|stall)' |
-    sed -E 's/.*FAULT failpoint ([a-z0-9-]+): (crash|stall).*/\1 \2/')
+fp_lines=$(cat "$RUN"/logs/node*/*.log 2>/dev/null | grep -E 'FAULT failpoint [a-z0-9-]+: (crash|stall|drop)' |
+    sed -E 's/.*FAULT failpoint ([a-z0-9-]+): (crash|stall|drop).*/\1 \2/')
 fp_total=$(grep -c . <<<"$fp_lines")
+# the list-lag nemesis's drops of a gateway's list requests (a failpoint too)
+list_drops=$(grep -c '^learner-list-req drop$' <<<"$fp_lines")
 fp_edn=$(sort <<<"$fp_lines" | uniq -c | awk 'NF == 3 { sep = n++ ? ", " : ""; printf("%s\"%s %s\" %d", sep, $2, $3, $1) }')
 # Every heal of real cuts must show packets they stopped: a rule in the
 # wrong place (the wrong namespace, the wrong address) stops nothing.
@@ -81,7 +83,7 @@ transfers=$(cat "$RUN"/logs/node*/learner.log 2>/dev/null | grep -c 'installed t
 echo "jepsen/run: faults: partitions $partitions, one-way ($oneway_cuts cuts) $oneway, kills $kills, pauses $pauses," \
     "frames duplicated $dup / delayed $delayed / reordered $reordered / dropped $dropped," \
     "failpoints fired $fp_total${fp_edn:+ ($fp_edn)}, learners lost $losses ($lost_bytes bytes)," \
-    "leaders disrupted $storm, forged CHOSENs $forged, half-written files left by a kill $leftovers," \
+    "leaders disrupted $storm, forged CHOSENs $forged, list requests dropped $list_drops, half-written files left by a kill $leftovers," \
     "packets stopped by cuts $cut_packets ($idle_cuts heals of cuts that stopped none);" \
     "compaction: $snapshots snapshots written, $transfers fetched from a peer"
 
@@ -92,7 +94,7 @@ fired() { [ "$1" -gt 0 ] || never+=" $2"; }
 started start-partition partition-oneway && fired "$oneway_cuts" partition-oneway
 started start-partition partition-oneway-ring && fired "$oneway_cuts" partition-oneway-ring
 started start-dup dup && fired "$((dup + delayed + reordered + dropped))" dup
-started start-failpoint failpoint && fired "$fp_total" failpoint
+started start-failpoint failpoint && fired "$((fp_total - list_drops))" failpoint
 started lose-learner learner-loss && fired "$losses" learner-loss
 started start-storm election-storm && fired "$storm" election-storm
 if [ "$idle_cuts" -ne 0 ]; then
@@ -100,6 +102,7 @@ if [ "$idle_cuts" -ne 0 ]; then
     echo "jepsen/run: $idle_cuts heals undid cuts that had stopped no packet"
 fi
 started start-forge forge && fired "$forged" forge
+started start-list-lag list-lag && fired "$list_drops" list-lag
 if [ -n "$never" ]; then
     echo "jepsen/run: nemesis never fired:$never (the run proves nothing about it)"
     status=1
@@ -118,7 +121,7 @@ if [ -f "$RUN/results.edn" ]; then
           :kills $kills, :pauses $pauses,
           :frames {:duplicated $dup, :delayed $delayed, :reordered $reordered, :dropped $dropped},
           :failpoints-fired $fp_total, :failpoints {$fp_edn},
-          :learners-lost $losses, :learner-bytes-lost $lost_bytes, :leaders-disrupted $storm, :forged-chosen $forged,
+          :learners-lost $losses, :learner-bytes-lost $lost_bytes, :leaders-disrupted $storm, :forged-chosen $forged, :list-requests-dropped $list_drops,
           :half-written-files $leftovers, :cut-packets $cut_packets, :idle-cuts $idle_cuts, :snapshots-written $snapshots,
           :snapshots-fetched $transfers, :never-fired [$(for k in $never; do printf ':%s ' "$k"; done)]}
 }

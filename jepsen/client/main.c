@@ -269,6 +269,7 @@ static const struct {
     {"learner-loss", "lose-learner", "restart-learner"},
     {"election-storm", "start-storm", "stop-storm"},
     {"forge", "start-forge", "stop-forge"},
+    {"list-lag", "start-list-lag", "stop-list-lag"},
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
@@ -276,7 +277,7 @@ static const struct {
  * partition-oneway-ring (partition-oneway includes it). */
 static const char *const all_kinds[] = {
     "partition", "partition-leader", "partition-ring", "partition-oneway", "bridge", "kill",
-    "pause", "dup", "failpoint", "learner-loss", "election-storm", "forge",
+    "pause", "dup", "failpoint", "learner-loss", "election-storm", "forge", "list-lag",
 };
 
 static const char *step_f(const char *action, const char *kind)
@@ -292,7 +293,7 @@ static const char *step_f(const char *action, const char *kind)
 /* `all` deals the kinds from a shuffled deck, reshuffled when used up:
  * a run of k rounds sees min(k, N_ALL_KINDS) different faults, where
  * independent draws would repeat some and leave others out (6 rounds of
- * 12 kinds miss a given kind 59% of the time), and a bug only one fault
+ * 13 kinds miss a given kind 62% of the time), and a bug only one fault
  * exposes would then go unseen in most runs. */
 static const char *pick_kind(uint64_t *rng)
 {

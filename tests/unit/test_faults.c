@@ -178,6 +178,25 @@ static void test_failpoint_fires_as_armed(void)
     CHECK(fired("learner-snap-before-rename") == 1);
 }
 
+/* A drop fires without stalling or crashing, and says so to its caller:
+ * only PX_FAILPOINT_DROPS of an armed point returns 1. */
+static void test_drop_tells_the_caller(void)
+{
+    REQUIRE(init_with("PAXOS_FAULT_INJECTION", "1") == 0);
+    CHECK(!PX_FAILPOINT_DROPS(PX_FP_LEARNER_LIST_REQ)); /* unarmed */
+    px_ctl_req q = arm_req("learner-list-req", PX_FP_DROP, PX_PPM, 3, 0);
+    px_faults_ctl(&q, json, sizeof json);
+    CHECK(!strstr(json, "\"error\"") && strstr(json, "\"action\":\"drop\""));
+    int drops = 0;
+    for (int i = 0; i < 10; i++) drops += PX_FAILPOINT_DROPS(PX_FP_LEARNER_LIST_REQ);
+    CHECK(drops == 3 && fired("learner-list-req") == 3);
+    CHECK(!px_failpoints_armed);
+    /* a stall or a crash point never asks its caller to drop */
+    q = arm_req("learner-list-req", PX_FP_STALL, PX_PPM, 1, 1);
+    px_faults_ctl(&q, json, sizeof json);
+    CHECK(!PX_FAILPOINT_DROPS(PX_FP_LEARNER_LIST_REQ) && fired("learner-list-req") == 4);
+}
+
 /* A crash is a kill -9 of the process itself. */
 static void test_crash_is_sigkill(void)
 {
@@ -206,6 +225,7 @@ int main(void)
     RUN(test_fates_follow_their_chances);
     RUN(test_control_needs_fault_injection);
     RUN(test_failpoint_fires_as_armed);
+    RUN(test_drop_tells_the_caller);
     RUN(test_crash_is_sigkill);
     clean_env();
     return check_summary();

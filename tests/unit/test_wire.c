@@ -869,7 +869,7 @@ static void test_ctl_req_strict(void)
 
     /* a failpoint: action, chance, stall, name */
     n = encode_ctl(PX_CTL_FAILPOINT);
-    CHECK(patch_count(n, 1, 1, PX_FP_STALL + 1) == -PX_WIRE_FIELD_BAD);
+    CHECK(patch_count(n, 1, 1, PX_FP_DROP + 1) == -PX_WIRE_FIELD_BAD);
     n = encode_ctl(PX_CTL_FAILPOINT);
     CHECK(patch_count(n, 2, 4, PX_PPM + 1) == -PX_WIRE_FIELD_BAD);
     n = encode_ctl(PX_CTL_FAILPOINT);
@@ -878,6 +878,9 @@ static void test_ctl_req_strict(void)
     CHECK(patch_count(n, 10, 4, PX_FAULT_STALL_MAX_MS + 1) == -PX_WIRE_FIELD_BAD);
     CHECK(patch_count(n, 10, 4, PX_FAULT_STALL_MAX_MS) == 0);
     CHECK(patch_count(n, 1, 1, PX_FP_CRASH) == -PX_WIRE_FIELD_BAD); /* a crash with a stall */
+    CHECK(patch_count(n, 10, 4, 0) == 0);
+    CHECK(patch_count(n, 1, 1, PX_FP_DROP) == 0);
+    CHECK(patch_count(n, 10, 4, 5) == -PX_WIRE_FIELD_BAD); /* a drop with a stall */
     CHECK(patch_count(n, 10, 4, 0) == 0);
     CHECK(patch_count(n, 15, 1, 'A') == -PX_WIRE_FIELD_BAD);  /* name: [a-z0-9-] only */
     CHECK(patch_count(n, 15, 1, '_') == -PX_WIRE_FIELD_BAD);
