@@ -18,6 +18,8 @@
  *               their durations, appends by outcome
  *   metrics.c   GET /metrics: the node's roles and the gateway as
  *               Prometheus text
+ *   metrics_roles.c  the text format and the families read from the
+ *               roles' control JSON (metrics.h; unit-tested)
  *   gather.c    GET /cluster: every node's GET /node, fetched from its
  *               gateway (libcurl; HTTPS checked against the cluster CA)
  *   page.c      GET /: the live cluster page (page.html, built in)
