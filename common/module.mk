@@ -11,8 +11,9 @@ test_config_LIBS := -lconfig
 test_quorum_SRCS := tests/unit/test_quorum.c
 
 # The membership history (docs/PROTOCOL.md, Membership).
-UNIT_TESTS += test_members
+UNIT_TESTS += test_members test_members_model
 test_members_SRCS := tests/unit/test_members.c
+test_members_model_SRCS := tests/unit/test_members_model.c
 
 # The test-only fault injection (common/faults.c) and its delay queue, and
 # the atomic replace's test hooks (common/fileio.c).
