@@ -88,13 +88,14 @@ enum model_bug {
     BUG_TWO_AT_ONCE,     /* a change while another is pending is applied too */
     BUG_PHASE1_FROM_ONLY,/* phase 1 needs a majority of the configuration at K only */
     BUG_NO_WINDOW,       /* slots proposed past K + ALPHA, under the newest known configuration */
+    BUG_NON_MEMBERS,     /* a leader counts votes of acceptors outside C(t) (a removed node's) */
     BUG_COUNT
 };
 
 static const char *const bug_names[BUG_COUNT] = {
     "none", "old configuration's quorum after a change", "new node counted before s + ALPHA",
     "two changes at once", "phase 1 checks the configuration at from only",
-    "no window"};
+    "no window", "votes of non-members counted"};
 
 typedef struct world {
     px_rng rng;
@@ -340,6 +341,8 @@ static void deliver(mprop *m)
     x->has[t] = 1;
     record_vote(t, m->b, m->prop[t], a);
     m->acks[t] |= 1u << a;
+    if (W.bug == BUG_NON_MEMBERS && px_member_count(m->acks[t]) > px_member_count(c) / 2)
+        m->counted[t] = 1; /* every voter counts, member or not */
     if (!m->counted[t] && majority_of(c, m->acks[t])) m->counted[t] = 1;
     advance_known(m);
 }
