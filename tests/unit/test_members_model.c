@@ -16,6 +16,10 @@
  *     needs a majority of every configuration governing a slot at or
  *     above K: the history's (current and pending) and those made by the
  *     changes it is about to re-propose, folded in slot order.
+ *   - a learner keeps one tally per slot (the highest ballot heard),
+ *     decides t only inside applied + ALPHA, against C(t), re-checking
+ *     the slot each applied slot brings into its window, and takes a
+ *     peer's CHOSEN only with acks that are a majority of its C(t).
  * Leaders are never told they were deposed (a stale leader goes on
  * proposing; acceptors refuse it), and any listed node may campaign.
  *
@@ -24,8 +28,8 @@
  * specification (members.c), slot by slot -- voted v at one ballot.
  * Checked: no slot chosen with two values; no vote in a slot whose
  * configuration the chosen log does not fix yet (every proposer must know
- * C(t) before proposing there); every slot a leader counted chosen is
- * chosen in truth, with its value.
+ * C(t) before proposing there); every slot a leader counted chosen, and
+ * every slot a learner decided, is chosen in truth, with its value.
  *
  * Then each rule is broken in turn (a "model bug", as a mutant would) and
  * the same runs must find a violation. */
@@ -89,13 +93,28 @@ enum model_bug {
     BUG_PHASE1_FROM_ONLY,/* phase 1 needs a majority of the configuration at K only */
     BUG_NO_WINDOW,       /* slots proposed past K + ALPHA, under the newest known configuration */
     BUG_NON_MEMBERS,     /* a leader counts votes of acceptors outside C(t) (a removed node's) */
+    BUG_LEARNER_NO_WINDOW, /* a learner decides past applied + ALPHA, with the newest configuration */
+    BUG_LEARNER_NON_MEMBERS, /* a learner counts VOTEs of acceptors outside C(t) */
     BUG_COUNT
 };
 
 static const char *const bug_names[BUG_COUNT] = {
     "none", "old configuration's quorum after a change", "new node counted before s + ALPHA",
     "two changes at once", "phase 1 checks the configuration at from only",
-    "no window", "votes of non-members counted"};
+    "no window", "votes of non-members counted", "learner: no window",
+    "learner: votes of non-members counted"};
+
+/* A learner: VOTEs into one tally per slot (the highest ballot heard),
+ * decisions only inside its window, applied in slot order. */
+typedef struct mlearner {
+    uint64_t ap;       /* next slot to apply */
+    px_members h;      /* folded over [0, A) */
+    px_ballot tb[SLOTS];
+    mval tv[SLOTS];
+    uint32_t tvoters[SLOTS];
+    uint8_t dec[SLOTS];
+    mval dv[SLOTS];
+} mlearner;
 
 typedef struct world {
     px_rng rng;
@@ -104,6 +123,7 @@ typedef struct world {
     uint32_t next_id;
     macc acc[LISTED + 1];
     mprop pr[LISTED + 1];
+    mlearner ln[LISTED + 1];
     tally tl[SLOTS][TALLIES];
     uint8_t ntl[SLOTS];
     /* the truth, from the last scan */
@@ -323,6 +343,81 @@ static void advance_known(mprop *m)
     }
 }
 
+static uint32_t learner_config(const mlearner *l, uint64_t t)
+{
+    uint32_t c = px_members_at(&l->h, t);
+    if (c == 0 && W.bug == BUG_LEARNER_NO_WINDOW) c = l->h.pending ? l->h.pending : l->h.current;
+    return c;
+}
+
+static void learner_try(mlearner *l, uint64_t t)
+{
+    if (t < l->ap || t >= SLOTS || l->dec[t] || l->tvoters[t] == 0) return;
+    uint32_t c = learner_config(l, t);
+    int q = W.bug == BUG_LEARNER_NON_MEMBERS
+                ? c != 0 && px_member_count(l->tvoters[t]) > px_member_count(c) / 2
+                : majority_of(c, l->tvoters[t]);
+    if (!q) return;
+    l->dec[t] = 1;
+    l->dv[t] = l->tv[t];
+}
+
+/* Apply what is decided in order; each applied slot brings one more slot
+ * inside the window, whose tally may now decide. */
+static void learner_apply(mlearner *l)
+{
+    while (l->ap < SLOTS && l->dec[l->ap]) {
+        fold(&l->h, l->ap, l->dv[l->ap], 1);
+        l->ap++;
+        for (uint64_t t = l->ap; t < l->ap + A && t < SLOTS; t++) learner_try(l, t);
+    }
+}
+
+static void learner_vote(mlearner *l, uint64_t t, px_ballot b, mval v, uint32_t a)
+{
+    if (t < l->ap || l->dec[t]) return;
+    int c = l->tvoters[t] ? px_ballot_cmp(b, l->tb[t]) : 1;
+    if (c < 0) return; /* an older ballot's vote */
+    if (c > 0) {
+        l->tb[t] = b;
+        l->tv[t] = v;
+        l->tvoters[t] = 0;
+    }
+    l->tvoters[t] |= 1u << a;
+    learner_try(l, t);
+    learner_apply(l);
+}
+
+/* Catch-up: a peer serves slot A as CHOSEN with the acks it was decided
+ * with (here: the ballot's voters in truth); taken only if they are a
+ * majority of the learner's C(A). */
+static void learner_catchup(mlearner *l)
+{
+    uint64_t t = l->ap;
+    if (t >= SLOTS || !W.is_chosen[t]) return;
+    for (int i = 0; i < W.ntl[t]; i++) {
+        if (!val_eq(W.tl[t][i].v, W.chosen[t])) continue;
+        if (!majority_of(px_members_at(&l->h, t), W.tl[t][i].voters)) continue;
+        l->dec[t] = 1;
+        l->dv[t] = W.chosen[t];
+        learner_apply(l);
+        return;
+    }
+}
+
+/* Every slot a learner decided is chosen in truth, with its value. */
+static void check_learners(void)
+{
+    for (uint32_t k = 1; k <= LISTED && !W.violation; k++) {
+        const mlearner *l = &W.ln[k];
+        for (uint64_t t = 0; t < SLOTS && !W.violation; t++) {
+            if (!l->dec[t]) continue;
+            if (!W.is_chosen[t]) W.violation = "a learner decided a slot no quorum chose";
+            else if (!val_eq(W.chosen[t], l->dv[t])) W.violation = "a learner decided another value";
+        }
+    }
+}
+
 /* One ACCEPT of an open slot reaches one acceptor, its ACCEPTED the leader. */
 static void deliver(mprop *m)
 {
@@ -340,6 +435,8 @@ static void deliver(mprop *m)
     x->v[t] = m->prop[t];
     x->has[t] = 1;
     record_vote(t, m->b, m->prop[t], a);
+    for (uint32_t k = 1; k <= LISTED; k++) /* its VOTE, to every listed learner, lossy */
+        if (chance(80)) learner_vote(&W.ln[k], t, m->b, m->prop[t], a);
     m->acks[t] |= 1u << a;
     if (W.bug == BUG_NON_MEMBERS && px_member_count(m->acks[t]) > px_member_count(c) / 2)
         m->counted[t] = 1; /* every voter counts, member or not */
@@ -380,6 +477,11 @@ static void step(void)
             W.pr[p].reach = (uint32_t)px_rng_range(&W.rng, 0, 63) & ~1u;
         return;
     }
+    if (r >= 60 && r < 120) {
+        truth_scan();
+        learner_catchup(&W.ln[px_rng_range(&W.rng, 1, LISTED)]);
+        return;
+    }
     mprop *m = &W.pr[leaders[px_rng_range(&W.rng, 0, n - 1)]];
     if (r < 60) learn(m);
     else if (chance(25)) open_slot(m);
@@ -394,6 +496,7 @@ static const char *run(uint64_t seed, int bug)
     W.bug = bug;
     for (uint32_t p = 1; p <= LISTED; p++) {
         px_members_init(&W.pr[p].known, INITIAL);
+        px_members_init(&W.ln[p].h, INITIAL);
         W.pr[p].reach = 0x3Eu;
     }
     for (int i = 0; i < STEPS && !W.violation; i++) {
@@ -401,11 +504,13 @@ static const char *run(uint64_t seed, int bug)
         if (i % 500 == 499) {
             truth_scan();
             check_leaders();
+            check_learners();
         }
     }
     if (!W.violation) {
         truth_scan();
         check_leaders();
+        check_learners();
     }
     return W.violation;
 }
@@ -414,12 +519,13 @@ static const char *run(uint64_t seed, int bug)
  * changes take effect), so that the bugs below have something to break. */
 static void test_rules_hold(void)
 {
-    uint64_t total_prefix = 0, changes = 0;
+    uint64_t total_prefix = 0, changes = 0, applied = 0;
     for (uint64_t seed = 1; seed <= (uint64_t)RUNS; seed++) {
         const char *v = run(seed, BUG_NONE);
         if (v) fprintf(stderr, "  seed %llu: %s\n", (unsigned long long)seed, v);
         CHECK(v == NULL);
         total_prefix += W.prefix;
+        for (uint32_t k = 1; k <= LISTED; k++) applied += W.ln[k].ap;
         px_members h;
         px_members_init(&h, INITIAL);
         for (uint64_t t = 0; t < W.prefix; t++) {
@@ -428,10 +534,12 @@ static void test_rules_hold(void)
             changes += h.pending != before;
         }
     }
-    fprintf(stderr, "  %d runs: %llu slots chosen, %llu changes taken\n", RUNS,
-            (unsigned long long)total_prefix, (unsigned long long)changes);
+    fprintf(stderr, "  %d runs: %llu slots chosen, %llu changes taken, learners applied %llu\n",
+            RUNS, (unsigned long long)total_prefix, (unsigned long long)changes,
+            (unsigned long long)applied);
     CHECK(total_prefix > 20 * (uint64_t)A);
     CHECK(changes >= 20);
+    CHECK(applied > 3 * total_prefix); /* most learners keep up, across changes */
 }
 
 /* Each rule broken: some run must find a violation. */
