@@ -28,7 +28,7 @@ static const char *const top_settings[] = {
     "cluster_id", "data_dir", "heartbeat_ms", "election_timeout_min_ms",
     "election_timeout_max_ms", "retransmit_ms", "batch_max", "pipeline",
     "queue_max", "fsync", "request_timeout_ms", "snapshot_every", "tls", "tls_ca",
-    "gateway_https", "log_format", "nodes", NULL};
+    "gateway_https", "log_format", "nodes", "initial_members", NULL};
 
 static const char *const node_settings[] = {
     "id", "host", "gateway_port", "acceptor_port", "proposer_port", "learner_port",
@@ -335,14 +335,66 @@ static int load_nodes(const cfg_ctx *c, const config_setting_t *root, px_config 
     return check_unique(c, list, cfg);
 }
 
+/* One element of initial_members: an integer naming a listed node, not
+ * named before (seen: the ids so far, as bits). */
+static int load_member(const cfg_ctx *c, const config_setting_t *e, unsigned i, uint32_t seen,
+                       const px_config *cfg, uint32_t *id)
+{
+    char path[64];
+    int type = config_setting_type(e);
+
+    snprintf(path, sizeof path, "initial_members.[%u]", i);
+    if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+        return fail(c, e, path, "must be a node id (an integer)");
+    long long v = config_setting_get_int64(e);
+    if (v < 1 || v > PX_MAX_NODES || !px_config_node(cfg, (uint32_t)v))
+        return fail(c, e, path, "node %lld is not in nodes (every member must be listed "
+                    "there with its addresses)", v);
+    if (seen & (1u << v)) return fail(c, e, path, "node %lld is named twice", v);
+    *id = (uint32_t)v;
+    return 0;
+}
+
+/* initial_members = [1, 2, 3]: the configuration that governs the log from
+ * slot 0 (docs/PROTOCOL.md, Membership).  Default: every listed node. */
+static int load_members(const cfg_ctx *c, const config_setting_t *root, px_config *cfg)
+{
+    const config_setting_t *s = config_setting_get_member(root, "initial_members");
+
+    cfg->initial_members = 0;
+    if (!s) {
+        for (uint32_t i = 0; i < cfg->n_nodes; i++) cfg->initial_members |= 1u << cfg->nodes[i].id;
+        return 0;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return fail(c, s, "initial_members", "must be an array of node ids, e.g. [1, 2, 3]");
+    int n = config_setting_length(s);
+    if (n == 0)
+        return fail(c, s, "initial_members",
+                    "is empty: a cluster needs at least one member to choose anything");
+    for (int i = 0; i < n; i++) {
+        uint32_t id = 0;
+        if (load_member(c, config_setting_get_elem(s, (unsigned)i), (unsigned)i,
+                        cfg->initial_members, cfg, &id))
+            return -1;
+        cfg->initial_members |= 1u << id;
+    }
+    return 0;
+}
+
+/* Quorums are majorities of the members, not of the listed nodes. */
 static void even_warning(const px_config *cfg, char *warn, size_t warnlen)
 {
+    uint32_t n = px_config_n_members(cfg);
+
     if (!warn || warnlen == 0) return;
     warn[0] = 0;
-    if (cfg->n_nodes % 2 == 0)
+    if (n % 2 == 0)
         snprintf(warn, warnlen,
-                 "%s: %u nodes: an even count tolerates no more failures than %u",
-                 cfg->path, cfg->n_nodes, cfg->n_nodes - 1);
+                 "%s: %u %s: an even count tolerates no more failures than %u (a majority "
+                 "of %u is %u)",
+                 cfg->path, n, n == cfg->n_nodes ? "nodes" : "initial members", n - 1, n,
+                 n / 2 + 1);
 }
 
 /* Validates a parsed libconfig tree into cfg. */
@@ -354,6 +406,7 @@ static int load_tree(const cfg_ctx *c, config_t *lc, px_config *cfg, char *warn,
     if (load_scalars(c, root, cfg)) return -1;
     if (check_timers(c, root, cfg)) return -1;
     if (load_nodes(c, root, cfg)) return -1;
+    if (load_members(c, root, cfg)) return -1;
     even_warning(cfg, warn, warnlen);
     return 0;
 }
@@ -420,6 +473,28 @@ const px_node_cfg *px_config_node(const px_config *cfg, uint32_t id)
     for (uint32_t i = 0; i < cfg->n_nodes; i++)
         if (cfg->nodes[i].id == id) return &cfg->nodes[i];
     return NULL;
+}
+
+uint32_t px_config_n_members(const px_config *cfg)
+{
+    uint32_t n = 0;
+    for (uint32_t id = 1; id <= PX_MAX_NODES; id++) n += (cfg->initial_members >> id) & 1u;
+    return n;
+}
+
+int px_config_members_static(const px_config *cfg, char *err, size_t errlen)
+{
+    uint32_t listed = 0;
+
+    for (uint32_t i = 0; i < cfg->n_nodes; i++) listed |= 1u << cfg->nodes[i].id;
+    if (cfg->initial_members == listed) return 0;
+    snprintf(err, errlen,
+             "%s: initial_members names %u of the %u listed nodes, but membership change "
+             "is not built yet (docs/PROTOCOL.md, Membership): every role still counts "
+             "quorums over every listed node; list only the members in nodes, or leave "
+             "initial_members out",
+             cfg->path, px_config_n_members(cfg), cfg->n_nodes);
+    return -1;
 }
 
 void px_config_resolve(const px_config *cfg, const char *path, char *buf, size_t len)

@@ -16,6 +16,8 @@
  *                                 # false: plaintext tcp:// (warned at every start)
  *   tls_ca = "certs/ca.crt";      # the cluster CA that signs every node's certificate
  *   gateway_https = false;        # gateways serve HTTPS with their node's cert and key
+ *   initial_members = [1, 2, 3]; # the members governing the log from slot 0;
+ *                                 # default: every node listed in nodes
  *   nodes = (
  *     { id = 1; host = "127.0.0.1"; gateway_port = 5001;
  *       acceptor_port = 6001; proposer_port = 6101; learner_port = 6201;
@@ -61,8 +63,9 @@ typedef struct px_config {
     char tls_ca[256];
     int gateway_https;
     int log_json;          /* log_format = "json": JSON lines (common/log.h) */
-    uint32_t n_nodes;
+    uint32_t n_nodes;      /* nodes listed: every node that may ever be a member */
     px_node_cfg nodes[PX_MAX_NODES];
+    uint32_t initial_members; /* bit i: node i is an initial member (all listed nodes by default) */
 } px_config;
 
 /* Load and validate path.  On error returns -1 and writes a message naming
@@ -74,6 +77,15 @@ int px_config_load(const char *path, px_config *cfg, char *err, size_t errlen,
 /* Same, from a string (tests); name is used in messages. */
 int px_config_parse(const char *text, const char *name, px_config *cfg, char *err,
                     size_t errlen, char *warn, size_t warnlen);
+
+/* How many initial members cfg names. */
+uint32_t px_config_n_members(const px_config *cfg);
+
+/* 0 if the initial members are every listed node, else -1 with the reason
+ * in err.  The roles count quorums over every listed node until membership
+ * change is built (docs/PROTOCOL.md, Membership), so the processes refuse
+ * to start on a config that names fewer members than nodes. */
+int px_config_members_static(const px_config *cfg, char *err, size_t errlen);
 
 /* The node with this id, or NULL. */
 const px_node_cfg *px_config_node(const px_config *cfg, uint32_t id);

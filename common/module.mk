@@ -1,6 +1,6 @@
 # common/: code shared by more than one role.
 CORE_SRCS += common/wire.c common/refuse.c common/crc32c.c common/outbox.c common/quorum.c common/rng.c common/types.c \
-             common/histo.c
+             common/histo.c common/members.c
 # Process-side helpers (config, logging) are not in the pure core library.
 COMMON_PROC_SRCS := common/config.c common/log.c
 
@@ -9,6 +9,11 @@ test_wire_SRCS := tests/unit/test_wire.c
 test_config_SRCS := tests/unit/test_config.c common/config.c common/log.c
 test_config_LIBS := -lconfig
 test_quorum_SRCS := tests/unit/test_quorum.c
+
+# The membership history (docs/PROTOCOL.md, Membership).
+UNIT_TESTS += test_members test_members_model
+test_members_SRCS := tests/unit/test_members.c
+test_members_model_SRCS := tests/unit/test_members_model.c
 
 # The test-only fault injection (common/faults.c) and its delay queue, and
 # the atomic replace's test hooks (common/fileio.c).

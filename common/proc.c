@@ -117,7 +117,8 @@ void px_proc_start(px_proc *p, int argc, char **argv, int role)
     px_log_init(p->self, px_role_name(role), log_level_from_env());
 
     char err[1024], warn[1024];
-    if (px_config_load(config, &p->cfg, err, sizeof err, warn, sizeof warn) != 0) {
+    if (px_config_load(config, &p->cfg, err, sizeof err, warn, sizeof warn) != 0 ||
+        px_config_members_static(&p->cfg, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", argv[0], err);
         exit(2);
     }

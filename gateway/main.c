@@ -52,7 +52,8 @@ int main(int argc, char **argv)
 
     static px_config cfg;
     char err[512], warn[512];
-    if (px_config_load(path, &cfg, err, sizeof(err), warn, sizeof(warn)) != 0) {
+    if (px_config_load(path, &cfg, err, sizeof(err), warn, sizeof(warn)) != 0 ||
+        px_config_members_static(&cfg, err, sizeof(err)) != 0) {
         px_error("%s", err);
         return 1;
     }

@@ -532,7 +532,8 @@ static void load_config(const char *path)
         fprintf(stderr, "paxos-node: %s: %s\n", path, strerror(errno));
         exit(2);
     }
-    if (px_config_load(sv.config_path, &sv.cfg, err, sizeof err, warn, sizeof warn) != 0) {
+    if (px_config_load(sv.config_path, &sv.cfg, err, sizeof err, warn, sizeof warn) != 0 ||
+        px_config_members_static(&sv.cfg, err, sizeof err) != 0) {
         fprintf(stderr, "paxos-node: %s\n", err);
         exit(2);
     }

@@ -10,9 +10,11 @@
  *   1..PX_MAX_BATCH; pipeline and queue_max >= 1; snapshot_every 0 or >= 16;
  *   gateway_https only with tls; 1..PX_MAX_NODES nodes with distinct ids in
  *   1..PX_MAX_NODES, IPv4 hosts, non-zero ports and no (host, port) used
- *   twice; every string non-empty and terminated; the even-count warning
- *   exactly when the node count is even; px_config_node finds every node,
- *   and path helpers stay inside their buffers.
+ *   twice; every string non-empty and terminated; initial_members a
+ *   non-empty set of listed ids (every listed node by default, which
+ *   px_config_members_static accepts); the even-count warning exactly when
+ *   the member count is even; px_config_node finds every node, and path
+ *   helpers stay inside their buffers.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -97,8 +99,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_scalars(&cfg);
     FUZZ_ASSERT(cfg.n_nodes >= 1 && cfg.n_nodes <= PX_MAX_NODES, "node count out of range");
     for (uint32_t i = 0; i < cfg.n_nodes; i++) check_node(&cfg, i);
-    FUZZ_ASSERT((warn[0] != 0) == (cfg.n_nodes % 2 == 0),
-                "the even-count warning does not match the count");
+    uint32_t listed = 0;
+    for (uint32_t i = 0; i < cfg.n_nodes; i++) listed |= 1u << cfg.nodes[i].id;
+    FUZZ_ASSERT(cfg.initial_members != 0 && (cfg.initial_members & ~listed) == 0,
+                "initial_members empty or naming a node not listed");
+    uint32_t members = px_config_n_members(&cfg);
+    FUZZ_ASSERT(members >= 1 && members <= cfg.n_nodes, "member count out of range");
+    char why[512];
+    FUZZ_ASSERT((px_config_members_static(&cfg, why, sizeof why) == 0) ==
+                    (cfg.initial_members == listed),
+                "px_config_members_static disagrees with the member set");
+    FUZZ_ASSERT((warn[0] != 0) == (members % 2 == 0),
+                "the even-count warning does not match the member count");
     FUZZ_ASSERT(px_config_node(&cfg, 0) == NULL, "px_config_node found id 0");
     return 0;
 }

@@ -822,6 +822,15 @@ static void config_seeds(void)
               "data_dir = \"/var/lib/paxos\"; tls_ca = \"ca.pem\"; gateway_https = true;\n"
               "nodes = ({ id = 3; host = \"192.168.1.3\"; gateway_port = 8080;"
               " acceptor_port = 8081; proposer_port = 8082; learner_port = 8083; });\n");
+    text_seed("config", "initial-members",
+              "initial_members = [3, 1];\n"
+              "nodes = (\n"
+              " { id = 1; host = \"127.0.0.1\"; gateway_port = 1; acceptor_port = 2;"
+              " proposer_port = 3; learner_port = 4; },\n"
+              " { id = 2; host = \"127.0.0.2\"; gateway_port = 1; acceptor_port = 2;"
+              " proposer_port = 3; learner_port = 4; },\n"
+              " { id = 3; host = \"127.0.0.3\"; gateway_port = 1; acceptor_port = 2;"
+              " proposer_port = 3; learner_port = 4; }\n);\n");
 }
 
 /* One setting just past each documented bound, in an otherwise valid
@@ -852,6 +861,10 @@ static void config_bound_seeds(void)
         {"https-without-tls", "tls = false; gateway_https = true;", NULL},
         {"empty-data-dir", "data_dir = \"\";", NULL},
         {"unknown-setting", "heartbeat = 50;", NULL},
+        {"initial-members-empty", "initial_members = [];", NULL},
+        {"initial-members-not-listed", "initial_members = [1, 2];", NULL},
+        {"initial-members-twice", "initial_members = [1, 1];", NULL},
+        {"initial-members-not-array", "initial_members = 1;", NULL},
         {"node-id-0", "", "{ id = 0; host = \"127.0.0.1\"; gateway_port = 1; acceptor_port = 2; "
                           "proposer_port = 3; learner_port = 4; }"},
         {"node-id-10", "", "{ id = 10; host = \"127.0.0.1\"; gateway_port = 1; acceptor_port = 2; "

@@ -328,6 +328,74 @@ static void test_load_errors_name_file(void)
     CHECK(strstr(err, "build/no/such.cfg") != NULL);
 }
 
+/* Without initial_members every listed node is a member. */
+static void test_members_default_all(void)
+{
+    REQUIRE(parse(cluster_text("", 5)) == 0);
+    CHECK(cfg.initial_members == 0x3Eu); /* bits 1..5 */
+    CHECK(px_config_n_members(&cfg) == 5);
+    CHECK(px_config_members_static(&cfg, err, sizeof err) == 0);
+}
+
+static void test_members_subset(void)
+{
+    REQUIRE(parse(cluster_text("initial_members = [1, 2, 3];\n", 5)) == 0);
+    CHECK(cfg.initial_members == 0x0Eu);
+    CHECK(px_config_n_members(&cfg) == 3);
+    CHECK(cfg.n_nodes == 5);
+    CHECK(warn[0] == 0);
+    /* Order does not matter; a libconfig list of ids is taken too. */
+    REQUIRE(parse(cluster_text("initial_members = (5, 1, 3);\n", 5)) == 0);
+    CHECK(cfg.initial_members == ((1u << 1) | (1u << 3) | (1u << 5)));
+    /* Naming every node is the default spelt out. */
+    REQUIRE(parse(cluster_text("initial_members = [3, 2, 1];\n", 3)) == 0);
+    CHECK(px_config_members_static(&cfg, err, sizeof err) == 0);
+}
+
+/* Until membership change is built, the processes refuse a subset, with a
+ * reason that says so (the roles would count quorums over every node). */
+static void test_members_subset_refused_by_roles(void)
+{
+    REQUIRE(parse(cluster_text("initial_members = [1, 2, 3];\n", 5)) == 0);
+    CHECK(px_config_members_static(&cfg, err, sizeof err) == -1);
+    CHECK(strstr(err, "test.cfg") != NULL);
+    CHECK(strstr(err, "3 of the 5 listed nodes") != NULL);
+    CHECK(strstr(err, "not built yet") != NULL);
+}
+
+static void test_members_errors(void)
+{
+    CHECK(fails_with(cluster_text("initial_members = [1, 2, 7];\n", 5),
+                     "'initial_members.[2]': node 7 is not in nodes"));
+    CHECK(fails_with(cluster_text("initial_members = [0];\n", 3),
+                     "'initial_members.[0]': node 0 is not in nodes"));
+    CHECK(fails_with(cluster_text("initial_members = [10];\n", 3), "node 10 is not in nodes"));
+    CHECK(fails_with(cluster_text("initial_members = [4];\n", 3), "node 4 is not in nodes"));
+    CHECK(fails_with(cluster_text("initial_members = [1, 2, 1];\n", 3),
+                     "'initial_members.[2]': node 1 is named twice"));
+    CHECK(fails_with(cluster_text("initial_members = [];\n", 3), "'initial_members': is empty"));
+    CHECK(fails_with(cluster_text("initial_members = 1;\n", 3),
+                     "'initial_members': must be an array of node ids"));
+    CHECK(fails_with(cluster_text("initial_members = [\"1\"];\n", 3),
+                     "'initial_members.[0]': must be a node id"));
+    CHECK(fails_with(cluster_text("initial_members = (1, \"x\");\n", 3),
+                     "'initial_members.[1]': must be a node id"));
+    CHECK(fails_with(cluster_text("initial_members = [1, 9];\n", 3), "test.cfg:1:"));
+}
+
+/* The warning about an even count is about the members: quorums are
+ * majorities of them, not of the listed nodes. */
+static void test_members_even_warns(void)
+{
+    REQUIRE(parse(cluster_text("initial_members = [1, 2, 3, 4];\n", 5)) == 0);
+    CHECK(strstr(warn, "4 initial members: an even count tolerates no more failures than 3")
+          != NULL);
+    REQUIRE(parse(cluster_text("initial_members = [1, 2, 3];\n", 4)) == 0);
+    CHECK(warn[0] == 0);
+    REQUIRE(parse(cluster_text("initial_members = [2];\n", 2)) == 0);
+    CHECK(warn[0] == 0);
+}
+
 int main(void)
 {
     RUN(test_shipped_config_loads);
@@ -347,5 +415,10 @@ int main(void)
     RUN(test_snapshot_every);
     RUN(test_log_format);
     RUN(test_load_errors_name_file);
+    RUN(test_members_default_all);
+    RUN(test_members_subset);
+    RUN(test_members_subset_refused_by_roles);
+    RUN(test_members_errors);
+    RUN(test_members_even_warns);
     return check_summary();
 }
