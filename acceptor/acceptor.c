@@ -32,7 +32,6 @@
  * are on disk, calls acceptor_durable(a, out->persist.last_seq, ...).
  */
 #include "acceptor.h"
-#include "../common/quorum.h"
 #include "../common/refuse.h"
 
 #include <stdlib.h>
@@ -131,8 +130,6 @@ struct acceptor {
     fifo held;  /* held_reply */
     fifo proms; /* px_promise, one per held PROMISE */
     uint64_t emitted_seq, durable_seq;
-    uint32_t members[PX_MAX_NODES]; /* the cluster, for px_vote_targets ... */
-    uint32_t n_members;              /* ... 0: every vote to every learner */
 };
 
 struct acceptor *acceptor_new(uint32_t id)
@@ -145,13 +142,6 @@ struct acceptor *acceptor_new(uint32_t id)
     fifo_init(&a->held, sizeof(held_reply));
     fifo_init(&a->proms, sizeof(px_promise));
     return a;
-}
-
-void acceptor_set_members(struct acceptor *a, const uint32_t *ids, uint32_t n)
-{
-    if (n > PX_MAX_NODES) n = PX_MAX_NODES;
-    memcpy(a->members, ids, n * sizeof *ids);
-    a->n_members = n;
 }
 
 void acceptor_free(struct acceptor *a)
@@ -370,9 +360,8 @@ static void trim_to(struct acceptor *a, uint64_t below)
 
 /* ---- held replies --------------------------------------------------------- */
 
-/* The vote, with the value, to the learners px_vote_targets names (every
- * learner if the members are unknown), so that they decide the slot from
- * a quorum of votes without waiting for the leader's CHOSEN.
+/* The same vote to every learner, with the value, so that they decide the
+ * slot from a quorum of votes without waiting for the leader's CHOSEN.
  * Only while the entry still holds that very vote: a later ACCEPT of a
  * higher ballot in the same batch replaced it, and a TRIM may have
  * forgotten it; the proposer still gets its ACCEPTED, and the learners
@@ -390,14 +379,7 @@ static void send_vote(struct acceptor *a, const px_accepted *acc, acc_out *out)
     m.u.vote.slot = acc->slot;
     m.u.vote.value.n = e->n;
     copy_cmds(m.u.vote.value.cmds, entry_cmds(a, e), e->n);
-    if (a->n_members == 0) {
-        px_outbox_push(&out->votes, PX_ROLE_LEARNER, PX_NODE_ALL, &m);
-        return;
-    }
-    uint32_t to = px_vote_targets(a->members, a->n_members, a->id, acc->ballot.node);
-    for (uint32_t i = 0; i < a->n_members; i++)
-        if (a->members[i] < 32 && (to >> a->members[i] & 1u))
-            px_outbox_push(&out->votes, PX_ROLE_LEARNER, a->members[i], &m);
+    px_outbox_push(&out->votes, PX_ROLE_LEARNER, PX_NODE_ALL, &m);
 }
 
 /* Turns the front held reply into a message in out->msgs. */

@@ -58,9 +58,6 @@ struct acceptor;
 
 /* A new acceptor with id (its node id) and no state. */
 struct acceptor *acceptor_new(uint32_t id);
-/* The cluster's member ids, in config order: votes then go to the learners
- * px_vote_targets (quorum.h) names instead of to every learner. */
-void acceptor_set_members(struct acceptor *a, const uint32_t *ids, uint32_t n);
 void acceptor_free(struct acceptor *a);
 
 /* Recovery: replay one record that was durable before a restart, in log

@@ -248,9 +248,6 @@ int main(int argc, char **argv)
         px_error("out of memory");
         return 1;
     }
-    uint32_t ids[PX_MAX_NODES];
-    for (uint32_t i = 0; i < a.p.cfg.n_nodes && i < PX_MAX_NODES; i++) ids[i] = a.p.cfg.nodes[i].id;
-    acceptor_set_members(a.core, ids, a.p.cfg.n_nodes < PX_MAX_NODES ? a.p.cfg.n_nodes : PX_MAX_NODES);
     acc_out_init(&a.out);
     px_histo_init(&a.fsync_seconds, px_histo_seconds_fsync, px_histo_seconds_fsync_n);
     recover(&a);

@@ -191,9 +191,6 @@ static void start_role(sim_world *w, uint32_t id, int role)
     if (w->steps) trace_note(w, "restart", id, role, 0);
     if (role == PX_ROLE_ACCEPTOR) {
         nd->acc = acceptor_new(id);
-        uint32_t ids[PX_MAX_NODES];
-        for (uint32_t i = 0; i < w->n && i < PX_MAX_NODES; i++) ids[i] = i + 1;
-        acceptor_set_members(nd->acc, ids, w->n < PX_MAX_NODES ? w->n : PX_MAX_NODES);
         disk_restore(w, id);
         nd->up[role] = 1;
         inv_acceptor_restarted(w, id);
