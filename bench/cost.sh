@@ -23,9 +23,10 @@
 #   bench/cost.sh bin                         # one build
 #   bench/cost.sh /tmp/old-bin bin            # old against new
 #
-# Bounded: rounds x builds x concurrencies x (warmup + duration + ~2 s),
-# about 90 s with the defaults and two builds.  Clusters are stopped and
-# their temp dirs removed on any exit.
+# Bounded: rounds x builds x concurrencies x (warmup + duration + 3 s + readings),
+# about 2.5 minutes with the defaults and two builds.  Clusters are
+# stopped and their temp dirs removed on any exit.  COST_DEBUG=1 logs the
+# raw `sent` readings of every run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=2
@@ -239,6 +240,8 @@ report() {
           ["switches/append", "sw"]) as [$name, $k] |
             "  \($name): " + ([$m[] | fmt(.[$k])] | join("  ")) +
             (if $nb == 2 then "  " + ratio($m[0][$k]; $m[1][$k]) else "" end)),
+        "  nng messages/append: " + ([$m[] | fmt(.msgs | add)] | join("  ")) +
+            (if $nb == 2 then "  " + ratio($m[0].msgs | add; $m[1].msgs | add) else "" end),
         "  nng messages per append, by hop:",
         (([$m[] | .msgs | keys[]] | unique)[] as $h |
             "    \($h): " + ([$m[] | fmt(.msgs[$h])] | join("  ")) +
