@@ -46,6 +46,16 @@
  * Receiving: nng's threads put what they read into an inbox (inbox.h) that
  * the loop drains; a burst that arrives while the loop works wakes nobody.
  *
+ * Scheduling: every step of an nng message wakes one of nng's task threads
+ * (docs/PERFORMANCE.md, "Second round"), and under Linux's default policy
+ * a woken thread preempts the one running on its CPU at once -- often the
+ * very thread that woke it, which then waits to finish its own work: two
+ * switches where none was needed.  So px_net_open puts its thread under
+ * SCHED_BATCH before nng starts its threads, which inherit it: a woken
+ * thread of ours then runs on an idle CPU or when the running one blocks
+ * or ends its slice, and never preempts on wake-up.  Same priority, same
+ * share of the CPU.  PAXOS_SCHED=normal keeps the default (to compare).
+ *
  * Control traffic (CTL_REQ / CTL_REPLY) is in ctl.c; the owner-only ipc
  * listeners both use are in ipc.c. */
 #include "net.h"
@@ -56,6 +66,7 @@
 #include <stdint.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +210,19 @@ static int listen_tcp(struct px_net *n, const char *url, char *err, size_t errle
     return 0;
 }
 
+/* SCHED_BATCH for the calling thread and the threads it starts from now
+ * on, nng's included (see "Scheduling" at the top), unless PAXOS_SCHED is
+ * "normal".  Changing to it needs no privilege; if it fails, nothing but
+ * speed is lost. */
+static void sched_batch(void)
+{
+    const char *want = getenv("PAXOS_SCHED");
+    if (want && strcmp(want, "normal") == 0) return;
+    struct sched_param sp = {0};
+    if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
+        px_debug("cannot use SCHED_BATCH: %s", strerror(errno));
+}
+
 struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *err,
                            size_t errlen)
 {
@@ -222,6 +246,7 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     if (deadline < NET_TCP_DEADLINE_MIN_MS) deadline = NET_TCP_DEADLINE_MIN_MS;
     n->tcp_deadline_ms = (unsigned)(deadline < 600000 ? deadline : 600000);
 
+    sched_batch(); /* before nng_pull0_open: nng's threads start with the first socket */
     int rv = nng_pull0_open(&n->in);
     if (rv != 0) {
         snprintf(err, errlen, "nng_pull0_open: %s", nng_strerror(rv));

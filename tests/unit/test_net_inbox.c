@@ -7,8 +7,13 @@
  * in the sanitized build).
  *
  * Two roles of node 1 over ipc: the proposer sends PREPAREs numbered by
- * from_slot to the acceptor. */
+ * from_slot to the acceptor.
+ *
+ * Also the transport's scheduling policy (net.c, "Scheduling"): nng's
+ * threads run under SCHED_BATCH, unless PAXOS_SCHED=normal. */
+#include <dirent.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -153,6 +158,54 @@ static void closing_frees_what_waits(void)
     px_net_close(acc); /* the sanitized build's leak check sees any left */
 }
 
+/* Threads of this process whose name starts with "nng:", and how many of
+ * them run under policy. */
+static void nng_threads(int policy, int *all, int *with)
+{
+    *all = *with = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], comm[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
+        fclose(f);
+        if (strncmp(comm, "nng:", 4) != 0) continue;
+        (*all)++;
+        if (sched_getscheduler(atoi(e->d_name)) == policy) (*with)++;
+    }
+    closedir(d);
+}
+
+static void nng_threads_run_under_sched_batch(void)
+{
+    /* the tests above opened the first sockets: nng's threads exist */
+    int all, batch;
+    nng_threads(SCHED_BATCH, &all, &batch);
+    CHECK(all >= 2);
+    CHECK(batch == all);
+    CHECK(sched_getscheduler(0) == SCHED_BATCH);
+}
+
+static void paxos_sched_normal_keeps_the_default(void)
+{
+    struct sched_param sp = {0};
+    REQUIRE(sched_setscheduler(0, SCHED_OTHER, &sp) == 0);
+    setenv("PAXOS_SCHED", "normal", 1);
+    struct px_net *acc = open_role(PX_ROLE_ACCEPTOR);
+    unsetenv("PAXOS_SCHED");
+    REQUIRE(acc);
+    CHECK(sched_getscheduler(0) == SCHED_OTHER);
+    px_net_close(acc);
+    acc = open_role(PX_ROLE_ACCEPTOR); /* and without it: batch again */
+    REQUIRE(acc);
+    CHECK(sched_getscheduler(0) == SCHED_BATCH);
+    px_net_close(acc);
+}
+
 int main(void)
 {
     if (setup() != 0) {
@@ -162,6 +215,8 @@ int main(void)
     RUN(all_arrive_in_order_past_a_full_inbox);
     RUN(the_fd_signals_a_waiting_message);
     RUN(closing_frees_what_waits);
+    RUN(nng_threads_run_under_sched_batch);
+    RUN(paxos_sched_normal_keeps_the_default);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
