@@ -28,7 +28,7 @@ test_fileio_SRCS := tests/unit/test_fileio.c common/fileio.c
 # test-only fault hooks.  The pure core library must not link these.  The
 # role programs (acceptor/, proposer/, learner/, node/ module.mk) name
 # PROC_SRCS with '=' so the order the fragments are read in does not matter.
-PROC_SRCS := common/proc.c common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c \
+PROC_SRCS := common/proc.c common/net.c common/inbox.c common/ipc.c common/ctl.c common/tls.c common/ready.c \
              common/config.c common/log.c common/fileio.c common/faults.c common/delayq.c
 PROC_LIBS := -lnng -lpthread -lconfig
 
@@ -42,6 +42,13 @@ test_histo_LIBS := -ljson-c
 # The transport's redial of a destination left without a connection, with a
 # close that never returns (as nng's can): the sender must not wait for it.
 UNIT_TESTS += test_net_redial
-test_net_redial_SRCS := tests/unit/test_net_redial.c common/net.c common/ipc.c common/tls.c \
+test_net_redial_SRCS := tests/unit/test_net_redial.c common/net.c common/inbox.c common/ipc.c common/tls.c \
 	common/config.c common/log.c common/faults.c common/delayq.c common/fileio.c
 test_net_redial_LIBS := -lnng -lpthread -lconfig -ljson-c -ldl
+
+# The transport's receive side: every message out of the inbox, in order,
+# past a full inbox; the fd's signal; nothing left behind at a close.
+UNIT_TESTS += test_net_inbox
+test_net_inbox_SRCS := tests/unit/test_net_inbox.c common/net.c common/inbox.c common/ipc.c \
+	common/tls.c common/config.c common/log.c common/faults.c common/delayq.c common/fileio.c
+test_net_inbox_LIBS := -lnng -lpthread -lconfig -ljson-c

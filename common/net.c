@@ -43,6 +43,19 @@
  * dropped, duplicated, delayed or reordered; delayed frames wait in a
  * queue (delayq.h) that px_net_recv drains, so no thread sleeps per frame.
  *
+ * Receiving: nng's threads put what they read into an inbox (inbox.h) that
+ * the loop drains; a burst that arrives while the loop works wakes nobody.
+ *
+ * Scheduling: every step of an nng message wakes one of nng's task threads
+ * (docs/PERFORMANCE.md, "Second round"), and under Linux's default policy
+ * a woken thread preempts the one running on its CPU at once -- often the
+ * very thread that woke it, which then waits to finish its own work: two
+ * switches where none was needed.  So px_net_open puts its thread under
+ * SCHED_BATCH before nng starts its threads, which inherit it: a woken
+ * thread of ours then runs on an idle CPU or when the running one blocks
+ * or ends its slice, and never preempts on wake-up.  Same priority, same
+ * share of the CPU.  PAXOS_SCHED=normal keeps the default (to compare).
+ *
  * Control traffic (CTL_REQ / CTL_REPLY) is in ctl.c; the owner-only ipc
  * listeners both use are in ipc.c. */
 #include "net.h"
@@ -53,6 +66,7 @@
 #include <stdint.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,13 +88,13 @@
 
 #include "delayq.h"
 #include "faults.h"
+#include "inbox.h"
 #include "ipc.h"
 #include "log.h"
 #include "refuse.h"
 #include "tls.h"
 
 #define NET_SENDBUF 128       /* messages queued per destination before dropping */
-#define NET_RECVBUF 1024      /* messages queued on our inbound socket */
 #define NET_RECONN_MIN_MS 10  /* a restarted peer is found again within ~10 ms */
 #define NET_RECONN_MAX_MS 200 /* ... and a long-dead one is retried 5 times a second */
 #define NET_ROLES 5           /* indexed by enum px_role (1..4) */
@@ -112,7 +126,8 @@ struct px_net {
     int role;
     nng_socket in;
     net_dest dest[NET_ROLES][PX_MAX_NODES + 1];
-    int recv_fd;             /* readable when `in` has a message (NNG_OPT_RECVFD) */
+    px_inbox *inbox;         /* what nng received for us (inbox.h) */
+    int recv_fd;             /* readable when the inbox may hold a message */
     nng_listener ipc_listener; /* frames through it come from our own node */
     nng_tls_config *tls_client[PX_MAX_NODES + 1]; /* per destination node: its name is checked */
     nng_pipe rx_pipe;        /* the pipe of the message being split ... */
@@ -195,6 +210,19 @@ static int listen_tcp(struct px_net *n, const char *url, char *err, size_t errle
     return 0;
 }
 
+/* SCHED_BATCH for the calling thread and the threads it starts from now
+ * on, nng's included (see "Scheduling" at the top), unless PAXOS_SCHED is
+ * "normal".  Changing to it needs no privilege; if it fails, nothing but
+ * speed is lost. */
+static void sched_batch(void)
+{
+    const char *want = getenv("PAXOS_SCHED");
+    if (want && strcmp(want, "normal") == 0) return;
+    struct sched_param sp = {0};
+    if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
+        px_debug("cannot use SCHED_BATCH: %s", strerror(errno));
+}
+
 struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *err,
                            size_t errlen)
 {
@@ -218,6 +246,7 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     if (deadline < NET_TCP_DEADLINE_MIN_MS) deadline = NET_TCP_DEADLINE_MIN_MS;
     n->tcp_deadline_ms = (unsigned)(deadline < 600000 ? deadline : 600000);
 
+    sched_batch(); /* before nng_pull0_open: nng's threads start with the first socket */
     int rv = nng_pull0_open(&n->in);
     if (rv != 0) {
         snprintf(err, errlen, "nng_pull0_open: %s", nng_strerror(rv));
@@ -225,8 +254,9 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
         return NULL;
     }
     nng_socket_set_size(n->in, NNG_OPT_RECVMAXSZ, NET_PACK_MAX);
-    nng_socket_set_int(n->in, NNG_OPT_RECVBUF, NET_RECVBUF);
-    if (nng_socket_get_int(n->in, NNG_OPT_RECVFD, &n->recv_fd) != 0) n->recv_fd = -1;
+    n->inbox = px_inbox_open(n->in, err, errlen);
+    if (!n->inbox) goto fail;
+    n->recv_fd = px_inbox_fd(n->inbox);
 
     char url[600];
     if (px_ipc_url(cfg, self, role, "ipc", url, sizeof url) != 0) {
@@ -242,6 +272,7 @@ struct px_net *px_net_open(const px_config *cfg, uint32_t self, int role, char *
     }
     return n;
 fail:
+    px_inbox_close(n->inbox);
     nng_close(n->in);
     free(n);
     return NULL;
@@ -252,6 +283,7 @@ void px_net_close(struct px_net *n)
     if (!n) return;
     px_net_flush(n);
     if (n->rx) nng_msg_free(n->rx);
+    px_inbox_close(n->inbox); /* before the socket: its receive must stop first */
     for (int r = 0; r < NET_ROLES; r++)
         for (int i = 0; i <= PX_MAX_NODES; i++)
             if (n->dest[r][i].open) nng_close(n->dest[r][i].s);
@@ -399,10 +431,10 @@ static void take_message(struct px_net *n, nng_msg *msg)
                   nng_listener_id(n->ipc_listener);
 }
 
-/* Wait until the inbound socket may have a message, at most ms.  poll() on
- * nng's notification fd rather than a receive with a timeout: every timed
- * nng receive arms a timer in nng's expiry thread, and under load those
- * wake-ups cost more than the messages. */
+/* Wait until the inbox may have a message, at most ms.  poll() on its
+ * eventfd rather than a receive with a timeout: every timed nng receive
+ * arms a timer in nng's expiry thread, and under load those wake-ups cost
+ * more than the messages. */
 static void wait_readable(struct px_net *n, int ms)
 {
     struct pollfd pfd = {n->recv_fd, POLLIN, 0};
@@ -421,8 +453,8 @@ int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms)
     if (n->rx && next_frame(n, out)) return 1;
     for (;;) {
         nng_msg *msg;
-        int rv = nng_recvmsg(n->in, &msg, NNG_FLAG_NONBLOCK);
-        if (rv == NNG_EAGAIN || rv == NNG_ETIMEDOUT || rv == NNG_EINTR) {
+        int rv = px_inbox_take(n->inbox, &msg);
+        if (rv == 0) {
             uint64_t now = px_now_ms();
             net_tick(n, now);
             if (now >= deadline) return 0;
@@ -431,8 +463,8 @@ int px_net_recv(struct px_net *n, px_msg *out, int timeout_ms)
             wait_readable(n, until > now ? (int)(until - now) : 1);
             continue;
         }
-        if (rv != 0) {
-            px_error("receive failed: %s", nng_strerror(rv));
+        if (rv < 0) {
+            px_error("receive failed: the socket is closed");
             return -1;
         }
         take_message(n, msg);

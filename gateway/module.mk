@@ -9,7 +9,7 @@ GATEWAY_SRCS := gateway/main.c gateway/http.c gateway/httpd.c gateway/conns.c ga
 PROGRAMS += paxos-gateway
 # common/net.c calls the fault hooks (common/faults.c, off unless a test turns
 # them on) and their delay queue.
-paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/ipc.c common/ctl.c common/tls.c common/ready.c common/config.c common/log.c \
+paxos-gateway_SRCS := $(GATEWAY_SRCS) common/net.c common/inbox.c common/ipc.c common/ctl.c common/tls.c common/ready.c common/config.c common/log.c \
                       common/faults.c common/delayq.c
 paxos-gateway_LIBS := -lmicrohttpd -ljson-c -lcurl -lnng -lpthread -lconfig
 # The cluster page is built into page.o (.incbin): rebuild it when the page changes.
