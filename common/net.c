@@ -90,6 +90,7 @@
 #include "faults.h"
 #include "inbox.h"
 #include "ipc.h"
+#include "jsonbuf.h"
 #include "log.h"
 #include "refuse.h"
 #include "tls.h"
@@ -778,13 +779,7 @@ const char *px_net_sent_json(struct px_net *net, char *buf, size_t cap)
         if (n > 0) off += (size_t)n;
         sep = ",";
     }
-    if (off + 2 <= cap) {
-        buf[off] = '}';
-        buf[off + 1] = 0;
-    } else if (cap >= 3) {
-        snprintf(buf, cap, "{}"); /* cut: still JSON */
-    }
-    return buf;
+    return px_json_close(buf, off, cap);
 }
 
 /* ------------------------------------------------------------ liveness */

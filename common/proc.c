@@ -9,6 +9,7 @@
 
 #include "faults.h"
 #include "fileio.h"
+#include "jsonbuf.h"
 #include "log.h"
 #include "refuse.h"
 
@@ -218,11 +219,5 @@ const char *px_proc_rejected_json(const px_proc *p, char *buf, size_t cap)
         n = snprintf(buf + off, cap - off, ",\"%s\":%llu", px_refusal_key(r), (unsigned long long)c);
         if (n > 0) off += (size_t)n;
     }
-    if (off + 2 <= cap) {
-        buf[off] = '}';
-        buf[off + 1] = 0;
-    } else if (cap >= 3) {
-        snprintf(buf, cap, "{}"); /* cut: still JSON */
-    }
-    return buf;
+    return px_json_close(buf, off, cap);
 }
