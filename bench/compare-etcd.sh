@@ -142,20 +142,10 @@ start_etcd() {
 # ---- paxos-c ------------------------------------------------------------------
 
 # A free port slot (PX_SLOT_PORT), the same locks the integration tests take.
+# shellcheck source=tests/integration/slot.sh
+source "$ROOT/tests/integration/slot.sh"
 reserve_ports() {
-    local k n fd p busy
-    for ((k = RANDOM % 100, n = 0; n < 100; k = (k + 1) % 100, n++)); do
-        exec {fd}>"/tmp/pxit-slot-$k.lock"
-        if flock -n "$fd"; then
-            busy=0
-            for ((p = 20000 + 100 * k; p < 20070 + 100 * k; p++)); do
-                if ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then busy=1; break; fi
-            done
-            if [ "$busy" -eq 0 ]; then PX_SLOT_PORT=$((20000 + 100 * k)); PX_SLOT_FD=$fd; return 0; fi
-        fi
-        exec {fd}>&-
-    done
-    log "no free port slot"; exit 1
+    px_reserve_slot || { log "no free port slot"; exit 1; }
 }
 
 # write_paxos_config MODE PORT: the default cluster.cfg's settings

@@ -75,21 +75,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A free port slot, the same locks the integration tests take (lib.sh).
+# A free port slot, the same locks the integration tests take.
+# shellcheck source=tests/integration/slot.sh
+source "$ROOT/tests/integration/slot.sh"
 reserve_ports() {
-    local k n fd p busy
-    for ((k = RANDOM % 100, n = 0; n < 100; k = (k + 1) % 100, n++)); do
-        exec {fd}>"/tmp/pxit-slot-$k.lock"
-        if flock -n "$fd"; then
-            busy=0
-            for ((p = 20000 + 100 * k; p < 20070 + 100 * k; p++)); do
-                if ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then busy=1; break; fi
-            done
-            if [ "$busy" -eq 0 ]; then SLOT_PORT=$((20000 + 100 * k)); SLOT_FDS+=("$fd"); return 0; fi
-        fi
-        exec {fd}>&-
-    done
-    log "no free port slot"; exit 1
+    px_reserve_slot || { log "no free port slot"; exit 1; }
+    SLOT_PORT=$PX_SLOT_PORT
+    SLOT_FDS+=("$PX_SLOT_FD")
 }
 
 # start_cluster S: cluster S (of BINS[S]) in $TMP/cS, ports in PORT[S].

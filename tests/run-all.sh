@@ -73,7 +73,7 @@ unit_suite() {
 integration_suite() {
     local s rc=0
     for s in tests/integration/[a-z]*.sh; do
-        [ "$(basename "$s")" = lib.sh ] && continue
+        case $(basename "$s") in lib.sh | slot.sh) continue ;; esac
         echo "--- $s"
         timeout 600 bash "$s" || { rc=1; echo "FAIL $(basename "$s" .sh): exited non-zero"; }
     done

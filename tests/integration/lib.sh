@@ -73,26 +73,13 @@ it_write_config() {
     } >"$file"
 }
 
+# shellcheck source=tests/integration/slot.sh
+source "$(dirname "${BASH_SOURCE[0]}")/slot.sh"
+
 # Reserve a port slot: a lock no other test holds, and no port of it in use.
 it_reserve_ports() {
-    local k fd p busy
-    for ((k = RANDOM % 100, n = 0; n < 100; k = (k + 1) % 100, n++)); do
-        exec {fd}>"/tmp/pxit-slot-$k.lock"
-        if flock -n "$fd"; then
-            busy=0
-            for ((p = 20000 + 100 * k; p < 20070 + 100 * k; p++)); do
-                if ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then busy=1; break; fi
-            done
-            if [ "$busy" -eq 0 ]; then
-                IT_PORT_BASE=$((20000 + 100 * k))
-                IT_SLOT=$k
-                IT_SLOT_FD=$fd
-                return 0
-            fi
-        fi
-        exec {fd}>&-
-    done
-    return 1
+    px_reserve_slot || return 1
+    IT_PORT_BASE=$PX_SLOT_PORT IT_SLOT=$PX_SLOT IT_SLOT_FD=$PX_SLOT_FD
 }
 
 # it_begin NAME: temp dir, config, cleanup trap, binaries present.
