@@ -6,8 +6,9 @@
 #   ACTION: start | stop
 #   KIND:   partition         random halves (a majority and a minority)
 #           partition-leader  the current leader alone against the rest
-#                             (half the heals: the others' proposers held
-#                             1-2 s, so the old leader leads again)
+#                             (half the heals are a comeback: the others'
+#                             proposers and its learner held until it leads
+#                             again, at most 4 s)
 #           partition-ring    every node sees a majority, no two the same one
 #           bridge            two halves joined only through one node
 #           kill              kill -9 one node, a minority, a majority or all
