@@ -50,8 +50,9 @@ REAL_NEMESES=(all partition dup failpoint learner-loss election-storm partition-
 # deals the one fault that exposes them in about half of its runs only
 # (6 rounds of 13 kinds in 60 s):
 #  - durability bugs show only when a majority of acceptors loses a batch
-#    it answered for: `kill` lands there in its power cuts (every acceptor
-#    crashes at its fsync, then every node is killed), one kill in five;
+#    it answered for: a power cut (every acceptor crashes at its fsync,
+#    then every node is killed), which `kill` deals one time in five and
+#    `power-cut` every round;
 #  - a duplicated promise counted twice wins an election only for a node
 #    that hears no other acceptor: `dup` cuts a node off half the time;
 #  - a slot whose acceptors hold values of different ballots, which the
@@ -64,8 +65,8 @@ REAL_NEMESES=(all partition dup failpoint learner-loss election-storm partition-
 #    `list-lag`.
 # The words after the nemesis are more options of jepsen/run.
 declare -A NEMESIS_FOR=(
-    [acceptor_early_reply]=kill
-    [acceptor_sync_every_other]=kill
+    [acceptor_early_reply]=power-cut
+    [acceptor_sync_every_other]=power-cut
     [proposer_dup_promise]=dup
     [proposer_lowest_vballot]="partition-leader --snapshot-every 4096"
     [gateway_read_short]=list-lag

@@ -35,6 +35,9 @@
 #                             and its gateway restarts with an empty copy;
 #                             results still come, the list they need not;
 #                             stop lets the requests through
+#           power-cut         the kill nemesis's power cut, every round:
+#                             every acceptor crashes at its next fsync (its
+#                             last batch lost), then every node is killed
 #           forge             frames from a buggy peer: a CHOSEN without a
 #                             quorum of acks, some slots ahead of a learner,
 #                             with a value nobody appended (paxos-forge over
@@ -298,11 +301,13 @@ power_cut() {
     CUT=" in a power cut (acceptor-before-sync crash fired on $fired of $N acceptors first)"
 }
 
+# start_kill [power]: power, every round a power cut (the power-cut kind).
 start_kill() {
-    local order k victims=() id
+    local order k victims=() id draw=$((RANDOM % 5))
     CUT=""
     mapfile -t order < <(shuffled)
-    case $((RANDOM % 5)) in
+    [ "${1:-}" = power ] && draw=4
+    case $draw in
         0) k=1 ;;
         1) k=$(((N - 1) / 2)); [ "$k" -lt 1 ] && k=1 ;;
         2) k=$((N / 2 + 1)) ;;
@@ -748,6 +753,7 @@ case "$ACTION:$KIND" in
     start:partition-ring) start_ring ;;
     start:bridge) start_bridge ;;
     start:kill) start_kill ;;
+    start:power-cut) start_kill power ;;
     start:pause) start_pause ;;
     start:partition-oneway) start_oneway ;;
     start:partition-oneway-ring) start_oneway_ring ;;
@@ -762,7 +768,7 @@ case "$ACTION:$KIND" in
     stop:partition-leader) stop_partition_leader ;;
     stop:partition | stop:partition-ring | stop:bridge) heal ;;
     stop:partition-oneway | stop:partition-oneway-ring) heal ;;
-    stop:kill) stop_kill ;;
+    stop:kill | stop:power-cut) stop_kill ;;
     stop:pause) stop_pause ;;
     stop:dup) stop_dup ;;
     stop:failpoint) stop_failpoint ;;

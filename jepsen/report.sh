@@ -76,7 +76,7 @@ END { if (active) out(s, last) }
 nemesis_colour() {
     case $1 in
         partition*|bridge) echo "#f4a261" ;;
-        kill) echo "#e63946" ;;
+        kill | power-cut) echo "#e63946" ;;
         pause) echo "#457b9d" ;;
         dup) echo "#9b5de5" ;;
         failpoint) echo "#7f5539" ;;

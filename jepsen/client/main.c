@@ -263,6 +263,7 @@ static const struct {
     {"partition-oneway-ring", "start-partition", "stop-partition"},
     {"bridge", "start-partition", "stop-partition"},
     {"kill", "kill", "start"},
+    {"power-cut", "kill", "start"},
     {"pause", "pause", "resume"},
     {"dup", "start-dup", "stop-dup"},
     {"failpoint", "start-failpoint", "stop-failpoint"},
@@ -274,7 +275,8 @@ static const struct {
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 /* Kinds `all` picks from: every one but the special-purpose
- * partition-oneway-ring (partition-oneway includes it). */
+ * partition-oneway-ring and power-cut (partition-oneway and kill include
+ * them). */
 static const char *const all_kinds[] = {
     "partition", "partition-leader", "partition-ring", "partition-oneway", "bridge", "kill",
     "pause", "dup", "failpoint", "learner-loss", "election-storm", "forge", "list-lag",
